@@ -1,0 +1,1 @@
+"""Bundles: the CSV/zip/xlsx exchange format of ``spec/DATA_FORMAT.md``."""

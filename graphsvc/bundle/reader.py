@@ -1,0 +1,307 @@
+"""Read a bundle (a folder of CSV files, the folder zipped, or one .xlsx) into raw tables.
+
+Reading only splits cells; it never interprets them (see ``validate``). Every
+problem is reported against the file, row and column where it was found.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Iterator
+
+from graphsvc.bundle.report import Report
+from graphsvc.bundle.schema import SPECS
+
+csv.field_size_limit(10 * 1024 * 1024)
+
+
+@dataclass(slots=True)
+class RawTable:
+    """One file of a bundle as text cells. ``rows`` holds (row number, cells); header = row 1."""
+
+    name: str  # spec name, e.g. "people"
+    source: str  # what errors call it, e.g. "people.csv" or "sheet people"
+    header: list[str]
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+Tables = dict[str, RawTable]
+
+_GBK_HINT = (
+    "the file is not UTF-8: it looks like GBK/GB18030, the encoding Excel uses for 'CSV' on "
+    "Chinese Windows. In Excel choose Save As > 'CSV UTF-8 (逗号分隔)(*.csv)', or in WPS "
+    "choose UTF-8 encoding, then import again."
+)
+
+
+def read_bundle(path: str | Path, report: Report, *, max_unpacked_bytes: int = 1 << 30) -> Tables:
+    """Read the bundle at ``path`` (folder, ``.zip`` or ``.xlsx``); problems go to ``report``."""
+    p = Path(path)
+    if p.is_dir():
+        return _read_folder(p, report)
+    if not p.exists():
+        report.error(str(path), None, None, "no such file or folder")
+        return {}
+    suffix = p.suffix.lower()
+    if suffix == ".zip":
+        with p.open("rb") as fh:
+            return read_zip(fh, report, max_unpacked_bytes=max_unpacked_bytes)
+    if suffix in (".xlsx", ".xlsm"):
+        with p.open("rb") as fh:
+            return read_xlsx(fh, report, label=p.name, max_unpacked_bytes=max_unpacked_bytes)
+    if suffix == ".csv":
+        name = p.stem
+        if name not in SPECS:
+            report.error(p.name, None, None, _unknown_file_message(p.name))
+            return {}
+        table = parse_csv_bytes(name, p.name, p.read_bytes(), report)
+        return {name: table} if table else {}
+    report.error(
+        p.name, None, None,
+        "not a bundle: give a folder of CSV files, a .zip of that folder, or an .xlsx workbook",
+    )
+    return {}
+
+
+def _unknown_file_message(filename: str) -> str:
+    known = ", ".join(s.filename for s in SPECS.values())
+    return f"'{filename}' is not a bundle file and was ignored (bundle files are: {known})"
+
+
+def _read_folder(folder: Path, report: Report) -> Tables:
+    tables: Tables = {}
+    for f in sorted(folder.iterdir()):
+        if not f.is_file() or f.suffix.lower() != ".csv":
+            continue
+        if f.stem not in SPECS:
+            report.warn(f.name, None, None, _unknown_file_message(f.name))
+            continue
+        table = parse_csv_bytes(f.stem, f.name, f.read_bytes(), report)
+        if table is not None:
+            tables[f.stem] = table
+    if not tables and not report.errors:
+        report.error(str(folder), None, None, "the folder holds no bundle CSV files")
+    return tables
+
+
+def _safe_member(name: str) -> PurePosixPath | None:
+    """The member's path inside the archive, or None if it points outside it."""
+    if "\\" in name:
+        name = name.replace("\\", "/")
+    p = PurePosixPath(name)
+    if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
+        return None
+    return p
+
+
+def _check_archive(zf: zipfile.ZipFile, label: str, report: Report, max_unpacked: int) -> bool:
+    total = 0
+    ok = True
+    for info in zf.infolist():
+        if _safe_member(info.filename) is None:
+            report.error(
+                label, None, None,
+                f"the archive holds '{info.filename}', a path outside the bundle; "
+                "nothing from this archive was used",
+            )
+            ok = False
+        total += info.file_size
+    if total > max_unpacked:
+        report.error(
+            label, None, None,
+            f"the archive would unpack to {total:,} bytes, more than the limit of "
+            f"{max_unpacked:,} bytes; split the bundle or raise GRAPHSVC_MAX_UNPACKED_BYTES",
+        )
+        ok = False
+    return ok
+
+
+def read_zip(fh: IO[bytes], report: Report, *, max_unpacked_bytes: int = 1 << 30) -> Tables:
+    """Read a zipped bundle folder (the CSV files at the top or inside one folder)."""
+    label = "the zip file"
+    try:
+        zf = zipfile.ZipFile(fh)
+    except zipfile.BadZipFile:
+        report.error(label, None, None, "this is not a valid .zip file")
+        return {}
+    with zf:
+        if not _check_archive(zf, label, report, max_unpacked_bytes):
+            return {}
+        members = [i for i in zf.infolist() if not i.is_dir()]
+        csvs = [i for i in members if PurePosixPath(i.filename).suffix.lower() == ".csv"
+                and not PurePosixPath(i.filename).name.startswith("._")]
+        folders = {PurePosixPath(i.filename).parent for i in csvs
+                   if PurePosixPath(i.filename).stem in SPECS}
+        if len(folders) > 1:
+            names = ", ".join(sorted(str(f) for f in folders))
+            report.error(label, None, None,
+                         f"the bundle files are spread over several folders ({names}); "
+                         "put them in one folder")
+            return {}
+        tables: Tables = {}
+        for info in sorted(csvs, key=lambda i: i.filename):
+            name = PurePosixPath(info.filename).stem
+            if name not in SPECS:
+                report.warn(info.filename, None, None, _unknown_file_message(info.filename))
+                continue
+            data = _read_member(zf, info, report, max_unpacked_bytes)
+            if data is None:
+                continue
+            table = parse_csv_bytes(name, PurePosixPath(info.filename).name, data, report)
+            if table is not None:
+                tables[name] = table
+        if not tables and not report.errors:
+            report.error(label, None, None, "the zip file holds no bundle CSV files")
+        return tables
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, report: Report,
+                 limit: int) -> bytes | None:
+    try:
+        with zf.open(info) as src:
+            data = src.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        report.error(info.filename, None, None, f"cannot be unpacked from the zip file ({exc})")
+        return None
+    if len(data) > limit:
+        report.error(info.filename, None, None, "unpacks to more than the allowed size")
+        return None
+    return data
+
+
+def decode_text(data: bytes, source: str, report: Report) -> str | None:
+    """UTF-8 (with or without BOM), or a clear error naming the encoding it looks like."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            data.decode("gb18030")
+        except UnicodeDecodeError:
+            line = data[: exc.start].count(b"\n") + 1
+            report.error(source, line, None,
+                         f"the file is not UTF-8 text (an invalid byte at position {exc.start}); "
+                         "save it as 'CSV UTF-8' and import again")
+        else:
+            report.error(source, None, None, _GBK_HINT)
+        return None
+
+
+def parse_csv_bytes(name: str, source: str, data: bytes, report: Report) -> RawTable | None:
+    """Parse one CSV file's bytes into a RawTable, or report why it cannot be read."""
+    text = decode_text(data, source, report)
+    if text is None:
+        return None
+    if not text.strip():
+        report.error(source, None, None,
+                     "the file is empty: it needs at least a header row naming its columns")
+        return None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        report.error(source, line, None,
+                     "the file holds a NUL character: it is not a CSV text file")
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: Iterator[list[str]] = iter(reader)
+    try:
+        header = next(rows)
+        table = RawTable(name, source, [h.strip() for h in header])
+        number = 1
+        for cells in rows:
+            number += 1
+            table.rows.append((number, cells))
+    except csv.Error as exc:
+        report.error(source, reader.line_num, None,
+                     f"the CSV cannot be read here ({exc}); check the quotes on this line")
+        return None
+    return table
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_xlsx(fh: IO[bytes], report: Report, *, label: str = "the workbook",
+              max_unpacked_bytes: int = 1 << 30) -> Tables:
+    """Read a workbook with one sheet per bundle file (sheet name = file name without .csv)."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        zf = zipfile.ZipFile(fh)
+    except zipfile.BadZipFile:
+        report.error(label, None, None, "this is not a valid .xlsx workbook")
+        return {}
+    with zf:
+        if not _check_archive(zf, label, report, max_unpacked_bytes):
+            return {}
+        if any(n.lower().endswith("vbaproject.bin") for n in zf.namelist()):
+            report.error(label, None, None,
+                         "the workbook contains macros; save it as a plain .xlsx "
+                         "(Excel Workbook) without macros and import again")
+            return {}
+    fh.seek(0)
+    try:
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        report.error(label, None, None, f"the workbook cannot be opened ({exc})")
+        return {}
+    tables: Tables = {}
+    try:
+        for ws in wb.worksheets:
+            title = ws.title.strip()
+            name = title[:-4] if title.lower().endswith(".csv") else title
+            source = f"sheet {title}"
+            if name not in SPECS:
+                report.warn(source, None, None,
+                            f"'{title}' is not a bundle sheet and was ignored")
+                continue
+            table: RawTable | None = None
+            formula_found = False
+            for number, row in enumerate(ws.iter_rows(), start=1):
+                cells: list[str] = []
+                for cell in row:
+                    if getattr(cell, "data_type", None) == "f":
+                        col = getattr(cell, "column_letter", "?")
+                        report.error(source, number, _header_at(table, len(cells)) or col,
+                                     "this cell holds a formula; the bundle takes values only. "
+                                     "Copy the sheet and 'Paste values' before importing")
+                        formula_found = True
+                        cells.append("")
+                        continue
+                    cells.append(_cell_text(cell.value))
+                if table is None:
+                    if not any(c.strip() for c in cells):
+                        continue
+                    table = RawTable(name, source, [c.strip() for c in cells])
+                    continue
+                table.rows.append((number, cells))
+            if table is None:
+                report.error(source, None, None,
+                             "the sheet is empty: it needs at least a header row")
+                continue
+            if not formula_found:
+                tables[name] = table
+    finally:
+        wb.close()
+    return tables
+
+
+def _header_at(table: RawTable | None, index: int) -> str | None:
+    if table is not None and index < len(table.header):
+        return table.header[index] or None
+    return None

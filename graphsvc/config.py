@@ -1,0 +1,44 @@
+"""The one settings object, read from ``GRAPHSVC_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting graphsvc reads. Names are fixed by ``spec/API.md``."""
+
+    model_config = SettingsConfigDict(env_prefix="GRAPHSVC_", extra="ignore")
+
+    neo4j_uri: str | None = Field(
+        default=None, description="bolt://, neo4j:// or neo4j+s:// URI; unset = embedded store"
+    )
+    neo4j_user: str = "neo4j"
+    neo4j_password: str | None = None
+    neo4j_database: str | None = None
+    data_dir: Path = Path("./graphsvc-data")
+
+    min_members_per_delegate: int = Field(default=10, ge=0)
+    households_per_member: int = Field(default=3, ge=0)
+    min_delegates_per_committee_member: int = Field(default=1, ge=0)
+    stale_after_days: int = Field(default=90, ge=0)
+
+    import_batch_size: int = Field(default=10_000, ge=1, description="rows per UNWIND batch")
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    max_unpacked_bytes: int = Field(
+        default=1024 * 1024 * 1024, ge=1, description="zip/xlsx: most bytes a bundle may unpack to"
+    )
+
+    @property
+    def store_kind(self) -> str:
+        return "neo4j" if self.neo4j_uri else "embedded"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,49 @@
+"""Every error graphsvc raises on purpose.
+
+::
+
+    GraphsvcError
+     ├── BundleError          a bundle could not be read or is invalid (carries a Report)
+     ├── StoreError           the store failed
+     │    └── StoreUnavailable   the store cannot be reached (HTTP 503)
+     ├── NotFound             an id names nothing (HTTP 404)
+     └── ConfigError          a setting is missing or wrong
+
+Driver errors (neo4j, sqlite3) are translated into these at the store boundary,
+so nothing above the stores ever sees a driver exception.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graphsvc.bundle.report import Report
+
+
+class GraphsvcError(Exception):
+    """Base of all graphsvc errors."""
+
+
+class BundleError(GraphsvcError):
+    """The bundle was refused; ``report`` lists every problem found."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(f"the bundle has {len(report.errors)} error(s); nothing was written")
+
+
+class StoreError(GraphsvcError):
+    """The store failed while doing what was asked."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached (server down, wrong address or password)."""
+
+
+class NotFound(GraphsvcError):
+    """An id names no record."""
+
+
+class ConfigError(GraphsvcError):
+    """A setting is missing or invalid."""

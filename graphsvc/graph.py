@@ -1,0 +1,87 @@
+"""The data as one NetworkX graph: the shape both stores share.
+
+Nodes are records keyed by id, with ``entity`` (a ``Kind`` value: township,
+village, organization, unit, person, household) and the record's fields as
+attributes. Edges carry ``type`` (the Neo4j relationship
+type of ``docs/model.md``) and, for liaisons, pairings, supports and contacts,
+their dates; the edge key is the type (contacts: the contact's key, since a
+person may visit a household many times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import networkx as nx
+
+from graphsvc.bundle.schema import ENTITY_SPECS, Kind, contact_key
+
+LIAISON_REL: dict[str, str] = {
+    "committee_member-delegate": "LIAISES_WITH_DELEGATE",
+    "delegate-member": "LIAISES_WITH_MEMBER",
+    "member-household": "LIAISES_WITH_HOUSEHOLD",
+}
+REL_LIAISON: dict[str, str] = {v: k for k, v in LIAISON_REL.items()}
+
+# (column of an entity file) -> relationship type from the record to the record it names
+REFERENCE_REL: dict[tuple[Kind, str], str] = {
+    (Kind.VILLAGE, "township_id"): "IN_TOWNSHIP",
+    (Kind.ORGANIZATION, "parent_id"): "PART_OF",
+    (Kind.ORGANIZATION, "township_id"): "IN_TOWNSHIP",
+    (Kind.ORGANIZATION, "village_id"): "IN_VILLAGE",
+    (Kind.UNIT, "organization_id"): "HAS_ORGANIZATION",
+    (Kind.PERSON, "organization_id"): "BELONGS_TO",
+    (Kind.PERSON, "township_id"): "IN_TOWNSHIP",
+    (Kind.PERSON, "village_id"): "IN_VILLAGE",
+    (Kind.HOUSEHOLD, "village_id"): "IN_VILLAGE",
+}
+
+ROLE_LABELS: dict[str, str] = {
+    "committee_member": "CommitteeMember",
+    "delegate": "Delegate",
+    "cadre": "Cadre",
+}
+KIND_LABELS: dict[Kind, str] = {
+    Kind.TOWNSHIP: "Township",
+    Kind.VILLAGE: "Village",
+    Kind.ORGANIZATION: "Organization",
+    Kind.UNIT: "Unit",
+    Kind.PERSON: "Person",
+    Kind.HOUSEHOLD: "Household",
+}
+
+
+def build_graph(records: Mapping[str, Iterable[Mapping[str, Any]]]) -> nx.MultiDiGraph:
+    """A graph of every record, as described in the module docstring.
+
+    Examples
+    --------
+    >>> G = build_graph({"townships": [{"id": "T1", "name": "柳树镇"}]})
+    >>> G.nodes["T1"]["entity"]
+    'township'
+    """
+    G = nx.MultiDiGraph()
+    for kind, spec in ENTITY_SPECS.items():
+        for rec in records.get(spec.name, ()):
+            G.add_node(rec["id"], entity=kind.value, **{k: v for k, v in rec.items() if k != "id"})
+    for (kind, column), rel in REFERENCE_REL.items():
+        for rec in records.get(ENTITY_SPECS[kind].name, ()):
+            target = rec.get(column)
+            if target is not None and target in G:
+                G.add_edge(rec["id"], target, key=rel, type=rel)
+    for rec in records.get("liaisons", ()):
+        rel = LIAISON_REL[rec["kind"]]
+        G.add_edge(rec["from_id"], rec["to_id"], key=rel, type=rel,
+                   since=rec.get("since"), until=rec.get("until"))
+    for rec in records.get("pairings", ()):
+        G.add_edge(rec["unit_id"], rec["village_id"], key="PAIRED_WITH", type="PAIRED_WITH",
+                   since=rec.get("since"), until=rec.get("until"))
+    for rec in records.get("supports", ()):
+        G.add_edge(rec["person_id"], rec["household_id"], key="SUPPORTS", type="SUPPORTS",
+                   since=rec.get("since"), until=rec.get("until"))
+    for rec in records.get("contacts", ()):
+        G.add_edge(rec["person_id"], rec["household_id"], key=contact_key(rec), type="CONTACTED",
+                   date=rec["date"], channel=rec.get("channel"), request=rec.get("request"),
+                   resolved=rec.get("resolved"))
+    return G

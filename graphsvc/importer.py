@@ -1,0 +1,82 @@
+"""Import and export bundles: read, validate against the store, then write all or nothing."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from graphsvc.bundle.reader import Tables, parse_csv_bytes, read_bundle, read_xlsx, read_zip
+from graphsvc.bundle.report import Report
+from graphsvc.bundle.schema import SPECS
+from graphsvc.bundle.validate import validate
+from graphsvc.bundle.writer import write_bundle
+from graphsvc.stores.base import Progress, Store
+
+DEFAULT_MAX_UNPACKED = 1 << 30
+
+
+def import_tables(store: Store, tables: Tables, report: Report, *, dry_run: bool = False,
+                  replace: bool = False, progress: Progress | None = None) -> Report:
+    """Validate ``tables`` and, unless there is an error or ``dry_run``, write them."""
+    report.dry_run, report.replace = dry_run, replace
+    if report.errors:
+        return report
+    bundle = validate(tables, store, report, replace=replace)
+    if report.errors or dry_run:
+        return report
+    store.write(bundle, replace=replace, progress=progress)
+    report.written = True
+    return report
+
+
+def import_path(store: Store, path: str | Path, *, dry_run: bool = False, replace: bool = False,
+                progress: Progress | None = None,
+                max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED) -> Report:
+    """Import the bundle at ``path`` (folder, .zip, .xlsx or a single bundle .csv)."""
+    report = Report()
+    tables = read_bundle(path, report, max_unpacked_bytes=max_unpacked_bytes)
+    return import_tables(store, tables, report, dry_run=dry_run, replace=replace, progress=progress)
+
+
+def import_upload(store: Store, filename: str, data: bytes, *, dry_run: bool = False,
+                  replace: bool = False, max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED) -> Report:
+    """Import an uploaded bundle file (.zip, .xlsx, or one bundle .csv) held in memory."""
+    report = Report()
+    suffix = Path(filename or "").suffix.lower()
+    tables: Tables = {}
+    if suffix == ".zip":
+        tables = read_zip(io.BytesIO(data), report, max_unpacked_bytes=max_unpacked_bytes)
+    elif suffix in (".xlsx", ".xlsm"):
+        tables = read_xlsx(io.BytesIO(data), report, label=filename,
+                           max_unpacked_bytes=max_unpacked_bytes)
+    elif suffix == ".csv" and Path(filename).stem in SPECS:
+        table = parse_csv_bytes(Path(filename).stem, Path(filename).name, data, report)
+        tables = {table.name: table} if table else {}
+    else:
+        report.error(filename or "the upload", None, None,
+                     "upload a .zip of the bundle folder, an .xlsx workbook, or one bundle .csv file")
+    return import_tables(store, tables, report, dry_run=dry_run, replace=replace)
+
+
+def export_path(store: Store, path: str | Path) -> dict[str, int]:
+    """Write the whole store as a bundle (folder, or .zip / .xlsx by the name's ending)."""
+    return write_bundle(store.records(), path)
+
+
+def report_text(report: Report, limit: int = 200) -> list[str]:
+    """The report as lines for a terminal, errors first."""
+    lines: list[str] = []
+    for p in report.errors[:limit]:
+        lines.append(f"ERROR   {p}")
+    if len(report.errors) > limit:
+        lines.append(f"... and {len(report.errors) - limit} more errors")
+    for p in report.warnings[:limit]:
+        lines.append(f"warning {p}")
+    if len(report.warnings) > limit:
+        lines.append(f"... and {len(report.warnings) - limit} more warnings")
+    return lines
+
+
+def summary_of_report(report: Report) -> dict[str, Any]:
+    return report.as_dict()

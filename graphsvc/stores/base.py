@@ -1,0 +1,71 @@
+"""The store interface: one small contract, two implementations.
+
+``Neo4jStore`` (a Neo4j server through the official driver) and
+``EmbeddedStore`` (SQLite as the durable record, NetworkX as the graph engine)
+pass the same test suite. Nothing above this layer sees a driver object: stores
+return plain records (dicts of typed values, as ``bundle.validate`` makes them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import networkx as nx
+
+from graphsvc.bundle.schema import Kind
+from graphsvc.bundle.validate import Bundle, Record
+from graphsvc.graph import build_graph
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): called as work advances, for progress bars."""
+
+
+class Store(ABC):
+    """Where the county's records live."""
+
+    kind: str  # "neo4j" or "embedded"
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` when the store cannot be reached."""
+
+    @abstractmethod
+    def fetch_entities(self, ids: Iterable[str]) -> dict[str, tuple[Kind, Record]]:
+        """The stored records among ``ids`` with their kind; unknown ids are left out."""
+
+    @abstractmethod
+    def fetch_links(self, name: str, keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
+        """Stored rows of ``liaisons``/``pairings``/``supports`` by their identifying columns."""
+
+    @abstractmethod
+    def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None) -> None:
+        """Write a validated bundle in one transaction: all of it or, on any failure, nothing.
+
+        Records are upserted by id (relationship rows by their identity, contacts
+        by all their columns). With ``replace`` the store first drops everything,
+        so that afterwards it holds exactly the bundle.
+        """
+
+    @abstractmethod
+    def records(self) -> dict[str, list[Record]]:
+        """Every stored record, per bundle file name (order unspecified)."""
+
+    @abstractmethod
+    def summary(self, as_of: dt.date) -> dict[str, Any]:
+        """The county in numbers on ``as_of`` (see ``graphsvc.summary``)."""
+
+    def graph(self) -> nx.MultiDiGraph:
+        """Every record as one NetworkX graph (see ``graphsvc.graph``)."""
+        return build_graph(self.records())
+
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,224 @@
+"""The embedded store: SQLite (standard library) keeps the record, NetworkX is the engine.
+
+No server needed. The database file is ``GRAPHSVC_DATA_DIR/graphsvc.sqlite3``;
+each import is one SQLite transaction, so a crash (even ``kill -9``) leaves
+the store as it was before the import. The NetworkX graph is built from the
+tables on demand and kept until the data changes (also when another process
+writes: SQLite's ``data_version`` tells).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from graphsvc.bundle.schema import ENTITY_SPECS, FILES, SPECS, Column, FileSpec, Kind, contact_key, link_key
+from graphsvc.bundle.validate import Bundle, Record
+from graphsvc.errors import StoreError, StoreUnavailable
+from graphsvc.graph import build_graph
+from graphsvc.stores.base import Progress, Store
+from graphsvc.summary import summarize
+
+SCHEMA_VERSION = 1
+
+
+def _sql_type(col: Column) -> str:
+    return {"bool": "INTEGER", "int": "INTEGER"}.get(col.type, "TEXT")
+
+
+def _to_sql(col: Column, v: Any) -> Any:
+    if v is None:
+        return None
+    t = col.type
+    if t == "date":
+        return v.isoformat()
+    if t == "bool":
+        return 1 if v else 0
+    if t == "list":
+        return ";".join(v)
+    return v
+
+
+def _from_sql(col: Column, v: Any) -> Any:
+    t = col.type
+    if t == "list":
+        return v.split(";") if v else []
+    if v is None:
+        return None
+    if t == "date":
+        return dt.date.fromisoformat(v)
+    if t == "bool":
+        return bool(v)
+    return v
+
+
+def _ddl(spec: FileSpec) -> str:
+    cols = [f'"{c.name}" {_sql_type(c)}' for c in spec.columns]
+    if spec.group == "entity":
+        cols[0] = '"id" TEXT PRIMARY KEY'
+        return f'CREATE TABLE IF NOT EXISTS "{spec.name}" ({", ".join(cols)}) WITHOUT ROWID'
+    return (f'CREATE TABLE IF NOT EXISTS "{spec.name}" ("key" TEXT PRIMARY KEY, {", ".join(cols)})'
+            " WITHOUT ROWID")
+
+
+class EmbeddedStore(Store):
+    """SQLite + NetworkX. Safe to share between threads (one connection, one lock)."""
+
+    kind = "embedded"
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.path = Path(data_dir) / "graphsvc.sqlite3"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=OFF")
+            self._create()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
+        self._lock = threading.RLock()
+        self._graph: nx.MultiDiGraph | None = None
+        self._graph_version: tuple[int, int] | None = None
+        self._writes = 0
+
+    def _create(self) -> None:
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute('CREATE TABLE IF NOT EXISTS "entity" ("id" TEXT PRIMARY KEY, "kind" TEXT NOT NULL) WITHOUT ROWID')
+            self._db.execute('CREATE TABLE IF NOT EXISTS "meta" ("name" TEXT PRIMARY KEY, "value" TEXT)')
+            for spec in FILES:
+                self._db.execute(_ddl(spec))
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self._db.execute("COMMIT")
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def ping(self) -> None:
+        try:
+            with self._lock:
+                self._db.execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the embedded store at {self.path} cannot be read: {exc}") from exc
+
+    def _rows(self, spec: FileSpec, where: str = "", params: Iterable[Any] = ()) -> list[Record]:
+        names = ", ".join(f'"{c.name}"' for c in spec.columns)
+        cur = self._db.execute(f'SELECT {names} FROM "{spec.name}" {where}', tuple(params))
+        cols = spec.columns
+        return [{c.name: _from_sql(c, v) for c, v in zip(cols, row)} for row in cur]
+
+    def fetch_entities(self, ids: Iterable[str]) -> dict[str, tuple[Kind, Record]]:
+        ids = list(ids)
+        out: dict[str, tuple[Kind, Record]] = {}
+        with self._lock:
+            kinds: dict[str, list[str]] = {}
+            for chunk in _chunks(ids, 900):
+                marks = ",".join("?" * len(chunk))
+                for rid, kind in self._db.execute(f"SELECT id, kind FROM entity WHERE id IN ({marks})", chunk):
+                    kinds.setdefault(kind, []).append(rid)
+            for kind, kids in kinds.items():
+                spec = ENTITY_SPECS[Kind(kind)]
+                for chunk in _chunks(kids, 900):
+                    marks = ",".join("?" * len(chunk))
+                    for rec in self._rows(spec, f"WHERE id IN ({marks})", chunk):
+                        out[rec["id"]] = (Kind(kind), rec)
+        return out
+
+    def fetch_links(self, name: str, keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
+        spec = SPECS[name]
+        out: dict[tuple[str, ...], Record] = {}
+        keymap = {"\x1f".join(k): k for k in keys}
+        with self._lock:
+            for chunk in _chunks(list(keymap), 900):
+                marks = ",".join("?" * len(chunk))
+                for rec in self._rows(spec, f"WHERE key IN ({marks})", chunk):
+                    out[tuple(rec[k] for k in spec.key)] = rec
+        return out
+
+    def records(self) -> dict[str, list[Record]]:
+        with self._lock:
+            return {spec.name: self._rows(spec) for spec in FILES}
+
+    def graph(self) -> nx.MultiDiGraph:
+        with self._lock:
+            version = (self._db.execute("PRAGMA data_version").fetchone()[0], self._writes)
+            if self._graph is None or version != self._graph_version:
+                self._graph = build_graph(self.records())
+                self._graph_version = version
+            return self._graph
+
+    def summary(self, as_of: dt.date) -> dict[str, Any]:
+        return summarize(self.graph(), as_of)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None) -> None:
+        total = bundle.count()
+        done = 0
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                if replace:
+                    db.execute("DELETE FROM entity")
+                    for spec in FILES:
+                        db.execute(f'DELETE FROM "{spec.name}"')
+                for spec in FILES:
+                    rows = bundle.rows(spec.name)
+                    if not rows:
+                        continue
+                    self._write_file(spec, rows)
+                    done += len(rows)
+                    if progress:
+                        progress(spec.name, done, total)
+                db.execute("COMMIT")
+            except BaseException as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"the embedded store could not save the import: {exc}") from exc
+                raise
+            finally:
+                self._writes += 1
+
+    def _write_file(self, spec: FileSpec, rows: list[Record]) -> None:
+        db = self._db
+        cols = spec.columns
+        names = ", ".join(f'"{c.name}"' for c in cols)
+        marks = ", ".join("?" * len(cols))
+        if spec.group == "entity":
+            updates = ", ".join(f'"{c.name}" = excluded."{c.name}"' for c in cols[1:])
+            db.executemany(
+                f'INSERT INTO "{spec.name}" ({names}) VALUES ({marks}) '
+                f"ON CONFLICT(id) DO UPDATE SET {updates}",
+                ([_to_sql(c, r[c.name]) for c in cols] for r in rows),
+            )
+            kind = spec.kind.value  # type: ignore[union-attr]
+            db.executemany("INSERT OR IGNORE INTO entity (id, kind) VALUES (?, ?)",
+                           ((r["id"], kind) for r in rows))
+            return
+        keyf = contact_key if spec.group == "contact" else (lambda r: link_key(spec, r))
+        values = ([keyf(r)] + [_to_sql(c, r[c.name]) for c in cols] for r in rows)
+        if spec.group == "contact":
+            db.executemany(f'INSERT OR IGNORE INTO "{spec.name}" (key, {names}) VALUES (?, {marks})', values)
+        else:
+            db.executemany(
+                f'INSERT INTO "{spec.name}" (key, {names}) VALUES (?, {marks}) '
+                'ON CONFLICT(key) DO UPDATE SET "since" = excluded."since", "until" = excluded."until"',
+                values,
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _chunks(items: list[Any], n: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
