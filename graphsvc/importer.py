@@ -20,8 +20,7 @@ def import_tables(store: Store, tables: Tables, report: Report, *, dry_run: bool
                   replace: bool = False, progress: Progress | None = None) -> Report:
     """Validate ``tables`` and, unless there is an error or ``dry_run``, write them."""
     report.dry_run, report.replace = dry_run, replace
-    if report.errors:
-        return report
+    # validate even when some file could not be read, so that every problem is listed at once
     bundle = validate(tables, store, report, replace=replace)
     if report.errors or dry_run:
         return report

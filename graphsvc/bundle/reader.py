@@ -193,6 +193,7 @@ def decode_text(data: bytes, source: str, report: Report) -> str | None:
 
 def parse_csv_bytes(name: str, source: str, data: bytes, report: Report) -> RawTable | None:
     """Parse one CSV file's bytes into a RawTable, or report why it cannot be read."""
+    report.unreadable.add(name)  # until it is read
     text = decode_text(data, source, report)
     if text is None:
         return None
@@ -218,6 +219,7 @@ def parse_csv_bytes(name: str, source: str, data: bytes, report: Report) -> RawT
         report.error(source, reader.line_num, None,
                      f"the CSV cannot be read here ({exc}); check the quotes on this line")
         return None
+    report.unreadable.discard(name)
     return table
 
 
@@ -293,8 +295,11 @@ def read_xlsx(fh: IO[bytes], report: Report, *, label: str = "the workbook",
             if table is None:
                 report.error(source, None, None,
                              "the sheet is empty: it needs at least a header row")
+                report.unreadable.add(name)
                 continue
-            if not formula_found:
+            if formula_found:
+                report.unreadable.add(name)
+            else:
                 tables[name] = table
     finally:
         wb.close()

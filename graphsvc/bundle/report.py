@@ -41,6 +41,7 @@ class Report:
     dry_run: bool = False
     replace: bool = False
     written: bool = False
+    unreadable: set[str] = field(default_factory=set)  # bundle files that could not be read
 
     def error(self, file: str, row: int | None, column: str | None, message: str) -> None:
         self.errors.append(Problem("error", file, row, column, message))

@@ -229,6 +229,11 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
             p = _parse_table(table, report)
             if p is not None:
                 parsed[spec.name] = p
+            else:
+                report.unreadable.add(spec.name)
+    # ids that an unreadable file may hold are not reported missing: that would only repeat
+    # the file's own error many times over
+    unread_kinds = {s.kind for name in report.unreadable if (s := SPECS[name]).kind is not None}
 
     # 1. ids: unique across the whole bundle
     where: dict[str, tuple[Kind, str, int]] = {}
@@ -301,6 +306,8 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
             return False
         got = kind_of(rid)
         if got is None:
+            if want in unread_kinds:
+                return False
             place = "in the bundle" if replace else "in the bundle or in the store"
             report.error(src, number, column,
                          f"there is no {want.value} with id '{rid}' {place}")
@@ -316,7 +323,8 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
         p = parsed.get(spec.name)
         if p is None:
             continue
-        ref_cols = [c for c in spec.columns if c.type == "ref"]
+        # references kept from the store were checked when they were stored
+        ref_cols = [c for c in spec.columns if c.type == "ref" and c.name in p.present]
         for number, rec in p.rows:
             rid = rec.get("id")
             full = entities.get(rid) if rid is not None else None
@@ -325,8 +333,7 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
             for col in ref_cols:
                 v = full.get(col.name)
                 if v is not None and col.ref is not None:
-                    column = col.name if col.name in p.present else f"{col.name} (stored)"
-                    check_ref(p.source, number, column, v, col.ref)
+                    check_ref(p.source, number, col.name, v, col.ref)
             if "status" in full and full.get("inactive_since") and full.get("status") == "active":
                 report.warn(p.source, number, "inactive_since",
                             "a date is given but the status is active, so the date is ignored; "
@@ -386,11 +393,9 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
         seen_contacts: dict[str, int] = {}
         recs = []
         for number, rec in p.rows:
-            if rec.get("person_id") is None or rec.get("household_id") is None or rec.get("date") is None:
-                continue
-            ok = check_ref(p.source, number, "person_id", rec["person_id"], Kind.PERSON)
-            ok = check_ref(p.source, number, "household_id", rec["household_id"], Kind.HOUSEHOLD) and ok
-            if not ok:
+            ok = check_ref(p.source, number, "person_id", rec.get("person_id"), Kind.PERSON)
+            ok = check_ref(p.source, number, "household_id", rec.get("household_id"), Kind.HOUSEHOLD) and ok
+            if not ok or rec.get("date") is None:
                 continue
             full = _full_record(p.spec, rec, None)
             key = contact_key(full)
@@ -403,6 +408,14 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
         out.records["contacts"] = recs
 
     report.counts = {name: len(recs) for name, recs in out.records.items()}
+    order = {name: i for i, name in enumerate(SPECS)}
+
+    def place(p: Any) -> tuple[int, str, int]:
+        stem = p.file.removeprefix("sheet ").removesuffix(".csv")
+        return (order.get(stem, len(order)), p.file, p.row or 0)
+
+    report.errors.sort(key=place)
+    report.warnings.sort(key=place)
     return out
 
 

@@ -1,0 +1,1 @@
+MATCH (n:Household) RETURN n {.*} AS rec

@@ -1,0 +1,1 @@
+MATCH (n:Township) RETURN n {.*} AS rec

@@ -1,0 +1,1 @@
+MATCH (n:Unit) RETURN n {.*} AS rec

@@ -1,0 +1,1 @@
+MATCH (n:Village) RETURN n {.*} AS rec

@@ -1,0 +1,4 @@
+// Stored supports rows by key, so validation can keep the columns a bundle leaves out.
+UNWIND $keys AS key
+MATCH ()-[r:SUPPORTS {key: key}]->()
+RETURN r.key AS key, r.since AS since, r.until AS until

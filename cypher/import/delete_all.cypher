@@ -1,0 +1,3 @@
+// Replace mode: drop every record (and with them every relationship) before writing the bundle.
+MATCH (n:Entity)
+DETACH DELETE n

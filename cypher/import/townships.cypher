@@ -1,0 +1,4 @@
+// Upsert townships by id.
+UNWIND $rows AS row
+MERGE (n:Township {id: row.id})
+SET n = row, n:Entity

@@ -1,0 +1,246 @@
+"""The ``graphsvc`` command line (names fixed by ``spec/API.md``)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from graphsvc.bundle.report import Report
+from graphsvc.config import get_settings
+from graphsvc.errors import BundleError, ConfigError, StoreError
+from graphsvc.stores import Store, open_store
+
+app = typer.Typer(
+    name="graphsvc",
+    help=(
+        "Who supports whom in a county: the three-contact chain (committee member -> delegate -> "
+        "member -> household) and unit-village pairing, kept in Neo4j or in an embedded store.\n\n"
+        "The store is Neo4j when GRAPHSVC_NEO4J_URI is set (with GRAPHSVC_NEO4J_USER, "
+        "GRAPHSVC_NEO4J_PASSWORD), else the embedded store in GRAPHSVC_DATA_DIR "
+        "(default ./graphsvc-data)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def _store() -> Iterator[Store]:
+    try:
+        store = open_store(get_settings())
+    except (StoreError, ConfigError) as exc:
+        raise _fail(str(exc)) from None
+    try:
+        yield store
+    except (StoreError, ConfigError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+
+
+def _parse_date(value: Optional[str], name: str) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date written YYYY-MM-DD", param_hint=name) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, transient=False, disable=not err.is_terminal,
+    )
+
+
+def _print_report(report: Report, limit: int) -> None:
+    for p in report.errors[:limit]:
+        err.print(f"[red]ERROR[/]   [bold]{p.where()}[/]: {p.message}", markup=True)
+    if len(report.errors) > limit:
+        err.print(f"... and {len(report.errors) - limit} more errors (use --report FILE to see all)")
+    for p in report.warnings[:limit]:
+        err.print(f"[yellow]warning[/] [bold]{p.where()}[/]: {p.message}")
+    if len(report.warnings) > limit:
+        err.print(f"... and {len(report.warnings) - limit} more warnings (use --report FILE to see all)")
+
+
+@app.command("import")
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="bundle: a folder of CSV files, a .zip of it, or an .xlsx workbook")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check everything, write nothing")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="make the store equal to the bundle: records not in it are deleted")] = False,
+    report_file: Annotated[Optional[Path], typer.Option("--report", help="also write the full report (every error and warning) as JSON to this file")] = None,
+    show: Annotated[int, typer.Option(help="show at most this many errors and warnings")] = 200,
+) -> None:
+    """Import a bundle: validate all of it first, then write all of it or nothing.
+
+    Records are matched by id (relationship rows by their end points), so importing
+    the same bundle twice changes nothing. Exit code 0 when imported (or valid with
+    --dry-run), 1 when the bundle has errors (every one is listed; nothing is written),
+    2 when the store cannot be used.
+    """
+    from graphsvc.bundle.reader import read_bundle
+    from graphsvc.importer import import_tables
+
+    settings = get_settings()
+    report = Report()
+    with err.status(f"reading {path} ..."):
+        tables = read_bundle(path, report, max_unpacked_bytes=settings.max_unpacked_bytes)
+    rows = sum(len(t.rows) for t in tables.values())
+    with _store() as store:
+        with _progress() as bar:
+            task = bar.add_task("checking", total=None)
+            state = {"stage": ""}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=f"writing {stage}", completed=done, total=total)
+
+            bar.update(task, description=f"checking {rows:,} rows")
+            import_tables(store, tables, report, dry_run=dry_run, replace=replace, progress=progress)
+            bar.update(task, total=1, completed=1, description="done" if report.ok else "refused")
+            del state
+    _print_report(report, show)
+    if report_file:
+        report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    if not report.ok:
+        err.print(f"[bold red]The bundle has {len(report.errors)} error(s); nothing was written.[/] "
+                  "Fix them and import again.")
+        raise typer.Exit(1)
+    table = Table("file", "rows", title="checked (nothing written)" if dry_run else
+                  ("imported (store replaced)" if replace else "imported"))
+    for name, n in report.counts.items():
+        table.add_row(f"{name}.csv", f"{n:,}")
+    out.print(table)
+    if dry_run:
+        out.print("The bundle is valid. Run again without --dry-run to import it.")
+
+
+@app.command("export")
+def export_cmd(
+    path: Annotated[Path, typer.Argument(help="where to write: a folder (created), or a name ending in .zip or .xlsx")],
+) -> None:
+    """Write the whole store as a bundle (rows ordered by id), ready to import elsewhere."""
+    from graphsvc.importer import export_path
+
+    with _store() as store:
+        with err.status("exporting ..."):
+            counts = export_path(store, path)
+    table = Table("file", "rows", title=f"exported to {path}")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+
+
+@app.command("generate")
+def generate_cmd(
+    path: Annotated[Path, typer.Argument(help="folder to write the bundle into")],
+    counties: Annotated[int, typer.Option(min=1, max=100, help="how many counties side by side")] = 1,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same bundle")] = 1,
+) -> None:
+    """Write a realistic synthetic bundle shaped like the source county (generated names only).
+
+    One county: 12 townships, 200 villages, 33 committees, 611 branches, 13,787 Party
+    members, 63 units paired with 59 villages, 1,300+ cadres supporting poor households,
+    the three-contact chain with a year of contacts, and a realistic share of every gap.
+    """
+    from graphsvc.generate import generate_bundle
+
+    with _progress() as bar:
+        task = bar.add_task("generating", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage[:14], completed=done, total=total)
+
+        counts = generate_bundle(path, counties=counties, seed=seed, progress=progress)
+    table = Table("file", "rows", title=f"generated {counties} count{'y' if counties == 1 else 'ies'} in {path}")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+    out.print(f"Import it with: graphsvc import {path}")
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    for k, v in d.items():
+        if isinstance(v, dict):
+            items.extend(_flatten(v, f"{prefix}{k}."))
+        else:
+            items.append((f"{prefix}{k}", v))
+    return items
+
+
+_LABELS = {
+    "townships": "townships 乡镇", "villages": "villages 行政村",
+    "villages_needing_pairing": "villages needing a unit 需结对村",
+    "organizations.committee": "committees 党(工)委", "organizations.general_branch": "general branches 党总支",
+    "organizations.branch": "branches 党支部", "units.agency": "agencies 机关", "units.institution": "institutions 事业单位",
+    "units.enterprise": "enterprises 企业", "people": "Party members 党员", "committee_members": "committee members 县委委员",
+    "delegates": "delegates 党代表", "cadres": "cadres 干部", "members_in_hardship": "members in hardship 困难党员",
+    "households": "households 户", "focus_households": "focus households 重点户",
+    "pairings": "pairings 结对", "paired_units": "paired units 结对单位", "paired_villages": "paired villages 结对村",
+    "supports": "cadre supports 结穷亲", "contacts": "contacts 联系记录", "requests_raised": "requests raised 诉求",
+    "requests_resolved": "requests resolved 已解决",
+}
+
+
+def emit(data: dict[str, Any], fmt: Format, title: str) -> None:
+    """Print a result as the API's JSON body, a terminal table, or CSV."""
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    rows = _flatten(data)
+    if fmt is Format.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["name", "value"])
+        w.writerows(rows)
+        return
+    table = Table("", "", title=title, show_header=False)
+    for k, v in rows:
+        table.add_row(_LABELS.get(k, k.replace("households_by_category.", "households: ")), f"{v:,}" if isinstance(v, int) else str(v))
+    out.print(table)
+
+
+@app.command("summary")
+def summary_cmd(
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="the date to count on, YYYY-MM-DD (default today)")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table, json (the API's body) or csv")] = Format.table,
+) -> None:
+    """The county in numbers: townships, villages, organisations, units, people, households, pairings, contacts."""
+    day = _parse_date(as_of, "--as-of")
+    with _store() as store:
+        data = store.summary(day)
+    emit(data, fmt, f"the county on {day.isoformat()}")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

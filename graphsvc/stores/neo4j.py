@@ -1,0 +1,262 @@
+"""The Neo4j store: one driver per process, managed transactions, UNWIND batches.
+
+Every statement lives in ``cypher/`` (see ``graphsvc.cypher``); the model is drawn
+in ``docs/model.md``. Driver errors become ``StoreUnavailable``/``StoreError``
+here, and values leave as plain Python (``neo4j.time.Date`` -> ``datetime.date``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import neo4j
+from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
+from neo4j.exceptions import (
+    AuthError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
+
+from graphsvc.bundle.schema import (
+    CATEGORIES,
+    ENTITY_SPECS,
+    FILES,
+    FOCUS_CATEGORIES,
+    LIAISON_KINDS,
+    ORG_KINDS,
+    SECTORS,
+    SPECS,
+    FileSpec,
+    Kind,
+    contact_key,
+    link_key,
+)
+from graphsvc.bundle.validate import Bundle, Record
+from graphsvc.config import Settings
+from graphsvc.cypher import Queries, queries
+from graphsvc.errors import ConfigError, StoreError, StoreUnavailable
+from graphsvc.graph import KIND_LABELS
+from graphsvc.stores.base import Progress, Store
+
+T = TypeVar("T")
+_LABEL_KIND = {label: kind for kind, label in KIND_LABELS.items()}
+_LIAISON_FILE = {k: "liaisons_" + k.replace("-", "_") for k in LIAISON_KINDS}
+
+
+def _native(v: Any) -> Any:
+    if isinstance(v, neo4j.time.Date):
+        return v.to_native()
+    if isinstance(v, neo4j.time.DateTime):
+        return v.to_native().date()
+    return v
+
+
+def _record(spec: FileSpec, props: dict[str, Any]) -> Record:
+    """A stored map as a complete record of ``spec`` (absent properties = absent values)."""
+    out: Record = {}
+    for col in spec.columns:
+        v = props.get(col.name)
+        if v is None:
+            out[col.name] = [] if col.type == "list" else None
+        elif col.type == "list":
+            out[col.name] = list(v)
+        else:
+            out[col.name] = _native(v)
+    return out
+
+
+class Neo4jStore(Store):
+    """A Neo4j 5 server (Community or Enterprise), reached with the official driver."""
+
+    kind = "neo4j"
+
+    # every statement this class runs, checked when the store opens
+    REQUIRED = (
+        ["schema", "summary", "import/delete_all", "import/organization_parents", "fetch/entities"]
+        + [f"import/{s.name}" for s in FILES if s.name != "liaisons"]
+        + [f"import/{n}" for n in _LIAISON_FILE.values()]
+        + [f"fetch/{n}" for n in _LIAISON_FILE.values()]
+        + ["fetch/pairings", "fetch/supports"]
+        + [f"export/{s.name}" for s in FILES]
+    )
+
+    def __init__(self, uri: str, user: str | None, password: str | None,
+                 database: str | None = None, *, batch_size: int = 10_000,
+                 queries_: Queries | None = None) -> None:
+        self.q = queries_ or queries()
+        self.q.require(self.REQUIRED)
+        self.database = database or None
+        self.batch_size = batch_size
+        auth = (user or "neo4j", password) if password is not None else None
+        try:
+            self.driver = GraphDatabase.driver(uri, auth=auth, max_connection_lifetime=3600)
+        except (ValueError, DriverError) as exc:
+            raise ConfigError(f"GRAPHSVC_NEO4J_URI '{uri}' is not usable: {exc}") from exc
+        self.uri = uri
+        try:
+            self.ensure_schema()
+        except BaseException:
+            self.driver.close()
+            raise
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Neo4jStore:
+        if not s.neo4j_uri:
+            raise ConfigError("GRAPHSVC_NEO4J_URI is not set")
+        return cls(s.neo4j_uri, s.neo4j_user, s.neo4j_password, s.neo4j_database,
+                   batch_size=s.import_batch_size)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _translate(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except AuthError as exc:
+            raise StoreUnavailable(
+                f"Neo4j at {self.uri} refused the user name or password while {doing}; "
+                "check GRAPHSVC_NEO4J_USER and GRAPHSVC_NEO4J_PASSWORD") from exc
+        except (ServiceUnavailable, SessionExpired, ConnectionError, OSError) as exc:
+            raise StoreUnavailable(f"Neo4j at {self.uri} cannot be reached while {doing}: {exc}") from exc
+        except Neo4jError as exc:
+            raise StoreError(f"Neo4j failed while {doing}: {exc.message or exc}") from exc
+        except DriverError as exc:
+            raise StoreUnavailable(f"the Neo4j driver failed while {doing}: {exc}") from exc
+
+    def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        text = self.q.text(name, params)
+        with self._translate(f"running {name}"):
+            records, _, _ = self.driver.execute_query(
+                text, params, database_=self.database, routing_=RoutingControl.READ)
+        return [r.data() for r in records]
+
+    def _write_tx(self, work: Callable[[ManagedTransaction], T], doing: str) -> T:
+        with self._translate(doing):
+            with self.driver.session(database=self.database) as session:
+                return session.execute_write(work)
+
+    def ensure_schema(self) -> None:
+        """Create the constraints and indexes of ``cypher/schema.cypher`` (idempotent)."""
+        with self._translate("creating the schema"):
+            for stmt in self.q.statements("schema"):
+                self.driver.execute_query(stmt, database_=self.database)
+
+    def ping(self) -> None:
+        with self._translate("checking the connection"):
+            self.driver.verify_connectivity()
+
+    def close(self) -> None:
+        self.driver.close()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def fetch_entities(self, ids: Iterable[str]) -> dict[str, tuple[Kind, Record]]:
+        out: dict[str, tuple[Kind, Record]] = {}
+        all_ids = list(ids)
+        for i in range(0, len(all_ids), 50_000):
+            for row in self._read("fetch/entities", ids=all_ids[i : i + 50_000]):
+                kind = next((_LABEL_KIND[lb] for lb in row["labels"] if lb in _LABEL_KIND), None)
+                if kind is None:
+                    continue
+                rec = _record(ENTITY_SPECS[kind], row["rec"])
+                out[rec["id"]] = (kind, rec)
+        return out
+
+    def fetch_links(self, name: str, keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
+        spec = SPECS[name]
+        groups: dict[str, list[tuple[str, ...]]] = {}
+        for key in keys:
+            file = _LIAISON_FILE[key[0]] if name == "liaisons" else name
+            groups.setdefault(file, []).append(key)
+        out: dict[tuple[str, ...], Record] = {}
+        for file, ks in groups.items():
+            bykey = {"\x1f".join(k): k for k in ks}
+            for row in self._read(f"fetch/{file}", keys=list(bykey)):
+                key = bykey[row["key"]]
+                rec = dict(zip(spec.key, key))
+                rec["since"], rec["until"] = _native(row["since"]), _native(row["until"])
+                out[key] = rec
+        return out
+
+    def records(self) -> dict[str, list[Record]]:
+        return {spec.name: [_record(spec, row["rec"]) for row in self._read(f"export/{spec.name}")]
+                for spec in FILES}
+
+    def summary(self, as_of: dt.date) -> dict[str, Any]:
+        (r,) = self._read("summary", as_of=as_of, focus_categories=list(FOCUS_CATEGORIES))
+        return {
+            "as_of": as_of.isoformat(),
+            "townships": r["townships"],
+            "villages": r["villages"],
+            "villages_needing_pairing": r["villages_needing_pairing"],
+            "organizations": {k: r[f"org_{k}"] for k in ORG_KINDS},
+            "units": {k: r[f"unit_{k}"] for k in SECTORS},
+            "people": r["people"],
+            "committee_members": r["committee_members"],
+            "delegates": r["delegates"],
+            "cadres": r["cadres"],
+            "members_in_hardship": r["members_in_hardship"],
+            "households": r["households"],
+            "focus_households": r["focus_households"],
+            "households_by_category": {c: r[f"cat_{c}"] for c in CATEGORIES},
+            "pairings": r["pairings"],
+            "paired_units": r["paired_units"],
+            "paired_villages": r["paired_villages"],
+            "supports": r["supports"],
+            "contacts": r["contacts"],
+            "requests_raised": r["requests_raised"],
+            "requests_resolved": r["requests_resolved"],
+        }
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _statements(self, bundle: Bundle) -> list[tuple[str, str, list[dict[str, Any]]]]:
+        """(stage, statement name, rows) in the order they must run."""
+        plan: list[tuple[str, str, list[dict[str, Any]]]] = []
+        for spec in FILES:
+            rows = bundle.rows(spec.name)
+            if not rows:
+                continue
+            if spec.group == "entity":
+                plan.append((spec.name, f"import/{spec.name}", rows))
+            elif spec.name == "liaisons":
+                by_kind: dict[str, list[dict[str, Any]]] = {}
+                for r in rows:
+                    by_kind.setdefault(r["kind"], []).append({**r, "key": link_key(spec, r)})
+                for kind, krows in by_kind.items():
+                    plan.append((spec.name, f"import/{_LIAISON_FILE[kind]}", krows))
+            elif spec.group == "link":
+                plan.append((spec.name, f"import/{spec.name}",
+                             [{**r, "key": link_key(spec, r)} for r in rows]))
+            else:
+                plan.append((spec.name, "import/contacts", [{**r, "key": contact_key(r)} for r in rows]))
+            if spec.name == "organizations":
+                plan.append((spec.name, "import/organization_parents",
+                             [{"id": r["id"], "parent_id": r["parent_id"]} for r in rows]))
+        return plan
+
+    def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None) -> None:
+        plan = self._statements(bundle)
+        total = sum(len(rows) for stage, name, rows in plan if name != "import/organization_parents")
+        size = self.batch_size
+
+        def work(tx: ManagedTransaction) -> None:
+            done = 0
+            if replace:
+                tx.run(self.q.text("import/delete_all")).consume()
+            for stage, name, rows in plan:
+                text = self.q.text(name, ["rows"])
+                for i in range(0, len(rows), size):
+                    batch = rows[i : i + size]
+                    tx.run(text, rows=batch).consume()
+                    if name != "import/organization_parents":
+                        done += len(batch)
+                        if progress:
+                            progress(stage, done, total)
+
+        self._write_tx(work, "writing the import")

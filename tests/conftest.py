@@ -1,0 +1,122 @@
+"""Shared fixtures: every store test runs against both stores, the Neo4j half on a real server.
+
+Neo4j comes from ``GRAPHSVC_NEO4J_URI`` when set (``eval "$(scripts/dev-neo4j start)"``);
+otherwise the session starts one with ``scripts/dev-neo4j start`` and stops it at the end.
+If Neo4j cannot be had, the Neo4j tests fail: they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graphsvc.stores.base import Store
+from graphsvc.stores.embedded import EmbeddedStore
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+TINY = SHARED / "examples" / "tiny-county"
+if not TINY.is_dir():  # CI lays shared/ beside the clone
+    TINY = Path(os.environ.get("GRAPHSVC_SHARED", "/work/shared")) / "examples" / "tiny-county"
+
+
+@pytest.fixture(scope="session")
+def tiny_dir() -> Path:
+    assert TINY.is_dir(), f"the tiny-county fixture is missing at {TINY}"
+    return TINY
+
+
+@pytest.fixture
+def tiny_copy(tmp_path: Path, tiny_dir: Path) -> Path:
+    """A writable copy of the tiny-county bundle, to break in tests."""
+    dst = tmp_path / "tiny"
+    shutil.copytree(tiny_dir, dst)
+    for f in dst.iterdir():
+        f.chmod(0o644)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def neo4j_env() -> Iterator[dict[str, str]]:
+    """URI, user and password of a real Neo4j server."""
+    if os.environ.get("GRAPHSVC_NEO4J_URI"):
+        yield {k: os.environ[k] for k in ("GRAPHSVC_NEO4J_URI", "GRAPHSVC_NEO4J_USER",
+                                           "GRAPHSVC_NEO4J_PASSWORD") if k in os.environ}
+        return
+    state = Path(os.environ.get("TMPDIR", "/tmp")) / f"graphsvc-test-neo4j-{os.getpid()}"
+    env = {**os.environ, "GRAPHSVC_NEO4J_STATE": str(state)}
+    script = ROOT / "scripts" / "dev-neo4j"
+    proc = subprocess.run([str(script), "start"], capture_output=True, text=True, env=env,
+                          stdin=subprocess.DEVNULL, timeout=900)
+    if proc.returncode != 0:
+        pytest.fail(f"Neo4j could not be started by scripts/dev-neo4j:\n{proc.stderr[-3000:]}")
+    found: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("GRAPHSVC_NEO4J_") and "=" in line:
+            k, v = line.split("=", 1)
+            found[k] = v.strip().strip("'\"")
+    try:
+        yield found
+    finally:
+        subprocess.run([str(script), "stop"], env=env, capture_output=True, timeout=120)
+
+
+def _neo4j_store(env: dict[str, str]) -> Store:
+    from graphsvc.stores.neo4j import Neo4jStore
+
+    return Neo4jStore(env["GRAPHSVC_NEO4J_URI"], env.get("GRAPHSVC_NEO4J_USER", "neo4j"),
+                      env.get("GRAPHSVC_NEO4J_PASSWORD"), batch_size=500)
+
+
+
+@pytest.fixture(scope="session")
+def neo4j_shared(neo4j_env: dict[str, str]) -> Iterator[Store]:
+    try:
+        store = _neo4j_store(neo4j_env)
+    except Exception as exc:  # noqa: BLE001 - the reason goes into the failure
+        pytest.fail(f"cannot connect to Neo4j at {neo4j_env.get('GRAPHSVC_NEO4J_URI')}: {exc}")
+    yield store
+    store.close()
+
+
+def _clear_auto(store: Store) -> None:
+    from neo4j import Query
+
+    store.driver.session().run(Query("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")).consume()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store of each kind."""
+    if request.param == "embedded":
+        s = EmbeddedStore(tmp_path / "data")
+        yield s
+        s.close()
+        return
+    s = request.getfixturevalue("neo4j_shared")
+    _clear_auto(s)
+    yield s
+
+
+@pytest.fixture
+def make_store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Factory for a second empty store of a given kind (cross-store tests)."""
+    made: list[Store] = []
+
+    def make(kind: str) -> Store:
+        if kind == "embedded":
+            s: Store = EmbeddedStore(tmp_path / f"data{len(made)}")
+            made.append(s)
+            return s
+        s = request.getfixturevalue("neo4j_shared")
+        _clear_auto(s)
+        return s
+
+    yield make
+    for s in made:
+        s.close()
