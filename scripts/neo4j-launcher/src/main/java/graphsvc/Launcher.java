@@ -59,24 +59,32 @@ public final class Launcher {
         log("starting Neo4j in " + home + " (bolt 127.0.0.1:" + port + ", page cache " + pageCache
                 + ", max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB)");
 
-        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
-                .setUserLogProvider(new Log4jLogProvider(System.out, Level.INFO))
-                // Bolt on loopback only, plain text (tests connect with bolt://).
-                .setConfig(BoltConnector.enabled, true)
-                .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
-                .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port))
-                .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
-                .setConfig(GraphDatabaseSettings.auth_enabled, true)
-                // Memory: fixed page cache; no limit on transaction memory (the project imports
-                // ~1.5M rows in a single transaction), heap bounds it (-Xmx).
-                .setConfig(GraphDatabaseSettings.pagecache_memory, SettingValueParsers.BYTES.parse(pageCache))
-                .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size, 0L)
-                .setConfig(GraphDatabaseSettings.memory_transaction_database_max_size, 0L)
-                .setConfig(GraphDatabaseSettings.memory_transaction_max_size, 0L)
-                .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ZERO)
-                // No phoning home (there is no network anyway).
-                .setConfig(GraphDatabaseSettings.udc_enabled, false)
-                .build();
+        DatabaseManagementService dbms;
+        try {
+            dbms = new DatabaseManagementServiceBuilder(home)
+                    .setUserLogProvider(new Log4jLogProvider(System.out, Level.INFO))
+                    // Bolt on loopback only, plain text (tests connect with bolt://).
+                    .setConfig(BoltConnector.enabled, true)
+                    .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
+                    .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port))
+                    .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
+                    .setConfig(GraphDatabaseSettings.auth_enabled, true)
+                    // Memory: fixed page cache; no limit on transaction memory (the project imports
+                    // ~1.5M rows in a single transaction), heap bounds it (-Xmx).
+                    .setConfig(GraphDatabaseSettings.pagecache_memory, SettingValueParsers.BYTES.parse(pageCache))
+                    .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size, 0L)
+                    .setConfig(GraphDatabaseSettings.memory_transaction_database_max_size, 0L)
+                    .setConfig(GraphDatabaseSettings.memory_transaction_max_size, 0L)
+                    .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ZERO)
+                    // No phoning home (there is no network anyway).
+                    .setConfig(GraphDatabaseSettings.udc_enabled, false)
+                    .build();
+        } catch (Throwable t) {
+            System.err.println("graphsvc-neo4j: startup failed: " + t);
+            t.printStackTrace();
+            System.exit(1);
+            return;
+        }
 
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
