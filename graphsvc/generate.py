@@ -1,13 +1,18 @@
 """A deterministic generator of realistic synthetic bundles shaped like the source county.
 
-One county reproduces the figures of the source document (``SOURCE_FIGURES``):
-12 townships, 200 villages (59 needing a paired unit), 33 Party committees,
-611 branches and general branches, 63 paired units (58 agencies and
-institutions + 5 enterprises), 13,787 Party members with 1,350 cadres, and
-about 10,000 households on the three-contact chain. A realistic share of every
-gap that ``spec/COVERAGE_RULES.md`` defines is injected, so that an audit as of
-``today`` (default 2026-06-30) finds each kind while most of the county is
-covered.
+One county reproduces the figures of the source document (``SOURCE_FIGURES``)
+as the product's summary counts them on ``today`` (default 2026-06-30; see
+"What holds on a date" in ``spec/COVERAGE_RULES.md``): 12 townships, 200
+villages, 33 Party committees, 611 branches and general branches (row counts),
+and, on ``today``, 13,787 active Party members (at least 1,300 of them active
+cadres), 63 units with a pairing that counts (58 agencies and institutions + 5
+enterprises) and 59 villages with a pairing that counts, every one of them
+needing a paired unit; plus about 10,000 households on the three-contact chain.
+A realistic share of every gap that ``spec/COVERAGE_RULES.md`` defines is
+injected on top of those figures, never carved out of them: the files also hold
+the people who left, 1-2 idle units (their only pairing ended) and 2-3 villages
+needing a unit whose pairing ended, so that an audit as of ``today`` finds each
+kind while most of the county is covered.
 
 ``generate_bundle(path, counties=N)`` places N such counties side by side.
 Every id starts with a county code (``c01-``), so ids are unique across all
@@ -44,31 +49,41 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "contacts.csv": ("person_id", "household_id", "date", "channel", "request", "resolved"),
 }
 
-# The figures of ONE county, as the source document gives them.
+# The figures of ONE county, as the source document gives them. Two kinds:
+#
+# * ROW COUNTS: rows of the county's files. Places and organisations carry no
+#   dates, so these hold on every date.
+# * ON-DATE COUNTS, on ``today`` (COVERAGE_RULES.md "What holds on a date"): only
+#   ACTIVE people, only pairings that COUNT (since <= today < until). They are
+#   what ``summarize(G, today)`` reports. The files hold more rows than these: the
+#   gaps (people who left, idle units, unpaired villages) come on top.
 SOURCE_FIGURES: dict[str, int] = {
-    "townships": 12,
-    "villages": 200,
-    "villages_needing_pairing": 59,
-    "committees": 33,  # 党(工)委
+    # -- row counts
+    "townships": 12,  # rows of townships.csv
+    "villages": 200,  # rows of villages.csv
+    "committees": 33,  # 党(工)委: organizations.csv rows of kind committee
     "county_level_committees": 21,  # 县直党(工)委 (the county committee + 20)
     "township_committees": 12,  # 乡(镇)党委
-    "branches": 611,  # 党(总)支部: kind branch + general_branch
+    "branches": 611,  # 党(总)支部: organizations.csv rows of kind branch + general_branch
     "village_branches": 200,  # 村党(总)支部
-    "people": 13787,  # rows of people.csv (every person is a Party member)
-    "village_people_min": 5200,  # 党员 5200 余人 in villages (village_id set)
-    "units": 63,
-    "agencies_institutions": 58,
-    "enterprises": 5,
-    "paired_villages": 59,  # distinct villages with any pairing row
-    "paired_townships": 12,
-    "cadres_min": 1300,  # 1300 多名 … 干部 结"穷亲"
+    # -- on-date counts, on today
+    "people": 13787,  # ACTIVE people (every person is a Party member); people.csv
+    #                   has these + the people who left
+    "village_people_min": 5200,  # 党员 5200 余人: ACTIVE people with a village_id
+    "cadres_min": 1300,  # 1300 多名 … 干部 结"穷亲": ACTIVE people with role cadre
+    "paired_units": 63,  # units with a COUNTING pairing; units.csv has these + 1-2 idle
+    "agencies_institutions": 58,  # sector agency or institution, among the 63
+    "enterprises": 5,  # sector enterprise, among the 63
+    "paired_villages": 59,  # distinct villages with a COUNTING pairing, all needs_pairing=true;
+    #                         2-3 more villages need a unit but their pairing ended
+    "paired_townships": 12,  # distinct townships of those 59 villages
 }
 
 # --------------------------------------------------------------------------- shape
 
 _N_PEOPLE = SOURCE_FIGURES["people"]
 _N_VILLAGES = SOURCE_FIGURES["villages"]
-_N_NEEDING = SOURCE_FIGURES["villages_needing_pairing"]
+_N_PAIRED = SOURCE_FIGURES["paired_villages"]
 _N_BRANCHES = SOURCE_FIGURES["branches"]
 _N_COMMITTEE_MEMBERS = 35
 _N_CM_DELEGATES = 5  # committee members who are also delegates
@@ -145,6 +160,8 @@ _INSTITUTIONS = (
 )
 _ENTERPRISES = ("龙鄂烟叶有限公司", "丰源油脂有限公司", "富强肉制品加工有限公司",
                 "江福大豆蛋白有限公司", "县供电有限公司")
+# 1-2 idle units on top of the 63: agencies whose only pairing ended before today.
+_IDLE_UNITS = ("县科学技术协会", "县工商业联合会")
 _MORE_AGENCIES = (
     "县档案局", "县气象局", "县物价局", "县信访局", "县机关事务管理局", "县机构编制委员会办公室",
     "县供销合作社联合社", "县城市管理行政执法局", "县食品药品监督管理局", "县烟草专卖局",
@@ -203,8 +220,8 @@ def _b(v: bool) -> str:
 class _P:
     """A person (Party member)."""
 
-    __slots__ = ("id", "name", "roles", "status", "since", "hardship", "org", "town",
-                 "village", "phone", "unit")
+    __slots__ = ("hardship", "id", "name", "org", "phone", "roles", "since", "status", "town",
+                 "unit", "village")
 
     def __init__(self, pid: str, name: str, roles: tuple[str, ...], phone: str) -> None:
         self.id, self.name, self.roles, self.phone = pid, name, roles, phone
@@ -219,7 +236,7 @@ class _P:
 class _H:
     """A household."""
 
-    __slots__ = ("id", "head", "v", "cats", "size", "status", "since", "phone", "addr", "seq")
+    __slots__ = ("addr", "cats", "head", "id", "phone", "seq", "since", "size", "status", "v")
 
     def __init__(self, v: int, seq: int) -> None:
         self.v, self.seq = v, seq
@@ -290,6 +307,7 @@ class _County:
         self._households_finish()
         self._committee_links()
         self._inject_person_gaps()
+        self._top_up()
         self._supports()
         self._contacts()
         return self._rows()
@@ -320,19 +338,24 @@ class _County:
                 idx.append(len(self.villages))
                 self.villages.append([f"{pre}V{len(self.villages) + 1:03d}", nm, ti, False])
             self.town_villages.append(idx)
-        # 59 villages need a paired unit, in every township; the villages named in the
-        # source as paired are among them.
+        # 59 villages need and have a paired unit, in every township; the villages named
+        # in the source as paired are among them. 2-3 more need one but their pairing
+        # ended (the unpaired gap, on top of the 59).
         need = [i for i, v in enumerate(self.villages)
                 if v[1] in {x for vs in _VILLAGE_FIXED.values() for x in vs}]
         have = {self.villages[i][2] for i in need}
         for ti, idx in enumerate(self.town_villages):
             if ti not in have:
                 need.append(r.choice(idx))
-        rest = [i for i in range(len(self.villages)) if i not in set(need)]
-        need += r.sample(rest, _N_NEEDING - len(need))
-        for i in need:
+        taken = set(need)
+        rest = [i for i in range(len(self.villages)) if i not in taken]
+        n_fill = _N_PAIRED - len(need)
+        picked = r.sample(rest, n_fill + r.choice((2, 3)))
+        self.paired = sorted(need + picked[:n_fill])  # a pairing counts on today
+        self.unpaired = sorted(picked[n_fill:])  # their pairing ended before today
+        self.needing = sorted(self.paired + self.unpaired)
+        for i in self.needing:
             self.villages[i][3] = True
-        self.needing = sorted(need)
 
     # ---- organisations
     def _organizations(self) -> None:
@@ -379,6 +402,8 @@ class _County:
         specs = ([(n, "agency", _JG) for n in _AGENCIES]
                  + [(n, "institution", p or _JG) for n, p in _INSTITUTIONS]
                  + [(n, "enterprise", _FG) for n in _ENTERPRISES])
+        self.n_paired_units = len(specs)  # 63, with a pairing that counts on today
+        specs += [(n, "agency", _JG) for n in _IDLE_UNITS[: r.choice((1, 2))]]  # idle
         self.units: list[list[str]] = []  # [id, name, sector, organization_id]
         unit_branch_parent: list[tuple[str, str]] = []
         for i, (n, sector, parent) in enumerate(specs):
@@ -415,8 +440,9 @@ class _County:
             if kind == "general_branch":
                 name = name.replace("党支部", "党总支")
             self.o_other.append(add(name, kind, "unit", parent))
-        # pairings: every unit with >=1 needing village, villages with 1-2 units
-        nu, vs = len(self.units), list(self.needing)
+        # pairings: each of the 63 units with >=1 of the 59 villages, villages with 1-2
+        # units, all counting on today; the gaps (ended pairings) come on top
+        nu, vs = self.n_paired_units, list(self.paired)
         r.shuffle(vs)
         us = list(range(nu))
         r.shuffle(us)
@@ -431,15 +457,18 @@ class _County:
             self.pairings.append(_L(us[4 + j], vs[20 + j],
                                     self.rdate(date(2010, 1, 1), date(2018, 12, 31))))
         hi = self.today - timedelta(days=30)
-        # gaps: 2-3 needing villages whose only pairing ended (their unit keeps another) ...
-        for j in range(r.choice((2, 3))):
-            p = self.pairings[4 + j]  # village vs[4+j], unit us[4+j] which also has vs[20+j]
+        # gaps: the 2-3 villages needing a unit whose only pairing ended (the unit keeps
+        # its own village) ...
+        for j, v in enumerate(self.unpaired):
+            p = _L(us[30 + j], v, self.rdate(early, late))
             p.until = self.until_after(p.since, date(2019, 1, 1), hi)
-        # ... and 1-2 units whose only pairing ended (the village keeps its other unit)
-        for j in range(r.choice((1, 2))):
-            p = self.pairings[len(vs) + j]
+            self.pairings.append(p)
+        # ... and the 1-2 idle units whose only pairing ended (the village keeps its unit)
+        for u in range(nu, len(self.units)):
+            p = _L(u, vs[40 + u - nu], self.rdate(early, late))
             p.until = self.until_after(p.since, date(2019, 1, 1), hi)
-        self.unit_villages: list[list[int]] = [[] for _ in range(nu)]
+            self.pairings.append(p)
+        self.unit_villages: list[list[int]] = [[] for _ in self.units]
         for p in self.pairings:
             if p.counts(self.today):
                 self.unit_villages[p.a].append(p.b)
@@ -603,6 +632,7 @@ class _County:
                 self.mh.append(_L(r.choice(ms), h, self.rdate(today + timedelta(5),
                                                                today + timedelta(40))))
         # the other Party members: in villages up to 5,200+, the rest in unit branches
+        # (13,787 rows so far; _top_up adds as many as left, once all gaps are in)
         target = SOURCE_FIGURES["village_people_min"] + r.randint(20, 90)
         for _ in range(max(0, target - self.village_people)):
             p = self._new_person()
@@ -611,11 +641,37 @@ class _County:
             p.hardship = r.random() < 0.03
             self._maybe_inactive(p)
         orgs = [o for t in self.o_town_branches for o in t] + self.unit_orgs + self.o_other
+        self.plain_orgs = orgs
         while len(self.people) < _N_PEOPLE:
             p = self._new_person()
             p.org = r.choice(orgs)
             p.hardship = r.random() < 0.012
             self._maybe_inactive(p)
+
+    def _top_up(self) -> None:
+        """Add active plain Party members until exactly 13,787 are active on today.
+
+        The people who left are a gap on top of the source figure, not carved out
+        of it: as many new members as are not active (and at least enough to keep
+        5,200+ active ones in villages) go to villages, the rest to other branches.
+        """
+        r, today = self.rng, self.today
+        act = [p for p in self.people if p.active(today)]
+        n = _N_PEOPLE - len(act)
+        if n < 0:  # never: every person beyond 13,787 rows is added here, active
+            raise RuntimeError("more active people than the source figure")
+        in_villages = sum(1 for p in act if p.village)
+        short = SOURCE_FIGURES["village_people_min"] + r.randint(20, 60) - in_villages
+        n_village = min(n, max(short, round(n * 0.38)))
+        for i in range(n):
+            p = self._new_person()
+            if i < n_village:
+                v = r.randrange(len(self.villages))
+                p.org, p.village = self.o_village[v], self.villages[v][0]
+                p.hardship = r.random() < 0.03
+            else:
+                p.org = r.choice(self.plain_orgs)
+                p.hardship = r.random() < 0.012
 
     def _maybe_inactive(self, p: _P) -> None:
         r, today = self.rng, self.today
@@ -684,7 +740,10 @@ class _County:
     # ---- people who left and liaisons that ended along the chain
     def _inject_person_gaps(self) -> None:
         r, today = self.rng, self.today
-        past = lambda: self.rdate(today - timedelta(700), today - timedelta(20))  # noqa: E731
+
+        def past() -> date:
+            return self.rdate(today - timedelta(700), today - timedelta(20))
+
         pool = list(self.members)
         r.shuffle(pool)
         # members who left (35 dated, 15 without date) and a few who will leave
@@ -912,7 +971,8 @@ def generate_bundle(path: str | Path, counties: int = 1, seed: int = 1,
                     today: date = date(2026, 6, 30)) -> dict[str, int]:
     """Write the bundle into folder `path` (created if missing; existing CSVs overwritten).
 
-    Returns row counts per file name (e.g. ``{"people.csv": 13787, ...}``). The same
+    Returns row counts per file name (e.g. ``{"people.csv": 14002, ...}``: the 13,787
+    people active on ``today`` plus those who left). The same
     ``seed``, ``counties`` and ``today`` give byte-identical files; county k is the
     same whatever ``counties`` is. ``progress(stage, done, total)`` is called once
     before starting and after each county's generation and each file it writes.

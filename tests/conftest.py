@@ -85,9 +85,9 @@ def neo4j_shared(neo4j_env: dict[str, str]) -> Iterator[Store]:
 
 
 def _clear_auto(store: Store) -> None:
-    from neo4j import Query
+    from tests_support import clear
 
-    store.driver.session().run(Query("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")).consume()  # type: ignore[attr-defined]
+    clear(store)
 
 
 @pytest.fixture(params=["embedded", "neo4j"])

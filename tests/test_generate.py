@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from graphsvc.generate import SOURCE_FIGURES, generate_bundle
+from graphsvc.importer import import_path
+from graphsvc.stores.embedded import EmbeddedStore
 
 TODAY = date(2026, 6, 30)
 
@@ -129,15 +131,26 @@ def status_shares(b: dict[str, list[dict[str, str]]], as_of: date = TODAY) -> di
     return {k: c[k] / len(st) for k in sorted(c)}
 
 
-def per_county_figures(b: dict[str, list[dict[str, str]]], county: str) -> dict[str, int]:
+def per_county_figures(b: dict[str, list[dict[str, str]]], county: str,
+                       as_of: date = TODAY) -> dict[str, int]:
+    """The source figures of one county: row counts, and counts of the people who are
+    active and the pairings that count on ``as_of`` (COVERAGE_RULES "What holds on a
+    date"), plus the rows behind them (``*_rows``) and the gaps."""
     def mine(rows, col="id"):
         return [r for r in rows if county_of(r[col]) == county]
 
     orgs = mine(b["organizations.csv"])
     units = mine(b["units.csv"])
-    people = mine(b["people.csv"])
+    rows_people = mine(b["people.csv"])
+    people = [p for p in rows_people if active(p, as_of)]
     villages = mine(b["villages.csv"])
     committees = [o for o in orgs if o["kind"] == "committee"]
+    pairings = mine(b["pairings.csv"], "unit_id")
+    live = [p for p in pairings if counts_on(p, as_of)]
+    paired_units = {p["unit_id"] for p in live}
+    sector = {u["id"]: u["sector"] for u in units}
+    need = {v["id"] for v in villages if v["needs_pairing"] == "true"}
+    paired_villages = {p["village_id"] for p in live}
     return {
         "townships": len(mine(b["townships.csv"])),
         "villages": len(villages),
@@ -149,12 +162,18 @@ def per_county_figures(b: dict[str, list[dict[str, str]]], county: str) -> dict[
         "village_branches": sum(o["kind"] != "committee" and o["level"] == "village"
                                 for o in orgs),
         "people": len(people),
+        "people_rows": len(rows_people),
         "village_people": sum(bool(p["village_id"]) for p in people),
-        "units": len(units),
-        "agencies_institutions": sum(u["sector"] in ("agency", "institution") for u in units),
-        "enterprises": sum(u["sector"] == "enterprise" for u in units),
-        "paired_villages": len({p["village_id"] for p in mine(b["pairings.csv"], "unit_id")}),
         "cadres": sum("cadre" in roles(p) for p in people),
+        "paired_units": len(paired_units),
+        "units_rows": len(units),
+        "idle_units": len(units) - len(paired_units),
+        "agencies_institutions": sum(sector[u] in ("agency", "institution")
+                                     for u in paired_units),
+        "enterprises": sum(sector[u] == "enterprise" for u in paired_units),
+        "paired_villages": len(paired_villages),
+        "paired_villages_not_needing": len(paired_villages - need),
+        "unpaired_villages": len(need - paired_villages),
     }
 
 
@@ -225,19 +244,65 @@ def test_returned_counts_and_source_figures(bundle, one):
     _, counts = one
     assert counts == {n: len(rows) for n, rows in bundle.items()}
     got = per_county_figures(bundle, "c01")
-    for key in ("townships", "villages", "villages_needing_pairing", "committees",
-                "county_level_committees", "township_committees", "branches",
-                "village_branches", "people", "units", "agencies_institutions", "enterprises",
-                "paired_villages"):
+    # row counts and counts on today (active people, counting pairings) are exact
+    for key in ("townships", "villages", "committees", "county_level_committees",
+                "township_committees", "branches", "village_branches", "people",
+                "paired_units", "agencies_institutions", "enterprises", "paired_villages"):
         assert got[key] == SOURCE_FIGURES[key], key
     assert got["cadres"] >= SOURCE_FIGURES["cadres_min"]
     assert got["village_people"] >= SOURCE_FIGURES["village_people_min"]
-    # pairings: only villages that need one, in all 12 townships
+    # the gaps come on top of the source figures, not out of them
+    people = bundle["people.csv"]
+    left = sum(not active(p, TODAY) for p in people)
+    assert left > 0 and got["people_rows"] == SOURCE_FIGURES["people"] + left
+    assert 1 <= got["idle_units"] <= 2
+    assert got["units_rows"] == SOURCE_FIGURES["paired_units"] + got["idle_units"]
+    assert 2 <= got["unpaired_villages"] <= 3
+    assert got["villages_needing_pairing"] == (SOURCE_FIGURES["paired_villages"]
+                                               + got["unpaired_villages"])
+    assert got["paired_villages_not_needing"] == 0  # every paired village needs a unit
+    # pairing rows: only villages that need one (the unpaired had one that ended) and
+    # every unit (the idle ones had one that ended); paired villages in all 12 townships
     need = {v["id"] for v in bundle["villages.csv"] if v["needs_pairing"] == "true"}
     assert {p["village_id"] for p in bundle["pairings.csv"]} == need
-    town = {v["id"]: v["township_id"] for v in bundle["villages.csv"]}
-    assert len({town[v] for v in need}) == SOURCE_FIGURES["paired_townships"]
     assert {p["unit_id"] for p in bundle["pairings.csv"]} == {u["id"] for u in bundle["units.csv"]}
+    assert all(d(p["until"]) < TODAY for p in bundle["pairings.csv"] if p["until"])
+    town = {v["id"]: v["township_id"] for v in bundle["villages.csv"]}
+    live = {p["village_id"] for p in bundle["pairings.csv"] if counts_on(p, TODAY)}
+    assert len({town[v] for v in live}) == SOURCE_FIGURES["paired_townships"]
+
+
+def test_summary_reproduces_source_document(tmp_path):
+    """The product's own summary of a generated county, as of today, gives the figures
+    of the source document exactly."""
+    folder = tmp_path / "bundle"
+    generate_bundle(folder, counties=1, seed=1)
+    store = EmbeddedStore(tmp_path / "store")
+    try:
+        report = import_path(store, folder)
+        assert report.ok and not report.errors and not report.warnings, report
+        s = store.summary(TODAY)
+    finally:
+        store.close()
+    assert s["townships"] == SOURCE_FIGURES["townships"] == 12
+    assert s["villages"] == SOURCE_FIGURES["villages"] == 200
+    assert s["organizations"]["committee"] == SOURCE_FIGURES["committees"] == 33
+    assert (s["organizations"]["branch"] + s["organizations"]["general_branch"]
+            == SOURCE_FIGURES["branches"] == 611)
+    assert s["people"] == SOURCE_FIGURES["people"] == 13787
+    assert s["paired_units"] == SOURCE_FIGURES["paired_units"] == 63
+    assert s["paired_villages"] == SOURCE_FIGURES["paired_villages"] == 59
+    assert 61 <= s["villages_needing_pairing"] <= 62  # + the 2-3 unpaired
+    units = s["units"]  # every unit row, idle ones included
+    assert units["enterprise"] >= SOURCE_FIGURES["enterprises"]
+    assert 64 <= sum(units.values()) <= 65  # + the 1-2 idle
+    assert units["agency"] + units["institution"] >= SOURCE_FIGURES["agencies_institutions"]
+    assert s["pairings"] >= s["paired_units"]
+    assert s["cadres"] >= SOURCE_FIGURES["cadres_min"]
+    assert s["households"] > 9000 and s["focus_households"] > 0
+    assert s["supports"] >= 1300
+    assert s["contacts"] > 0
+    assert s["requests_raised"] > s["requests_resolved"] > 0
 
 
 def test_shape_of_people_and_households(bundle):
@@ -375,8 +440,14 @@ def test_two_counties_double_and_do_not_clash(two, one, bundle):
     b2 = load(folder)
     check_integrity(b2)  # ids unique across all files of both counties
     assert counts == {n: len(rows) for n, rows in b2.items()}
-    assert counts["people.csv"] == 2 * SOURCE_FIGURES["people"]
-    for key in ("townships", "villages", "committees", "branches", "units"):
+    for c in ("c01", "c02"):
+        assert per_county_figures(b2, c)["people"] == SOURCE_FIGURES["people"], c
+        assert per_county_figures(b2, c)["paired_villages"] == SOURCE_FIGURES["paired_villages"]
+    for name in ("townships.csv", "villages.csv", "organizations.csv"):
+        assert counts[name] == 2 * counts1[name], name
+    for c in ("c01", "c02"):  # 63 paired units + 1-2 idle ones, drawn per county
+        assert 64 <= per_county_figures(b2, c)["units_rows"] <= 65, c
+    for key in ("townships", "villages", "committees", "branches", "paired_units"):
         assert per_county_figures(b2, "c01")[key] == per_county_figures(b2, "c02")[key]
     assert {county_of(p["id"]) for p in b2["people.csv"]} == {"c01", "c02"}
     # county 1 is the same whatever the number of counties

@@ -1,6 +1,8 @@
-// Upsert cadre-household supports (结穷亲), identified by key (person, household).
+// Stored supports rows (found by key before any write): update their dates.
+// Found from the end node's id, not the key index: inside a transaction that has already
+// written much, a relationship index seek is slow.
 UNWIND $rows AS row
-MATCH (p:Person {id: row.person_id})
-MATCH (h:Household {id: row.household_id})
-MERGE (p)-[r:SUPPORTS {key: row.key}]->(h)
+MATCH (a:Person {id: row.person_id})-[r:SUPPORTS]->(b:Household {id: row.household_id})
+USING INDEX a:Person(id)
+WHERE r.key = row.key
 SET r.since = row.since, r.until = row.until

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import neo4j
@@ -78,8 +79,9 @@ class Neo4jStore(Store):
     # every statement this class runs, checked when the store opens
     REQUIRED = (
         ["schema", "summary", "import/delete_all", "import/organization_parents", "fetch/entities"]
-        + [f"import/{s.name}" for s in FILES if s.name != "liaisons"]
-        + [f"import/{n}" for n in _LIAISON_FILE.values()]
+        + ["fetch/any_data", "fetch/existing_ids", "fetch/existing_contacts"]
+        + [f"import/{p}{s.name}" for s in FILES if s.name != "liaisons" for p in ("", "create_")]
+        + [f"import/{p}{n}" for n in _LIAISON_FILE.values() for p in ("", "create_")]
         + [f"fetch/{n}" for n in _LIAISON_FILE.values()]
         + ["fetch/pairings", "fetch/supports"]
         + [f"export/{s.name}" for s in FILES]
@@ -215,48 +217,100 @@ class Neo4jStore(Store):
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _statements(self, bundle: Bundle) -> list[tuple[str, str, list[dict[str, Any]]]]:
-        """(stage, statement name, rows) in the order they must run."""
-        plan: list[tuple[str, str, list[dict[str, Any]]]] = []
+    def _plan(self, bundle: Bundle) -> list[_Step]:
+        """The import's statements in the order they must run."""
+        plan: list[_Step] = []
         for spec in FILES:
             rows = bundle.rows(spec.name)
             if not rows:
                 continue
             if spec.group == "entity":
-                plan.append((spec.name, f"import/{spec.name}", rows))
+                plan.append(_Step(spec.name, spec.name, "fetch/existing_ids", "ids",
+                                  [{**r} for r in rows], "id"))
+                if spec.name == "organizations":
+                    plan.append(_Step(spec.name, "", "", "", [
+                        {"id": r["id"], "parent_id": r["parent_id"]} for r in rows], "id",
+                        only="import/organization_parents"))
             elif spec.name == "liaisons":
                 by_kind: dict[str, list[dict[str, Any]]] = {}
                 for r in rows:
                     by_kind.setdefault(r["kind"], []).append({**r, "key": link_key(spec, r)})
                 for kind, krows in by_kind.items():
-                    plan.append((spec.name, f"import/{_LIAISON_FILE[kind]}", krows))
+                    name = _LIAISON_FILE[kind]
+                    plan.append(_Step(spec.name, name, f"fetch/{name}", "keys", krows, "key"))
             elif spec.group == "link":
-                plan.append((spec.name, f"import/{spec.name}",
-                             [{**r, "key": link_key(spec, r)} for r in rows]))
+                plan.append(_Step(spec.name, spec.name, f"fetch/{spec.name}", "keys",
+                                  [{**r, "key": link_key(spec, r)} for r in rows], "key"))
             else:
-                plan.append((spec.name, "import/contacts", [{**r, "key": contact_key(r)} for r in rows]))
-            if spec.name == "organizations":
-                plan.append((spec.name, "import/organization_parents",
-                             [{"id": r["id"], "parent_id": r["parent_id"]} for r in rows]))
+                plan.append(_Step(spec.name, "contacts", "fetch/existing_contacts", "keys",
+                                  [{**r, "key": contact_key(r)} for r in rows], "key",
+                                  update=False))
         return plan
 
     def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None) -> None:
-        plan = self._statements(bundle)
-        total = sum(len(rows) for stage, name, rows in plan if name != "import/organization_parents")
+        """One managed transaction: new records are CREATEd, stored ones updated (MERGE)."""
+        plan = self._plan(bundle)
+        total = sum(len(step.rows) for step in plan if not step.only)
         size = self.batch_size
+        q = self.q
 
         def work(tx: ManagedTransaction) -> None:
             done = 0
             if replace:
-                tx.run(self.q.text("import/delete_all")).consume()
-            for stage, name, rows in plan:
-                text = self.q.text(name, ["rows"])
-                for i in range(0, len(rows), size):
-                    batch = rows[i : i + size]
-                    tx.run(text, rows=batch).consume()
-                    if name != "import/organization_parents":
-                        done += len(batch)
+                tx.run(q.text("import/delete_all")).consume()
+                has_data = False
+            else:
+                has_data = bool(tx.run(q.text("fetch/any_data")).single(strict=True)["any"])
+            # what is stored already, asked before anything is written: index seeks are fast
+            # on committed data and slow against a large transaction state
+            stored: list[set[str]] = [self._stored_keys(tx, step) if has_data else set()
+                                      for step in plan]
+            for step, known in zip(plan, stored):
+                if step.only:
+                    text = q.text(step.only, ["rows"])
+                    for i in range(0, len(step.rows), size):
+                        tx.run(text, rows=step.rows[i : i + size]).consume()
+                    continue
+                new, old = step.rows, []
+                if known:
+                    new = [r for r in step.rows if r[step.key] not in known]
+                    old = [r for r in step.rows if r[step.key] in known]
+                for name, rows in ((f"import/create_{step.name}", new),
+                                   (f"import/{step.name}", old if step.update else [])):
+                    if not rows:
+                        continue
+                    text = q.text(name, ["rows"])
+                    for i in range(0, len(rows), size):
+                        tx.run(text, rows=rows[i : i + size]).consume()
+                        done += min(size, len(rows) - i)
                         if progress:
-                            progress(stage, done, total)
+                            progress(step.stage, done, total)
+                if not step.update and old:
+                    done += len(old)
 
         self._write_tx(work, "writing the import")
+
+
+    def _stored_keys(self, tx: ManagedTransaction, step: _Step) -> set[str]:
+        if step.only:
+            return set()
+        check = self.q.text(step.check, [step.check_param])
+        keys = [r[step.key] for r in step.rows]
+        found: set[str] = set()
+        for i in range(0, len(keys), 50_000):
+            found.update(rec["key"] for rec in tx.run(check, {step.check_param: keys[i : i + 50_000]}))
+        return found
+
+
+@dataclass(slots=True)
+class _Step:
+    """One file's rows: checked for what is stored, then created or updated."""
+
+    stage: str  # bundle file, for progress
+    name: str  # import/create_<name> for new rows, import/<name> for stored ones
+    check: str  # statement returning the stored keys among $<check_param>
+    check_param: str
+    rows: list[dict[str, Any]]
+    key: str  # row field matched against the stored keys
+    update: bool = True  # contacts: a stored one is identical, nothing to update
+    only: str = ""  # a statement run on all rows, no check (organisation parents)
