@@ -116,7 +116,6 @@ def import_cmd(
     with _store() as store:
         with _progress() as bar:
             task = bar.add_task("checking", total=None)
-            state = {"stage": ""}
 
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=f"writing {stage}", completed=done, total=total)
@@ -124,7 +123,6 @@ def import_cmd(
             bar.update(task, description=f"checking {rows:,} rows")
             import_tables(store, tables, report, dry_run=dry_run, replace=replace, progress=progress)
             bar.update(task, total=1, completed=1, description="done" if report.ok else "refused")
-            del state
     _print_report(report, show)
     if report_file:
         report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")

@@ -1,0 +1,112 @@
+"""The graphsvc command, run as a user runs it: a real process, real files, both stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import graphsvc
+
+# the folder that holds the graphsvc being tested (site-packages, or the source tree)
+PKG_PARENT = str(Path(graphsvc.__file__).resolve().parents[1])
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHSVC_")}
+    full.update(env)
+    full["PYTHONPATH"] = PKG_PARENT
+    return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=full, cwd=cwd,
+                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+def cli_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    if request.param == "embedded":
+        return {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
+    store = request.getfixturevalue("neo4j_shared")
+    from tests_support import clear
+
+    clear(store)
+    return dict(request.getfixturevalue("neo4j_env"))
+
+
+def test_import_summary_export(cli_env: dict[str, str], tiny_dir: Path, tmp_path: Path) -> None:
+    r = run(["import", str(tiny_dir)], cli_env, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "households.csv" in r.stdout and "60" in r.stdout
+    r = run(["summary", "--as-of", "2026-06-30", "--format", "json"], cli_env, tmp_path)
+    assert r.returncode == 0, r.stderr
+    body = json.loads(r.stdout)
+    assert body["as_of"] == "2026-06-30" and body["households"] == 59 and body["people"] == 25
+    r = run(["summary", "--as-of", "2026-06-30"], cli_env, tmp_path)
+    assert "Party members 党员" in r.stdout and "25" in r.stdout
+    r = run(["summary", "--as-of", "2026-06-30", "--format", "csv"], cli_env, tmp_path)
+    assert "organizations.committee,4" in r.stdout.splitlines()
+    r = run(["export", str(tmp_path / "out")], cli_env, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "out" / "contacts.csv").read_text(encoding="utf-8").count("\n") == 48
+
+
+def test_bad_bundle_exit_1_and_nothing_written(cli_env: dict[str, str], tiny_copy: Path,
+                                               tmp_path: Path) -> None:
+    f = tiny_copy / "liaisons.csv"
+    f.write_text(f.read_text(encoding="utf-8").replace("delegate-member,D1,M01", "delegate-member,M02,M01"),
+                 encoding="utf-8")
+    r = run(["import", str(tiny_copy)], cli_env, tmp_path)
+    assert r.returncode == 1
+    assert "liaisons.csv, row 6, column from_id" in r.stderr
+    assert "nothing was written" in r.stderr
+    r = run(["summary", "--format", "json"], cli_env, tmp_path)
+    assert json.loads(r.stdout)["townships"] == 0
+    r = run(["import", str(tiny_copy), "--report", str(tmp_path / "rep.json")], cli_env, tmp_path)
+    rep = json.loads((tmp_path / "rep.json").read_text(encoding="utf-8"))
+    assert rep["ok"] is False and rep["errors"][0]["row"] == 6
+
+
+def test_dry_run(cli_env: dict[str, str], tiny_dir: Path, tmp_path: Path) -> None:
+    r = run(["import", "--dry-run", str(tiny_dir)], cli_env, tmp_path)
+    assert r.returncode == 0 and "nothing written" in r.stdout
+    r = run(["summary", "--format", "json"], cli_env, tmp_path)
+    assert json.loads(r.stdout)["households"] == 0
+
+
+def test_generate_then_import(tmp_path: Path) -> None:
+    """The demo's path: a generated county imports cleanly and counts like the source."""
+    env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
+    r = run(["generate", str(tmp_path / "county"), "--seed", "7"], env, tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = run(["import", str(tmp_path / "county")], env, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "warning" not in r.stderr
+    r = run(["summary", "--as-of", "2026-06-30", "--format", "json"], env, tmp_path)
+    body = json.loads(r.stdout)
+    assert body["people"] == 13787 and body["townships"] == 12 and body["villages"] == 200
+    assert body["organizations"]["committee"] == 33
+    assert body["organizations"]["branch"] + body["organizations"]["general_branch"] == 611
+    assert body["paired_units"] == 63 and body["paired_villages"] == 59
+
+
+def test_store_down_is_a_clear_error(tmp_path: Path, tiny_dir: Path) -> None:
+    env = {"GRAPHSVC_NEO4J_URI": "bolt://127.0.0.1:9", "GRAPHSVC_NEO4J_PASSWORD": "x"}
+    r = run(["import", str(tiny_dir)], env, tmp_path)
+    assert r.returncode == 2
+    assert "cannot be reached" in r.stderr and "127.0.0.1:9" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_date_option(tmp_path: Path) -> None:
+    r = run(["summary", "--as-of", "30/06/2026"], {"GRAPHSVC_DATA_DIR": str(tmp_path)}, tmp_path)
+    assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
+
+
+def test_help_is_enough() -> None:
+    r = subprocess.run([sys.executable, "-m", "graphsvc", "import", "--help"], capture_output=True,
+                       text=True, env={**os.environ, "COLUMNS": "120", "PYTHONPATH": PKG_PARENT})
+    assert r.returncode == 0
+    for word in ("--dry-run", "--replace", "--report", "all of it or nothing", ".xlsx"):
+        assert word in r.stdout
