@@ -106,11 +106,11 @@ def import_cmd(
     2 when the store cannot be used.
     """
     from graphsvc.bundle.reader import read_bundle
-    from graphsvc.importer import import_tables
+    from graphsvc.importer import import_tables, paused_gc
 
     settings = get_settings()
     report = Report()
-    with err.status(f"reading {path} ..."):
+    with err.status(f"reading {path} ..."), paused_gc():
         tables = read_bundle(path, report, max_unpacked_bytes=settings.max_unpacked_bytes)
     rows = sum(len(t.rows) for t in tables.values())
     with _store() as store:
