@@ -18,8 +18,3 @@ CREATE CONSTRAINT liaison_member_household_key IF NOT EXISTS FOR ()-[r:LIAISES_W
 CREATE CONSTRAINT pairing_key IF NOT EXISTS FOR ()-[r:PAIRED_WITH]-() REQUIRE r.key IS UNIQUE;
 CREATE CONSTRAINT support_key IF NOT EXISTS FOR ()-[r:SUPPORTS]-() REQUIRE r.key IS UNIQUE;
 CREATE CONSTRAINT contact_key IF NOT EXISTS FOR ()-[r:CONTACTED]-() REQUIRE r.key IS UNIQUE;
-
-// For the audits: contacts by date, people and households by status.
-CREATE INDEX contact_date IF NOT EXISTS FOR ()-[r:CONTACTED]-() ON (r.date);
-CREATE INDEX person_status IF NOT EXISTS FOR (n:Person) ON (n.status);
-CREATE INDEX household_status IF NOT EXISTS FOR (n:Household) ON (n.status);

@@ -133,7 +133,7 @@ class EmbeddedStore(Store):
     def fetch_links(self, name: str, keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
         spec = SPECS[name]
         out: dict[tuple[str, ...], Record] = {}
-        keymap = {"\x1f".join(k): k for k in keys}
+        keymap = {link_key(spec, dict(zip(spec.key, k))): k for k in keys}
         with self._lock:
             for chunk in _chunks(list(keymap), 900):
                 marks = ",".join("?" * len(chunk))

@@ -177,7 +177,7 @@ class Neo4jStore(Store):
             groups.setdefault(file, []).append(key)
         out: dict[tuple[str, ...], Record] = {}
         for file, ks in groups.items():
-            bykey = {"\x1f".join(k): k for k in ks}
+            bykey = {link_key(spec, dict(zip(spec.key, k))): k for k in ks}
             for row in self._read(f"fetch/{file}", keys=list(bykey)):
                 key = bykey[row["key"]]
                 rec = dict(zip(spec.key, key))
