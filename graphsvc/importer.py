@@ -7,8 +7,6 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
 from graphsvc.bundle.reader import Tables, parse_csv_bytes, read_bundle, read_xlsx, read_zip
 from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import SPECS
@@ -79,21 +77,3 @@ def import_upload(store: Store, filename: str, data: bytes, *, dry_run: bool = F
 def export_path(store: Store, path: str | Path) -> dict[str, int]:
     """Write the whole store as a bundle (folder, or .zip / .xlsx by the name's ending)."""
     return write_bundle(store.records(), path)
-
-
-def report_text(report: Report, limit: int = 200) -> list[str]:
-    """The report as lines for a terminal, errors first."""
-    lines: list[str] = []
-    for p in report.errors[:limit]:
-        lines.append(f"ERROR   {p}")
-    if len(report.errors) > limit:
-        lines.append(f"... and {len(report.errors) - limit} more errors")
-    for p in report.warnings[:limit]:
-        lines.append(f"warning {p}")
-    if len(report.warnings) > limit:
-        lines.append(f"... and {len(report.warnings) - limit} more warnings")
-    return lines
-
-
-def summary_of_report(report: Report) -> dict[str, Any]:
-    return report.as_dict()
