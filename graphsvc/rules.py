@@ -1,0 +1,416 @@
+"""The coverage rules of ``spec/COVERAGE_RULES.md`` as pure functions over the graph.
+
+This is the reference: the embedded store answers with these functions, and the
+Cypher in ``cypher/rules/`` must give exactly the same results (the tests hold
+them equal). Every function takes the graph ``G`` first (as ``graphsvc.graph``
+builds it), never changes it, and does no I/O.
+
+Vocabulary, on a date ``as_of``:
+
+- a liaison, pairing or support *counts* when its dates hold that day;
+- a person or household is *active* (``summary.is_active``); an inactive
+  household is left out of everything, as if it did not exist;
+- a contact counts when dated on or before ``as_of``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from graphsvc.bundle.schema import FOCUS_CATEGORIES
+from graphsvc.summary import counts_on, is_active
+
+CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD = (
+    "LIAISES_WITH_DELEGATE", "LIAISES_WITH_MEMBER", "LIAISES_WITH_HOUSEHOLD")
+
+STATUSES = ("covered", "stale", "uncovered")
+REASONS = ("no_member", "member_inactive", "no_delegate", "no_committee_member")
+DELEGATE_PROBLEMS = ("no_committee_member", "too_few_members", "members_short")
+MEMBER_PROBLEMS = ("no_delegate", "too_few_households")
+COMMITTEE_MEMBER_PROBLEMS = ("too_few_delegates",)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSettings:
+    """The rule settings of COVERAGE_RULES.md (defaults as there)."""
+
+    min_members_per_delegate: int = 10
+    households_per_member: int = 3
+    min_delegates_per_committee_member: int = 1
+    stale_after_days: int = 90
+    focus_categories: tuple[str, ...] = field(default=FOCUS_CATEGORIES)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "min_members_per_delegate": self.min_members_per_delegate,
+            "households_per_member": self.households_per_member,
+            "min_delegates_per_committee_member": self.min_delegates_per_committee_member,
+            "stale_after_days": self.stale_after_days,
+        }
+
+
+class RuleError(ValueError):
+    """A precondition of a rule function does not hold (an unknown id, say)."""
+
+
+# -- what holds on a date ---------------------------------------------------------------------
+
+
+class _Day:
+    """The graph seen on one date: active records, counting liaisons (computed lazily once)."""
+
+    def __init__(self, G: nx.MultiDiGraph, as_of: dt.date, *,
+                 inactive: frozenset[str] = frozenset()) -> None:
+        self.G, self.as_of, self.inactive = G, as_of, inactive
+        self._active: dict[str, bool] = {}
+
+    def active(self, n: str) -> bool:
+        a = self._active.get(n)
+        if a is None:
+            a = n not in self.inactive and n in self.G and is_active(self.G.nodes[n], self.as_of)
+            self._active[n] = a
+        return a
+
+    def has_role(self, n: str, role: str) -> bool:
+        return role in self.G.nodes[n].get("roles", ())
+
+    def out(self, n: str, rel: str) -> Iterable[str]:
+        """Targets of counting ``rel`` liaisons from ``n`` (dropping inactive households)."""
+        for _, v, k, e in self.G.out_edges(n, keys=True, data=True):
+            if k == rel and counts_on(e.get("since"), e.get("until"), self.as_of):
+                if rel == MEMBER_HOUSEHOLD and not self.active(v):
+                    continue
+                yield v
+
+    def into(self, n: str, rel: str) -> Iterable[str]:
+        """Sources of counting ``rel`` liaisons into ``n``."""
+        for u, _, k, e in self.G.in_edges(n, keys=True, data=True):
+            if k == rel and counts_on(e.get("since"), e.get("until"), self.as_of):
+                yield u
+
+    def last_contact(self, h: str) -> dt.date | None:
+        best: dt.date | None = None
+        for _, _, e in self.G.in_edges(h, data=True):
+            if e["type"] == "CONTACTED":
+                d = e["date"]
+                if d <= self.as_of and (best is None or d > best):
+                    best = d
+        return best
+
+
+# -- scope --------------------------------------------------------------------------------------
+
+
+def village_of(G: nx.MultiDiGraph, n: str) -> str | None:
+    """The village of a household, or of a person (their village, else their organisation's)."""
+    a = G.nodes[n]
+    v = a.get("village_id")
+    if v is None and a.get("organization_id") in G:
+        v = G.nodes[a["organization_id"]].get("village_id")
+    return v
+
+
+def township_of(G: nx.MultiDiGraph, n: str) -> str | None:
+    """A record's township, by the rule of DATA_FORMAT.md.
+
+    A household: its village's. A person: ``township_id``, else their village's,
+    else their organisation's (its ``township_id``, or its village's township).
+    """
+    a = G.nodes[n]
+    if a.get("township_id") is not None and a["entity"] != "household":
+        return a["township_id"]
+    v = a.get("village_id")
+    if v is not None and v in G:
+        return G.nodes[v].get("township_id")
+    org = a.get("organization_id")
+    if org is not None and org in G:
+        o = G.nodes[org]
+        if o.get("township_id") is not None:
+            return o["township_id"]
+        if o.get("village_id") in G:
+            return G.nodes[o["village_id"]].get("township_id")
+    return None
+
+
+def _in_scope(G: nx.MultiDiGraph, township_id: str | None, village_id: str | None) -> Callable[[str], bool]:
+    if township_id is None and village_id is None:
+        return lambda n: True
+
+    def ok(n: str) -> bool:
+        if village_id is not None and village_of(G, n) != village_id:
+            return False
+        return township_id is None or township_of(G, n) == township_id
+
+    return ok
+
+
+def _nodes(G: nx.MultiDiGraph, entity: str) -> list[str]:
+    return sorted(n for n, a in G.nodes(data=True) if a["entity"] == entity)
+
+
+# -- households ---------------------------------------------------------------------------------
+
+
+def focus_count(categories: Iterable[str], rules: RuleSettings) -> int:
+    return sum(1 for c in categories if c in rules.focus_categories)
+
+
+def household_order(G: nx.MultiDiGraph, rules: RuleSettings) -> Callable[[str], tuple[int, str]]:
+    """Sort key: focus households first, more focus categories first, then by id."""
+    return lambda h: (-focus_count(G.nodes[h].get("categories", ()), rules), h)
+
+
+def _status(day: _Day, h: str, rules: RuleSettings) -> tuple[str, str | None, list[str]]:
+    members = sorted(set(day.into(h, MEMBER_HOUSEHOLD)))
+    if not members:
+        return "uncovered", "no_member", members
+    active_members = [m for m in members if day.active(m)]
+    if not active_members:
+        return "uncovered", "member_inactive", members
+    delegates = {d for m in active_members for d in day.into(m, DELEGATE_MEMBER)
+                 if day.active(d) and day.has_role(d, "delegate")}
+    if not delegates:
+        return "uncovered", "no_delegate", members
+    if not any(day.active(c) and day.has_role(c, "committee_member")
+               for d in delegates for c in day.into(d, CM_DELEGATE)):
+        return "uncovered", "no_committee_member", members
+    return "covered", None, members
+
+
+def _household_row(day: _Day, h: str, rules: RuleSettings) -> dict[str, Any]:
+    G = day.G
+    status, reason, members = _status(day, h, rules)
+    last = day.last_contact(h)
+    if status == "covered" and (last is None or (day.as_of - last).days > rules.stale_after_days):
+        status = "stale"
+    cats = list(G.nodes[h].get("categories", ()))
+    return {
+        "household_id": h,
+        "village_id": G.nodes[h].get("village_id"),
+        "township_id": township_of(G, h),
+        "categories": cats,
+        "focus": focus_count(cats, rules) > 0,
+        "status": status,
+        "reason": reason,
+        "last_contact": last.isoformat() if last else None,
+        "member_ids": members,
+    }
+
+
+def household_statuses(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
+                       township_id: str | None = None, village_id: str | None = None,
+                       ) -> list[dict[str, Any]]:
+    """Every active household's status on ``as_of``, in the household order.
+
+    Examples
+    --------
+    >>> from graphsvc.graph import build_graph
+    >>> G = build_graph({"townships": [{"id": "T1", "name": "镇"}],
+    ...                  "villages": [{"id": "V1", "name": "村", "township_id": "T1"}],
+    ...                  "households": [{"id": "H1", "head_name": "王", "village_id": "V1",
+    ...                                  "categories": [], "status": "active"}]})
+    >>> [(r["household_id"], r["status"], r["reason"]) for r in household_statuses(G, dt.date(2026, 6, 30))]
+    [('H1', 'uncovered', 'no_member')]
+    """
+    day = _Day(G, as_of)
+    scope = _in_scope(G, township_id, village_id)
+    hs = [h for h in _nodes(G, "household") if day.active(h) and scope(h)]
+    hs.sort(key=household_order(G, rules))
+    return [_household_row(day, h, rules) for h in hs]
+
+
+def household_status(G: nx.MultiDiGraph, household_id: str, as_of: dt.date,
+                     rules: RuleSettings = RuleSettings()) -> dict[str, Any] | None:
+    """One household's row of ``household_statuses``; None when it is not active on ``as_of``."""
+    if household_id not in G or G.nodes[household_id]["entity"] != "household":
+        raise RuleError(f"no household with id '{household_id}'")
+    day = _Day(G, as_of)
+    return _household_row(day, household_id, rules) if day.active(household_id) else None
+
+
+# -- audits -------------------------------------------------------------------------------------
+
+
+def _member_households(day: _Day, m: str) -> set[str]:
+    return set(day.out(m, MEMBER_HOUSEHOLD))
+
+
+def delegate_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
+                   township_id: str | None = None, village_id: str | None = None,
+                   ) -> list[dict[str, Any]]:
+    """The audit of every active delegate, ordered by id."""
+    day = _Day(G, as_of)
+    scope = _in_scope(G, township_id, village_id)
+    out = []
+    for d in _nodes(G, "person"):
+        if not (day.has_role(d, "delegate") and day.active(d) and scope(d)):
+            continue
+        cms = sorted({c for c in day.into(d, CM_DELEGATE)
+                      if day.active(c) and day.has_role(c, "committee_member")})
+        members = sorted({m for m in day.out(d, DELEGATE_MEMBER) if day.active(m)})
+        reached: set[str] = set()
+        short = []
+        for m in members:
+            hs = _member_households(day, m)
+            reached |= hs
+            if len(hs) < rules.households_per_member:
+                short.append(m)
+        problems = []
+        if not cms:
+            problems.append("no_committee_member")
+        if len(members) < rules.min_members_per_delegate:
+            problems.append("too_few_members")
+        if short:
+            problems.append("members_short")
+        out.append({
+            "delegate_id": d,
+            "name": G.nodes[d].get("name"),
+            "township_id": township_of(G, d),
+            "committee_member_ids": cms,
+            "member_ids": members,
+            "member_count": len(members),
+            "households_reached": len(reached),
+            "focus_households_reached": sum(
+                1 for h in reached if focus_count(G.nodes[h].get("categories", ()), rules)),
+            "members_short": short,
+            "problems": problems,
+            "status": "gap" if problems else "ok",
+        })
+    return out
+
+
+def member_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
+                 township_id: str | None = None, village_id: str | None = None,
+                 ) -> list[dict[str, Any]]:
+    """The audit of every active person in the chain as a member, ordered by id."""
+    day = _Day(G, as_of)
+    scope = _in_scope(G, township_id, village_id)
+    out = []
+    for m in _nodes(G, "person"):
+        if not (day.active(m) and scope(m)):
+            continue
+        above = set(day.into(m, DELEGATE_MEMBER))
+        hs = _member_households(day, m)
+        if not above and not hs:
+            continue
+        delegates = sorted(d for d in above if day.active(d) and day.has_role(d, "delegate"))
+        problems = []
+        if not delegates:
+            problems.append("no_delegate")
+        if len(hs) < rules.households_per_member:
+            problems.append("too_few_households")
+        out.append({
+            "member_id": m,
+            "name": G.nodes[m].get("name"),
+            "township_id": township_of(G, m),
+            "household_count": len(hs),
+            "delegate_ids": delegates,
+            "problems": problems,
+        })
+    return out
+
+
+def committee_member_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(),
+                           *, township_id: str | None = None, village_id: str | None = None,
+                           ) -> list[dict[str, Any]]:
+    """The audit of every active committee member, ordered by id."""
+    day = _Day(G, as_of)
+    scope = _in_scope(G, township_id, village_id)
+    out = []
+    for c in _nodes(G, "person"):
+        if not (day.has_role(c, "committee_member") and day.active(c) and scope(c)):
+            continue
+        delegates = sorted({d for d in day.out(c, CM_DELEGATE)
+                            if day.active(d) and day.has_role(d, "delegate")})
+        reached: set[str] = set()
+        for d in delegates:
+            for m in day.out(d, DELEGATE_MEMBER):
+                if day.active(m):
+                    reached |= _member_households(day, m)
+        out.append({
+            "committee_member_id": c,
+            "name": G.nodes[c].get("name"),
+            "township_id": township_of(G, c),
+            "delegate_ids": delegates,
+            "delegate_count": len(delegates),
+            "households_reached": len(reached),
+            "problems": (["too_few_delegates"]
+                         if len(delegates) < rules.min_delegates_per_committee_member else []),
+        })
+    return out
+
+
+def pairing_audit(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = None,
+                  ) -> dict[str, list[str]]:
+    """Villages that need a unit and have none; units with no pairing (on ``as_of``).
+
+    With ``township_id``, villages of that township, and units paired (at any
+    time, or never) with none of the township's villages are left out.
+    """
+    paired_villages: set[str] = set()
+    paired_units: set[str] = set()
+    for u, v, k, e in G.edges(keys=True, data=True):
+        if k == "PAIRED_WITH" and counts_on(e.get("since"), e.get("until"), as_of):
+            paired_villages.add(v)
+            paired_units.add(u)
+    villages = [v for v in _nodes(G, "village")
+                if township_id is None or G.nodes[v].get("township_id") == township_id]
+    units = _nodes(G, "unit")
+    if township_id is not None:
+        local = set(villages)
+        units = [u for u in units
+                 if any(k == "PAIRED_WITH" and v in local for _, v, k in G.out_edges(u, keys=True))]
+    return {
+        "unpaired_villages": [v for v in villages
+                              if G.nodes[v].get("needs_pairing") and v not in paired_villages],
+        "idle_units": [u for u in units if u not in paired_units],
+    }
+
+
+def impact(G: nx.MultiDiGraph, person_id: str, as_of: dt.date, rules: RuleSettings = RuleSettings(),
+           ) -> list[dict[str, Any]]:
+    """Households covered or stale now that would be uncovered if ``person_id`` left.
+
+    Each comes with the reason it would then have, in the household order.
+    """
+    if person_id not in G or G.nodes[person_id]["entity"] != "person":
+        raise RuleError(f"no person with id '{person_id}'")
+    now = _Day(G, as_of)
+    after = _Day(G, as_of, inactive=frozenset([person_id]))
+    # only households below the person can change
+    below: set[str] = set()
+    frontier = {person_id}
+    for rel in (CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD):
+        nxt: set[str] = set()
+        for n in frontier:
+            for _, v, k in G.out_edges(n, keys=True):
+                if k in (CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD):
+                    nxt.add(v)
+        below |= {n for n in nxt if G.nodes[n]["entity"] == "household"}
+        frontier = {n for n in nxt if G.nodes[n]["entity"] == "person"}
+    out = []
+    for h in sorted(below, key=household_order(G, rules)):
+        if not now.active(h):
+            continue
+        if _status(now, h, rules)[0] != "covered":
+            continue
+        status, reason, _ = _status(after, h, rules)
+        if status == "uncovered":
+            out.append({"household_id": h, "reason": reason})
+    return out
+
+
+def status_counts(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Households by status and by reason, from ``household_statuses`` rows."""
+    by_status = {s: 0 for s in STATUSES}
+    by_reason = {r: 0 for r in REASONS}
+    for r in rows:
+        by_status[r["status"]] += 1
+        if r["reason"]:
+            by_reason[r["reason"]] += 1
+    return {"households_by_status": by_status, "uncovered_by_reason": by_reason}
