@@ -236,6 +236,12 @@ def summary_cmd(
     emit(data, fmt, f"the county on {day.isoformat()}")
 
 
+# `serve` and `keys` live with the HTTP API
+from graphsvc.cli_api import register as _register_api  # noqa: E402
+
+_register_api(app)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

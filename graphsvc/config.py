@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from graphsvc.rules import RuleSettings
 
 
 class Settings(BaseSettings):
@@ -32,6 +36,17 @@ class Settings(BaseSettings):
     max_unpacked_bytes: int = Field(
         default=1024 * 1024 * 1024, ge=1, description="zip/xlsx: most bytes a bundle may unpack to"
     )
+
+    def rules(self) -> "RuleSettings":
+        """The rule settings as the rules functions take them."""
+        from graphsvc.rules import RuleSettings
+
+        return RuleSettings(
+            min_members_per_delegate=self.min_members_per_delegate,
+            households_per_member=self.households_per_member,
+            min_delegates_per_committee_member=self.min_delegates_per_committee_member,
+            stale_after_days=self.stale_after_days,
+        )
 
     @property
     def store_kind(self) -> str:

@@ -414,3 +414,80 @@ def status_counts(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
         if r["reason"]:
             by_reason[r["reason"]] += 1
     return {"households_by_status": by_status, "uncovered_by_reason": by_reason}
+
+
+def _person_brief(day: _Day, n: str) -> dict[str, Any]:
+    a = day.G.nodes[n]
+    return {"id": n, "name": a.get("name"), "roles": list(a.get("roles", ())),
+            "active": day.active(n), "township_id": township_of(day.G, n)}
+
+
+def household_detail(G: nx.MultiDiGraph, household_id: str, as_of: dt.date,
+                     rules: RuleSettings = RuleSettings(), *, recent: int = 20) -> dict[str, Any]:
+    """One household with everyone who supports it, as ``GET /households/{id}`` shows it.
+
+    ``chains`` lists each member with a counting liaison to the household, the
+    delegates above that member and the committee members above those, each
+    with ``active`` so that a break in the chain shows where it is. A household
+    that is not active on ``as_of`` has ``status`` None.
+    """
+    if household_id not in G or G.nodes[household_id]["entity"] != "household":
+        raise RuleError(f"no household with id '{household_id}'")
+    day = _Day(G, as_of)
+    a = G.nodes[household_id]
+    row = (_household_row(day, household_id, rules) if day.active(household_id) else
+           {"household_id": household_id, "village_id": a.get("village_id"),
+            "township_id": township_of(G, household_id), "categories": list(a.get("categories", ())),
+            "focus": focus_count(a.get("categories", ()), rules) > 0, "status": None, "reason": None,
+            "last_contact": None, "member_ids": sorted(set(day.into(household_id, MEMBER_HOUSEHOLD)))})
+    chains = []
+    for m in row["member_ids"]:
+        delegates = []
+        for d in sorted(set(day.into(m, DELEGATE_MEMBER))):
+            if not day.has_role(d, "delegate"):
+                continue
+            cms = [_person_brief(day, c) for c in sorted(set(day.into(d, CM_DELEGATE)))
+                   if day.has_role(c, "committee_member")]
+            delegates.append({**_person_brief(day, d), "committee_members": cms})
+        chains.append({**_person_brief(day, m), "delegates": delegates})
+    cadres = []
+    for u, _, k, e in G.in_edges(household_id, keys=True, data=True):
+        if k == "SUPPORTS" and counts_on(e.get("since"), e.get("until"), as_of):
+            cadres.append({**_person_brief(day, u), "since": _iso(e.get("since")),
+                           "until": _iso(e.get("until"))})
+    cadres.sort(key=lambda c: c["id"])
+    units = []
+    village = a.get("village_id")
+    if village in G:
+        for u, _, k, e in G.in_edges(village, keys=True, data=True):
+            if k == "PAIRED_WITH" and counts_on(e.get("since"), e.get("until"), as_of):
+                units.append({"id": u, "name": G.nodes[u].get("name"), "sector": G.nodes[u].get("sector"),
+                              "since": _iso(e.get("since")), "until": _iso(e.get("until"))})
+    units.sort(key=lambda x: x["id"])
+    contacts = [
+        {"person_id": u, "person_name": G.nodes[u].get("name"), "date": e["date"].isoformat(),
+         "channel": e.get("channel"), "request": e.get("request"), "resolved": bool(e.get("resolved"))}
+        for u, _, e in G.in_edges(household_id, data=True)
+        if e["type"] == "CONTACTED" and e["date"] <= as_of
+    ]
+    contacts.sort(key=lambda c: (c["date"], c["person_id"], c["channel"] or "", c["request"] or ""),
+                  reverse=True)
+    return {
+        **row,
+        "as_of": as_of.isoformat(),
+        "head_name": a.get("head_name"),
+        "size": a.get("size"),
+        "phone": a.get("phone"),
+        "address": a.get("address"),
+        "household_status": a.get("status"),
+        "inactive_since": _iso(a.get("inactive_since")),
+        "village_name": G.nodes[village].get("name") if village in G else None,
+        "chains": chains,
+        "supporting_cadres": cadres,
+        "paired_units": units,
+        "recent_contacts": contacts[:recent],
+    }
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None

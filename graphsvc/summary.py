@@ -25,13 +25,18 @@ def is_active(attrs: dict[str, Any], as_of: dt.date) -> bool:
     return left is not None and as_of < left
 
 
-def summarize(G: nx.MultiDiGraph, as_of: dt.date) -> dict[str, Any]:
-    """Counts of the county's records on ``as_of``.
+def summarize(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = None) -> dict[str, Any]:
+    """Counts of the county's records on ``as_of`` (the record counts; see ``rules`` for statuses).
 
     People and households count when active; pairings and supports when they
     count on that date; contacts when dated on or before it. Supports and
     contacts of a household that is not active are left out, as the rules say
     of such households.
+
+    With ``township_id`` everything is narrowed to that township: its villages;
+    organisations, people and households by the township rule of DATA_FORMAT.md;
+    pairings with its villages and the units in them; supports and contacts of
+    its households.
 
     Examples
     --------
@@ -40,13 +45,26 @@ def summarize(G: nx.MultiDiGraph, as_of: dt.date) -> dict[str, Any]:
     >>> summarize(G, dt.date(2026, 6, 30))["townships"]
     1
     """
+    from graphsvc.rules import township_of  # rules builds on this module
+
     nodes = G.nodes
     by: dict[str, list[dict[str, Any]]] = {}
-    for _, a in G.nodes(data=True):
-        by.setdefault(a["entity"], []).append(a)
+    local: set[str] | None = None
+    if township_id is not None:
+        local = {n for n, a in G.nodes(data=True)
+                 if (a["entity"] == "township" and n == township_id)
+                 or (a["entity"] == "village" and a.get("township_id") == township_id)
+                 or (a["entity"] in ("organization", "person", "household")
+                     and township_of(G, n) == township_id)}
+        paired_here = {u for u, v, k in G.edges(keys=True) if k == "PAIRED_WITH" and v in local}
+        local |= paired_here
+    for n, a in G.nodes(data=True):
+        if local is None or n in local:
+            by.setdefault(a["entity"], []).append(a)
     people = [a for a in by.get("person", ()) if is_active(a, as_of)]
     households = {n for n, a in G.nodes(data=True)
-                  if a["entity"] == "household" and is_active(a, as_of)}
+                  if a["entity"] == "household" and is_active(a, as_of)
+                  and (local is None or n in local)}
     focus = set(FOCUS_CATEGORIES)
     orgs = {k: 0 for k in ORG_KINDS}
     for a in by.get("organization", ()):
@@ -61,7 +79,7 @@ def summarize(G: nx.MultiDiGraph, as_of: dt.date) -> dict[str, Any]:
     for u, v, e in G.edges(data=True):
         t = e["type"]
         if t == "PAIRED_WITH":
-            if counts_on(e["since"], e["until"], as_of):
+            if counts_on(e["since"], e["until"], as_of) and (local is None or v in local):
                 pairings += 1
                 paired_units.add(u)
                 paired_villages.add(v)

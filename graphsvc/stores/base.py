@@ -18,6 +18,7 @@ import networkx as nx
 from graphsvc.bundle.schema import Kind
 from graphsvc.bundle.validate import Bundle, Record
 from graphsvc.graph import build_graph
+from graphsvc.rules import RuleSettings
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances, for progress bars."""
@@ -53,9 +54,49 @@ class Store(ABC):
     def records(self) -> dict[str, list[Record]]:
         """Every stored record, per bundle file name (order unspecified)."""
 
+    # -- the coverage rules (COVERAGE_RULES.md); graphsvc.rules is the reference ------------
+
     @abstractmethod
-    def summary(self, as_of: dt.date) -> dict[str, Any]:
-        """The county in numbers on ``as_of`` (see ``graphsvc.summary``)."""
+    def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
+                township_id: str | None = None) -> dict[str, Any]:
+        """The county in numbers on ``as_of``: ``graphsvc.summary.summarize`` plus, when
+        ``rules`` is given, ``households_by_status`` and ``uncovered_by_reason``."""
+
+    @abstractmethod
+    def households(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                   village_id: str | None = None, status: str | None = None,
+                   reason: str | None = None, focus_only: bool = False, limit: int | None = None,
+                   offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        """(total, page) of ``rules.household_statuses`` rows matching the filters, in the
+        household order; ``total`` counts all matching rows, the page is ``offset``/``limit``."""
+
+    @abstractmethod
+    def household(self, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
+        """``rules.household_detail``; ``NotFound`` for an unknown id."""
+
+    @abstractmethod
+    def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                       village_id: str | None = None) -> list[dict[str, Any]]:
+        """``rules.delegate_audit``."""
+
+    @abstractmethod
+    def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                     village_id: str | None = None) -> list[dict[str, Any]]:
+        """``rules.member_audit``."""
+
+    @abstractmethod
+    def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
+                               township_id: str | None = None,
+                               village_id: str | None = None) -> list[dict[str, Any]]:
+        """``rules.committee_member_audit``."""
+
+    @abstractmethod
+    def pairing_audit(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, list[str]]:
+        """``rules.pairing_audit``."""
+
+    @abstractmethod
+    def impact(self, person_id: str, as_of: dt.date, rules: RuleSettings) -> list[dict[str, Any]]:
+        """``rules.impact``; ``NotFound`` for an unknown id."""
 
     def graph(self) -> nx.MultiDiGraph:
         """Every record as one NetworkX graph (see ``graphsvc.graph``)."""

@@ -20,8 +20,10 @@ import networkx as nx
 
 from graphsvc.bundle.schema import ENTITY_SPECS, FILES, SPECS, Column, FileSpec, Kind, contact_key, link_key
 from graphsvc.bundle.validate import Bundle, Record
-from graphsvc.errors import StoreError, StoreUnavailable
+from graphsvc import rules as R
+from graphsvc.errors import NotFound, StoreError, StoreUnavailable
 from graphsvc.graph import build_graph
+from graphsvc.rules import RuleError, RuleSettings
 from graphsvc.stores.base import Progress, Store
 from graphsvc.summary import summarize
 
@@ -153,8 +155,56 @@ class EmbeddedStore(Store):
                 self._graph_version = version
             return self._graph
 
-    def summary(self, as_of: dt.date) -> dict[str, Any]:
-        return summarize(self.graph(), as_of)
+    def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
+                township_id: str | None = None) -> dict[str, Any]:
+        G = self.graph()
+        out = summarize(G, as_of, township_id=township_id)
+        if rules is not None:
+            out.update(R.status_counts(R.household_statuses(G, as_of, rules, township_id=township_id)))
+        return out
+
+    def households(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                   village_id: str | None = None, status: str | None = None,
+                   reason: str | None = None, focus_only: bool = False, limit: int | None = None,
+                   offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        rows = [r for r in R.household_statuses(self.graph(), as_of, rules, township_id=township_id,
+                                                village_id=village_id)
+                if (status is None or r["status"] == status)
+                and (reason is None or r["reason"] == reason)
+                and (not focus_only or r["focus"])]
+        end = None if limit is None else offset + limit
+        return len(rows), rows[offset:end]
+
+    def household(self, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
+        try:
+            return R.household_detail(self.graph(), household_id, as_of, rules)
+        except RuleError as exc:
+            raise NotFound(str(exc)) from None
+
+    def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                       village_id: str | None = None) -> list[dict[str, Any]]:
+        return R.delegate_audit(self.graph(), as_of, rules, township_id=township_id,
+                                village_id=village_id)
+
+    def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                     village_id: str | None = None) -> list[dict[str, Any]]:
+        return R.member_audit(self.graph(), as_of, rules, township_id=township_id,
+                              village_id=village_id)
+
+    def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
+                               township_id: str | None = None,
+                               village_id: str | None = None) -> list[dict[str, Any]]:
+        return R.committee_member_audit(self.graph(), as_of, rules, township_id=township_id,
+                                        village_id=village_id)
+
+    def pairing_audit(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, list[str]]:
+        return R.pairing_audit(self.graph(), as_of, township_id=township_id)
+
+    def impact(self, person_id: str, as_of: dt.date, rules: RuleSettings) -> list[dict[str, Any]]:
+        try:
+            return R.impact(self.graph(), person_id, as_of, rules)
+        except RuleError as exc:
+            raise NotFound(str(exc)) from None
 
     # -- writing -----------------------------------------------------------------------------
 
