@@ -35,6 +35,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, soft_wrap=True)
+if not out.is_terminal:  # piped or redirected: room for every column, nothing cut
+    out = Console(highlight=False, soft_wrap=True, width=240)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -204,6 +206,10 @@ _LABELS = {
     "pairings": "pairings 结对", "paired_units": "paired units 结对单位", "paired_villages": "paired villages 结对村",
     "supports": "cadre supports 结穷亲", "contacts": "contacts 联系记录", "requests_raised": "requests raised 诉求",
     "requests_resolved": "requests resolved 已解决",
+    "households_by_status.covered": "covered 已覆盖", "households_by_status.stale": "stale 久未联系",
+    "households_by_status.uncovered": "uncovered 未覆盖",
+    "uncovered_by_reason.no_member": "  no member 无党员联系", "uncovered_by_reason.member_inactive": "  member left 党员已离开",
+    "uncovered_by_reason.no_delegate": "  no delegate 无党代表", "uncovered_by_reason.no_committee_member": "  no committee member 无县委委员",
 }
 
 
@@ -214,6 +220,7 @@ def emit(data: dict[str, Any], fmt: Format, title: str) -> None:
         return
     rows = _flatten(data)
     if fmt is Format.csv:
+        sys.stdout.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["name", "value"])
         w.writerows(rows)
@@ -224,16 +231,204 @@ def emit(data: dict[str, Any], fmt: Format, title: str) -> None:
     out.print(table)
 
 
-@app.command("summary")
-def summary_cmd(
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="the date to count on, YYYY-MM-DD (default today)")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="table, json (the API's body) or csv")] = Format.table,
+class Status(str, Enum):
+    covered = "covered"
+    stale = "stale"
+    uncovered = "uncovered"
+
+
+class Reason(str, Enum):
+    no_member = "no_member"
+    member_inactive = "member_inactive"
+    no_delegate = "no_delegate"
+    no_committee_member = "no_committee_member"
+
+
+class GapStatus(str, Enum):
+    ok = "ok"
+    gap = "gap"
+
+
+class MemberProblem(str, Enum):
+    no_delegate = "no_delegate"
+    too_few_households = "too_few_households"
+
+
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="the date to answer for, YYYY-MM-DD (default today)")]
+Fmt = Annotated[Format, typer.Option("--format", help="table (for reading), json (exactly the API's body) or csv (for Excel)")]
+TownshipOpt = Annotated[Optional[str], typer.Option("--township-id", help="only this township")]
+VillageOpt = Annotated[Optional[str], typer.Option("--village-id", help="only this village")]
+LimitOpt = Annotated[Optional[int], typer.Option(min=1, help="at most this many rows (default all)")]
+OffsetOpt = Annotated[int, typer.Option(min=0, help="skip this many rows first")]
+
+audit = typer.Typer(help="Audit the chains and pairings: who is uncovered, and why.", no_args_is_help=True)
+app.add_typer(audit, name="audit")
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, list):
+        return ";".join(str(x) for x in v)
+    return str(v)
+
+
+def emit_rows(body: dict[str, Any], rows: list[dict[str, Any]], fmt: Format, title: str,
+              columns: list[str] | None = None) -> None:
+    """Print a list result: the API body as JSON, a table, or CSV (lists joined with ';')."""
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        return
+    cols = columns or (list(rows[0].keys()) if rows else [])
+    if fmt is Format.csv:
+        sys.stdout.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(cols)
+        for r in rows:
+            w.writerow([_cell(r.get(c)) for c in cols])
+        return
+    table = Table(title=title)
+    for c in cols:
+        table.add_column(_HEAD.get(c, c.replace("_", " ")), overflow="fold")
+    for r in rows:
+        table.add_row(*[_cell(r.get(c)) for c in cols])
+    out.print(table)
+    out.print(f"{len(rows)} of {body.get('total', len(rows))} shown")
+
+
+_HEAD = {
+    "household_id": "household", "village_id": "village", "township_id": "township",
+    "member_ids": "members", "delegate_id": "delegate", "member_id": "member",
+    "committee_member_id": "committee member", "committee_member_ids": "committee members",
+    "delegate_ids": "delegates", "member_count": "members", "households_reached": "households",
+    "focus_households_reached": "focus", "members_short": "members short",
+    "household_count": "households", "delegate_count": "delegates", "last_contact": "last contact",
+}
+
+
+def _settings_and_day(as_of: Optional[str]) -> tuple[Any, dt.date]:
+    return get_settings().rules(), _parse_date(as_of, "--as-of")
+
+
+@audit.command("households")
+def audit_households(
+    status: Annotated[Optional[Status], typer.Option(help="only households with this status")] = None,
+    reason: Annotated[Optional[Reason], typer.Option(help="only uncovered households with this reason")] = None,
+    township_id: TownshipOpt = None, village_id: VillageOpt = None,
+    focus_only: Annotated[bool, typer.Option("--focus-only", help="only focus households (military/martyr, extremely poor, empty-nest elderly)")] = False,
+    as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
 ) -> None:
-    """The county in numbers: townships, villages, organisations, units, people, households, pairings, contacts."""
+    """Every household's status (covered, stale, uncovered and why), focus households first."""
+    from graphsvc.service import households_body
+
+    rules, day = _settings_and_day(as_of)
+    with _store() as store:
+        body = households_body(store, day, rules, township_id=township_id, village_id=village_id,
+                               status=status.value if status else None,
+                               reason=reason.value if reason else None, focus_only=focus_only,
+                               limit=limit, offset=offset)
+    emit_rows(body, body["items"], fmt, f"households on {day.isoformat()}",
+              ["household_id", "village_id", "township_id", "categories", "focus", "status",
+               "reason", "last_contact", "member_ids"])
+
+
+@audit.command("delegates")
+def audit_delegates(
+    township_id: TownshipOpt = None, village_id: VillageOpt = None,
+    status: Annotated[Optional[GapStatus], typer.Option(help="ok or gap")] = None,
+    as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
+) -> None:
+    """Each active delegate: committee members above, members below, households reached, gaps."""
+    from graphsvc.service import delegates_body
+
+    rules, day = _settings_and_day(as_of)
+    with _store() as store:
+        body = delegates_body(store, day, rules, township_id=township_id, village_id=village_id,
+                              status=status.value if status else None, limit=limit, offset=offset)
+    emit_rows(body, body["items"], fmt, f"delegates on {day.isoformat()}",
+              ["delegate_id", "name", "township_id", "committee_member_ids", "member_count",
+               "households_reached", "focus_households_reached", "members_short", "problems", "status"])
+
+
+@audit.command("members")
+def audit_members(
+    township_id: TownshipOpt = None, village_id: VillageOpt = None,
+    problem: Annotated[Optional[MemberProblem], typer.Option(help="only members with this problem")] = None,
+    as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
+) -> None:
+    """Each active member in the chain: households they liaise with, delegates above, gaps."""
+    from graphsvc.service import members_body
+
+    rules, day = _settings_and_day(as_of)
+    with _store() as store:
+        body = members_body(store, day, rules, township_id=township_id, village_id=village_id,
+                            problem=problem.value if problem else None, limit=limit, offset=offset)
+    emit_rows(body, body["items"], fmt, f"members on {day.isoformat()}",
+              ["member_id", "name", "township_id", "household_count", "delegate_ids", "problems"])
+
+
+@audit.command("committee-members")
+def audit_committee_members(
+    township_id: TownshipOpt = None, village_id: VillageOpt = None,
+    as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
+) -> None:
+    """Each active county committee member: delegates they liaise with, households reached."""
+    from graphsvc.service import committee_members_body
+
+    rules, day = _settings_and_day(as_of)
+    with _store() as store:
+        body = committee_members_body(store, day, rules, township_id=township_id,
+                                      village_id=village_id, limit=limit, offset=offset)
+    emit_rows(body, body["items"], fmt, f"committee members on {day.isoformat()}",
+              ["committee_member_id", "name", "delegate_ids", "delegate_count", "households_reached",
+               "problems"])
+
+
+@audit.command("pairings")
+def audit_pairings(township_id: TownshipOpt = None, as_of: AsOf = None, fmt: Fmt = Format.table) -> None:
+    """Villages that need a paired unit and have none, and units paired with no village."""
+    from graphsvc.service import pairings_body
+
     day = _parse_date(as_of, "--as-of")
     with _store() as store:
-        data = store.summary(day)
-    emit(data, fmt, f"the county on {day.isoformat()}")
+        body = pairings_body(store, day, township_id=township_id)
+    rows = ([{"kind": "unpaired village", "id": v} for v in body["unpaired_villages"]]
+            + [{"kind": "idle unit", "id": u} for u in body["idle_units"]])
+    emit_rows(body, rows, fmt, f"pairing gaps on {day.isoformat()}", ["kind", "id"])
+
+
+@audit.command("impact")
+def audit_impact(
+    person_id: Annotated[str, typer.Argument(help="the person who might leave")],
+    as_of: AsOf = None, fmt: Fmt = Format.table,
+) -> None:
+    """Households that would lose coverage if this person left, and why."""
+    from graphsvc.errors import NotFound
+    from graphsvc.service import impact_body
+
+    rules, day = _settings_and_day(as_of)
+    with _store() as store:
+        try:
+            body = impact_body(store, person_id, day, rules)
+        except NotFound as exc:
+            raise _fail(str(exc), 1) from None
+    emit_rows(body, body["items"], fmt, f"if {person_id} left on {day.isoformat()}",
+              ["household_id", "reason"])
+
+
+@app.command("summary")
+def summary_cmd(
+    as_of: AsOf = None, fmt: Fmt = Format.table, township_id: TownshipOpt = None,
+) -> None:
+    """The county in numbers: records, people, households by status and reason, pairings, contacts."""
+    from graphsvc.service import summary_body
+
+    rules, day = _settings_and_day(as_of)
+    with _store() as store:
+        data = summary_body(store, day, rules, township_id=township_id)
+    emit(data, fmt, f"{'township ' + township_id if township_id else 'the county'} on {day.isoformat()}")
 
 
 # `serve` and `keys` live with the HTTP API

@@ -110,3 +110,58 @@ def test_help_is_enough() -> None:
     assert r.returncode == 0
     for word in ("--dry-run", "--replace", "--report", "all of it or nothing", ".xlsx"):
         assert word in r.stdout
+
+
+@pytest.fixture
+def tiny_cli(cli_env: dict[str, str], tiny_dir: Path, tmp_path: Path) -> dict[str, str]:
+    r = run(["import", str(tiny_dir)], cli_env, tmp_path)
+    assert r.returncode == 0, r.stderr
+    return cli_env
+
+
+def _json(args: list[str], env: dict[str, str], cwd: Path) -> dict:
+    r = run([*args, "--as-of", "2026-06-30", "--format", "json"], env, cwd)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_audits_match_expected(tiny_cli: dict[str, str], tiny_dir: Path, tmp_path: Path) -> None:
+    exp = json.loads((tiny_dir / "expected.json").read_text(encoding="utf-8"))
+    body = _json(["audit", "households"], tiny_cli, tmp_path)
+    assert body["total"] == len(exp["households"])
+    assert [{k: r[k] for k in exp["households"][0]} for r in body["items"]] == exp["households"]
+    for cmd, key in (("delegates", "delegates"), ("members", "members"),
+                     ("committee-members", "committee_members")):
+        body = _json(["audit", cmd], tiny_cli, tmp_path)
+        assert [{k: r[k] for k in exp[key][0]} for r in body["items"]] == exp[key], cmd
+    body = _json(["audit", "pairings"], tiny_cli, tmp_path)
+    assert {k: body[k] for k in exp["pairing"]} == exp["pairing"]
+    for person in ("C1", "D2", "M12"):
+        body = _json(["audit", "impact", person], tiny_cli, tmp_path)
+        assert body["person_id"] == person and body["items"] == exp["impact"][person]
+
+
+def test_audit_filters_table_and_csv(tiny_cli: dict[str, str], tmp_path: Path) -> None:
+    body = _json(["audit", "households", "--status", "uncovered", "--reason", "no_delegate",
+                  "--township-id", "T1"], tiny_cli, tmp_path)
+    assert [r["household_id"] for r in body["items"]] == ["H045", "H047", "H049", "H046", "H048", "H050"]
+    r = run(["audit", "delegates", "--as-of", "2026-06-30"], tiny_cli, tmp_path)
+    assert "陈金兰" in r.stdout and "too_few_members" in r.stdout
+    r = run(["audit", "members", "--as-of", "2026-06-30", "--problem", "no_delegate", "--format", "csv"],
+            tiny_cli, tmp_path)
+    lines = r.stdout.splitlines()
+    assert lines[0] == "\ufeffmember_id,name,township_id,household_count,delegate_ids,problems"
+    assert [line.split(",")[0] for line in lines[1:]] == ["M16", "M17", "M19"]
+    r = run(["audit", "households", "--status", "lost"], tiny_cli, tmp_path)
+    assert r.returncode == 2 and "lost" in r.stderr
+    r = run(["audit", "impact", "NOBODY"], tiny_cli, tmp_path)
+    assert r.returncode == 1 and "NOBODY" in r.stderr
+
+
+def test_summary_counts_statuses(tiny_cli: dict[str, str], tmp_path: Path) -> None:
+    body = _json(["summary"], tiny_cli, tmp_path)
+    assert body["households_by_status"] == {"covered": 39, "stale": 3, "uncovered": 17}
+    assert body["uncovered_by_reason"] == {"no_member": 3, "member_inactive": 3, "no_delegate": 8,
+                                           "no_committee_member": 3}
+    t2 = _json(["summary", "--township-id", "T2"], tiny_cli, tmp_path)
+    assert t2["townships"] == 1 and t2["villages"] == 2 and t2["township_id"] == "T2"
