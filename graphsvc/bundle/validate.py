@@ -204,6 +204,8 @@ def _parse_table(table: RawTable, report: Report) -> _Parsed | None:
 
 def _full_record(spec: FileSpec, partial: Record, stored: Record | None) -> Record:
     """The record to write: stored values for columns the file lacks, defaults for new ones."""
+    if stored is None and len(partial) == len(spec.columns):
+        return partial  # every column given, in the spec's order (_parse_table keeps it)
     full: Record = {}
     for col in spec.columns:
         if col.name in partial:
