@@ -40,13 +40,19 @@ from graphsvc.bundle.schema import (
 from graphsvc.bundle.validate import Bundle, Record
 from graphsvc.config import Settings
 from graphsvc.cypher import Queries, queries
-from graphsvc.errors import ConfigError, StoreError, StoreUnavailable
+from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable
 from graphsvc.graph import KIND_LABELS
+from graphsvc.rules import REASONS, STATUSES, RuleSettings
 from graphsvc.stores.base import Progress, Store
 
 T = TypeVar("T")
 _LABEL_KIND = {label: kind for kind, label in KIND_LABELS.items()}
 _LIAISON_FILE = {k: "liaisons_" + k.replace("-", "_") for k in LIAISON_KINDS}
+
+# the coverage rules (graphsvc.rules is the reference), one statement each under cypher/rules/
+RULE_STATEMENTS = ("household_statuses", "household_detail", "delegate_audit", "member_audit",
+                   "committee_member_audit", "pairing_audit", "impact_below")
+_RECENT_CONTACTS = 20  # rules.household_detail's default
 
 
 def _native(v: Any) -> Any:
@@ -55,6 +61,11 @@ def _native(v: Any) -> Any:
     if isinstance(v, neo4j.time.DateTime):
         return v.to_native().date()
     return v
+
+
+def _iso(v: Any) -> str | None:
+    """A stored date as the ISO text the rules give (None stays None)."""
+    return None if v is None else _native(v).isoformat()
 
 
 def _record(spec: FileSpec, props: dict[str, Any]) -> Record:
@@ -85,6 +96,7 @@ class Neo4jStore(Store):
         + [f"fetch/{n}" for n in _LIAISON_FILE.values()]
         + ["fetch/pairings", "fetch/supports"]
         + [f"export/{s.name}" for s in FILES]
+        + [f"rules/{n}" for n in RULE_STATEMENTS]
     )
 
     def __init__(self, uri: str, user: str | None, password: str | None,
@@ -189,9 +201,11 @@ class Neo4jStore(Store):
         return {spec.name: [_record(spec, row["rec"]) for row in self._read(f"export/{spec.name}")]
                 for spec in FILES}
 
-    def summary(self, as_of: dt.date) -> dict[str, Any]:
-        (r,) = self._read("summary", as_of=as_of, focus_categories=list(FOCUS_CATEGORIES))
-        return {
+    def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
+                township_id: str | None = None) -> dict[str, Any]:
+        (r,) = self._read("summary", as_of=as_of, focus_categories=list(FOCUS_CATEGORIES),
+                          township_id=township_id)
+        out = {
             "as_of": as_of.isoformat(),
             "townships": r["townships"],
             "villages": r["villages"],
@@ -214,6 +228,162 @@ class Neo4jStore(Store):
             "requests_raised": r["requests_raised"],
             "requests_resolved": r["requests_resolved"],
         }
+        if rules is not None:
+            s = self._statuses(as_of, rules, township_id=township_id, limit=0)
+            out["households_by_status"] = {k: s[k] for k in STATUSES}
+            out["uncovered_by_reason"] = {k: s[k] for k in REASONS}
+        return out
+
+    # -- the coverage rules (COVERAGE_RULES.md; graphsvc.rules is the reference) ------------
+
+    def _statuses(self, as_of: dt.date, rules: RuleSettings, *, household_ids: list[str] | None = None,
+                  township_id: str | None = None, village_id: str | None = None,
+                  excluded: str | None = None, status: str | None = None, reason: str | None = None,
+                  focus_only: bool = False, limit: int | None = None, offset: int = 0) -> dict[str, Any]:
+        """One run of rules/household_statuses: total, page (rows as the rules give them), counts."""
+        (r,) = self._read(
+            "rules/household_statuses", as_of=as_of, focus_categories=list(rules.focus_categories),
+            stale_after_days=rules.stale_after_days,
+            household_ids=None if household_ids is None else list(dict.fromkeys(household_ids)),
+            township_id=township_id, village_id=village_id, excluded=excluded, status=status,
+            reason=reason, focus_only=bool(focus_only), limit=limit, offset=max(0, offset))
+        r["page"] = [{
+            "household_id": x["household_id"],
+            "village_id": x["village_id"],
+            "township_id": x["township_id"],
+            "categories": list(x["categories"]),
+            "focus": x["focus"],
+            "status": x["status"],
+            "reason": x["reason"],
+            "last_contact": _iso(x["last_contact"]),
+            "member_ids": list(x["member_ids"]),
+        } for x in r["page"]]
+        return r
+
+    def households(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                   village_id: str | None = None, status: str | None = None,
+                   reason: str | None = None, focus_only: bool = False, limit: int | None = None,
+                   offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        r = self._statuses(as_of, rules, township_id=township_id, village_id=village_id,
+                           status=status, reason=reason, focus_only=focus_only, limit=limit,
+                           offset=offset)
+        return r["total"], r["page"]
+
+    def household(self, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
+        found = self._read("rules/household_detail", household_id=household_id, as_of=as_of,
+                           recent=_RECENT_CONTACTS)
+        if not found:
+            raise NotFound(f"no household with id '{household_id}'")
+        d = found[0]
+        a = d["household"]
+        categories = list(a.get("categories") or [])
+        people = {p["id"]: p for p in d["people"]}
+
+        def brief(pid: str) -> dict[str, Any]:
+            p = people[pid]
+            return {"id": pid, "name": p["name"], "roles": list(p["roles"]), "active": p["active"],
+                    "township_id": p["township_id"]}
+
+        page = self._statuses(as_of, rules, household_ids=[household_id])["page"]
+        row = page[0] if page else {
+            "household_id": household_id, "village_id": a.get("village_id"),
+            "township_id": d["township_id"], "categories": categories,
+            "focus": any(c in rules.focus_categories for c in categories), "status": None,
+            "reason": None, "last_contact": None,
+            "member_ids": [c["member_id"] for c in d["chains"]]}
+        chains = [{**brief(c["member_id"]), "delegates": [
+            {**brief(x["delegate_id"]), "committee_members": [brief(c) for c in x["committee_member_ids"]]}
+            for x in c["delegates"]]} for c in d["chains"]]
+        return {
+            **row,
+            "as_of": as_of.isoformat(),
+            "head_name": a.get("head_name"),
+            "size": a.get("size"),
+            "phone": a.get("phone"),
+            "address": a.get("address"),
+            "household_status": a.get("status"),
+            "inactive_since": _iso(a.get("inactive_since")),
+            "village_name": d["village_name"],
+            "chains": chains,
+            "supporting_cadres": [{**brief(c["id"]), "since": _iso(c["since"]), "until": _iso(c["until"])}
+                                  for c in d["cadres"]],
+            "paired_units": [{"id": u["id"], "name": u["name"], "sector": u["sector"],
+                              "since": _iso(u["since"]), "until": _iso(u["until"])} for u in d["units"]],
+            "recent_contacts": [{"person_id": c["person_id"], "person_name": c["person_name"],
+                                 "date": _iso(c["date"]), "channel": c["channel"],
+                                 "request": c["request"], "resolved": bool(c["resolved"])}
+                                for c in d["contacts"]],
+        }
+
+    def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                       village_id: str | None = None) -> list[dict[str, Any]]:
+        return [{
+            "delegate_id": r["delegate_id"],
+            "name": r["name"],
+            "township_id": r["township_id"],
+            "committee_member_ids": r["committee_member_ids"],
+            "member_ids": r["member_ids"],
+            "member_count": r["member_count"],
+            "households_reached": r["households_reached"],
+            "focus_households_reached": r["focus_households_reached"],
+            "members_short": r["members_short"],
+            "problems": r["problems"],
+            "status": r["status"],
+        } for r in self._read(
+            "rules/delegate_audit", as_of=as_of, township_id=township_id, village_id=village_id,
+            focus_categories=list(rules.focus_categories),
+            households_per_member=rules.households_per_member,
+            min_members_per_delegate=rules.min_members_per_delegate)]
+
+    def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                     village_id: str | None = None) -> list[dict[str, Any]]:
+        return [{
+            "member_id": r["member_id"],
+            "name": r["name"],
+            "township_id": r["township_id"],
+            "household_count": r["household_count"],
+            "delegate_ids": r["delegate_ids"],
+            "problems": r["problems"],
+        } for r in self._read(
+            "rules/member_audit", as_of=as_of, township_id=township_id, village_id=village_id,
+            households_per_member=rules.households_per_member)]
+
+    def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
+                               township_id: str | None = None,
+                               village_id: str | None = None) -> list[dict[str, Any]]:
+        return [{
+            "committee_member_id": r["committee_member_id"],
+            "name": r["name"],
+            "township_id": r["township_id"],
+            "delegate_ids": r["delegate_ids"],
+            "delegate_count": r["delegate_count"],
+            "households_reached": r["households_reached"],
+            "problems": r["problems"],
+        } for r in self._read(
+            "rules/committee_member_audit", as_of=as_of, township_id=township_id,
+            village_id=village_id,
+            min_delegates_per_committee_member=rules.min_delegates_per_committee_member)]
+
+    def pairing_audit(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, list[str]]:
+        (r,) = self._read("rules/pairing_audit", as_of=as_of, township_id=township_id)
+        return {"unpaired_villages": r["unpaired_villages"], "idle_units": r["idle_units"]}
+
+    def impact(self, person_id: str, as_of: dt.date, rules: RuleSettings) -> list[dict[str, Any]]:
+        """Three runs: the households below the person; their statuses now; and, for those
+        covered or stale now, their statuses with the person treated as inactive."""
+        found = self._read("rules/impact_below", person_id=person_id)
+        if not found:
+            raise NotFound(f"no person with id '{person_id}'")
+        below = found[0]["household_ids"]
+        if not below:
+            return []
+        now = self._statuses(as_of, rules, household_ids=below)["page"]
+        held = [r["household_id"] for r in now if r["status"] in ("covered", "stale")]
+        if not held:
+            return []
+        after = self._statuses(as_of, rules, household_ids=held, excluded=person_id,
+                               status="uncovered")["page"]
+        return [{"household_id": r["household_id"], "reason": r["reason"]} for r in after]
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -1,0 +1,98 @@
+// Every active household's status on $as_of: graphsvc.rules.household_statuses, scoped,
+// filtered, ordered and paged in one statement.
+// Scope: $household_ids (a list of distinct ids, or null), else $village_id, else $township_id, else all;
+// $village_id and $township_id also narrow any scope (a household by its village's township).
+// $excluded: a person id treated as inactive (impact: "if this person left"), or null.
+// Filters $status, $reason, $focus_only choose the rows counted in `total` and paged by
+// $offset/$limit ($limit null: to the end). The counts by status and by reason are over the
+// scoped households before those filters (for the summary).
+CALL () {
+  UNWIND $household_ids AS hid
+  MATCH (h:Household {id: hid})
+  OPTIONAL MATCH (h)-[:IN_VILLAGE]->(v:Village)
+  RETURN h, v
+  UNION ALL
+  UNWIND CASE WHEN $household_ids IS NULL AND $village_id IS NOT NULL THEN [$village_id] ELSE [] END AS vid
+  MATCH (v:Village {id: vid})<-[:IN_VILLAGE]-(h:Household)
+  RETURN h, v
+  UNION ALL
+  UNWIND CASE WHEN $household_ids IS NULL AND $village_id IS NULL THEN [1] ELSE [] END AS any
+  MATCH (v:Village) WHERE $township_id IS NULL OR v.township_id = $township_id
+  MATCH (v)<-[:IN_VILLAGE]-(h:Household)
+  RETURN h, v
+}
+WITH h, v.township_id AS township_id
+WHERE (h.status = 'active' OR (h.inactive_since IS NOT NULL AND $as_of < h.inactive_since))
+  AND ($village_id IS NULL OR h.village_id = $village_id)
+  AND ($township_id IS NULL OR township_id = $township_id)
+// 1. members with a counting member-household liaison (sorted by id); the last contact
+CALL (h) {
+  MATCH (m)-[l:LIAISES_WITH_HOUSEHOLD]->(h)
+  WHERE (l.since IS NULL OR l.since <= $as_of) AND (l.until IS NULL OR $as_of < l.until)
+  WITH DISTINCT m ORDER BY m.id
+  RETURN collect(m) AS members
+}
+CALL (h) {
+  MATCH ()-[c:CONTACTED]->(h)
+  WHERE c.date <= $as_of
+  RETURN max(c.date) AS last_contact
+}
+// 2. the active ones
+WITH h, township_id, members, last_contact,
+     [m IN members WHERE (m.status = 'active' OR (m.inactive_since IS NOT NULL AND $as_of < m.inactive_since))
+                         AND ($excluded IS NULL OR m.id <> $excluded)] AS active_members
+WITH collect({h: h, township_id: township_id, members: members, last_contact: last_contact,
+              active_members: active_members}) AS households
+// 3. those of the active members with an active delegate above, and 4. those with an active
+// delegate who has an active committee member above; each member and delegate looked at once
+CALL (households) {
+  UNWIND households AS row
+  UNWIND row.active_members AS m
+  WITH DISTINCT m
+  MATCH (d)-[l:LIAISES_WITH_MEMBER]->(m)
+  WHERE (l.since IS NULL OR l.since <= $as_of) AND (l.until IS NULL OR $as_of < l.until)
+    AND 'delegate' IN d.roles
+    AND (d.status = 'active' OR (d.inactive_since IS NOT NULL AND $as_of < d.inactive_since))
+    AND ($excluded IS NULL OR d.id <> $excluded)
+  WITH d, collect(m) AS below
+  WITH below, EXISTS {
+    MATCH (c)-[k:LIAISES_WITH_DELEGATE]->(d)
+    WHERE (k.since IS NULL OR k.since <= $as_of) AND (k.until IS NULL OR $as_of < k.until)
+      AND 'committee_member' IN c.roles
+      AND (c.status = 'active' OR (c.inactive_since IS NOT NULL AND $as_of < c.inactive_since))
+      AND ($excluded IS NULL OR c.id <> $excluded)
+  } AS anchored
+  UNWIND below AS m
+  WITH m, max(CASE WHEN anchored THEN 1 ELSE 0 END) AS anchored
+  RETURN collect(m) AS delegated, collect(CASE WHEN anchored = 1 THEN m END) AS anchored
+}
+UNWIND households AS row
+WITH row, row.h AS h,
+     size([c IN coalesce(row.h.categories, []) WHERE c IN $focus_categories]) AS focus_count,
+     CASE WHEN size(row.members) = 0 THEN 'no_member'
+          WHEN size(row.active_members) = 0 THEN 'member_inactive'
+          WHEN none(m IN row.active_members WHERE m IN delegated) THEN 'no_delegate'
+          WHEN none(m IN row.active_members WHERE m IN anchored) THEN 'no_committee_member' END AS reason
+// 5. covered, or stale when not contacted within $stale_after_days
+WITH row, h, focus_count, reason,
+     CASE WHEN reason IS NOT NULL THEN 'uncovered'
+          WHEN row.last_contact IS NULL
+               OR duration.inDays(row.last_contact, $as_of).days > $stale_after_days THEN 'stale'
+          ELSE 'covered' END AS status
+ORDER BY focus_count DESC, h.id
+WITH collect(CASE WHEN ($status IS NULL OR status = $status) AND ($reason IS NULL OR reason = $reason)
+                       AND (NOT $focus_only OR focus_count > 0)
+                  THEN {household_id: h.id, village_id: h.village_id, township_id: row.township_id,
+                        categories: coalesce(h.categories, []), focus: focus_count > 0,
+                        status: status, reason: reason, last_contact: row.last_contact,
+                        member_ids: [m IN row.members | m.id]} END) AS rows,
+     count(CASE status WHEN 'covered' THEN 1 END) AS covered,
+     count(CASE status WHEN 'stale' THEN 1 END) AS stale,
+     count(CASE status WHEN 'uncovered' THEN 1 END) AS uncovered,
+     count(CASE reason WHEN 'no_member' THEN 1 END) AS no_member,
+     count(CASE reason WHEN 'member_inactive' THEN 1 END) AS member_inactive,
+     count(CASE reason WHEN 'no_delegate' THEN 1 END) AS no_delegate,
+     count(CASE reason WHEN 'no_committee_member' THEN 1 END) AS no_committee_member
+RETURN size(rows) AS total,
+       CASE WHEN $limit IS NULL THEN rows[$offset..] ELSE rows[$offset..$offset + $limit] END AS page,
+       covered, stale, uncovered, no_member, member_inactive, no_delegate, no_committee_member
