@@ -1,0 +1,128 @@
+"""The one store of a server process, and what happens while it cannot be reached.
+
+The app opens the store when it starts. If it cannot (Neo4j down, wrong
+password), the app starts anyway and every request answers 503 with the reason,
+trying to open the store again (at most once per ``retry_interval``), so the
+service recovers without a restart. A store that fails while in use (Neo4j went
+away) is marked down: requests then check cheaply whether the server answers
+again before using it, instead of each waiting for the driver's retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from urllib.parse import urlsplit
+
+from graphsvc.config import Settings
+from graphsvc.errors import GraphsvcError, StoreUnavailable
+from graphsvc.stores import Store, open_store
+
+log = logging.getLogger("graphsvc.api")
+
+
+def _neo4j_answers(uri: str, timeout: float = 2.0) -> None:
+    """Raise ``StoreUnavailable`` unless something accepts connections at the URI's address.
+
+    The driver would retry a refused connection for 30 seconds; this says so at once.
+    """
+    parts = urlsplit(uri)
+    host, port = parts.hostname or "localhost", parts.port or 7687
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise StoreUnavailable(f"Neo4j at {uri} cannot be reached: {exc.strerror or exc}") from None
+
+
+class StoreHolder:
+    """Holds the process's store; ``get`` returns it or raises ``StoreUnavailable``."""
+
+    retry_interval = 1.0  # seconds between two attempts while the store is down
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self._store = store
+        self._owned = store is None  # a store handed in is closed by whoever made it
+        self._down: str | None = None  # why the store cannot be used, while it cannot
+        self._last_try = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def kind(self) -> str:
+        return self._store.kind if self._store is not None else self.settings.store_kind
+
+    def open(self) -> None:
+        """Try to open the store now (at start-up); a failure is kept as the reason, not raised."""
+        with self._lock:
+            try:
+                self._open()
+            except StoreUnavailable as exc:
+                log.warning("the store is not available yet: %s", exc)
+
+    def get(self) -> Store:
+        store = self._store
+        if store is not None and self._down is None:
+            return store
+        with self._lock:
+            if self._store is not None and self._down is None:
+                return self._store
+            if time.monotonic() - self._last_try < self.retry_interval and self._down:
+                raise StoreUnavailable(self._down)
+            if self._store is None:
+                return self._open()
+            return self._recover(self._store)
+
+    def mark_down(self, reason: str) -> None:
+        """The store failed while in use: check that it answers before using it again."""
+        with self._lock:
+            if self._down is None:
+                log.warning("the store stopped answering: %s", reason)
+            self._down = reason
+            self._last_try = time.monotonic()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None and self._owned:
+                self._store.close()
+            self._store = None
+
+    # -- under the lock ------------------------------------------------------------------------
+
+    def _probe(self) -> None:
+        if self.settings.neo4j_uri and self.kind == "neo4j":
+            _neo4j_answers(self.settings.neo4j_uri)
+
+    def _open(self) -> Store:
+        self._last_try = time.monotonic()
+        try:
+            self._probe()
+            store = open_store(self.settings)
+        except StoreUnavailable as exc:
+            self._down = str(exc)
+            raise
+        except GraphsvcError as exc:  # a wrong setting: the store cannot be used until fixed
+            self._down = f"the {self.kind} store cannot be opened: {exc}"
+            raise StoreUnavailable(self._down) from exc
+        except Exception as exc:
+            log.exception("opening the store failed")
+            self._down = f"the {self.kind} store cannot be opened: {type(exc).__name__}: {exc}"
+            raise StoreUnavailable(self._down) from exc
+        if self._down is not None:
+            log.warning("the store is back")
+        self._store, self._down = store, None
+        return store
+
+    def _recover(self, store: Store) -> Store:
+        self._last_try = time.monotonic()
+        try:
+            self._probe()
+            store.ping()
+        except StoreUnavailable as exc:
+            self._down = str(exc)
+            raise
+        log.warning("the store is back")
+        self._down = None
+        return store

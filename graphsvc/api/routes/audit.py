@@ -1,0 +1,73 @@
+"""The audits of COVERAGE_RULES.md: delegates, members, committee members, pairings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from graphsvc import service
+from graphsvc.api.deps import AsOfDep, Limit, Offset, PlaceDep, RulesDep, StoreDep, TownshipDep
+from graphsvc.api.schemas import (
+    READ_ERRORS,
+    CommitteeMemberAudit,
+    CommitteeMemberProblem,
+    DelegateAudit,
+    DelegateStatus,
+    MemberAudit,
+    MemberProblem,
+    PairingAudit,
+    error_responses,
+)
+
+router = APIRouter(prefix="/audit", tags=["audit"], responses=error_responses(*READ_ERRORS))
+
+
+@router.get("/delegates", response_model=DelegateAudit, response_model_exclude_unset=True,
+            summary="Delegate audit")
+def delegates(
+    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
+    status: Annotated[DelegateStatus | None, Query(
+        description="ok: no problem; gap: at least one", examples=["gap"])] = None,
+    limit: Limit = 100, offset: Offset = 0,
+) -> dict[str, object]:
+    """Every active delegate: their committee members, members, households reached, problems."""
+    return service.delegates_body(store, as_of, rules, township_id=place.township_id,
+                                  village_id=place.village_id, status=status and status.value,
+                                  limit=limit, offset=offset)
+
+
+@router.get("/members", response_model=MemberAudit, response_model_exclude_unset=True,
+            summary="Member audit")
+def members(
+    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
+    problem: Annotated[MemberProblem | None, Query(
+        description="only members with this problem", examples=["no_delegate"])] = None,
+    limit: Limit = 100, offset: Offset = 0,
+) -> dict[str, object]:
+    """Every active person in the chain as a member: households, delegates above, problems."""
+    return service.members_body(store, as_of, rules, township_id=place.township_id,
+                                village_id=place.village_id, problem=problem and problem.value,
+                                limit=limit, offset=offset)
+
+
+@router.get("/committee-members", response_model=CommitteeMemberAudit,
+            response_model_exclude_unset=True, summary="Committee-member audit")
+def committee_members(
+    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
+    problem: Annotated[CommitteeMemberProblem | None, Query(
+        description="only committee members with this problem",
+        examples=["too_few_delegates"])] = None,
+    limit: Limit = 100, offset: Offset = 0,
+) -> dict[str, object]:
+    """Every active county committee member: the delegates they liaise with, households reached."""
+    return service.committee_members_body(
+        store, as_of, rules, township_id=place.township_id, village_id=place.village_id,
+        problem=problem and problem.value, limit=limit, offset=offset)
+
+
+@router.get("/pairings", response_model=PairingAudit, response_model_exclude_unset=True,
+            summary="Pairing audit")
+def pairings(store: StoreDep, as_of: AsOfDep, township_id: TownshipDep) -> dict[str, object]:
+    """Villages that need a unit and have none; units with no pairing."""
+    return service.pairings_body(store, as_of, township_id=township_id)

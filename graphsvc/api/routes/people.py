@@ -1,0 +1,71 @@
+"""People: who leaves a gap if they go, and the clerk's changes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, status
+
+from graphsvc import service
+from graphsvc.api import scope, writes
+from graphsvc.api.deps import AsOfDep, PrincipalDep, RulesDep, StoreDep, WriterDep
+from graphsvc.api.schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Deactivate,
+    Impact,
+    PersonCreate,
+    PersonRecord,
+    PersonUpdate,
+    error_responses,
+)
+from graphsvc.bundle.schema import Kind
+
+router = APIRouter(prefix="/people", tags=["people"])
+
+PersonId = Annotated[str, Path(description="the person's id", examples=["M01"])]
+
+
+@router.get("/{person_id}", response_model=PersonRecord, summary="One person as stored",
+            responses=error_responses(*READ_ERRORS))
+def get_person(store: StoreDep, principal: PrincipalDep, person_id: PersonId) -> dict[str, object]:
+    """The person's record, as people.csv holds it."""
+    return scope.visible(store, principal, Kind.PERSON, person_id)
+
+
+@router.get("/{person_id}/impact", response_model=Impact, response_model_exclude_unset=True,
+            summary="Who loses coverage if this person leaves",
+            responses=error_responses(*READ_ERRORS))
+def get_impact(store: StoreDep, rules: RulesDep, principal: PrincipalDep, as_of: AsOfDep,
+               person_id: PersonId) -> dict[str, object]:
+    """Households covered or stale on the date that would be uncovered if the person were
+    inactive, each with the reason it would then have."""
+    scope.visible(store, principal, Kind.PERSON, person_id)
+    return service.impact_body(store, person_id, as_of, rules)
+
+
+@router.post("", response_model=PersonRecord, status_code=status.HTTP_201_CREATED,
+             summary="Add a person", responses=error_responses(*WRITE_ERRORS))
+def create_person(store: StoreDep, principal: WriterDep, body: PersonCreate) -> dict[str, object]:
+    """Add a person, checked like a row of people.csv; returns them as stored."""
+    return writes.create_entity(store, principal, Kind.PERSON,
+                                body.model_dump(mode="json", exclude_unset=True))
+
+
+@router.patch("/{person_id}", response_model=PersonRecord, summary="Change a person",
+              responses=error_responses(*WRITE_ERRORS))
+def update_person(store: StoreDep, principal: WriterDep, person_id: PersonId,
+                  body: PersonUpdate) -> dict[str, object]:
+    """Change the fields given; the others keep their stored values. Returns them as stored."""
+    return writes.update_entity(store, principal, Kind.PERSON, person_id,
+                                body.model_dump(mode="json", exclude_unset=True))
+
+
+@router.post("/{person_id}/deactivate", response_model=PersonRecord,
+             summary="Mark a person inactive", responses=error_responses(*WRITE_ERRORS))
+def deactivate_person(store: StoreDep, principal: WriterDep, person_id: PersonId,
+                      body: Annotated[Deactivate | None, Body()] = None) -> dict[str, object]:
+    """The person left on inactive_since (default today): from then on they no longer count,
+    and the households below them show it. Nothing is deleted."""
+    return writes.deactivate(store, principal, Kind.PERSON, person_id,
+                             body.inactive_since if body else None)

@@ -1,0 +1,109 @@
+"""Which township a record belongs to, and what a key limited to townships may reach.
+
+A key limited to townships sees only what lies in them. This module is the one
+place that decides it; for now it narrows the ``township_id`` filter of lists
+and hides records outside the key's townships (404). Filtering every row of
+every answer in the query layer comes later, behind the same ``Principal``.
+"""
+
+from __future__ import annotations
+
+from graphsvc.api.errors import Forbidden, InvalidParameter
+from graphsvc.bundle.schema import Kind
+from graphsvc.bundle.validate import Record
+from graphsvc.errors import NotFound
+from graphsvc.keys import Principal
+from graphsvc.stores.base import Store
+
+
+def not_found(kind: Kind, rid: str) -> NotFound:
+    return NotFound(f"no {kind.value} with id '{rid}'")
+
+
+def township_of(store: Store, kind: Kind, rec: Record) -> str | None:
+    """A record's township by the rule of DATA_FORMAT.md (None: it belongs to no township).
+
+    A household: its village's. A person: ``township_id``, else their village's,
+    else their organisation's (its ``township_id``, or its village's township).
+    """
+    if kind is Kind.TOWNSHIP:
+        return str(rec["id"])
+    if kind is Kind.VILLAGE:
+        return rec.get("township_id")
+    if kind in (Kind.PERSON, Kind.ORGANIZATION) and rec.get("township_id"):
+        return str(rec["township_id"])
+    refs = [r for r in (rec.get("village_id"), rec.get("organization_id")) if r]
+    found = store.fetch_entities(refs) if refs else {}
+    village = found.get(rec.get("village_id") or "")
+    if village is not None and village[0] is Kind.VILLAGE:
+        return village[1].get("township_id")
+    if kind is not Kind.PERSON:
+        return None
+    org = found.get(rec.get("organization_id") or "")
+    if org is None or org[0] is not Kind.ORGANIZATION:
+        return None
+    return township_of(store, Kind.ORGANIZATION, org[1])
+
+
+def fetch(store: Store, kind: Kind, rid: str) -> Record:
+    """The stored record of that kind; ``NotFound`` otherwise."""
+    found = store.fetch_entities([rid]).get(rid)
+    if found is None or found[0] is not kind:
+        raise not_found(kind, rid)
+    return found[1]
+
+
+def visible(store: Store, principal: Principal, kind: Kind, rid: str) -> Record:
+    """The stored record, if this key may see it; else ``NotFound``, as if it did not exist."""
+    rec = fetch(store, kind, rid)
+    if not principal.every_township and not principal.sees_township(township_of(store, kind, rec)):
+        raise not_found(kind, rid)
+    return rec
+
+
+def ensure_may_change(store: Store, principal: Principal, kind: Kind, rec: Record) -> None:
+    """``Forbidden`` unless the record (as it will be after a change) is in the key's townships."""
+    if principal.every_township:
+        return
+    town = township_of(store, kind, rec)
+    if not principal.sees_township(town):
+        where = f"township '{town}'" if town else "no township"
+        raise Forbidden(f"{kind.value} '{rec.get('id')}' would be in {where}, outside this key's "
+                        f"townships ({', '.join(principal.townships)})")
+
+
+def narrow(store: Store, principal: Principal, township_id: str | None,
+           village_id: str | None = None) -> tuple[str | None, str | None]:
+    """The township and village filters of a list, checked against the store and the key.
+
+    Unknown ids are 404. A key limited to townships may filter only inside them
+    (else 403); without a filter it gets its township when it has one, and must
+    name one when it has several.
+    """
+    wanted = [x for x in (township_id, village_id) if x is not None]
+    found = store.fetch_entities(wanted) if wanted else {}
+    village_town: str | None = None
+    if township_id is not None:
+        t = found.get(township_id)
+        if t is None or t[0] is not Kind.TOWNSHIP:
+            raise NotFound(f"township_id: no township with id '{township_id}'")
+    if village_id is not None:
+        v = found.get(village_id)
+        if v is None or v[0] is not Kind.VILLAGE:
+            raise NotFound(f"village_id: no village with id '{village_id}'")
+        village_town = v[1].get("township_id")
+    if principal.every_township:
+        return township_id, village_id
+    allowed = ", ".join(principal.townships)
+    if township_id is not None and township_id not in principal.townships:
+        raise Forbidden(f"township_id: this key may see only townships {allowed}, "
+                        f"not '{township_id}'")
+    if village_id is not None and village_town not in principal.townships:
+        raise Forbidden(f"village_id: village '{village_id}' is not in this key's townships "
+                        f"({allowed})")
+    if township_id is None and village_id is None:
+        if len(principal.townships) == 1:
+            return principal.townships[0], None
+        raise InvalidParameter("township_id", f"this key is limited to several townships; "
+                                              f"give township_id, one of: {allowed}")
+    return township_id, village_id

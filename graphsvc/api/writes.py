@@ -1,0 +1,161 @@
+"""The writes a township clerk makes, each checked exactly as an import checks it.
+
+Every write becomes a one-row table of the right bundle file (``people``,
+``liaisons``, …) holding only the columns the request gives, and goes through
+``importer.import_tables``: the same rules, the same sentences, all or nothing.
+Columns a request leaves out keep their stored values, as in a partial import.
+Nothing is ever deleted: deactivating sets ``status`` and ``inactive_since``,
+ending a liaison, pairing or support sets ``until``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from graphsvc.api import scope
+from graphsvc.api.errors import Conflict, WriteRefused
+from graphsvc.bundle.reader import RawTable
+from graphsvc.bundle.report import Report
+from graphsvc.bundle.schema import SPECS, Kind
+from graphsvc.bundle.validate import Record
+from graphsvc.errors import NotFound
+from graphsvc.importer import import_tables
+from graphsvc.keys import Principal
+from graphsvc.stores.base import Store
+
+ENTITY_FILE = {Kind.PERSON: "people", Kind.HOUSEHOLD: "households"}
+# the end of a link that decides whose township a change belongs to (the one below)
+LINK_SUBJECT: dict[str, tuple[str, Kind | None]] = {
+    "liaisons": ("to_id", None),  # a person or a household, by kind
+    "pairings": ("village_id", Kind.VILLAGE),
+    "supports": ("household_id", Kind.HOUSEHOLD),
+    "contacts": ("household_id", Kind.HOUSEHOLD),
+}
+LINK_WORDS = {"liaisons": "liaison", "pairings": "pairing", "supports": "support"}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _apply(store: Store, name: str, fields: dict[str, Any], *, dry_run: bool = False) -> None:
+    """Import one row of bundle file ``name`` with these columns; ``WriteRefused`` on any error."""
+    header = list(fields)
+    table = RawTable(name, SPECS[name].filename, header, [(2, [_cell(fields[c]) for c in header])])
+    report = import_tables(store, {name: table}, Report(), dry_run=dry_run)
+    if not report.ok:
+        raise WriteRefused(report)
+
+
+def _checked(store: Store, principal: Principal, name: str, fields: dict[str, Any],
+             after: Record, kind: Kind) -> None:
+    """Write, after making sure that the record as it will be lies in the key's townships."""
+    if not principal.every_township:
+        _apply(store, name, fields, dry_run=True)  # unknown references are 422, not 403
+        scope.ensure_may_change(store, principal, kind, after)
+    _apply(store, name, fields)
+
+
+# -- people and households --------------------------------------------------------------------
+
+
+def create_entity(store: Store, principal: Principal, kind: Kind, fields: dict[str, Any]) -> Record:
+    """Add a person or household; 409 when the id is taken."""
+    rid = fields["id"]
+    taken = store.fetch_entities([rid]).get(rid)
+    if taken is not None and taken[0] is kind:
+        raise Conflict(f"a {kind.value} with id '{rid}' exists already; change it with PATCH")
+    _checked(store, principal, ENTITY_FILE[kind], fields, fields, kind)
+    return scope.fetch(store, kind, rid)
+
+
+def update_entity(store: Store, principal: Principal, kind: Kind, rid: str,
+                  changes: dict[str, Any]) -> Record:
+    """Change the given fields of a stored person or household; the others stay."""
+    old = scope.visible(store, principal, kind, rid)
+    # a bundle file must have its required columns: those not changed keep their stored value
+    spec = SPECS[ENTITY_FILE[kind]]
+    kept = {c.name: old.get(c.name) for c in spec.columns if c.required and c.name not in changes}
+    fields = {**kept, **changes, "id": rid}
+    _checked(store, principal, ENTITY_FILE[kind], fields, {**old, **fields}, kind)
+    return scope.fetch(store, kind, rid)
+
+
+def deactivate(store: Store, principal: Principal, kind: Kind, rid: str,
+               since: dt.date | None) -> Record:
+    """Mark a person or household inactive from ``since`` (default today) on."""
+    return update_entity(store, principal, kind, rid,
+                         {"status": "inactive", "inactive_since": since or dt.date.today()})
+
+
+# -- liaisons, pairings, supports, contacts ---------------------------------------------------
+
+
+def _link_key(name: str, fields: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(fields[k]) for k in SPECS[name].key)
+
+
+def _check_subject(store: Store, principal: Principal, name: str, fields: dict[str, Any]) -> None:
+    """A key limited to townships may change links only of what lies below in its townships."""
+    if principal.every_township:
+        return
+    column, kind = LINK_SUBJECT[name]
+    rid = fields[column]
+    found = store.fetch_entities([rid]).get(rid)
+    if found is None or (kind is not None and found[0] is not kind):
+        _apply(store, name, fields, dry_run=True)  # the import's own sentence for a bad reference
+        raise scope.not_found(kind or Kind.PERSON, rid)  # pragma: no cover - validation refuses it
+    scope.ensure_may_change(store, principal, found[0], found[1])
+
+
+def _describe(name: str, key: tuple[str, ...]) -> str:
+    if name == "liaisons":
+        return f"{key[0]} liaison from '{key[1]}' to '{key[2]}'"
+    a, b = SPECS[name].key
+    return f"{LINK_WORDS[name]} of {a} '{key[0]}' and {b} '{key[1]}'"
+
+
+def add_link(store: Store, principal: Principal, name: str,
+             fields: dict[str, Any]) -> tuple[Record, bool]:
+    """Add a liaison, pairing or support (or set the dates of one that exists).
+
+    Returns the stored row and whether it is new.
+    """
+    key = _link_key(name, fields)
+    _check_subject(store, principal, name, fields)
+    existed = key in store.fetch_links(name, [key])
+    _apply(store, name, fields)
+    return store.fetch_links(name, [key])[key], not existed
+
+
+def end_link(store: Store, principal: Principal, name: str, key_fields: dict[str, Any],
+             until: dt.date | None) -> Record:
+    """End a liaison, pairing or support on ``until`` (default today); it is kept."""
+    key = _link_key(name, key_fields)
+    old = store.fetch_links(name, [key]).get(key)
+    if old is None:
+        raise NotFound(f"there is no {_describe(name, key)}")
+    _check_subject(store, principal, name, key_fields)
+    if old.get("until") is not None:
+        raise Conflict(f"the {_describe(name, key)} already ended on {old['until'].isoformat()}; "
+                       "to correct the date, add it again with the right 'until'")
+    _apply(store, name, {**key_fields, "until": until or dt.date.today()})
+    return store.fetch_links(name, [key])[key]
+
+
+def add_contact(store: Store, principal: Principal, fields: dict[str, Any]) -> Record:
+    """Record a contact (the same contact twice is kept once); returns it as stored."""
+    _check_subject(store, principal, "contacts", fields)
+    _apply(store, "contacts", fields)
+    spec = SPECS["contacts"]
+    return {c.name: fields.get(c.name) if fields.get(c.name) is not None else c.default
+            for c in spec.columns}
