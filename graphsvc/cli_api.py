@@ -2,8 +2,191 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from graphsvc.config import Settings, get_settings
+from graphsvc.errors import GraphsvcError, NotFound
+from graphsvc.keys import KeyStore, Role
+
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+keys_app = typer.Typer(
+    name="keys",
+    help=("API keys for the HTTP API, kept in GRAPHSVC_DATA_DIR/keys.sqlite3 (only a keyed hash "
+          "of each key is stored). Roles: admin (everything), editor (read and change data in "
+          "its townships), viewer (read in its townships)."),
+    no_args_is_help=True,
+)
+
+DEMO_KEY_FILE = "demo-key"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    return typer.Exit(code)
+
+
+def _when(stamp: str | None) -> str:
+    return stamp[:16].replace("T", " ") if stamp else "-"
+
+
+def _keys(settings: Settings) -> KeyStore:
+    return KeyStore(settings.data_dir)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option("--role", help="admin, editor or viewer")],
+    township_id: Annotated[list[str] | None, typer.Option(
+        "--township-id", help="limit the key to this township (repeat for several; default: all)")
+    ] = None,
+    pii: Annotated[bool, typer.Option(
+        "--pii", help="the key sees households' names, phone numbers and addresses unmasked")
+    ] = False,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="who or what the key is for, to recognise it in 'keys list'")] = None,
+) -> None:
+    """Make an API key. The key is printed once, as the last line; only its hash is kept."""
+    try:
+        record, token = _keys(get_settings()).create(role, townships=township_id or (), pii=pii,
+                                                     name=name)
+    except GraphsvcError as exc:
+        raise _fail(str(exc)) from None
+    towns = ", ".join(record.townships) or "all"
+    out.print(f"made key {record.id} ({record.name}): role {record.role.value}, townships {towns}, "
+              f"unmasked personal data {'yes' if record.pii or role is Role.ADMIN else 'no'}")
+    out.print("The key is shown only now; keep it safe (send it as 'Authorization: Bearer KEY'):")
+    sys.stdout.write(token + "\n")
+
+
+@keys_app.command("list")
+def keys_list(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """Every key (never the key itself): id, name, role, townships, when made, used, revoked."""
+    try:
+        keys = _keys(get_settings()).all_keys()
+    except GraphsvcError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps([k.as_dict() for k in keys], ensure_ascii=False, indent=2))
+        sys.stdout.write("\n")
+        return
+    table = Table("id", "name", "role", "townships", "pii", "created", "last used", "revoked",
+                  title=f"{len(keys)} API key(s)")
+    for k in keys:
+        table.add_row(k.id, k.name, k.role.value, ", ".join(k.townships) or "all",
+                      "yes" if k.pii else "no", _when(k.created_at), _when(k.last_used_at),
+                      _when(k.revoked_at))
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id, as 'keys list' shows it")]
+                ) -> None:
+    """Stop a key working at once (its record stays, marked revoked)."""
+    try:
+        record = _keys(get_settings()).revoke(key_id)
+    except NotFound as exc:
+        raise _fail(str(exc), 1) from None
+    except GraphsvcError as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"key {record.id} ({record.name}) is revoked since {record.revoked_at}")
+
+
+def _demo(settings: Settings) -> str:
+    """Load the sample county into an empty embedded store; return an admin key for it."""
+    from graphsvc.generate import generate_bundle
+    from graphsvc.importer import import_path
+    from graphsvc.stores.embedded import EmbeddedStore
+
+    store = EmbeddedStore(settings.data_dir)
+    try:
+        if any(store.records().values()):
+            err.print(f"The store in {escape(str(settings.data_dir))} holds data already; "
+                      "serving it as it is.")
+        else:
+            with tempfile.TemporaryDirectory() as tmp, err.status(
+                    "generating and importing the sample county (generated names only) ..."):
+                generate_bundle(Path(tmp) / "county", counties=1, seed=1)
+                report = import_path(store, Path(tmp) / "county",
+                                     max_unpacked_bytes=settings.max_unpacked_bytes)
+            if not report.ok:
+                raise _fail("the sample county did not import: "
+                            + "; ".join(str(p) for p in report.errors[:5]))
+            err.print(f"Loaded the sample county into {escape(str(settings.data_dir))}.")
+    finally:
+        store.close()
+    keys = _keys(settings)
+    saved = settings.data_dir / DEMO_KEY_FILE
+    if saved.is_file():
+        token = saved.read_text(encoding="ascii").strip()
+        if keys.authenticate(token) is not None:
+            return token
+    _, token = keys.create(Role.ADMIN, name="demo")
+    fd = os.open(saved, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(token + "\n")
+    return token
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="the address to listen on (0.0.0.0: every interface)")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="the TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes, each with its own "
+                                         "connection to the store")] = 1,
+    demo: Annotated[bool, typer.Option("--demo", help="load the sample county into an empty "
+                                       "embedded store and make an admin key for it")] = False,
+    log_level: Annotated[str, typer.Option(help="uvicorn's log level")] = "info",
+) -> None:
+    """Run the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs)."""
+    import uvicorn
+
+    settings = get_settings()
+    token: str | None = None
+    if demo:
+        if settings.neo4j_uri:
+            raise _fail("--demo loads the sample county into the embedded store, but "
+                        "GRAPHSVC_NEO4J_URI is set; unset it (and set GRAPHSVC_DATA_DIR) for a "
+                        "demo, or import a bundle into Neo4j with 'graphsvc import'")
+        try:
+            token = _demo(settings)
+        except GraphsvcError as exc:
+            raise _fail(str(exc)) from None
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+    store = f"Neo4j at {settings.neo4j_uri}" if settings.neo4j_uri else \
+        f"the embedded store in {settings.data_dir}"
+    out.print(f"graphsvc serves {store}")
+    out.print(f"  API docs:  {base}/docs")
+    if token:
+        out.print(f"  API key:   {token}   (admin; kept in {settings.data_dir / DEMO_KEY_FILE})")
+        out.print(f'  try:       curl -H "Authorization: Bearer {token}" {base}/api/v1/summary')
+    else:
+        try:
+            no_keys = not any(k.active for k in _keys(settings).all_keys())
+        except GraphsvcError:
+            no_keys = False
+        if no_keys:
+            out.print("  no API key yet: make one with 'graphsvc keys create --role admin'")
+    sys.stdout.flush()
+    uvicorn.run("graphsvc.api.app:create_app", factory=True, host=host, port=port,
+                workers=workers, log_level=log_level)
 
 
 def register(app: typer.Typer) -> None:
     """Add the API's commands to the ``graphsvc`` command."""
+    app.add_typer(keys_app, name="keys")
+    app.command("serve")(serve)
