@@ -130,6 +130,8 @@ class KeyStore:
     def _db(self) -> Iterator[sqlite3.Connection]:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():  # the hashes are nobody else's business either
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(

@@ -117,8 +117,8 @@ def get_as_of(as_of: Annotated[str | None, Query(
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            raise InvalidParameter("as_of", f"'{as_of}' is not a real date (check the month and "
-                                            "the day)") from None
+            raise InvalidParameter("as_of", f"'{as_of}' is not a real date: check the month "
+                                            "and the day (YYYY-MM-DD)") from None
     raise InvalidParameter("as_of", f"'{as_of}' is not a date written YYYY-MM-DD "
                                     "(for example 2026-06-30)")
 

@@ -501,7 +501,7 @@ class Summary(BaseModel):
     model_config = _examples(SUMMARY)
     as_of: dt.date = _as_of()
     township_id: str | None = _f("present only when the summary is narrowed to one township",
-                                 "T1")
+                                 "T1", default=None)
     townships: int = _f("townships 乡镇", 2)
     villages: int = _f("villages 行政村", 4)
     villages_needing_pairing: int = _f("villages with needs_pairing true", 3)
