@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from graphsvc import service
 from graphsvc.api import create_app
+from graphsvc.api.schemas import IMPORT_BAD, IMPORT_OK
 from graphsvc.config import Settings
 from graphsvc.importer import import_path
 from graphsvc.keys import KeyStore, Role
@@ -563,7 +564,7 @@ def test_import_upload(empty_api: Api, tiny_dir: Path, expected: dict[str, Any])
     r = api.client.post("/api/v1/imports", headers=api.admin, params={"dry_run": "true"},
                         files={"file": ("tiny.zip", data, "application/zip")})
     assert r.status_code == 200
-    assert r.json()["ok"] and r.json()["dry_run"] and not r.json()["written"]
+    assert r.json() == IMPORT_OK  # the example in the OpenAPI description
     assert api.get("/api/v1/summary", as_of=AS_OF)["households"] == 0
     r = api.client.post("/api/v1/imports", headers=api.admin,
                         files={"file": ("tiny.zip", data, "application/zip")})
@@ -590,6 +591,7 @@ def test_import_of_a_bad_bundle_is_422_with_the_report(empty_api: Api, tiny_copy
     assert "nothing was written" in body["detail"]
     first = body["errors"][0]
     assert (first["file"], first["row"], first["column"]) == ("liaisons.csv", 6, "from_id")
+    assert body == IMPORT_BAD
     assert api.get("/api/v1/summary", as_of=AS_OF)["townships"] == 0
 
 

@@ -24,7 +24,8 @@ router = APIRouter(prefix="/audit", tags=["audit"], responses=error_responses(*R
 
 
 @router.get("/delegates", response_model=DelegateAudit, response_model_exclude_unset=True,
-            summary="Delegate audit")
+            summary="Delegate audit",
+            response_description="one page of delegates, with the total")
 def delegates(
     store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
     status: Annotated[DelegateStatus | None, Query(
@@ -38,7 +39,8 @@ def delegates(
 
 
 @router.get("/members", response_model=MemberAudit, response_model_exclude_unset=True,
-            summary="Member audit")
+            summary="Member audit",
+            response_description="one page of members, with the total")
 def members(
     store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
     problem: Annotated[MemberProblem | None, Query(
@@ -52,7 +54,8 @@ def members(
 
 
 @router.get("/committee-members", response_model=CommitteeMemberAudit,
-            response_model_exclude_unset=True, summary="Committee-member audit")
+            response_model_exclude_unset=True, summary="Committee-member audit",
+            response_description="one page of committee members, with the total")
 def committee_members(
     store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
     problem: Annotated[CommitteeMemberProblem | None, Query(
@@ -67,7 +70,8 @@ def committee_members(
 
 
 @router.get("/pairings", response_model=PairingAudit, response_model_exclude_unset=True,
-            summary="Pairing audit")
+            summary="Pairing audit",
+            response_description="unpaired villages and idle units")
 def pairings(store: StoreDep, as_of: AsOfDep, township_id: TownshipDep) -> dict[str, object]:
     """Villages that need a unit and have none; units with no pairing."""
     return service.pairings_body(store, as_of, township_id=township_id)

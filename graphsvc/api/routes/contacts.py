@@ -12,7 +12,9 @@ router = APIRouter(prefix="/contacts", tags=["contacts"])
 
 
 @router.post("", response_model=ContactRecord, status_code=status.HTTP_201_CREATED,
-             summary="Record a contact", responses=error_responses(*WRITE_ERRORS))
+             summary="Record a contact",
+             response_description="the contact as stored",
+             responses=error_responses(*WRITE_ERRORS))
 def add_contact(store: StoreDep, principal: WriterDep, body: ContactCreate) -> dict[str, object]:
     """Record a contact with a household, checked like a row of contacts.csv; the same contact
     (all fields equal) is kept once."""

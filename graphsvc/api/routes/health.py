@@ -13,6 +13,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health, summary="Is the service up",
+            response_description="the service and its store answer",
             responses={503: {"model": HealthDown, "description": "the store cannot be reached"}})
 def health(request: Request) -> Health | JSONResponse:
     """The service answers and its store can be reached; 503 with the reason when it cannot."""

@@ -39,7 +39,9 @@ HouseholdId = Annotated[str, Path(description="the household's id", examples=["H
 
 
 @router.get("", response_model=HouseholdList, response_model_exclude_unset=True,
-            summary="Household statuses", responses=error_responses(*READ_ERRORS))
+            summary="Household statuses",
+            response_description="one page of household statuses, with the total",
+            responses=error_responses(*READ_ERRORS))
 def list_households(
     store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
     status_: Annotated[HouseholdStatus | None, Query(
@@ -60,6 +62,7 @@ def list_households(
 
 @router.get("/{household_id}", response_model=HouseholdDetail, response_model_exclude_unset=True,
             summary="One household and everyone who supports it",
+            response_description="the household, its chains, cadres, units and contacts",
             responses=error_responses(*READ_ERRORS))
 def get_household(store: StoreDep, rules: RulesDep, principal: PrincipalDep, as_of: AsOfDep,
                   household_id: HouseholdId) -> dict[str, object]:
@@ -70,7 +73,9 @@ def get_household(store: StoreDep, rules: RulesDep, principal: PrincipalDep, as_
 
 
 @router.post("", response_model=HouseholdRecord, status_code=status.HTTP_201_CREATED,
-             summary="Add a household", responses=error_responses(*WRITE_ERRORS))
+             summary="Add a household",
+             response_description="the household as stored",
+             responses=error_responses(*WRITE_ERRORS))
 def create_household(store: StoreDep, principal: WriterDep,
                      body: HouseholdCreate) -> dict[str, object]:
     """Add a household, checked like a row of households.csv; returns it as stored."""
@@ -79,6 +84,7 @@ def create_household(store: StoreDep, principal: WriterDep,
 
 
 @router.patch("/{household_id}", response_model=HouseholdRecord, summary="Change a household",
+              response_description="the household as stored",
               responses=error_responses(*WRITE_ERRORS))
 def update_household(store: StoreDep, principal: WriterDep, household_id: HouseholdId,
                      body: HouseholdUpdate) -> dict[str, object]:
@@ -88,7 +94,9 @@ def update_household(store: StoreDep, principal: WriterDep, household_id: Househ
 
 
 @router.post("/{household_id}/deactivate", response_model=HouseholdRecord,
-             summary="Mark a household inactive", responses=error_responses(*WRITE_ERRORS))
+             summary="Mark a household inactive",
+             response_description="the household as stored",
+             responses=error_responses(*WRITE_ERRORS))
 def deactivate_household(store: StoreDep, principal: WriterDep, household_id: HouseholdId,
                          body: Annotated[Deactivate | None, Body()] = None) -> dict[str, object]:
     """The household moved away or dissolved on inactive_since (default today); it is kept."""

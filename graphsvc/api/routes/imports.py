@@ -17,6 +17,7 @@ router = APIRouter(prefix="/imports", tags=["imports"])
 
 
 @router.post("", response_model=ImportReport, summary="Import a bundle",
+             response_description="the report: counts per file, errors (none), warnings",
              responses={**error_responses(401, 403, 413, 503),
                         422: {"model": ImportRefused,
                               "description": "the bundle has errors; nothing was written"}})

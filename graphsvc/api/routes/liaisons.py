@@ -18,8 +18,9 @@ router = APIRouter(prefix="/liaisons", tags=["liaisons"], responses=error_respon
 
 
 @router.post("", response_model=LiaisonRecord, status_code=status.HTTP_201_CREATED,
-             summary="Add a liaison", responses={200: {"model": LiaisonRecord,
-                                                       "description": "it existed; dates set"}})
+             summary="Add a liaison",
+             response_description="the liaison as stored (new)",
+             responses={200: {"model": LiaisonRecord, "description": "it existed; dates set"}})
 def add_liaison(store: StoreDep, principal: WriterDep, body: LiaisonCreate,
                 response: Response) -> dict[str, object]:
     """Add a liaison, checked like a row of liaisons.csv (a delegate-member liaison must start
@@ -31,7 +32,8 @@ def add_liaison(store: StoreDep, principal: WriterDep, body: LiaisonCreate,
     return record
 
 
-@router.post("/end", response_model=LiaisonRecord, summary="End a liaison")
+@router.post("/end", response_model=LiaisonRecord, summary="End a liaison",
+             response_description="the liaison as stored, with until")
 def end_liaison(store: StoreDep, principal: WriterDep, body: LiaisonEnd) -> dict[str, object]:
     """Set the liaison's until (default today); from that day it no longer counts."""
     keys = body.model_dump(mode="json", include={"kind", "from_id", "to_id"})

@@ -18,8 +18,9 @@ router = APIRouter(prefix="/pairings", tags=["pairings"], responses=error_respon
 
 
 @router.post("", response_model=PairingRecord, status_code=status.HTTP_201_CREATED,
-             summary="Add a pairing", responses={200: {"model": PairingRecord,
-                                                       "description": "it existed; dates set"}})
+             summary="Add a pairing",
+             response_description="the pairing as stored (new)",
+             responses={200: {"model": PairingRecord, "description": "it existed; dates set"}})
 def add_pairing(store: StoreDep, principal: WriterDep, body: PairingCreate,
                 response: Response) -> dict[str, object]:
     """Add a pairing, checked like a row of pairings.csv (the unit and the village must exist…).
@@ -31,7 +32,8 @@ def add_pairing(store: StoreDep, principal: WriterDep, body: PairingCreate,
     return record
 
 
-@router.post("/end", response_model=PairingRecord, summary="End a pairing")
+@router.post("/end", response_model=PairingRecord, summary="End a pairing",
+             response_description="the pairing as stored, with until")
 def end_pairing(store: StoreDep, principal: WriterDep, body: PairingEnd) -> dict[str, object]:
     """Set the pairing's until (default today); from that day it no longer counts."""
     keys = body.model_dump(mode="json", include={"unit_id", "village_id"})

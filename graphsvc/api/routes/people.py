@@ -27,6 +27,7 @@ PersonId = Annotated[str, Path(description="the person's id", examples=["M01"])]
 
 
 @router.get("/{person_id}", response_model=PersonRecord, summary="One person as stored",
+            response_description="the person as stored",
             responses=error_responses(*READ_ERRORS))
 def get_person(store: StoreDep, principal: PrincipalDep, person_id: PersonId) -> dict[str, object]:
     """The person's record, as people.csv holds it."""
@@ -35,6 +36,7 @@ def get_person(store: StoreDep, principal: PrincipalDep, person_id: PersonId) ->
 
 @router.get("/{person_id}/impact", response_model=Impact, response_model_exclude_unset=True,
             summary="Who loses coverage if this person leaves",
+            response_description="the households that would become uncovered, with why",
             responses=error_responses(*READ_ERRORS))
 def get_impact(store: StoreDep, rules: RulesDep, principal: PrincipalDep, as_of: AsOfDep,
                person_id: PersonId) -> dict[str, object]:
@@ -45,7 +47,9 @@ def get_impact(store: StoreDep, rules: RulesDep, principal: PrincipalDep, as_of:
 
 
 @router.post("", response_model=PersonRecord, status_code=status.HTTP_201_CREATED,
-             summary="Add a person", responses=error_responses(*WRITE_ERRORS))
+             summary="Add a person",
+             response_description="the person as stored",
+             responses=error_responses(*WRITE_ERRORS))
 def create_person(store: StoreDep, principal: WriterDep, body: PersonCreate) -> dict[str, object]:
     """Add a person, checked like a row of people.csv; returns them as stored."""
     return writes.create_entity(store, principal, Kind.PERSON,
@@ -53,6 +57,7 @@ def create_person(store: StoreDep, principal: WriterDep, body: PersonCreate) -> 
 
 
 @router.patch("/{person_id}", response_model=PersonRecord, summary="Change a person",
+              response_description="the person as stored",
               responses=error_responses(*WRITE_ERRORS))
 def update_person(store: StoreDep, principal: WriterDep, person_id: PersonId,
                   body: PersonUpdate) -> dict[str, object]:
@@ -62,7 +67,9 @@ def update_person(store: StoreDep, principal: WriterDep, person_id: PersonId,
 
 
 @router.post("/{person_id}/deactivate", response_model=PersonRecord,
-             summary="Mark a person inactive", responses=error_responses(*WRITE_ERRORS))
+             summary="Mark a person inactive",
+             response_description="the person as stored",
+             responses=error_responses(*WRITE_ERRORS))
 def deactivate_person(store: StoreDep, principal: WriterDep, person_id: PersonId,
                       body: Annotated[Deactivate | None, Body()] = None) -> dict[str, object]:
     """The person left on inactive_since (default today): from then on they no longer count,

@@ -12,7 +12,9 @@ router = APIRouter(prefix="/summary", tags=["summary"])
 
 
 @router.get("", response_model=Summary, response_model_exclude_unset=True,
-            summary="The county in numbers", responses=error_responses(*READ_ERRORS))
+            summary="The county in numbers",
+            response_description="counts on the date",
+            responses=error_responses(*READ_ERRORS))
 def summary(store: StoreDep, rules: RulesDep, as_of: AsOfDep,
             township_id: TownshipDep) -> dict[str, object]:
     """Townships, villages, organisations, units, people, households by status and reason,

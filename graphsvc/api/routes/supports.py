@@ -18,8 +18,9 @@ router = APIRouter(prefix="/supports", tags=["supports"], responses=error_respon
 
 
 @router.post("", response_model=SupportRecord, status_code=status.HTTP_201_CREATED,
-             summary="Add a support", responses={200: {"model": SupportRecord,
-                                                       "description": "it existed; dates set"}})
+             summary="Add a support",
+             response_description="the support as stored (new)",
+             responses={200: {"model": SupportRecord, "description": "it existed; dates set"}})
 def add_support(store: StoreDep, principal: WriterDep, body: SupportCreate,
                 response: Response) -> dict[str, object]:
     """Add a support, checked like a row of supports.csv (the person and the household must exist…).
@@ -31,7 +32,8 @@ def add_support(store: StoreDep, principal: WriterDep, body: SupportCreate,
     return record
 
 
-@router.post("/end", response_model=SupportRecord, summary="End a support")
+@router.post("/end", response_model=SupportRecord, summary="End a support",
+             response_description="the support as stored, with until")
 def end_support(store: StoreDep, principal: WriterDep, body: SupportEnd) -> dict[str, object]:
     """Set the support's until (default today); from that day it no longer counts."""
     keys = body.model_dump(mode="json", include={"person_id", "household_id"})
