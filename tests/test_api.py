@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import socket
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -667,6 +670,114 @@ def test_unreachable_neo4j_answers_503_never_500(tmp_path: Path) -> None:
             r = client.request(method, url, headers=h, json=body)
             assert r.status_code == 503, (url, r.text)
             assert "cannot be reached" in r.json()["detail"]
+
+
+class TcpProxy:
+    """Forwards a local port to a target address; stop() cuts it like a server going away."""
+    def __init__(self, target: tuple[str, int], port: int = 0) -> None:
+        self.target, self.port = target, port
+        self._listener: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", self.port))
+        self.port = ls.getsockname()[1]
+        ls.listen(16)
+        self._listener = ls
+        threading.Thread(target=self._accept, args=(ls,), daemon=True).start()
+
+    def _accept(self, ls: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = ls.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+            except OSError:
+                pass
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for s in conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+def test_neo4j_outage_and_recovery(neo4j_shared: Store, neo4j_env: dict[str, str],
+                                   tiny_dir: Path, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real Neo4j behind a cut-able connection: down at start, up, down, up again; the app
+    answers 503 with the reason while it is down and recovers by itself."""
+    from tests_support import clear
+
+    from graphsvc.api.holder import StoreHolder
+
+    monkeypatch.setattr(StoreHolder, "retry_interval", 0.0)
+    clear(neo4j_shared)
+    assert import_path(neo4j_shared, tiny_dir).ok
+    target = urlsplit(neo4j_env["GRAPHSVC_NEO4J_URI"])
+    link = TcpProxy((target.hostname or "127.0.0.1", target.port or 7687))
+    link.start()
+    link.stop()  # Neo4j is "down" when the app starts
+    settings = Settings(data_dir=tmp_path, neo4j_uri=f"bolt://127.0.0.1:{link.port}",
+                        neo4j_user=neo4j_env.get("GRAPHSVC_NEO4J_USER", "neo4j"),
+                        neo4j_password=neo4j_env.get("GRAPHSVC_NEO4J_PASSWORD"))
+    _, token = KeyStore(tmp_path).create(Role.VIEWER)
+    h = {"Authorization": f"Bearer {token}"}
+    try:
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/health").status_code == 503
+            r = client.get("/api/v1/summary", headers=h, params={"as_of": AS_OF})
+            assert r.status_code == 503 and f"127.0.0.1:{link.port}" in r.json()["detail"]
+            link.start()
+            assert client.get("/health").json() == {"status": "ok", "store": "neo4j"}
+            r = client.get("/api/v1/summary", headers=h, params={"as_of": AS_OF})
+            assert r.status_code == 200 and r.json()["households"] == 59
+            link.stop()  # Neo4j goes away while the app runs
+            r = client.get("/health")
+            assert r.status_code == 503 and "cannot be reached" in r.json()["detail"]
+            for url in ("/api/v1/summary", "/api/v1/households", "/api/v1/households/H001"):
+                r = client.get(url, headers=h, params={"as_of": AS_OF})
+                assert r.status_code == 503, url
+            link.start()
+            r = client.get("/api/v1/households/H007", headers=h, params={"as_of": AS_OF})
+            assert r.status_code == 200 and r.json()["status"] == "stale"
+    finally:
+        link.stop()
 
 
 # -- OpenAPI --------------------------------------------------------------------------------------
