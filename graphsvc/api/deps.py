@@ -127,7 +127,8 @@ AsOfDep = Annotated[dt.date, Depends(get_as_of)]
 
 Limit = Annotated[int, Query(ge=0, le=1000, description="at most this many rows (0 to 1000; "
                              "0 gives only the total)", examples=[100])]
-Offset = Annotated[int, Query(ge=0, description="skip this many rows first", examples=[0])]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="skip this many rows first",
+                              examples=[0])]
 
 TownshipQuery = Annotated[str | None, Query(
     description="only this township (a key limited to one township gets it by default; a key "

@@ -151,7 +151,9 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, GraphsvcError)
         status = status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if status >= 500:
+        if status == 500:
+            log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        elif status > 500:
             log.warning("%s %s: %s", request.method, request.url.path, exc)
         return JSONResponse(body_of(exc), status_code=status, headers=headers)
 

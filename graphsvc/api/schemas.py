@@ -586,7 +586,7 @@ class ImportRefused(ImportReport):
 
 # -- writes -------------------------------------------------------------------------------------
 
-_IN = ConfigDict(extra="forbid")
+MAX_SIZE = 1000  # people in one household; also keeps the number inside both stores' integers
 
 
 class PersonRecord(BaseModel):
@@ -686,7 +686,8 @@ class HouseholdCreate(BaseModel):
     categories: list[Category] | None = _f("military_martyr, extreme_poverty, empty_nest_elderly, "
                                            "poor (default none)", ["empty_nest_elderly"],
                                            default=None)
-    size: int | None = _f("how many people live in it (1 or more)", 1, default=None)
+    size: int | None = _f("how many people live in it (1 or more)", 1, default=None,
+                          le=MAX_SIZE)
     status: RecordStatus | None = _f("default active", "active", default=None)
     inactive_since: dt.date | None = _f("when it became inactive", None, default=None)
     phone: str | None = _f("its phone number", "15800000100", default=None)
@@ -702,7 +703,8 @@ class HouseholdUpdate(BaseModel):
     village_id: str | None = _f("its village", "V1", default=None)
     categories: list[Category] | None = _f("the complete new list of categories",
                                            ["extreme_poverty", "poor"], default=None)
-    size: int | None = _f("how many people live in it (1 or more)", 4, default=None)
+    size: int | None = _f("how many people live in it (1 or more)", 4, default=None,
+                          le=MAX_SIZE)
     status: RecordStatus | None = _f("active or inactive", "active", default=None)
     inactive_since: dt.date | None = _f("when it became inactive", None, default=None)
     phone: str | None = _f("its phone number", "15800000002", default=None)
