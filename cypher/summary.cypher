@@ -29,8 +29,32 @@ CALL () {
          count(CASE u.sector WHEN 'institution' THEN 1 END) AS unit_institution,
          count(CASE u.sector WHEN 'enterprise' THEN 1 END) AS unit_enterprise
 }
+// people: in a township, those whose own township is it, else whose village is in it, else
+// whose organisation is in it (disjoint, so UNION ALL; the township rule is checked again)
 CALL (asOf) {
-  MATCH (p:Person)
+  CALL () {
+    UNWIND CASE WHEN $township_id IS NULL THEN [1] ELSE [] END AS everyone
+    MATCH (p:Person)
+    RETURN p
+    UNION ALL
+    MATCH (:Township {id: $township_id})<-[:IN_TOWNSHIP]-(p:Person)
+    WHERE p.township_id = $township_id
+    RETURN p
+    UNION ALL
+    UNWIND CASE WHEN $township_id IS NULL THEN [] ELSE [$township_id] END AS tid
+    MATCH (v:Village) WHERE v.township_id = tid
+    MATCH (v)<-[:IN_VILLAGE]-(p:Person)
+    WHERE p.township_id IS NULL
+    RETURN p
+    UNION ALL
+    UNWIND CASE WHEN $township_id IS NULL THEN [] ELSE [$township_id] END AS tid
+    MATCH (o:Organization)
+    WHERE coalesce(o.township_id, [(o)-[:IN_VILLAGE]->(ov:Village) | ov.township_id][0]) = tid
+    MATCH (o)<-[:BELONGS_TO]-(p:Person)
+    WHERE p.township_id IS NULL AND NOT EXISTS { (p)-[:IN_VILLAGE]->(:Village) }
+    RETURN p
+  }
+  WITH p, asOf
   WHERE (p.status = 'active' OR (p.inactive_since IS NOT NULL AND asOf < p.inactive_since))
     AND ($township_id IS NULL
          OR coalesce(p.township_id,
@@ -46,7 +70,17 @@ CALL (asOf) {
 }
 // the active households in scope, with what is counted of them
 CALL (asOf) {
-  MATCH (h:Household)
+  CALL () {
+    UNWIND CASE WHEN $township_id IS NULL THEN [1] ELSE [] END AS everyone
+    MATCH (h:Household)
+    RETURN h
+    UNION ALL
+    UNWIND CASE WHEN $township_id IS NULL THEN [] ELSE [$township_id] END AS tid
+    MATCH (v:Village) WHERE v.township_id = tid
+    MATCH (v)<-[:IN_VILLAGE]-(h:Household)
+    RETURN h
+  }
+  WITH h, asOf
   WHERE (h.status = 'active' OR (h.inactive_since IS NOT NULL AND asOf < h.inactive_since))
     AND ($township_id IS NULL
          OR [(h)-[:IN_VILLAGE]->(hv:Village) | hv.township_id][0] = $township_id)

@@ -246,7 +246,7 @@ class Neo4jStore(Store):
             stale_after_days=rules.stale_after_days,
             household_ids=None if household_ids is None else list(dict.fromkeys(household_ids)),
             township_id=township_id, village_id=village_id, excluded=excluded, status=status,
-            reason=reason, focus_only=bool(focus_only), limit=limit, offset=max(0, offset))
+            reason=reason, focus_only=bool(focus_only), limit=limit, offset=offset)
         r["page"] = [{
             "household_id": x["household_id"],
             "village_id": x["village_id"],
