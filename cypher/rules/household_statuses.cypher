@@ -25,12 +25,12 @@ WITH h, v.township_id AS township_id
 WHERE (h.status = 'active' OR (h.inactive_since IS NOT NULL AND $as_of < h.inactive_since))
   AND ($village_id IS NULL OR h.village_id = $village_id)
   AND ($township_id IS NULL OR township_id = $township_id)
-// 1. members with a counting member-household liaison (sorted by id); the last contact
+// 1. members with a counting member-household liaison (sorted by id only for the page); the last
+// contact
 CALL (h) {
   MATCH (m)-[l:LIAISES_WITH_HOUSEHOLD]->(h)
   WHERE (l.since IS NULL OR l.since <= $as_of) AND (l.until IS NULL OR $as_of < l.until)
-  WITH DISTINCT m ORDER BY m.id
-  RETURN collect(m) AS members
+  RETURN collect(DISTINCT m) AS members
 }
 CALL (h) {
   MATCH ()-[c:CONTACTED]->(h)
@@ -79,13 +79,12 @@ WITH row, h, focus_count, reason,
           WHEN row.last_contact IS NULL
                OR duration.inDays(row.last_contact, $as_of).days > $stale_after_days THEN 'stale'
           ELSE 'covered' END AS status
-ORDER BY focus_count DESC, h.id
-WITH collect(CASE WHEN ($status IS NULL OR status = $status) AND ($reason IS NULL OR reason = $reason)
-                       AND (NOT $focus_only OR focus_count > 0)
-                  THEN {household_id: h.id, village_id: h.village_id, township_id: row.township_id,
-                        categories: coalesce(h.categories, []), focus: focus_count > 0,
-                        status: status, reason: reason, last_contact: row.last_contact,
-                        member_ids: [m IN row.members | m.id]} END) AS rows,
+WITH row, h, focus_count, reason, status,
+     ($status IS NULL OR status = $status) AND ($reason IS NULL OR reason = $reason)
+       AND (NOT $focus_only OR focus_count > 0) AS matches
+WITH count(CASE WHEN matches THEN 1 END) AS total,
+     collect(CASE WHEN matches AND ($limit IS NULL OR $limit <> 0)
+                  THEN [row, status, reason, focus_count, h.id] END) AS matching,
      count(CASE status WHEN 'covered' THEN 1 END) AS covered,
      count(CASE status WHEN 'stale' THEN 1 END) AS stale,
      count(CASE status WHEN 'uncovered' THEN 1 END) AS uncovered,
@@ -93,6 +92,21 @@ WITH collect(CASE WHEN ($status IS NULL OR status = $status) AND ($reason IS NUL
      count(CASE reason WHEN 'member_inactive' THEN 1 END) AS member_inactive,
      count(CASE reason WHEN 'no_delegate' THEN 1 END) AS no_delegate,
      count(CASE reason WHEN 'no_committee_member' THEN 1 END) AS no_committee_member
-RETURN size(rows) AS total,
-       CASE WHEN $limit IS NULL THEN rows[$offset..] ELSE rows[$offset..$offset + $limit] END AS page,
+// the matching rows in the household order: more focus categories first, then by id (none
+// collected when the page is empty, as for the summary's counts)
+CALL (matching) {
+  UNWIND matching AS x
+  WITH x ORDER BY x[3] DESC, x[4]
+  RETURN collect(x) AS rows
+}
+// the page, as rows of graphsvc.rules.household_statuses
+CALL (rows) {
+  UNWIND CASE WHEN $limit IS NULL THEN rows[$offset..] ELSE rows[$offset..$offset + $limit] END AS x
+  WITH x[0] AS row, x[1] AS status, x[2] AS reason, x[3] AS focus_count
+  RETURN collect({household_id: row.h.id, village_id: row.h.village_id, township_id: row.township_id,
+                  categories: coalesce(row.h.categories, []), focus: focus_count > 0,
+                  status: status, reason: reason, last_contact: row.last_contact,
+                  member_ids: COLLECT { UNWIND row.members AS m RETURN m.id AS id ORDER BY id }}) AS page
+}
+RETURN total, page,
        covered, stale, uncovered, no_member, member_inactive, no_delegate, no_committee_member
