@@ -565,7 +565,8 @@ def zipped(folder: Path) -> bytes:
     return buf.getvalue()
 
 
-def test_import_upload(empty_api: Api, tiny_dir: Path, expected: dict[str, Any]) -> None:
+def test_import_upload(empty_api: Api, tiny_dir: Path, expected: dict[str, Any],
+                       tmp_path: Path) -> None:
     api = empty_api
     data = zipped(tiny_dir)
     r = api.client.post("/api/v1/imports", headers=api.admin, params={"dry_run": "true"},
@@ -579,6 +580,16 @@ def test_import_upload(empty_api: Api, tiny_dir: Path, expected: dict[str, Any])
     assert r.json()["written"] and r.json()["counts"]["households"] == 60
     body = api.get("/api/v1/households", as_of=AS_OF, limit=1000)
     assert project(body["items"], expected["households"]) == expected["households"]
+    # a workbook, one sheet per file, as the export writes it
+    from graphsvc.importer import export_path
+    from graphsvc.stores.embedded import EmbeddedStore
+
+    with EmbeddedStore(tmp_path / "other") as other:
+        assert import_path(other, tiny_dir).ok
+        export_path(other, tmp_path / "tiny.xlsx")
+    r = api.client.post("/api/v1/imports", headers=api.admin, params={"dry_run": "true"},
+                        files={"file": ("tiny.xlsx", (tmp_path / "tiny.xlsx").read_bytes())})
+    assert r.status_code == 200 and r.json()["counts"]["households"] == 60, r.text
     # one bundle .csv on its own
     r = api.client.post("/api/v1/imports", headers=api.admin, files={
         "file": ("contacts.csv", b"person_id,household_id,date\nM01,H059,2026-06-29\n")})
