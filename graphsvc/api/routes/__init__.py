@@ -8,6 +8,7 @@ from graphsvc.api.deps import get_principal
 from graphsvc.api.routes import (
     audit,
     contacts,
+    exports,
     health,
     households,
     imports,
@@ -22,7 +23,8 @@ API_PREFIX = "/api/v1"
 
 # every route under /api/v1 needs a valid key; routes that change data also check its role
 api_router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
-for module in (households, audit, people, summary, imports, liaisons, pairings, supports, contacts):
+for module in (households, audit, people, summary, imports, liaisons, pairings, supports, contacts,
+               exports):
     api_router.include_router(module.router)
 
 health_router = health.router

@@ -1,0 +1,64 @@
+"""Whole lists in one answer, for downloading an audit (into Excel, say)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from enum import Enum
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+
+from graphsvc import service
+from graphsvc.api.deps import AsOfDep, PlaceDep, RulesDep, StoreDep
+from graphsvc.api.schemas import READ_ERRORS, HouseholdStatus, UncoveredReason, error_responses
+
+router = APIRouter(prefix="/exports", tags=["exports"])
+
+COLUMNS = ("household_id", "village_id", "township_id", "categories", "focus", "status", "reason",
+           "last_contact", "member_ids")
+
+
+class ExportFormat(str, Enum):
+    json = "json"
+    csv = "csv"
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return ";".join(str(x) for x in v)
+    return str(v)
+
+
+@router.get("/households", summary="Every matching household status in one answer",
+            response_description="the same body as GET /households with every row (json), "
+                                 "or those rows as a CSV file with a BOM for Excel (csv)",
+            responses=error_responses(*READ_ERRORS))
+def export_households(
+    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
+    status_: Annotated[HouseholdStatus | None, Query(alias="status", description="only this status")] = None,
+    reason: Annotated[UncoveredReason | None, Query(description="only this reason")] = None,
+    focus_only: Annotated[bool, Query(description="only focus households")] = False,
+    format_: Annotated[ExportFormat, Query(alias="format", description="json or csv")] = ExportFormat.json,
+) -> Response:
+    """The full household audit without paging: one query to the store, one answer."""
+    body = service.households_body(
+        store, as_of, rules, township_id=place.township_id, village_id=place.village_id,
+        status=status_ and status_.value, reason=reason and reason.value, focus_only=focus_only,
+        limit=None, offset=0)
+    if format_ is ExportFormat.json:
+        return JSONResponse(body)
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(COLUMNS)
+    for row in body["items"]:
+        w.writerow([_cell(row.get(c)) for c in COLUMNS])
+    name = f"households-{body['as_of']}.csv"
+    return Response(buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
