@@ -142,12 +142,20 @@ class Neo4jStore(Store):
         except DriverError as exc:
             raise StoreUnavailable(f"the Neo4j driver failed while {doing}: {exc}") from exc
 
-    def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+    def _records(self, name: str, params: dict[str, Any]) -> list[neo4j.Record]:
         text = self.q.text(name, params)
         with self._translate(f"running {name}"):
             records, _, _ = self.driver.execute_query(
                 text, params, database_=self.database, routing_=RoutingControl.READ)
-        return [r.data() for r in records]
+        return records
+
+    def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        return [r.data() for r in self._records(name, params)]
+
+    def _read_values(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """``_read`` for statements that return no nodes or relationships, only values, maps and
+        lists: the driver's values as they come (``Record.data()`` would copy them all again)."""
+        return [dict(r.items()) for r in self._records(name, params)]
 
     def _write_tx(self, work: Callable[[ManagedTransaction], T], doing: str) -> T:
         with self._translate(doing):
@@ -241,7 +249,7 @@ class Neo4jStore(Store):
                   excluded: str | None = None, status: str | None = None, reason: str | None = None,
                   focus_only: bool = False, limit: int | None = None, offset: int = 0) -> dict[str, Any]:
         """One run of rules/household_statuses: total, page (rows as the rules give them), counts."""
-        (r,) = self._read(
+        (r,) = self._read_values(
             "rules/household_statuses", as_of=as_of, focus_categories=list(rules.focus_categories),
             stale_after_days=rules.stale_after_days,
             household_ids=None if household_ids is None else list(dict.fromkeys(household_ids)),
@@ -270,7 +278,7 @@ class Neo4jStore(Store):
         return r["total"], r["page"]
 
     def household(self, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
-        found = self._read("rules/household_detail", household_id=household_id, as_of=as_of,
+        found = self._read_values("rules/household_detail", household_id=household_id, as_of=as_of,
                            recent=_RECENT_CONTACTS)
         if not found:
             raise NotFound(f"no household with id '{household_id}'")
@@ -329,7 +337,7 @@ class Neo4jStore(Store):
             "members_short": r["members_short"],
             "problems": r["problems"],
             "status": r["status"],
-        } for r in self._read(
+        } for r in self._read_values(
             "rules/delegate_audit", as_of=as_of, township_id=township_id, village_id=village_id,
             focus_categories=list(rules.focus_categories),
             households_per_member=rules.households_per_member,
@@ -344,7 +352,7 @@ class Neo4jStore(Store):
             "household_count": r["household_count"],
             "delegate_ids": r["delegate_ids"],
             "problems": r["problems"],
-        } for r in self._read(
+        } for r in self._read_values(
             "rules/member_audit", as_of=as_of, township_id=township_id, village_id=village_id,
             households_per_member=rules.households_per_member)]
 
@@ -359,19 +367,19 @@ class Neo4jStore(Store):
             "delegate_count": r["delegate_count"],
             "households_reached": r["households_reached"],
             "problems": r["problems"],
-        } for r in self._read(
+        } for r in self._read_values(
             "rules/committee_member_audit", as_of=as_of, township_id=township_id,
             village_id=village_id,
             min_delegates_per_committee_member=rules.min_delegates_per_committee_member)]
 
     def pairing_audit(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, list[str]]:
-        (r,) = self._read("rules/pairing_audit", as_of=as_of, township_id=township_id)
+        (r,) = self._read_values("rules/pairing_audit", as_of=as_of, township_id=township_id)
         return {"unpaired_villages": r["unpaired_villages"], "idle_units": r["idle_units"]}
 
     def impact(self, person_id: str, as_of: dt.date, rules: RuleSettings) -> list[dict[str, Any]]:
         """Three runs: the households below the person; their statuses now; and, for those
         covered or stale now, their statuses with the person treated as inactive."""
-        found = self._read("rules/impact_below", person_id=person_id)
+        found = self._read_values("rules/impact_below", person_id=person_id)
         if not found:
             raise NotFound(f"no person with id '{person_id}'")
         below = found[0]["household_ids"]
