@@ -264,3 +264,38 @@ def test_summary_equal_across_stores(pair: tuple[Store, Store]) -> None:
                 assert neo.summary(day, rules, township_id=t) == a, (day, t)
                 assert sum(a["households_by_status"].values()) == a["households"]
                 assert sum(a["uncovered_by_reason"].values()) == a["households_by_status"]["uncovered"]
+
+
+def test_recent_contacts_order_and_limit(make_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Latest first; contacts that differ only in `resolved` keep the embedded store's order; at
+    most 20; none after as_of. Both stores equal the reference."""
+    from graphsvc.bundle.writer import write_bundle
+
+    day = dt.date(2026, 6, 1)
+    contacts = []
+    for i in range(26):
+        d = day - dt.timedelta(days=i // 3)
+        for resolved in (True, False):
+            contacts.append({"person_id": f"P{i % 3}", "household_id": "H1", "date": d,
+                             "channel": ["visit", "phone"][i % 2], "request": [None, "申请低保", "修路"][i % 3],
+                             "resolved": resolved})
+    contacts.append({"person_id": "P0", "household_id": "H1", "date": AS_OF + dt.timedelta(days=1),
+                     "channel": "visit", "request": None, "resolved": False})
+    data = {
+        "townships": [{"id": "T1", "name": "镇"}],
+        "villages": [{"id": "V1", "name": "村", "township_id": "T1", "needs_pairing": True}],
+        "people": [{"id": f"P{i}", "name": f"人{i}", "roles": [], "status": "active"} for i in range(3)],
+        "households": [{"id": "H1", "head_name": "户", "village_id": "V1", "categories": ["poor"],
+                        "status": "active"}],
+        "liaisons": [{"kind": "member-household", "from_id": "P1", "to_id": "H1"}],
+        "contacts": contacts,
+    }
+    write_bundle(data, tmp_path / "b")
+    emb, neo = make_store("embedded"), make_store("neo4j")
+    for s in (emb, neo):
+        assert import_path(s, tmp_path / "b").ok
+    want = R.household_detail(emb.graph(), "H1", AS_OF, RuleSettings())
+    assert len(want["recent_contacts"]) == 20
+    assert want["last_contact"] == day.isoformat() and want["reason"] == "no_delegate"
+    assert emb.household("H1", AS_OF, RuleSettings()) == want
+    assert neo.household("H1", AS_OF, RuleSettings()) == want
