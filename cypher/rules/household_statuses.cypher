@@ -1,7 +1,8 @@
 // Every active household's status on $as_of: graphsvc.rules.household_statuses, scoped,
 // filtered, ordered and paged in one statement.
-// Scope: $household_ids (a list of distinct ids, or null), else $village_id, else $township_id, else all;
-// $village_id and $township_id also narrow any scope (a household by its village's township).
+// Scope: $household_ids (a list of distinct ids, or null), else $village_id, else $township_id,
+// else all; $village_id and $township_id also narrow any scope (a household by its village's
+// township).
 // $excluded: a person id treated as inactive (impact: "if this person left"), or null.
 // Filters $status, $reason, $focus_only choose the rows counted in `total` and paged by
 // $offset/$limit ($limit null: to the end). The counts by status and by reason are over the
@@ -16,7 +17,7 @@ CALL () {
   MATCH (v:Village {id: vid})<-[:IN_VILLAGE]-(h:Household)
   RETURN h, v
   UNION ALL
-  UNWIND CASE WHEN $household_ids IS NULL AND $village_id IS NULL THEN [1] ELSE [] END AS any
+  UNWIND CASE WHEN $household_ids IS NULL AND $village_id IS NULL THEN [1] ELSE [] END AS everyone
   MATCH (v:Village) WHERE $township_id IS NULL OR v.township_id = $township_id
   MATCH (v)<-[:IN_VILLAGE]-(h:Household)
   RETURN h, v
@@ -25,8 +26,8 @@ WITH h, v.township_id AS township_id
 WHERE (h.status = 'active' OR (h.inactive_since IS NOT NULL AND $as_of < h.inactive_since))
   AND ($village_id IS NULL OR h.village_id = $village_id)
   AND ($township_id IS NULL OR township_id = $township_id)
-// 1. members with a counting member-household liaison (sorted by id only for the page); the last
-// contact
+// 1. members with a counting member-household liaison (sorted by id later, for the page only),
+// and the latest contact on or before $as_of, by anyone
 CALL (h) {
   MATCH (m)-[l:LIAISES_WITH_HOUSEHOLD]->(h)
   WHERE (l.since IS NULL OR l.since <= $as_of) AND (l.until IS NULL OR $as_of < l.until)
