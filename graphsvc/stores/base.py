@@ -98,6 +98,47 @@ class Store(ABC):
     def impact(self, person_id: str, as_of: dt.date, rules: RuleSettings) -> list[dict[str, Any]]:
         """``rules.impact``; ``NotFound`` for an unknown id."""
 
+    def pairing_network(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, Any]:
+        """Unit–village pairing on ``as_of``, for diagrams: ``townships``, ``villages``
+        (``id``, ``name``, ``township_id``, ``needs_pairing``), ``units`` (``id``, ``name``,
+        ``sector``) and the counting ``pairings`` (``unit_id``, ``village_id``, ``since``,
+        ``until``), each sorted by id.
+
+        With ``township_id``: that township's villages, and the units paired (at any
+        time) with one of them, as ``pairing_audit`` scopes them. This default builds
+        it from ``graph()``; a store may answer it with one query instead.
+        """
+        from graphsvc.summary import counts_on
+
+        G = self.graph()
+
+        def rec(n: str, *fields: str) -> dict[str, Any]:
+            a = G.nodes[n]
+            return {"id": n, **{f: a.get(f) for f in fields}}
+
+        villages = sorted(n for n, a in G.nodes(data=True) if a.get("entity") == "village"
+                          and (township_id is None or a.get("township_id") == township_id))
+        local = set(villages)
+        units: set[str] = set()
+        pairings = []
+        for u, v, k, e in G.edges(keys=True, data=True):
+            if k != "PAIRED_WITH" or v not in local:
+                continue
+            units.add(u)
+            if counts_on(e.get("since"), e.get("until"), as_of):
+                pairings.append({"unit_id": u, "village_id": v, "since": e.get("since"),
+                                 "until": e.get("until")})
+        if township_id is None:
+            units |= {n for n, a in G.nodes(data=True) if a.get("entity") == "unit"}
+        towns = sorted({G.nodes[v].get("township_id") for v in villages} - {None}
+                       | ({township_id} if township_id in G else set()))
+        return {
+            "townships": [rec(t, "name") for t in towns if t in G],
+            "villages": [rec(v, "name", "township_id", "needs_pairing") for v in villages],
+            "units": [rec(u, "name", "sector") for u in sorted(units)],
+            "pairings": sorted(pairings, key=lambda p: (p["unit_id"], p["village_id"])),
+        }
+
     def graph(self) -> nx.MultiDiGraph:
         """Every record as one NetworkX graph (see ``graphsvc.graph``)."""
         return build_graph(self.records())
