@@ -435,6 +435,8 @@ def summary_cmd(
 from graphsvc.cli_api import register as _register_api  # noqa: E402
 
 _register_api(app)
+from graphsvc.cli_visual import register as _register_visual  # noqa: E402
+_register_visual(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -16,7 +16,7 @@ import graphsvc
 from graphsvc.api import errors
 from graphsvc.api.holder import StoreHolder
 from graphsvc.api.limits import UploadLimit
-from graphsvc.api.routes import API_PREFIX, api_router, health_router
+from graphsvc.api.routes import API_PREFIX, api_router, health_router, visual
 from graphsvc.config import Settings, get_settings
 from graphsvc.keys import KeyStore
 from graphsvc.stores.base import Store
@@ -93,4 +93,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                        paths=(f"{API_PREFIX}/imports",))
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(visual.router)  # /visual: diagram pages, session-cookie login
     return app

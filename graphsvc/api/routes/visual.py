@@ -1,0 +1,146 @@
+"""The diagram pages under ``/visual`` (not under ``/api/v1``: a browser cannot send a
+Bearer header). ``/visual/login`` exchanges an API key for an HttpOnly, SameSite=Strict
+session cookie signed with the install's key secret; every other page needs it
+(else a redirect to the login page). Keys limited to townships see only their
+townships' pages; anything else answers 404, as the API does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from graphsvc.api import scope
+from graphsvc.api.deps import AsOfDep, RulesDep, StoreDep
+from graphsvc.bundle.schema import Kind
+from graphsvc.errors import NotFound
+from graphsvc.keys import KeyStore, Principal
+
+router = APIRouter(prefix="/visual", include_in_schema=False)
+
+COOKIE = "gs_visual"
+SESSION_SECONDS = 8 * 3600
+SECURITY_HEADERS = {
+    # the pages carry everything inline; forbid any fetch from elsewhere
+    "Content-Security-Policy": ("default-src 'none'; script-src 'unsafe-inline'; "
+                                "style-src 'unsafe-inline'; img-src data:; font-src data:; "
+                                "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+VIEW_KINDS = {"chain": Kind.PERSON, "delegate": Kind.PERSON, "household": Kind.HOUSEHOLD,
+              "pairings": Kind.TOWNSHIP, "township": Kind.TOWNSHIP}
+
+
+def _sign(keys: KeyStore, payload: str) -> str:
+    # the install's HMAC secret (keys.secret) also signs sessions, under its own label
+    secret = keys._secret_bytes()  # noqa: SLF001 - one secret per install, kept by KeyStore
+    return hmac.new(secret, b"visual-session|" + payload.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def make_session(keys: KeyStore, key_id: str, now: float | None = None) -> str:
+    expires = int((now or time.time()) + SESSION_SECONDS)
+    payload = f"{key_id}.{expires}"
+    return f"{payload}.{_sign(keys, payload)}"
+
+
+def session_principal(keys: KeyStore, cookie: str | None) -> Principal | None:
+    """The key behind a session cookie, while the cookie is genuine, fresh and the key unrevoked."""
+    if not cookie or cookie.count(".") != 2:
+        return None
+    key_id, expires, sig = cookie.split(".")
+    payload = f"{key_id}.{expires}"
+    try:
+        if not hmac.compare_digest(_sign(keys, payload), sig) or int(expires) < time.time():
+            return None
+        key = keys.get(key_id)
+    except (NotFound, ValueError, UnicodeEncodeError):
+        return None
+    return key.principal() if key.active else None
+
+
+def _html(page: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/visual/login", status_code=303)
+
+
+def _principal(request: Request) -> Principal | None:
+    return session_principal(request.app.state.keys, request.cookies.get(COOKIE))
+
+
+@router.get("/login")
+def login_form() -> HTMLResponse:
+    """The login form."""
+    from visual.pages import login_page
+
+    return _html(login_page())
+
+
+@router.post("/login")
+def login(request: Request, key: Annotated[str, Form()]) -> Response:
+    """Exchange an API key for a session cookie."""
+    from visual.pages import login_page
+
+    keys: KeyStore = request.app.state.keys
+    principal = keys.authenticate(key.strip())
+    if principal is None:
+        return _html(login_page("密钥无效（未知、输错或已吊销）"), status=401)
+    resp = RedirectResponse("/visual/", status_code=303)
+    resp.set_cookie(COOKIE, make_session(keys, principal.key_id), max_age=SESSION_SECONDS,
+                    path="/visual", httponly=True, samesite="strict",
+                    secure=request.url.scheme == "https")
+    return resp
+
+
+@router.post("/logout")
+def logout() -> Response:
+    """Forget the session cookie."""
+    resp = _to_login()
+    resp.delete_cookie(COOKIE, path="/visual", httponly=True, samesite="strict")
+    return resp
+
+
+@router.get("")
+@router.get("/")
+def index(request: Request, store: StoreDep, rules: RulesDep, as_of: AsOfDep) -> Response:
+    """Townships with coverage figures and links to their views."""
+    from visual.pages import index_page
+
+    principal = _principal(request)
+    if principal is None:
+        return _to_login()
+    towns = None if principal.every_township else principal.townships
+    return _html(index_page(store, as_of=as_of, rules=rules, townships=towns))
+
+
+@router.get("/{view}")
+@router.get("/{view}/{rid}")
+def view_page(request: Request, view: str, store: StoreDep, rules: RulesDep, as_of: AsOfDep,
+              rid: str | None = None) -> Response:
+    """One diagram page."""
+    from visual.views import NEEDS_ID, VIEWS
+
+    principal = _principal(request)
+    if principal is None:
+        return _to_login()
+    if view not in VIEWS:
+        raise NotFound(f"no diagram view '{view}'; views: {', '.join(VIEWS)}")
+    if rid is None:
+        if view in NEEDS_ID:
+            raise NotFound(f"the {view} view needs an id: /visual/{view}/ID")
+        if not principal.every_township:  # the county is more than this key may see
+            raise NotFound(f"this key sees only {', '.join(principal.townships)}")
+    else:
+        scope.visible(store, principal, VIEW_KINDS[view], rid)
+    args = (rid,) if rid is not None else ()
+    page = VIEWS[view](store, *args, as_of=as_of, rules=rules, mask=not principal.pii)
+    return _html(page)

@@ -1,0 +1,63 @@
+"""``graphsvc visualize``: write a diagram page to a file."""
+
+from __future__ import annotations
+
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class View(str, Enum):
+    chain = "chain"
+    delegate = "delegate"
+    household = "household"
+    pairings = "pairings"
+    township = "township"
+
+
+def visualize(
+    view: Annotated[View, typer.Argument(help="chain (committee member id), delegate (delegate "
+                                         "id), household (household id), pairings or township "
+                                         "(township id; none: the county)")],
+    rid: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="whose diagram")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="the HTML file to write")
+                      ] = Path("diagram.html"),
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD (default today)")
+                     ] = None,
+    mask: Annotated[bool, typer.Option("--mask", help="mask households' names")] = False,
+) -> None:
+    """Write a diagram page (self-contained HTML, UTF-8, nothing loaded from the internet).
+
+    Clicking a node opens the page of that node written beside it (VIEW-ID.html)."""
+    from graphsvc.cli import _fail, _settings_and_day, _store
+    from graphsvc.errors import NotFound
+    from visual.render import file_link, write_page
+    from visual.views import NEEDS_ID, VIEWS
+
+    if view.value in NEEDS_ID and not rid:
+        raise _fail(f"the {view.value} view needs an id")
+    rules, day = _settings_and_day(as_of)
+    with _store() as store:
+        started = time.perf_counter()
+        try:
+            args = (rid,) if rid else ()
+            page = VIEWS[view.value](store, *args, as_of=day, rules=rules, mask=mask,
+                                     link=file_link)
+        except NotFound as exc:
+            raise _fail(str(exc), 1) from None
+        took = time.perf_counter() - started
+    write_page(str(output), page)
+    err.print(f"wrote {escape(str(output))} ({len(page.encode('utf-8')) // 1024} KiB, "
+              f"built in {took * 1000:.0f} ms)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``visualize`` to the ``graphsvc`` command."""
+    app.command("visualize")(visualize)
