@@ -1,0 +1,177 @@
+"""The diagram pages in a real browser: Debian's chromium, headless, driven by playwright,
+with every request that is not to the local server (or a local file) refused.
+
+Each view of the tiny county, served by a real ``graphsvc serve`` after logging in
+through the login form, loads with no console error and no attempt to reach the
+internet, holds the expected nodes and edges, and draws its canvas; clicking a
+node opens that node's page. Screenshots go to ``GRAPHSVC_SCREENSHOTS`` when set
+(``docs/screenshots`` keeps the ones the README shows), else to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from test_api_server import cli, make_key, serving
+from test_visual import DAY, EVIL, EXPECTED, RULES, _evil_copy
+
+from graphsvc.importer import import_path
+from graphsvc.stores.embedded import EmbeddedStore
+from visual.render import file_link, write_page
+from visual.views import VIEWS
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+DRAWN = """() => {
+  const c = document.querySelector('#mynetwork canvas');
+  if (!c) return 0;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; }
+  return n;
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Watched:
+    """A page that records console errors, page errors, dialogs and refused requests."""
+
+    def __init__(self, browser: Any) -> None:
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.refused: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def on_dialog(d: Any) -> None:
+            self.dialogs.append(d.message)
+            d.dismiss()
+
+        self.page.on("dialog", on_dialog)
+        self.context.route("**/*", self._route)
+
+    def _route(self, route: Any) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in ("file", "data", "about", "blob") or parts.hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.refused.append(url)
+            route.abort()
+
+    def load(self, url: str) -> tuple[int, int]:
+        self.page.goto(url)
+        self.page.wait_for_function("document.body.getAttribute('data-drawn') === '1'",
+                                    timeout=15000)
+        counts = self.page.evaluate(
+            "[window.network.body.data.nodes.length, window.network.body.data.edges.length]")
+        return int(counts[0]), int(counts[1])
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def shots_dir(tmp_path: Path) -> Path:
+    d = Path(os.environ.get("GRAPHSVC_SCREENSHOTS") or tmp_path / "screenshots")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def test_every_view_in_chromium(browser: Any, tiny_dir: Path, tmp_path: Path) -> None:
+    env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
+    assert cli(["import", str(tiny_dir)], env, tmp_path).returncode == 0
+    key = make_key(env, tmp_path, "--role", "admin")
+    shots = shots_dir(tmp_path)
+    with serving([], env, tmp_path) as (base, _):
+        w = Watched(browser)
+        try:
+            w.page.goto(f"{base}/visual/")
+            assert w.page.url.endswith("/visual/login")
+            w.page.fill("input[name=key]", key)
+            w.page.click("button[type=submit]")
+            w.page.wait_for_url(f"{base}/visual/")
+            assert "柳树镇" in w.page.inner_text("body")
+            cookie = next(c for c in w.context.cookies() if c["name"] == "gs_visual")
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+            assert w.page.evaluate("document.cookie") == ""  # HttpOnly: scripts cannot read it
+            for (view, rid), expected in EXPECTED.items():
+                url = f"{base}/visual/{view}" + (f"/{rid}" if rid else "") + f"?as_of={DAY}"
+                assert w.load(url) == expected, url
+                w.page.wait_for_timeout(400)  # let physics settle before the picture
+                assert w.page.evaluate(DRAWN) > 2000, f"{url}: the canvas is blank"
+                w.page.screenshot(path=str(shots / f"{view}{'-' + rid if rid else ''}.png"))
+                assert not w.errors, (url, w.errors)
+            # a click on a node opens its page
+            w.load(f"{base}/visual/chain/C1?as_of={DAY}")
+            x, y = w.page.evaluate("""() => {
+              const p = network.canvasToDOM(network.getPosition('D1'));
+              const r = document.getElementById('mynetwork').getBoundingClientRect();
+              return [p.x + r.left, p.y + r.top];
+            }""")
+            w.page.mouse.click(x, y)
+            w.page.wait_for_url(f"{base}/visual/delegate/D1")
+            assert not w.errors and not w.refused and not w.dialogs
+        finally:
+            w.close()
+
+
+def test_malicious_names_do_not_run_in_chromium(browser: Any, tiny_copy: Path,
+                                                tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "data")
+    try:
+        assert import_path(store, _evil_copy(tiny_copy)).ok
+        pages = {}
+        for view, rid in [("chain", "C1"), ("household", "H001"), ("township", "T1")]:
+            path = tmp_path / file_link(view, rid)
+            write_page(str(path), VIEWS[view](store, rid, as_of=DAY, rules=RULES, link=file_link))
+            pages[view] = path
+    finally:
+        store.close()
+    w = Watched(browser)
+    try:
+        for view, path in pages.items():
+            w.load(path.as_uri())
+            assert w.page.evaluate(DRAWN) > 500
+        w.load(pages["chain"].as_uri())
+        assert EVIL in w.page.inner_text("h1")  # shown as text
+        labels = w.page.evaluate("network.body.data.nodes.get().map(n => n.label)")
+        assert EVIL in labels
+        # the hover text is a text node, not markup
+        tip = w.page.evaluate("network.body.data.nodes.get('C1').title.textContent")
+        assert EVIL in tip
+        assert w.page.evaluate("document.querySelectorAll('img').length") == 0  # no <img> injected
+        assert not w.dialogs and not w.errors and not w.refused
+    finally:
+        w.close()
+
+
+def test_screenshot_shows_chinese(tmp_path: Path) -> None:
+    """The CJK fonts the labels need are installed (else chromium draws empty boxes)."""
+    fc = shutil.which("fc-list")
+    assert fc, "fontconfig is missing"
+    import subprocess
+
+    out = subprocess.run([fc, ":lang=zh"], capture_output=True, text=True, check=True).stdout
+    assert "Noto Sans CJK" in out or "Noto Serif CJK" in out, "apt-get install fonts-noto-cjk"
