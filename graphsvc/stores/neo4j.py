@@ -108,7 +108,11 @@ class Neo4jStore(Store):
         self.batch_size = batch_size
         auth = (user or "neo4j", password) if password is not None else None
         try:
-            self.driver = GraphDatabase.driver(uri, auth=auth, max_connection_lifetime=3600)
+            # short timeouts: when the server is gone, a request should hear 503 in seconds,
+            # not after the driver's default 30 s of retries
+            self.driver = GraphDatabase.driver(
+                uri, auth=auth, max_connection_lifetime=3600, connection_timeout=5.0,
+                connection_acquisition_timeout=10.0, max_transaction_retry_time=5.0)
         except (ValueError, DriverError) as exc:
             raise ConfigError(f"GRAPHSVC_NEO4J_URI '{uri}' is not usable: {exc}") from exc
         self.uri = uri
