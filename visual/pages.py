@@ -49,8 +49,9 @@ def index_page(store: Store, *, as_of: dt.date, rules: RuleSettings,
     net = store.pairing_network(as_of)
     towns = [t for t in net["townships"] if townships is None or t["id"] in townships]
     rows = []
+    by_town = township_counts(store, as_of, rules, [t["id"] for t in towns])
     for t in towns:
-        c = township_counts(store, t["id"], as_of, rules)
+        c = by_town[t["id"]]
         share = f"{c['covered'] / c['total']:.0%}" if c["total"] else "—"
         rows.append(
             f"<tr><td>{esc(t.get('name') or t['id'])}<br><span class=muted>{esc(t['id'])}</span></td>"

@@ -116,6 +116,21 @@ def _is_active_person(rec: dict[str, Any], as_of: dt.date) -> bool:
 # -- the chain below delegates (shared by the chain and delegate views) -------------------------
 
 
+def _audit_rows(audit: Callable[..., list[dict[str, Any]]], key: str, ids: Iterable[str],
+                townships: Iterable[str | None], as_of: dt.date, rules: RuleSettings,
+                ) -> dict[str, dict[str, Any]]:
+    """The rows of ``audit`` for ``ids``, read township by township; the whole county is read
+    only when some of them live elsewhere (or nowhere)."""
+    wanted = set(ids)
+    out: dict[str, dict[str, Any]] = {}
+    for t in sorted({t for t in townships if t}):
+        out.update((r[key], r) for r in audit(as_of, rules, township_id=t) if r[key] in wanted)
+    if wanted - out.keys():
+        out.update((r[key], r) for r in audit(as_of, rules) if r[key] in wanted)
+    return out
+
+
+
 def _households_of_members(store: Store, members: list[str], member_rows: dict[str, dict[str, Any]],
                            as_of: dt.date, rules: RuleSettings) -> dict[str, list[dict[str, Any]]]:
     """Household rows (``Store.households``) under each member, read township by township."""
@@ -125,7 +140,8 @@ def _households_of_members(store: Store, members: list[str], member_rows: dict[s
     if None in towns:
         rows = store.households(as_of, rules)[1]
     else:
-        rows = [r for t in sorted(towns) for r in store.households(as_of, rules, township_id=t)[1]]
+        rows = [r for t in sorted(t for t in towns if t)
+                for r in store.households(as_of, rules, township_id=t)[1]]
     wanted = set(members)
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
@@ -138,12 +154,14 @@ def _households_of_members(store: Store, members: list[str], member_rows: dict[s
 def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, list[str]],
                           delegate_rows: dict[str, dict[str, Any]], level: int, *, as_of: dt.date,
                           rules: RuleSettings, mask: bool, link: Link) -> None:
-    member_rows = {r["member_id"]: r for r in store.member_audit(as_of, rules)}
     members: list[str] = []
     for did in delegate_parents:
         for m in (delegate_rows.get(did) or {}).get("member_ids", []):
             if m not in members:
                 members.append(m)
+    member_rows = _audit_rows(store.member_audit, "member_id", members,
+                              [(delegate_rows.get(x) or {}).get("township_id") for x in delegate_parents],
+                              as_of, rules)
     households = _households_of_members(store, members, member_rows, as_of, rules)
     hh_ids = sorted({r["household_id"] for rows in households.values() for r in rows})
     names = {h: rec.get("head_name") for h, (_, rec) in store.fetch_entities(hh_ids).items()}
@@ -249,7 +267,8 @@ def delegate_view(store: Store, delegate_id: str, *, as_of: dt.date, rules: Rule
     if "delegate" not in (person.get("roles") or ()):
         raise NotFound(f"'{did}' is not a delegate")
     name = person.get("name") or did
-    delegate_rows = {r["delegate_id"]: r for r in store.delegate_audit(as_of, rules)}
+    delegate_rows = _audit_rows(store.delegate_audit, "delegate_id", [did],
+                                [person.get("township_id")], as_of, rules)
     row = delegate_rows.get(did)
     cm_rows = {r["committee_member_id"]: r for r in store.committee_member_audit(as_of, rules)}
     d = Diagram(f"党代表：{name}", layout="UD", max_nodes=max_nodes)
@@ -465,13 +484,16 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
         d.node(u["id"], name, tip=f"帮扶单位 {name}（{SECTOR_ZH.get(sector, '')}）", color=color,
                shape=shape, url=link("pairings", township_id), parent=p["village_id"])
         d.edge(u["id"], p["village_id"], color=color, width=2)
-    # delegates, linked to the villages whose households their members reach
-    member_delegates = {r["member_id"]: r["delegate_ids"] for r in store.member_audit(as_of, rules)}
-    delegate_rows = {r["delegate_id"]: r for r in store.delegate_audit(as_of, rules)}
+    # delegates, linked to the villages whose households their members (living in the
+    # township) reach
+    member_delegates = {r["member_id"]: r["delegate_ids"]
+                        for r in store.member_audit(as_of, rules, township_id=township_id)}
     reach: dict[tuple[str, str], int] = defaultdict(int)
     for r in rows:
         for dl in {x for m in r["member_ids"] for x in member_delegates.get(m, [])}:
             reach[(dl, r["village_id"])] += 1
+    delegate_rows = _audit_rows(store.delegate_audit, "delegate_id", {dl for dl, _ in reach},
+                                [township_id], as_of, rules)
     for (dl, vid), n in sorted(reach.items(), key=lambda kv: -kv[1]):
         if dl not in d:
             _delegate_node(d, store, dl, delegate_rows.get(dl), 0, link=link, as_of=as_of)
@@ -500,11 +522,18 @@ def _coverage_line(c: dict[str, int]) -> str:
             f"未覆盖 {c['uncovered']}")
 
 
-def township_counts(store: Store, township_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, int]:
-    """Households of a township by status: ``total``, ``covered``, ``stale``, ``uncovered``."""
-    s = store.summary(as_of, rules, township_id=township_id)["households_by_status"]
-    c = {k: int(s.get(k, 0)) for k in ("covered", "stale", "uncovered")}
-    return {"total": sum(c.values()), **c}
+def township_counts(store: Store, as_of: dt.date, rules: RuleSettings,
+                    township_ids: Iterable[str] | None = None) -> dict[str, dict[str, int]]:
+    """Households by township and status: ``total``, ``covered``, ``stale``, ``uncovered``
+    (one read of the household statuses; a single township is read alone)."""
+    towns = None if township_ids is None else sorted(set(township_ids))
+    if towns is not None and len(towns) == 1:
+        rows = store.households(as_of, rules, township_id=towns[0])[1]
+    else:
+        rows = store.households(as_of, rules)[1]
+    counts = _counts(rows, "township_id")
+    empty = {"total": 0, "covered": 0, "stale": 0, "uncovered": 0}
+    return {t: dict(counts.get(t, empty)) for t in (towns if towns is not None else counts)}
 
 
 def _county_view(store: Store, net: dict[str, Any], *, as_of: dt.date, rules: RuleSettings,
@@ -512,8 +541,9 @@ def _county_view(store: Store, net: dict[str, Any], *, as_of: dt.date, rules: Ru
     d = Diagram("全县概览", layout="physics", max_nodes=max_nodes)
     village_town = {v["id"]: v.get("township_id") for v in net["villages"]}
     total = {"total": 0, "covered": 0, "stale": 0, "uncovered": 0}
+    by_town = township_counts(store, as_of, rules, [t["id"] for t in net["townships"]])
     for t in net["townships"]:
-        c = township_counts(store, t["id"], as_of, rules)
+        c = by_town[t["id"]]
         for k in total:
             total[k] += c[k]
         name = t.get("name") or t["id"]
