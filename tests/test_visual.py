@@ -275,3 +275,18 @@ def test_visualize_command_writes_utf8_files(tiny_dir: Path, tmp_path: Path) -> 
     assert {n["id"]: n.get("url") for n in nodes}["V4"] == file_link("township", "T2")
     assert run("visualize", "chain", "NOBODY", "-o", str(out)).returncode == 1
     assert run("visualize", "chain", "-o", str(out)).returncode == 2
+
+
+def test_capped_hierarchy_keeps_levels_on_every_node() -> None:
+    """vis-network refuses a hierarchical layout where only some nodes have a level."""
+    from visual.render import Diagram
+
+    d = Diagram("t", layout="UD", max_nodes=40)
+    for p in range(30):
+        d.node(f"P{p}", f"P{p}", tip="p", color="#123456", level=0)
+        for c in range(3):
+            d.node(f"P{p}C{c}", "c", tip="c", color="#123456", level=1, parent=f"P{p}")
+    nodes, _ = data_of(d.html("t"))
+    more = [n for n in nodes if n["id"].startswith("__more__")]
+    assert len(more) == 1 and "另有 80 个未显示" == more[0]["label"]
+    assert all("level" in n for n in nodes)

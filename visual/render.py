@@ -160,6 +160,9 @@ class Diagram:
             return
         if len(groups) > 20:
             groups = [(None, [i for _, ids in groups for i in ids])]
+        # a hierarchical layout needs a level on every node or on none
+        levels = [lv for lv in self._hidden_level.values() if lv is not None]
+        deepest = max(levels) if levels else None
         for parent, ids in groups:
             nid = f"__more__:{parent or ''}"
             shown_under = parent if parent in self._ids else None
@@ -167,7 +170,8 @@ class Diagram:
                       tip=(f"另有 {len(ids)} 个节点因页面上限（{self.max_nodes} 个）未显示"
                            f"\n{len(ids)} more not shown (page limit {self.max_nodes} nodes)"),
                       color="#eeeeee", border="#777777", shape="box", dashes=True,
-                      level=self._hidden_level.get(parent), force=True)
+                      level=self._hidden_level.get(parent, deepest)
+                      if len(groups) > 1 or parent is not None else deepest, force=True)
             if shown_under:
                 self.edge(shown_under, nid, color="#aaaaaa", dashes=True)
 
