@@ -175,3 +175,23 @@ def test_screenshot_shows_chinese(tmp_path: Path) -> None:
 
     out = subprocess.run([fc, ":lang=zh"], capture_output=True, text=True, check=True).stdout
     assert "Noto Sans CJK" in out or "Noto Serif CJK" in out, "apt-get install fonts-noto-cjk"
+
+
+def test_capped_page_draws_in_chromium(browser: Any, tiny_dir: Path, tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "data")
+    try:
+        assert import_path(store, tiny_dir).ok
+        path = tmp_path / "chain.html"
+        write_page(str(path), VIEWS["chain"](store, "C1", as_of=DAY, rules=RULES, max_nodes=8))
+    finally:
+        store.close()
+    w = Watched(browser)
+    try:
+        nodes, _ = w.load(path.as_uri())
+        more = w.page.evaluate(
+            "network.body.data.nodes.get().filter(n => n.id.startsWith('__more__')).length")
+        assert nodes == 8 + more and more >= 1
+        assert w.page.evaluate(DRAWN) > 500
+        assert not w.errors and not w.refused
+    finally:
+        w.close()
