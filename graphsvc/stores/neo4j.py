@@ -112,7 +112,9 @@ class Neo4jStore(Store):
             # not after the driver's default 30 s of retries
             self.driver = GraphDatabase.driver(
                 uri, auth=auth, max_connection_lifetime=3600, connection_timeout=5.0,
-                connection_acquisition_timeout=10.0, max_transaction_retry_time=5.0)
+                connection_acquisition_timeout=10.0, max_transaction_retry_time=5.0,
+                # "property key does not exist" on an empty database is noise, not news
+                notifications_min_severity="OFF")
         except (ValueError, DriverError) as exc:
             raise ConfigError(f"GRAPHSVC_NEO4J_URI '{uri}' is not usable: {exc}") from exc
         self.uri = uri
