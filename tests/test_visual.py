@@ -219,6 +219,10 @@ def test_pages_need_the_session_cookie(served: tuple[TestClient, KeyStore]) -> N
         r = client.get(url, params={"as_of": "2026-06-30"})
         assert r.status_code == 200, (url, r.text[:300])
         assert (len(data_of(r.text)[0]), len(data_of(r.text)[1])) == EXPECTED[(view, rid)]
+    chain = client.get("/visual/chain/C1", params={"as_of": "2026-06-30"}).text
+    assert '<a href="/visual/?as_of=2026-06-30">首页</a>' in chain  # links keep the date
+    assert {n["id"]: n.get("url") for n in data_of(chain)[0]}["H001"] == \
+        "/visual/household/H001?as_of=2026-06-30"
     assert client.get("/visual/household/NOPE").status_code == 404
     assert client.get("/visual/nosuchview/X").status_code == 404
     client.cookies.set("gs_visual", client.cookies["gs_visual"][:-2] + "00", path="/visual")

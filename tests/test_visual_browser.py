@@ -131,7 +131,7 @@ def test_every_view_in_chromium(browser: Any, tiny_dir: Path, tmp_path: Path) ->
               return [p.x + r.left, p.y + r.top];
             }""")
             w.page.mouse.click(x, y)
-            w.page.wait_for_url(f"{base}/visual/delegate/D1")
+            w.page.wait_for_url(f"{base}/visual/delegate/D1?as_of={DAY}")  # the date is kept
             assert not w.errors and not w.refused and not w.dialogs
         finally:
             w.close()

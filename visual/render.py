@@ -45,12 +45,16 @@ Link = Callable[[str, str | None], str]
 
 
 def served_link(view: str, rid: str | None) -> str:
-    """Links between the pages served under ``/visual``."""
+    """Links between the pages served under ``/visual`` (``index``: the index page)."""
+    if view == "index":
+        return "/visual/"
     return f"/visual/{view}" + (f"/{quote(rid, safe='')}" if rid else "")
 
 
 def file_link(view: str, rid: str | None) -> str:
-    """Links between pages written side by side as files (``chain-C1.html``)."""
+    """Links between pages written side by side as files (``chain-C1.html``); no index."""
+    if view == "index":
+        return ""
     return quote(f"{view}-{rid}.html" if rid else f"{view}.html", safe="")
 
 
@@ -233,7 +237,7 @@ def _swatch(item: LegendItem) -> str:
 
 def _header(heading: str, subtitle: str, legend: Iterable[LegendItem], notes: Iterable[str],
             links: Iterable[tuple[str, str]], d: Diagram) -> str:
-    nav = "".join(f'<a href="{esc(url)}">{esc(text)}</a>' for text, url in links)
+    nav = "".join(f'<a href="{esc(url)}">{esc(text)}</a>' for text, url in links if url)
     hidden = d.hidden_count()
     counts = f"{d.node_count} 个节点 · {d.edge_count} 条连线"
     if hidden:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import time
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +21,7 @@ from graphsvc.api.deps import AsOfDep, RulesDep, StoreDep
 from graphsvc.bundle.schema import Kind
 from graphsvc.errors import NotFound
 from graphsvc.keys import KeyStore, Principal
+from visual.render import Link, served_link
 
 router = APIRouter(prefix="/visual", include_in_schema=False)
 
@@ -77,6 +79,15 @@ def _principal(request: Request) -> Principal | None:
     return session_principal(request.app.state.keys, request.cookies.get(COOKIE))
 
 
+def _link(request: Request) -> Link:
+    """Links between pages that keep the date the reader asked for."""
+    as_of = request.query_params.get("as_of")
+    if not as_of:
+        return served_link
+    suffix = "?" + urlencode({"as_of": as_of})
+    return lambda view, rid: served_link(view, rid) + suffix
+
+
 @router.get("/login")
 def login_form() -> HTMLResponse:
     """The login form."""
@@ -119,7 +130,8 @@ def index(request: Request, store: StoreDep, rules: RulesDep, as_of: AsOfDep) ->
     if principal is None:
         return _to_login()
     towns = None if principal.every_township else principal.townships
-    return _html(index_page(store, as_of=as_of, rules=rules, townships=towns))
+    return _html(index_page(store, as_of=as_of, rules=rules, townships=towns,
+                            link=_link(request)))
 
 
 @router.get("/{view}")
@@ -142,5 +154,6 @@ def view_page(request: Request, view: str, store: StoreDep, rules: RulesDep, as_
     else:
         scope.visible(store, principal, VIEW_KINDS[view], rid)
     args = (rid,) if rid is not None else ()
-    page = VIEWS[view](store, *args, as_of=as_of, rules=rules, mask=not principal.pii)
+    page = VIEWS[view](store, *args, as_of=as_of, rules=rules, mask=not principal.pii,
+                       link=_link(request))
     return _html(page)
