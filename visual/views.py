@@ -246,7 +246,8 @@ def chain_view(store: Store, committee_member_id: str, *, as_of: dt.date, rules:
     d = Diagram(f"联系链：{name}", layout="UD", max_nodes=max_nodes)
     _cm_node(d, cid, name, row, 0, link=link)
     delegate_ids = row["delegate_ids"] if row else []
-    delegate_rows = {r["delegate_id"]: r for r in store.delegate_audit(as_of, rules)}
+    towns = [rec.get("township_id") for _, rec in store.fetch_entities(delegate_ids).values()]
+    delegate_rows = _audit_rows(store.delegate_audit, "delegate_id", delegate_ids, towns, as_of, rules)
     _draw_below_delegates(d, store, {x: [cid] for x in delegate_ids}, delegate_rows, 1,
                           as_of=as_of, rules=rules, mask=mask, link=link)
     notes = []
@@ -387,32 +388,25 @@ def pairings_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
         villages = kept
     where = town_names.get(township_id or "", "全县") if township_id else "全县"
     d = Diagram(f"结对帮扶：{where}", layout="LR", max_nodes=max_nodes)
-    for u in net["units"]:
-        sector = u.get("sector") or ""
-        color, shape = SECTOR_STYLE.get(sector, ("#5c6bc0", "box"))
-        name = u.get("name") or u["id"]
-        is_idle = u["id"] in idle
-        d.node(u["id"], name + ("（闲置）" if is_idle else ""),
-               tip=f"帮扶单位 {name}（{u['id']}）\n类别：{SECTOR_ZH.get(sector, sector or '未填')}"
-                   + ("\n闲置：当前没有结对村" if is_idle else ""),
-               color=IDLE_UNIT if is_idle else color, border=color, shape=shape, level=0,
-               dashes=is_idle, border_width=3 if is_idle else 1,
-               url=None if township_id is None else link("pairings", None))
-    for v in villages:
-        name = v.get("name") or v["id"]
-        needs = bool(v.get("needs_pairing"))
-        missing = v["id"] in unpaired
-        color = VILLAGE_NEEDS if missing else (VILLAGE_OK if v["id"] in paired_villages else VILLAGE_PLAIN)
-        state = ("需要结对但没有单位" if missing else "已结对" if v["id"] in paired_villages
-                 else "无需结对")
-        d.node(v["id"], ("⚠ " if missing else "") + name,
-               tip=f"行政村 {name}（{v['id']}）\n乡镇：{town_names.get(v.get('township_id') or '', '')}"
-                   f"\n{'需要结对' if needs else '不需结对'} · {state}",
-               color=color, shape="ellipse", level=1, border=GAP_BORDER if missing else None,
-               border_width=4 if missing else 1, url=link("township", v.get("township_id")))
+    # when the page cannot hold everything, the gaps come first, then each pairing's unit
+    # and village together, then idle units, then the rest
+    unit_of = {u["id"]: u for u in net["units"]}
+    village_of = {v["id"]: v for v in villages}
+    order: list[tuple[str, dict[str, Any]]] = [("v", v) for v in villages if v["id"] in unpaired]
     for p in net["pairings"]:
-        ucolor = SECTOR_STYLE.get(next((u.get("sector") for u in net["units"]
-                                        if u["id"] == p["unit_id"]), "") or "", ("#5c6bc0", ""))[0]
+        order += [("u", unit_of[p["unit_id"]]), ("v", village_of[p["village_id"]])]
+    order += [("u", u) for u in net["units"] if u["id"] in idle]
+    order += [("u", u) for u in net["units"]] + [("v", v) for v in villages]
+    for what, rec in order:
+        if rec["id"] in d:
+            continue
+        if what == "u":
+            _unit_pairing_node(d, rec, idle, township_id, link)
+        else:
+            _village_pairing_node(d, rec, unpaired, paired_villages, town_names, link)
+    for p in net["pairings"]:
+        ucolor = SECTOR_STYLE.get((unit_of.get(p["unit_id"]) or {}).get("sector") or "",
+                                  ("#5c6bc0", ""))[0]
         since = p.get("since")
         d.edge(p["unit_id"], p["village_id"], color=ucolor, width=2,
                tip=f"结对自 {since.isoformat() if hasattr(since, 'isoformat') else since or '?'}")
@@ -433,6 +427,35 @@ def pairings_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
         links += [("乡镇概览", link("township", township_id)), ("全县结对", link("pairings", None))]
     return d.html(f"结对帮扶：{where}", subtitle=f"截至 {as_of.isoformat()} · 左：帮扶单位，右：行政村",
                   legend=legend, notes=notes, links=links)
+
+
+def _unit_pairing_node(d: Diagram, u: dict[str, Any], idle: set[str], township_id: str | None,
+                       link: Link) -> None:
+    sector = u.get("sector") or ""
+    color, shape = SECTOR_STYLE.get(sector, ("#5c6bc0", "box"))
+    name = u.get("name") or u["id"]
+    is_idle = u["id"] in idle
+    d.node(u["id"], name + ("（闲置）" if is_idle else ""),
+           tip=f"帮扶单位 {name}（{u['id']}）\n类别：{SECTOR_ZH.get(sector, sector or '未填')}"
+               + ("\n闲置：当前没有结对村" if is_idle else ""),
+           color=IDLE_UNIT if is_idle else color, border=color, shape=shape, level=0,
+           dashes=is_idle, border_width=3 if is_idle else 1,
+           url=None if township_id is None else link("pairings", None))
+
+
+def _village_pairing_node(d: Diagram, v: dict[str, Any], unpaired: set[str],
+                          paired_villages: set[str], town_names: dict[str, str], link: Link) -> None:
+    name = v.get("name") or v["id"]
+    needs = bool(v.get("needs_pairing"))
+    missing = v["id"] in unpaired
+    color = VILLAGE_NEEDS if missing else (VILLAGE_OK if v["id"] in paired_villages else VILLAGE_PLAIN)
+    state = ("需要结对但没有单位" if missing else "已结对" if v["id"] in paired_villages
+             else "无需结对")
+    d.node(v["id"], ("⚠ " if missing else "") + name,
+           tip=f"行政村 {name}（{v['id']}）\n乡镇：{town_names.get(v.get('township_id') or '', '')}"
+               f"\n{'需要结对' if needs else '不需结对'} · {state}",
+           color=color, shape="ellipse", level=1, border=GAP_BORDER if missing else None,
+           border_width=4 if missing else 1, url=link("township", v.get("township_id")))
 
 
 def _counts(rows: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, int]]:

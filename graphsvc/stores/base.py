@@ -116,20 +116,25 @@ class Store(ABC):
             a = G.nodes[n]
             return {"id": n, **{f: a.get(f) for f in fields}}
 
-        villages = sorted(n for n, a in G.nodes(data=True) if a.get("entity") == "village"
-                          and (township_id is None or a.get("township_id") == township_id))
+        all_villages, all_units = [], []
+        for n, a in G.nodes(data=True):
+            if a.get("entity") == "village":
+                all_villages.append(n)
+            elif a.get("entity") == "unit":
+                all_units.append(n)
+        villages = sorted(v for v in all_villages
+                          if township_id is None or G.nodes[v].get("township_id") == township_id)
         local = set(villages)
-        units: set[str] = set()
+        units: set[str] = set() if township_id is not None else set(all_units)
         pairings = []
-        for u, v, k, e in G.edges(keys=True, data=True):
-            if k != "PAIRED_WITH" or v not in local:
-                continue
-            units.add(u)
-            if counts_on(e.get("since"), e.get("until"), as_of):
-                pairings.append({"unit_id": u, "village_id": v, "since": e.get("since"),
-                                 "until": e.get("until")})
-        if township_id is None:
-            units |= {n for n, a in G.nodes(data=True) if a.get("entity") == "unit"}
+        for u in all_units:  # a unit's own edges only: never a walk over every contact
+            for _, v, k, e in G.out_edges(u, keys=True, data=True):
+                if k != "PAIRED_WITH" or v not in local:
+                    continue
+                units.add(u)
+                if counts_on(e.get("since"), e.get("until"), as_of):
+                    pairings.append({"unit_id": u, "village_id": v, "since": e.get("since"),
+                                     "until": e.get("until")})
         towns = sorted({G.nodes[v].get("township_id") for v in villages} - {None}
                        | ({township_id} if township_id in G else set()))
         return {
