@@ -37,6 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 AS_OF = dt.date(2026, 6, 30)
 
 FLOOR = """
@@ -112,17 +113,9 @@ def main() -> None:
     from graphsvc.stores.embedded import EmbeddedStore
     from graphsvc.stores.neo4j import Neo4jStore
 
-    env = dict(os.environ)
-    started = False
-    if not env.get("GRAPHSVC_NEO4J_URI"):
-        env.setdefault("GRAPHSVC_NEO4J_STATE", "/tmp/graphsvc-bench-neo4j")
-        out = subprocess.run([str(ROOT / "scripts" / "dev-neo4j"), "start"], env=env,
-                             capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("GRAPHSVC_NEO4J_") and "=" in line:
-                k, v = line.split("=", 1)
-                env[k] = v.strip("'\"")
-        started = True
+    from _neo4j import neo4j_env, stop
+
+    env, started = neo4j_env(True)
     server = None
     try:
         work = Path(a.work)
@@ -227,7 +220,7 @@ def main() -> None:
             server.terminate()
             server.wait(30)
         if started:
-            subprocess.run([str(ROOT / "scripts" / "dev-neo4j"), "stop"], env=env, capture_output=True)
+            stop(env)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def one_import(kind: str, bundle: str) -> dict[str, float]:
@@ -134,17 +135,9 @@ def main() -> None:
 
     from graphsvc.generate import generate_bundle
 
-    env = dict(os.environ)
-    started = False
-    if "neo4j" in a.stores and not env.get("GRAPHSVC_NEO4J_URI"):
-        env.setdefault("GRAPHSVC_NEO4J_STATE", "/tmp/graphsvc-bench-neo4j")
-        out = subprocess.run([str(ROOT / "scripts" / "dev-neo4j"), "start"], env=env,
-                             capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("GRAPHSVC_NEO4J_") and "=" in line:
-                k, v = line.split("=", 1)
-                env[k] = v.strip("'\"")
-        started = True
+    from _neo4j import neo4j_env, stop
+
+    env, started = neo4j_env("neo4j" in a.stores)
     results = []
     try:
         work = Path(a.work)
@@ -176,7 +169,7 @@ def main() -> None:
                     print(f"neo4j x{r['counties']}: {r['rows_per_s'] / base['rows_per_s']:.0f}x the naive baseline")
     finally:
         if started:
-            subprocess.run([str(ROOT / "scripts" / "dev-neo4j"), "stop"], env=env, capture_output=True)
+            stop(env)
 
 
 if __name__ == "__main__":
