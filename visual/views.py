@@ -113,6 +113,17 @@ def _is_active_person(rec: dict[str, Any], as_of: dt.date) -> bool:
     return bool(is_active(rec, as_of))
 
 
+def _townships_of(store: Store, people: Iterable[dict[str, Any]]) -> set[str]:
+    """The townships people belong to by their own ``township_id`` or their village's."""
+    people = list(people)
+    towns = {p["township_id"] for p in people if p.get("township_id")}
+    villages = {p["village_id"] for p in people if not p.get("township_id") and p.get("village_id")}
+    for _, rec in store.fetch_entities(villages).values():
+        if rec.get("township_id"):
+            towns.add(rec["township_id"])
+    return towns
+
+
 # -- the chain below delegates (shared by the chain and delegate views) -------------------------
 
 
@@ -217,7 +228,11 @@ def _delegate_node(d: Diagram, store: Store, did: str, row: dict[str, Any] | Non
 
 
 def _cm_node(d: Diagram, cid: str, name: str, row: dict[str, Any] | None, level: int, *,
-             link: Link) -> None:
+             link: Link, active: bool = False) -> None:
+    if row is None and active:  # known active, audit not read
+        d.node(cid, name, tip=f"县委委员 {name}（{cid}）", color=CM_COLOR, shape="box", level=level,
+               url=link("chain", cid))
+        return
     if row is None:
         d.node(cid, f"{name}（不在岗）", tip=f"县委委员 {name}（{cid}）\n不在岗",
                color=INACTIVE_PERSON, shape="box", level=level, url=link("chain", cid),
@@ -246,7 +261,7 @@ def chain_view(store: Store, committee_member_id: str, *, as_of: dt.date, rules:
     d = Diagram(f"联系链：{name}", layout="UD", max_nodes=max_nodes)
     _cm_node(d, cid, name, row, 0, link=link)
     delegate_ids = row["delegate_ids"] if row else []
-    towns = [rec.get("township_id") for _, rec in store.fetch_entities(delegate_ids).values()]
+    towns = _townships_of(store, [rec for _, rec in store.fetch_entities(delegate_ids).values()])
     delegate_rows = _audit_rows(store.delegate_audit, "delegate_id", delegate_ids, towns, as_of, rules)
     _draw_below_delegates(d, store, {x: [cid] for x in delegate_ids}, delegate_rows, 1,
                           as_of=as_of, rules=rules, mask=mask, link=link)
@@ -269,14 +284,14 @@ def delegate_view(store: Store, delegate_id: str, *, as_of: dt.date, rules: Rule
         raise NotFound(f"'{did}' is not a delegate")
     name = person.get("name") or did
     delegate_rows = _audit_rows(store.delegate_audit, "delegate_id", [did],
-                                [person.get("township_id")], as_of, rules)
+                                _townships_of(store, [person]), as_of, rules)
     row = delegate_rows.get(did)
-    cm_rows = {r["committee_member_id"]: r for r in store.committee_member_audit(as_of, rules)}
     d = Diagram(f"党代表：{name}", layout="UD", max_nodes=max_nodes)
     cms = row["committee_member_ids"] if row else []
-    for c in cms:
-        crow = cm_rows.get(c)
-        _cm_node(d, c, (crow or {}).get("name") or c, crow, 0, link=link)
+    cm_recs = store.fetch_entities(cms)
+    for c in cms:  # active committee members (the audit lists no other)
+        _cm_node(d, c, cm_recs[c][1].get("name") or c if c in cm_recs else c, None, 0, link=link,
+                 active=True)
     notes = []
     if row is not None and not cms:
         d.node("__break__:cm", "断点：无县委委员", tip="没有在岗的县委委员联系这位党代表：其下各户未覆盖",
