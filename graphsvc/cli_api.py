@@ -171,6 +171,7 @@ def serve(
         f"the embedded store in {settings.data_dir}"
     out.print(f"graphsvc serves {store}")
     out.print(f"  API docs:  {base}/docs")
+    out.print(f"  diagrams:  {base}/visual/   (log in there with an API key)")
     if token:
         out.print(f"  API key:   {token}   (admin; kept in {settings.data_dir / DEMO_KEY_FILE})")
         out.print(f'  try:       curl -H "Authorization: Bearer {token}" {base}/api/v1/summary')
