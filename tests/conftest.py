@@ -64,6 +64,7 @@ def neo4j_env() -> Iterator[dict[str, str]]:
         yield found
     finally:
         subprocess.run([str(script), "stop"], env=env, capture_output=True, timeout=120)
+        shutil.rmtree(state, ignore_errors=True)
 
 
 def _neo4j_store(env: dict[str, str]) -> Store:
