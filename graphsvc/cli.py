@@ -18,7 +18,7 @@ from rich.table import Table
 
 from graphsvc.bundle.report import Report
 from graphsvc.config import get_settings
-from graphsvc.errors import BundleError, ConfigError, StoreError
+from graphsvc.errors import ConfigError, StoreError
 from graphsvc.stores import Store, open_store
 
 app = typer.Typer(

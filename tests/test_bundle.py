@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-import shutil
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import FILES
 from graphsvc.bundle.writer import write_bundle
 from graphsvc.importer import export_path, import_path, import_upload

@@ -5,10 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import filecmp
-import shutil
 from pathlib import Path
 
-import pytest
 
 from graphsvc.bundle.schema import FILES
 from graphsvc.importer import export_path, import_path
