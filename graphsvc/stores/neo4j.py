@@ -97,6 +97,7 @@ class Neo4jStore(Store):
         + ["fetch/pairings", "fetch/supports"]
         + [f"export/{s.name}" for s in FILES]
         + [f"rules/{n}" for n in RULE_STATEMENTS]
+        + ["rules/pairing_network"]
     )
 
     def __init__(self, uri: str, user: str | None, password: str | None,
@@ -381,6 +382,16 @@ class Neo4jStore(Store):
     def pairing_audit(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, list[str]]:
         (r,) = self._read_values("rules/pairing_audit", as_of=as_of, township_id=township_id)
         return {"unpaired_villages": r["unpaired_villages"], "idle_units": r["idle_units"]}
+
+    def pairing_network(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, Any]:
+        """``Store.pairing_network`` in one statement, without exporting the whole graph."""
+        (r,) = self._read_values("rules/pairing_network", as_of=as_of, township_id=township_id)
+        # Cypher maps come back in no set key order: give the default's order (JSON output)
+        fields = {"townships": ("id", "name"),
+                  "villages": ("id", "name", "township_id", "needs_pairing"),
+                  "units": ("id", "name", "sector"),
+                  "pairings": ("unit_id", "village_id", "since", "until")}
+        return {key: [{f: _native(m[f]) for f in fs} for m in r[key]] for key, fs in fields.items()}
 
     def impact(self, person_id: str, as_of: dt.date, rules: RuleSettings) -> list[dict[str, Any]]:
         """Three runs: the households below the person; their statuses now; and, for those
