@@ -6,7 +6,9 @@
 // $excluded: a person id treated as inactive (impact: "if this person left"), or null.
 // Filters $status, $reason, $focus_only choose the rows counted in `total` and paged by
 // $offset/$limit ($limit null: to the end). The counts by status and by reason are over the
-// scoped households before those filters (for the summary).
+// scoped households before those filters (for the summary); with $counts false the counts of
+// covered and stale are null, and the latest contact is looked up only where a row's status
+// is needed (by the filters) and for the rows of the page.
 CALL () {
   UNWIND $household_ids AS hid
   MATCH (h:Household {id: hid})
@@ -17,33 +19,34 @@ CALL () {
   MATCH (v:Village {id: vid})<-[:IN_VILLAGE]-(h:Household)
   RETURN h, v
   UNION ALL
-  UNWIND CASE WHEN $household_ids IS NULL AND $village_id IS NULL THEN [1] ELSE [] END AS everyone
-  MATCH (v:Village) WHERE $township_id IS NULL OR v.township_id = $township_id
+  UNWIND CASE WHEN $household_ids IS NULL AND $village_id IS NULL AND $township_id IS NOT NULL
+              THEN [1] ELSE [] END AS township
+  MATCH (v:Village) WHERE v.township_id = $township_id
   MATCH (v)<-[:IN_VILLAGE]-(h:Household)
   RETURN h, v
+  UNION ALL
+  UNWIND CASE WHEN $household_ids IS NULL AND $village_id IS NULL AND $township_id IS NULL
+              THEN [1] ELSE [] END AS everyone
+  MATCH (h:Household)
+  WHERE h.status = 'active' OR (h.inactive_since IS NOT NULL AND $as_of < h.inactive_since)
+  MATCH (h)-[:IN_VILLAGE]->(v:Village)
+  RETURN h, v
 }
-WITH h, v.township_id AS township_id
+WITH h, v
 WHERE (h.status = 'active' OR (h.inactive_since IS NOT NULL AND $as_of < h.inactive_since))
   AND ($village_id IS NULL OR h.village_id = $village_id)
-  AND ($township_id IS NULL OR township_id = $township_id)
-// 1. members with a counting member-household liaison (sorted by id later, for the page only),
-// and the latest contact on or before $as_of, by anyone
+  AND ($township_id IS NULL OR v.township_id = $township_id)
+// 1. members with a counting member-household liaison (sorted by id later, for the page only)
 CALL (h) {
   MATCH (m)-[l:LIAISES_WITH_HOUSEHOLD]->(h)
   WHERE (l.since IS NULL OR l.since <= $as_of) AND (l.until IS NULL OR $as_of < l.until)
   RETURN collect(DISTINCT m) AS members
 }
-CALL (h) {
-  MATCH ()-[c:CONTACTED]->(h)
-  WHERE c.date <= $as_of
-  RETURN max(c.date) AS last_contact
-}
 // 2. the active ones
-WITH h, township_id, members, last_contact,
+WITH h, v, members,
      [m IN members WHERE (m.status = 'active' OR (m.inactive_since IS NOT NULL AND $as_of < m.inactive_since))
                          AND ($excluded IS NULL OR m.id <> $excluded)] AS active_members
-WITH collect({h: h, township_id: township_id, members: members, last_contact: last_contact,
-              active_members: active_members}) AS households
+WITH collect({h: h, v: v, members: members, active_members: active_members}) AS households
 // 3. those of the active members with an active delegate above, and 4. those with an active
 // delegate who has an active committee member above; each member and delegate looked at once
 CALL (households) {
@@ -74,20 +77,30 @@ WITH row, row.h AS h,
           WHEN size(row.active_members) = 0 THEN 'member_inactive'
           WHEN none(m IN row.active_members WHERE m IN delegated) THEN 'no_delegate'
           WHEN none(m IN row.active_members WHERE m IN anchored) THEN 'no_committee_member' END AS reason
-// 5. covered, or stale when not contacted within $stale_after_days
+// 5. covered, or stale when not contacted within $stale_after_days: the latest contact on or
+// before $as_of, by anyone, looked up where the status is needed (covered and stale rows match
+// no filter on 'uncovered'; without $counts they are not counted)
 WITH row, h, focus_count, reason,
+     reason IS NULL AND ($counts OR $status IS NULL OR $status <> 'uncovered') AS looked
+CALL (h, looked) {
+  WITH h WHERE looked
+  MATCH ()-[c:CONTACTED]->(h)
+  WHERE c.date <= $as_of
+  RETURN max(c.date) AS last_contact
+}
+WITH row, h, focus_count, reason, looked, last_contact,
      CASE WHEN reason IS NOT NULL THEN 'uncovered'
-          WHEN row.last_contact IS NULL
-               OR duration.inDays(row.last_contact, $as_of).days > $stale_after_days THEN 'stale'
+          WHEN last_contact IS NULL
+               OR duration.inDays(last_contact, $as_of).days > $stale_after_days THEN 'stale'
           ELSE 'covered' END AS status
-WITH row, h, focus_count, reason, status,
+WITH row, h, focus_count, reason, status, looked, last_contact,
      ($status IS NULL OR status = $status) AND ($reason IS NULL OR reason = $reason)
        AND (NOT $focus_only OR focus_count > 0) AS matches
 WITH count(CASE WHEN matches THEN 1 END) AS total,
      collect(CASE WHEN matches AND ($limit IS NULL OR $limit <> 0)
-                  THEN [row, status, reason, focus_count, h.id] END) AS matching,
-     count(CASE status WHEN 'covered' THEN 1 END) AS covered,
-     count(CASE status WHEN 'stale' THEN 1 END) AS stale,
+                  THEN [row, status, reason, focus_count, h.id, looked, last_contact] END) AS matching,
+     CASE WHEN $counts THEN count(CASE status WHEN 'covered' THEN 1 END) END AS covered,
+     CASE WHEN $counts THEN count(CASE status WHEN 'stale' THEN 1 END) END AS stale,
      count(CASE status WHEN 'uncovered' THEN 1 END) AS uncovered,
      count(CASE reason WHEN 'no_member' THEN 1 END) AS no_member,
      count(CASE reason WHEN 'member_inactive' THEN 1 END) AS member_inactive,
@@ -103,10 +116,18 @@ CALL (matching) {
 // the page, as rows of graphsvc.rules.household_statuses
 CALL (rows) {
   UNWIND CASE WHEN $limit IS NULL THEN rows[$offset..] ELSE rows[$offset..$offset + $limit] END AS x
-  WITH x[0] AS row, x[1] AS status, x[2] AS reason, x[3] AS focus_count
-  RETURN collect({household_id: row.h.id, village_id: row.h.village_id, township_id: row.township_id,
+  WITH x[0] AS row, x[1] AS status, x[2] AS reason, x[3] AS focus_count, x[5] AS looked,
+       x[6] AS looked_up
+  CALL (row, looked) {
+    WITH row.h AS h WHERE NOT looked
+    MATCH ()-[c:CONTACTED]->(h)
+    WHERE c.date <= $as_of
+    RETURN max(c.date) AS last_contact
+  }
+  RETURN collect({household_id: row.h.id, village_id: row.h.village_id, township_id: row.v.township_id,
                   categories: coalesce(row.h.categories, []), focus: focus_count > 0,
-                  status: status, reason: reason, last_contact: row.last_contact,
+                  status: status, reason: reason,
+                  last_contact: CASE WHEN looked THEN looked_up ELSE last_contact END,
                   member_ids: COLLECT { UNWIND row.members AS m RETURN m.id AS id ORDER BY id }}) AS page
 }
 RETURN total, page,

@@ -254,14 +254,17 @@ class Neo4jStore(Store):
     def _statuses(self, as_of: dt.date, rules: RuleSettings, *, household_ids: list[str] | None = None,
                   township_id: str | None = None, village_id: str | None = None,
                   excluded: str | None = None, status: str | None = None, reason: str | None = None,
-                  focus_only: bool = False, limit: int | None = None, offset: int = 0) -> dict[str, Any]:
-        """One run of rules/household_statuses: total, page (rows as the rules give them), counts."""
+                  focus_only: bool = False, limit: int | None = None, offset: int = 0,
+                  counts: bool = True) -> dict[str, Any]:
+        """One run of rules/household_statuses: total, page (rows as the rules give them), counts
+        (those of covered and stale are None unless ``counts``)."""
         (r,) = self._read_values(
             "rules/household_statuses", as_of=as_of, focus_categories=list(rules.focus_categories),
             stale_after_days=rules.stale_after_days,
             household_ids=None if household_ids is None else list(dict.fromkeys(household_ids)),
             township_id=township_id, village_id=village_id, excluded=excluded, status=status,
-            reason=reason, focus_only=bool(focus_only), limit=limit, offset=offset)
+            reason=reason, focus_only=bool(focus_only), limit=limit, offset=offset,
+            counts=counts)
         r["page"] = [{
             "household_id": x["household_id"],
             "village_id": x["village_id"],
@@ -281,7 +284,7 @@ class Neo4jStore(Store):
                    offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
         r = self._statuses(as_of, rules, township_id=township_id, village_id=village_id,
                            status=status, reason=reason, focus_only=focus_only, limit=limit,
-                           offset=offset)
+                           offset=offset, counts=False)
         return r["total"], r["page"]
 
     def household(self, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
