@@ -436,10 +436,8 @@ def household_detail(G: nx.MultiDiGraph, household_id: str, as_of: dt.date,
     day = _Day(G, as_of)
     a = G.nodes[household_id]
     row = (_household_row(day, household_id, rules) if day.active(household_id) else
-           {"household_id": household_id, "village_id": a.get("village_id"),
-            "township_id": township_of(G, household_id), "categories": list(a.get("categories", ())),
-            "focus": focus_count(a.get("categories", ()), rules) > 0, "status": None, "reason": None,
-            "last_contact": None, "member_ids": sorted(set(day.into(household_id, MEMBER_HOUSEHOLD)))})
+           inactive_row(household_id, a, township_of(G, household_id),
+                        sorted(set(day.into(household_id, MEMBER_HOUSEHOLD))), rules))
     chains = []
     for m in row["member_ids"]:
         delegates = []
@@ -472,20 +470,39 @@ def household_detail(G: nx.MultiDiGraph, household_id: str, as_of: dt.date,
     ]
     contacts.sort(key=lambda c: (c["date"], c["person_id"], c["channel"] or "", c["request"] or ""),
                   reverse=True)
+    village_name = G.nodes[village].get("name") if village in G else None
+    return detail_body(row, a, as_of, village_name, chains, cadres, units, contacts[:recent])
+
+
+def inactive_row(household_id: str, record: dict[str, Any], township_id: str | None,
+                 member_ids: list[str], rules: RuleSettings) -> dict[str, Any]:
+    """The status row of a household that is not active on the date: no status at all."""
+    cats = list(record.get("categories") or ())
+    return {"household_id": household_id, "village_id": record.get("village_id"),
+            "township_id": township_id, "categories": cats,
+            "focus": focus_count(cats, rules) > 0, "status": None, "reason": None,
+            "last_contact": None, "member_ids": member_ids}
+
+
+def detail_body(row: dict[str, Any], record: dict[str, Any], as_of: dt.date,
+                village_name: str | None, chains: list[dict[str, Any]],
+                cadres: list[dict[str, Any]], units: list[dict[str, Any]],
+                contacts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The body of ``household_detail``, from its parts (both stores assemble it here)."""
     return {
         **row,
         "as_of": as_of.isoformat(),
-        "head_name": a.get("head_name"),
-        "size": a.get("size"),
-        "phone": a.get("phone"),
-        "address": a.get("address"),
-        "household_status": a.get("status"),
-        "inactive_since": _iso(a.get("inactive_since")),
-        "village_name": G.nodes[village].get("name") if village in G else None,
+        "head_name": record.get("head_name"),
+        "size": record.get("size"),
+        "phone": record.get("phone"),
+        "address": record.get("address"),
+        "household_status": record.get("status"),
+        "inactive_since": _iso(record.get("inactive_since")),
+        "village_name": village_name,
         "chains": chains,
         "supporting_cadres": cadres,
         "paired_units": units,
-        "recent_contacts": contacts[:recent],
+        "recent_contacts": contacts,
     }
 
 

@@ -42,6 +42,7 @@ from graphsvc.config import Settings
 from graphsvc.cypher import Queries, queries
 from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable
 from graphsvc.graph import KIND_LABELS
+from graphsvc import rules as R
 from graphsvc.rules import REASONS, STATUSES, RuleSettings
 from graphsvc.stores.base import Progress, Store
 
@@ -294,7 +295,6 @@ class Neo4jStore(Store):
             raise NotFound(f"no household with id '{household_id}'")
         d = found[0]
         a = d["household"]
-        categories = list(a.get("categories") or [])
         people = {p["id"]: p for p in d["people"]}
 
         def brief(pid: str) -> dict[str, Any]:
@@ -303,35 +303,21 @@ class Neo4jStore(Store):
                     "township_id": p["township_id"]}
 
         page = self._statuses(as_of, rules, household_ids=[household_id])["page"]
-        row = page[0] if page else {
-            "household_id": household_id, "village_id": a.get("village_id"),
-            "township_id": d["township_id"], "categories": categories,
-            "focus": any(c in rules.focus_categories for c in categories), "status": None,
-            "reason": None, "last_contact": None,
-            "member_ids": [c["member_id"] for c in d["chains"]]}
+        row = page[0] if page else R.inactive_row(
+            household_id, a, d["township_id"], [c["member_id"] for c in d["chains"]], rules)
         chains = [{**brief(c["member_id"]), "delegates": [
             {**brief(x["delegate_id"]), "committee_members": [brief(c) for c in x["committee_member_ids"]]}
             for x in c["delegates"]]} for c in d["chains"]]
-        return {
-            **row,
-            "as_of": as_of.isoformat(),
-            "head_name": a.get("head_name"),
-            "size": a.get("size"),
-            "phone": a.get("phone"),
-            "address": a.get("address"),
-            "household_status": a.get("status"),
-            "inactive_since": _iso(a.get("inactive_since")),
-            "village_name": d["village_name"],
-            "chains": chains,
-            "supporting_cadres": [{**brief(c["id"]), "since": _iso(c["since"]), "until": _iso(c["until"])}
-                                  for c in d["cadres"]],
-            "paired_units": [{"id": u["id"], "name": u["name"], "sector": u["sector"],
-                              "since": _iso(u["since"]), "until": _iso(u["until"])} for u in d["units"]],
-            "recent_contacts": [{"person_id": c["person_id"], "person_name": c["person_name"],
-                                 "date": _iso(c["date"]), "channel": c["channel"],
-                                 "request": c["request"], "resolved": bool(c["resolved"])}
-                                for c in d["contacts"]],
-        }
+        return R.detail_body(
+            row, a, as_of, d["village_name"], chains,
+            cadres=[{**brief(c["id"]), "since": _iso(c["since"]), "until": _iso(c["until"])}
+                    for c in d["cadres"]],
+            units=[{"id": u["id"], "name": u["name"], "sector": u["sector"],
+                    "since": _iso(u["since"]), "until": _iso(u["until"])} for u in d["units"]],
+            contacts=[{"person_id": c["person_id"], "person_name": c["person_name"],
+                       "date": _iso(c["date"]), "channel": c["channel"],
+                       "request": c["request"], "resolved": bool(c["resolved"])}
+                      for c in d["contacts"]])
 
     def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                        village_id: str | None = None) -> list[dict[str, Any]]:
