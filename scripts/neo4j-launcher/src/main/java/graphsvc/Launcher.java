@@ -40,6 +40,17 @@ public final class Launcher {
         System.out.flush();
     }
 
+    /** Did Neo4j refuse to set the password because it is the current one? */
+    private static boolean samePassword(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            String m = c.getMessage();
+            if (m != null && m.contains("Old password and new password cannot be the same")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length != 2) {
             System.err.println("usage: graphsvc.Launcher HOME_DIR PORT");
@@ -100,9 +111,18 @@ public final class Launcher {
 
         try {
             // The builder creates user neo4j with password "neo4j" (change required); set ours.
+            // On data that ran before ('dev-neo4j restart') it may be ours already: Neo4j
+            // refuses to set the same password again, which is fine.
             String quoted = password.replace("\\", "\\\\").replace("'", "\\'");
-            dbms.database("system").executeTransactionally(
-                    "ALTER USER neo4j SET PASSWORD '" + quoted + "' CHANGE NOT REQUIRED");
+            try {
+                dbms.database("system").executeTransactionally(
+                        "ALTER USER neo4j SET PASSWORD '" + quoted + "' CHANGE NOT REQUIRED");
+            } catch (Throwable t) {
+                if (!samePassword(t)) {
+                    throw t;
+                }
+                log("the password of user neo4j is already set");
+            }
             dbms.database("neo4j").executeTransactionally("RETURN 1");
         } catch (Throwable t) {
             System.err.println("graphsvc-neo4j: startup failed: " + t);
