@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -17,6 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from graphsvc.bundle.report import Report
+from graphsvc.bundle.schema import escape_formula
+from graphsvc.bundle.writer import write_csv_rows
 from graphsvc.config import get_settings
 from graphsvc.errors import ConfigError, StoreError
 from graphsvc.stores import Store, open_store
@@ -221,9 +222,8 @@ def emit(data: dict[str, Any], fmt: Format, title: str) -> None:
     rows = _flatten(data)
     if fmt is Format.csv:
         sys.stdout.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["name", "value"])
-        w.writerows(rows)
+        write_csv_rows(sys.stdout, [["name", "value"]])
+        write_csv_rows(sys.stdout, ([escape_formula(k), _csv_value(v)] for k, v in rows))
         return
     table = Table("", "", title=title, show_header=False)
     for k, v in rows:
@@ -275,6 +275,22 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+def _csv_value(v: Any) -> Any:
+    """A value of ``--format csv``, never run as a formula by a spreadsheet: ``'`` before
+    text starting with =, +, -, @, tab, CR or LF (the bundle writer's rule,
+    ``graphsvc.bundle.schema.escape_formula``). Numbers stay numbers."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v
+    return escape_formula("" if v is None else str(v))
+
+
+def _csv_cell(v: Any) -> Any:
+    """A cell of a list in ``--format csv``: as in the table, never run as a formula."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v
+    return escape_formula(_cell(v))
+
+
 def emit_rows(body: dict[str, Any], rows: list[dict[str, Any]], fmt: Format, title: str,
               columns: list[str] | None = None) -> None:
     """Print a list result: the API body as JSON, a table, or CSV (lists joined with ';')."""
@@ -284,10 +300,8 @@ def emit_rows(body: dict[str, Any], rows: list[dict[str, Any]], fmt: Format, tit
     cols = columns or (list(rows[0].keys()) if rows else [])
     if fmt is Format.csv:
         sys.stdout.write("\ufeff")  # so that Excel reads the Chinese as UTF-8
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(cols)
-        for r in rows:
-            w.writerow([_cell(r.get(c)) for c in cols])
+        write_csv_rows(sys.stdout, [cols])
+        write_csv_rows(sys.stdout, ([_csv_cell(r.get(c)) for c in cols] for r in rows))
         return
     table = Table(title=title)
     for c in cols:

@@ -24,20 +24,22 @@ from graphsvc.stores.embedded import EmbeddedStore
 DAYS = [dt.date(2025, 1, 1) + dt.timedelta(days=d) for d in (0, 100, 200, 300, 365, 400, 545)]
 dates = st.sampled_from(DAYS)
 opt_dates = st.one_of(st.none(), dates)
+# names that a spreadsheet would run as formulas, or that look like the export's escape of one
+lead = st.sampled_from(["", "", "", "=", "+", "-", "@", "'", "''", "'=", "\t", "\r=", "\n"])
 
 
 @st.composite
 def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     n_t = draw(st.integers(1, 3))
-    townships = [{"id": f"T{i}", "name": f"镇{i}"} for i in range(n_t)]
-    villages = [{"id": f"V{i}", "name": f"村{i}", "township_id": f"T{draw(st.integers(0, n_t - 1))}",
+    townships = [{"id": f"T{i}", "name": draw(lead) + f"镇{i}"} for i in range(n_t)]
+    villages = [{"id": f"V{i}", "name": draw(lead) + f"村{i}", "township_id": f"T{draw(st.integers(0, n_t - 1))}",
                  "needs_pairing": draw(st.booleans())} for i in range(draw(st.integers(1, 5)))]
     vids = [v["id"] for v in villages]
     people = []
     for i in range(draw(st.integers(2, 14))):
         status = draw(st.sampled_from(["active", "active", "inactive"]))
         people.append({
-            "id": f"P{i}", "name": f"人{i}",
+            "id": f"P{i}", "name": draw(lead) + f"人{i}",
             "roles": draw(st.lists(st.sampled_from(["committee_member", "delegate", "cadre"]), unique=True)),
             "status": status, "inactive_since": draw(opt_dates) if status == "inactive" else None,
             "hardship": draw(st.booleans()), "village_id": draw(st.one_of(st.none(), st.sampled_from(vids))),
@@ -46,7 +48,7 @@ def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     for i in range(draw(st.integers(1, 14))):
         status = draw(st.sampled_from(["active", "active", "active", "inactive"]))
         households.append({
-            "id": f"H{i}", "head_name": f"户{i}", "village_id": draw(st.sampled_from(vids)),
+            "id": f"H{i}", "head_name": draw(lead) + f"户{i}", "village_id": draw(st.sampled_from(vids)),
             "categories": draw(st.lists(st.sampled_from(["military_martyr", "extreme_poverty",
                                                          "empty_nest_elderly", "poor"]), unique=True)),
             "size": draw(st.one_of(st.none(), st.integers(1, 6))), "status": status,
@@ -96,7 +98,8 @@ def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     for _ in range(draw(st.integers(0, 20))):
         contacts.append({"person_id": draw(st.sampled_from(pids)), "household_id": draw(st.sampled_from(hids)),
                          "date": draw(dates), "channel": draw(st.sampled_from(["visit", "phone", "meeting", "other"])),
-                         "request": draw(st.sampled_from([None, "申请低保", "a,b \"c\""])),
+                         "request": draw(st.sampled_from([None, "申请低保", "a,b \"c\"",
+                                                          "=cmd|' /C calc'!A0", "'=1+1", "+86"])),
                          "resolved": draw(st.booleans())})
     return {"townships": townships, "villages": villages, "people": people, "households": households,
             "liaisons": liaisons, "units": units, "pairings": pairings, "supports": supports,

@@ -2,6 +2,18 @@
 
 Reading only splits cells; it never interprets them (see ``validate``). Every
 problem is reported against the file, row and column where it was found.
+
+Two things are undone on the way, both written by ``writer``:
+
+- the formula escape: a cell starting with ``'`` followed by ``=``, ``+``, ``-``, ``@``,
+  a tab, a carriage return, a line feed or another ``'`` loses exactly that first ``'``
+  (``'=1+1`` reads ``=1+1``, ``''x`` reads ``'x``); any other cell is read as it is
+  (``'abc`` stays ``'abc``), so hand-written bundles read as they always did
+  (``schema.unescape_formula``);
+- in a workbook, OOXML's ``_xHHHH_`` escapes of characters XML cannot hold (Excel writes
+  a carriage return as ``_x000D_``).
+
+A workbook's formulas are refused, never evaluated, and so are workbooks with macros.
 """
 
 from __future__ import annotations
@@ -9,13 +21,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Iterator
 
 from graphsvc.bundle.report import Report
-from graphsvc.bundle.schema import SPECS
+from graphsvc.bundle.schema import SPECS, unescape_formula
 
 csv.field_size_limit(10 * 1024 * 1024)
 
@@ -208,12 +221,15 @@ def parse_csv_bytes(name: str, source: str, data: bytes, report: Report) -> RawT
         return None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: Iterator[list[str]] = iter(reader)
+    quoted = "'" in text  # only then can a cell carry the formula escape
     try:
         header = next(rows)
         table = RawTable(name, source, [h.strip() for h in header])
         number = 1
         for cells in rows:
             number += 1
+            if quoted:
+                cells = [unescape_formula(c) for c in cells]
             table.rows.append((number, cells))
     except csv.Error as exc:
         report.error(source, reader.line_num, None,
@@ -223,9 +239,19 @@ def parse_csv_bytes(name: str, source: str, data: bytes, report: Report) -> RawT
     return table
 
 
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _ooxml_char(match: re.Match[str]) -> str:
+    code = int(match.group(1), 16)
+    return match.group() if 0xD800 <= code <= 0xDFFF else chr(code)  # no half characters
+
+
 def _cell_text(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return _OOXML_ESCAPE.sub(_ooxml_char, value) if "_x" in value else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
@@ -291,7 +317,7 @@ def read_xlsx(fh: IO[bytes], report: Report, *, label: str = "the workbook",
                         continue
                     table = RawTable(name, source, [c.strip() for c in cells])
                     continue
-                table.rows.append((number, cells))
+                table.rows.append((number, [unescape_formula(c) for c in cells]))
             if table is None:
                 report.error(source, None, None,
                              "the sheet is empty: it needs at least a header row")

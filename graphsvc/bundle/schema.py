@@ -202,6 +202,45 @@ KIND_WORDS: dict[Kind, str] = {
 }
 
 
+# -- the formula escape ---------------------------------------------------------------------------
+#
+# A spreadsheet runs a cell whose text starts with one of FORMULA_TRIGGERS as a formula
+# (OWASP "CSV Injection": ``=cmd|' /C calc'!A0``, ``@SUM(...)``, ``=HYPERLINK(...)``). Every
+# CSV and workbook graphsvc writes therefore puts a single quote before such a cell, and the
+# bundle reader takes it off again, so that export -> import gives back every value exactly:
+#
+#   escape:   "'" + text   when text starts with a trigger, or when text itself starts with "'"
+#                           followed by a trigger or another "'" (so that the escape stays
+#                           unambiguous); every other text is written as it is
+#   unescape: text[1:]     when text starts with "'" followed by a trigger or another "'";
+#                           every other text is read as it is
+#
+# unescape(escape(t)) == t for every text t, so export -> import -> export gives the same bytes.
+# A hand-written bundle reads as before unless a cell starts with "'" followed by a trigger
+# or a "'": that cell loses its first quote, as Excel's own text prefix (typed '=1+1 shows
+# =1+1) does. Phone numbers (+86...) and negative numbers are escaped too, and come back.
+
+FORMULA_TRIGGERS = frozenset("=+-@\t\r\n")
+_ESCAPED_SECOND = FORMULA_TRIGGERS | {"'"}
+
+
+def escape_formula(text: str) -> str:
+    """``text`` as a spreadsheet cell that is never run as a formula (see above)."""
+    if not text:
+        return text
+    first = text[0]
+    if first in FORMULA_TRIGGERS or (first == "'" and text[1:2] in _ESCAPED_SECOND):
+        return "'" + text
+    return text
+
+
+def unescape_formula(text: str) -> str:
+    """The value of a cell written by ``escape_formula`` (or by hand)."""
+    if text[:1] == "'" and text[1:2] in _ESCAPED_SECOND:
+        return text[1:]
+    return text
+
+
 def _digest(parts: list[str]) -> str:
     # 24 hex digits: short enough for Neo4j to keep inline with the relationship (a long
     # string goes to the dynamic string store and makes every import commit slower)

@@ -3,6 +3,20 @@
 The output is canonical: every column in the order of ``schema.FILES``, rows
 ordered by id (relationship rows by their identifying columns), booleans as
 ``true``/``false``, so export -> import -> export gives the same bytes.
+
+No cell is ever run by a spreadsheet. A cell whose text starts with ``=``, ``+``,
+``-``, ``@``, a tab, a carriage return or a line feed (or with ``'`` followed by one
+of those or by another ``'``) is written with one ``'`` in front (``=cmd|...`` is
+written ``'=cmd|...``, ``+8613800000000`` is written ``'+8613800000000``), in every
+column, ids included; the reader takes exactly that quote off again, so every value
+comes back as it was (``schema.escape_formula``, ``schema.unescape_formula``). Rows
+are ordered by their values, before the escape.
+
+In a workbook every cell is a text cell (never a formula, whatever it starts with),
+carries the same escape, and characters XML cannot hold (control characters other
+than tab and line feed, a carriage return included) are written as OOXML's
+``_xHHHH_`` escapes, which the reader decodes; a literal ``_xHHHH_`` in a value is
+written ``_x005F_xHHHH_`` as the standard says.
 """
 
 from __future__ import annotations
@@ -10,12 +24,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from graphsvc.bundle.schema import FILES, FileSpec
+from graphsvc.bundle.schema import FILES, FileSpec, escape_formula
+
 
 def format_cell(value: Any) -> str:
     """One typed value as bundle text."""
@@ -46,12 +62,47 @@ def ordered_rows(spec: FileSpec, records: Iterable[Mapping[str, Any]]) -> list[l
     return rows
 
 
+def escaped(row: list[str]) -> list[str]:
+    """The cells of a row as written: none of them runs as a formula in a spreadsheet."""
+    return [escape_formula(c) for c in row]
+
+
+def write_csv_rows(out: IO[str], rows: Iterable[Sequence[Any]], lineterminator: str = "\n") -> None:
+    """Write rows as CSV, quoting every cell of a row that holds a carriage return.
+
+    Python's csv writer quotes a cell only for the characters of its own line terminator,
+    so with ``\n`` a lone ``\r`` inside a value would go out bare, and every CSV reader
+    (Excel's too) would end the row there: the rest of the value would become cells of a
+    new row, starting with whatever text followed, a formula included.
+    """
+    plain = csv.writer(out, lineterminator=lineterminator)
+    quoted = csv.writer(out, lineterminator=lineterminator, quoting=csv.QUOTE_ALL)
+    for row in rows:
+        if any(isinstance(c, str) and "\r" in c for c in row):
+            quoted.writerow(row)
+        else:
+            plain.writerow(row)
+
+
 def csv_text(spec: FileSpec, rows: list[list[str]]) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(spec.column_names)
-    w.writerows(rows)
+    write_csv_rows(buf, [list(spec.column_names)])
+    write_csv_rows(buf, map(escaped, rows))
     return buf.getvalue()
+
+
+# characters an XML text node cannot hold (or, for CR, cannot keep), and a "_" that starts
+# what would read as an escape: both are written as OOXML _xHHHH_ escapes
+_XML_UNSAFE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+
+
+def _ooxml_escape(match: re.Match[str]) -> str:
+    return f"_x{ord(match.group()):04X}_"
+
+
+def xlsx_text(text: str) -> str:
+    """A cell's text as an OOXML string (see the module's docstring)."""
+    return _XML_UNSAFE.sub(_ooxml_escape, text) if text else text
 
 
 def write_bundle(records: Mapping[str, Iterable[Mapping[str, Any]]], path: str | Path) -> dict[str, int]:
@@ -85,8 +136,8 @@ def _write_xlsx(tables: dict[str, list[list[str]]], p: Path) -> None:
         ws.append(list(spec.column_names))
         for row in tables[spec.name]:
             cells = []
-            for v in row:
-                c = WriteOnlyCell(ws, value=v)
+            for v in escaped(row):
+                c = WriteOnlyCell(ws, value=xlsx_text(v))
                 c.data_type = "s"  # always text: a name like '=1+1' stays text, never a formula
                 cells.append(c)
             ws.append(cells)

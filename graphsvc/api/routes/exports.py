@@ -1,4 +1,10 @@
-"""Whole lists in one answer, for downloading an audit (into Excel, say)."""
+"""Whole lists in one answer, for downloading an audit (into Excel, say).
+
+The CSV never makes a spreadsheet run a formula: a cell starting with ``=``, ``+``, ``-``,
+``@``, a tab, a carriage return or a line feed gets a ``'`` in front, exactly as the
+bundle writer does (``graphsvc.bundle.schema.escape_formula``); ids come from
+spreadsheets too.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from graphsvc import service
 from graphsvc.api.deps import AsOfDep, PlaceDep, RulesDep, StoreDep
 from graphsvc.api.schemas import READ_ERRORS, HouseholdStatus, UncoveredReason, error_responses
+from graphsvc.bundle.schema import escape_formula
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
@@ -30,9 +37,11 @@ def _cell(v: object) -> str:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)  # a number is never run
     if isinstance(v, list):
-        return ";".join(str(x) for x in v)
-    return str(v)
+        return escape_formula(";".join(str(x) for x in v))
+    return escape_formula(str(v))
 
 
 @router.get("/households", summary="Every matching household status in one answer",
