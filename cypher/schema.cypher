@@ -18,3 +18,6 @@ CREATE CONSTRAINT liaison_member_household_key IF NOT EXISTS FOR ()-[r:LIAISES_W
 CREATE CONSTRAINT pairing_key IF NOT EXISTS FOR ()-[r:PAIRED_WITH]-() REQUIRE r.key IS UNIQUE;
 CREATE CONSTRAINT support_key IF NOT EXISTS FOR ()-[r:SUPPORTS]-() REQUIRE r.key IS UNIQUE;
 CREATE CONSTRAINT contact_key IF NOT EXISTS FOR ()-[r:CONTACTED]-() REQUIRE r.key IS UNIQUE;
+
+// The data version node (meta/touch): one node, behind its own MERGE key.
+CREATE CONSTRAINT graphsvc_meta_id IF NOT EXISTS FOR (n:GraphsvcMeta) REQUIRE n.id IS UNIQUE;

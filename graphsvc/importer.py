@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gc
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
 from graphsvc.bundle.reader import Tables, parse_csv_bytes, read_bundle, read_xlsx, read_zip
 from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import SPECS
@@ -30,6 +31,11 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+AFTER_WRITE: list[Callable[[Store], None]] = []
+"""Called with the store after every committed import in this process (the diagram pages'
+cache warmer listens here)."""
+
+
 def import_tables(store: Store, tables: Tables, report: Report, *, dry_run: bool = False,
                   replace: bool = False, progress: Progress | None = None) -> Report:
     """Validate ``tables`` and, unless there is an error or ``dry_run``, write them."""
@@ -40,6 +46,11 @@ def import_tables(store: Store, tables: Tables, report: Report, *, dry_run: bool
         if report.errors or dry_run:
             return report
         store.write(bundle, replace=replace, progress=progress)
+        for hook in AFTER_WRITE:  # the write is committed: a failing listener must not undo it
+            try:
+                hook(store)
+            except Exception:  # noqa: BLE001, S112
+                continue
     report.written = True
     return report
 

@@ -149,7 +149,10 @@ def _in_scope(G: nx.MultiDiGraph, township_id: str | None, village_id: str | Non
     return ok
 
 
-def _nodes(G: nx.MultiDiGraph, entity: str) -> list[str]:
+def _nodes(G: nx.MultiDiGraph, entity: str, ids: Iterable[str] | None = None) -> list[str]:
+    """The nodes of one kind, sorted; only those among ``ids`` when given."""
+    if ids is not None:
+        return sorted({n for n in ids if n in G and G.nodes[n]["entity"] == entity})
     return sorted(n for n, a in G.nodes(data=True) if a["entity"] == entity)
 
 
@@ -204,8 +207,13 @@ def _household_row(day: _Day, h: str, rules: RuleSettings) -> dict[str, Any]:
 
 def household_statuses(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
                        township_id: str | None = None, village_id: str | None = None,
-                       ) -> list[dict[str, Any]]:
+                       household_ids: Iterable[str] | None = None,
+                       member_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Every active household's status on ``as_of``, in the household order.
+
+    ``household_ids`` narrows to those households; ``member_ids`` to the households those
+    people have a member-household liaison with (at any time: a row's ``member_ids`` tells
+    which liaisons count). The township and village narrow any of them.
 
     Examples
     --------
@@ -219,7 +227,12 @@ def household_statuses(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings =
     """
     day = _Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
-    hs = [h for h in _nodes(G, "household") if day.active(h) and scope(h)]
+    ids: set[str] | None = None if household_ids is None else set(household_ids)
+    if member_ids is not None:
+        below = {v for m in member_ids if m in G
+                 for _, v, k in G.out_edges(m, keys=True) if k == MEMBER_HOUSEHOLD}
+        ids = below if ids is None else ids & below
+    hs = [h for h in _nodes(G, "household", ids) if day.active(h) and scope(h)]
     hs.sort(key=household_order(G, rules))
     return [_household_row(day, h, rules) for h in hs]
 
@@ -242,12 +255,13 @@ def _member_households(day: _Day, m: str) -> set[str]:
 
 def delegate_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
                    township_id: str | None = None, village_id: str | None = None,
+                   ids: Iterable[str] | None = None,
                    ) -> list[dict[str, Any]]:
-    """The audit of every active delegate, ordered by id."""
+    """The audit of every active delegate, ordered by id (only those among ``ids`` when given)."""
     day = _Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
     out = []
-    for d in _nodes(G, "person"):
+    for d in _nodes(G, "person", ids):
         if not (day.has_role(d, "delegate") and day.active(d) and scope(d)):
             continue
         cms = sorted({c for c in day.into(d, CM_DELEGATE)
@@ -286,12 +300,14 @@ def delegate_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = Rul
 
 def member_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
                  township_id: str | None = None, village_id: str | None = None,
+                 ids: Iterable[str] | None = None,
                  ) -> list[dict[str, Any]]:
-    """The audit of every active person in the chain as a member, ordered by id."""
+    """The audit of every active person in the chain as a member, ordered by id (only those
+    among ``ids`` when given)."""
     day = _Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
     out = []
-    for m in _nodes(G, "person"):
+    for m in _nodes(G, "person", ids):
         if not (day.active(m) and scope(m)):
             continue
         above = set(day.into(m, DELEGATE_MEMBER))
@@ -317,12 +333,14 @@ def member_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleS
 
 def committee_member_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(),
                            *, township_id: str | None = None, village_id: str | None = None,
+                           ids: Iterable[str] | None = None,
                            ) -> list[dict[str, Any]]:
-    """The audit of every active committee member, ordered by id."""
+    """The audit of every active committee member, ordered by id (only those among ``ids``
+    when given)."""
     day = _Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
     out = []
-    for c in _nodes(G, "person"):
+    for c in _nodes(G, "person", ids):
         if not (day.has_role(c, "committee_member") and day.active(c) and scope(c)):
             continue
         delegates = sorted({d for d in day.out(c, CM_DELEGATE)

@@ -1,7 +1,17 @@
 // The audit of every active committee member on $as_of
 // (graphsvc.rules.committee_member_audit), ordered by id.
 // Township and village of a person as in delegate_audit.cypher; scope selects rows only.
-MATCH (c:CommitteeMember)
+// with $ids (a list, or null for all): only those people
+CALL () {
+  UNWIND coalesce($ids, []) AS pid
+  MATCH (c:Person {id: pid}) WHERE c:CommitteeMember
+  RETURN c
+  UNION
+  UNWIND CASE WHEN $ids IS NULL THEN [1] ELSE [] END AS everyone
+  MATCH (c:CommitteeMember)
+  RETURN c
+}
+WITH c
 WHERE 'committee_member' IN c.roles
   AND (c.status = 'active' OR (c.inactive_since IS NOT NULL AND $as_of < c.inactive_since))
 WITH c,

@@ -2,7 +2,17 @@
 // A person's township: township_id, else their village's, else their organisation's (its
 // township_id, or its village's township); their village: village_id, else their organisation's.
 // Scope ($township_id, $village_id, each null for all) selects rows, never changes them.
-MATCH (d:Delegate)
+// with $ids (a list, or null for all): only those people
+CALL () {
+  UNWIND coalesce($ids, []) AS pid
+  MATCH (d:Person {id: pid}) WHERE d:Delegate
+  RETURN d
+  UNION
+  UNWIND CASE WHEN $ids IS NULL THEN [1] ELSE [] END AS everyone
+  MATCH (d:Delegate)
+  RETURN d
+}
+WITH d
 WHERE 'delegate' IN d.roles
   AND (d.status = 'active' OR (d.inactive_since IS NOT NULL AND $as_of < d.inactive_since))
 WITH d,

@@ -1,7 +1,8 @@
 // Every active household's status on $as_of: graphsvc.rules.household_statuses, scoped,
 // filtered, ordered and paged in one statement.
-// Scope: $household_ids (a list of distinct ids, or null), else $village_id, else $township_id,
-// else all; $village_id and $township_id also narrow any scope (a household by its village's
+// Scope: $household_ids (a list of distinct ids, or null), else the households that the people
+// $member_ids (a list, or null) have a member-household liaison with (at any time), else
+// $village_id, else $township_id, else all; $village_id and $township_id also narrow any scope (a household by its village's
 // township).
 // $excluded: a person id treated as inactive (impact: "if this person left"), or null.
 // Filters $status, $reason, $focus_only choose the rows counted in `total` and paged by
@@ -15,17 +16,27 @@ CALL () {
   OPTIONAL MATCH (h)-[:IN_VILLAGE]->(v:Village)
   RETURN h, v
   UNION ALL
-  UNWIND CASE WHEN $household_ids IS NULL AND $village_id IS NOT NULL THEN [$village_id] ELSE [] END AS vid
+  UNWIND CASE WHEN $household_ids IS NULL AND $member_ids IS NOT NULL THEN [1] ELSE [] END AS below
+  UNWIND $member_ids AS mid
+  MATCH (:Person {id: mid})-[:LIAISES_WITH_HOUSEHOLD]->(h:Household)
+  WITH DISTINCT h
+  OPTIONAL MATCH (h)-[:IN_VILLAGE]->(v:Village)
+  RETURN h, v
+  UNION ALL
+  UNWIND CASE WHEN $household_ids IS NULL AND $member_ids IS NULL AND $village_id IS NOT NULL
+              THEN [$village_id] ELSE [] END AS vid
   MATCH (v:Village {id: vid})<-[:IN_VILLAGE]-(h:Household)
   RETURN h, v
   UNION ALL
-  UNWIND CASE WHEN $household_ids IS NULL AND $village_id IS NULL AND $township_id IS NOT NULL
+  UNWIND CASE WHEN $household_ids IS NULL AND $member_ids IS NULL AND $village_id IS NULL
+              AND $township_id IS NOT NULL
               THEN [1] ELSE [] END AS township
   MATCH (v:Village) WHERE v.township_id = $township_id
   MATCH (v)<-[:IN_VILLAGE]-(h:Household)
   RETURN h, v
   UNION ALL
-  UNWIND CASE WHEN $household_ids IS NULL AND $village_id IS NULL AND $township_id IS NULL
+  UNWIND CASE WHEN $household_ids IS NULL AND $member_ids IS NULL AND $village_id IS NULL
+              AND $township_id IS NULL
               THEN [1] ELSE [] END AS everyone
   MATCH (h:Household)
   WHERE h.status = 'active' OR (h.inactive_since IS NOT NULL AND $as_of < h.inactive_since)

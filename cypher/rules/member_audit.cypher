@@ -4,27 +4,32 @@
 // Township and village of a person as in delegate_audit.cypher; scope selects rows only.
 // candidates: the whole county, everyone a liaison points to or starts from; in a township
 // or village, everyone placed there by their own record, their village or their organisation
-// (a superset: the township rule below decides)
+// (a superset: the township rule below decides); with $ids (a list, or null for all), only
+// those people
 CALL () {
-  UNWIND CASE WHEN $township_id IS NULL AND $village_id IS NULL THEN [1] ELSE [] END AS everyone
+  UNWIND coalesce($ids, []) AS pid
+  MATCH (m:Person {id: pid})
+  RETURN m
+  UNION
+  UNWIND CASE WHEN $ids IS NULL AND $township_id IS NULL AND $village_id IS NULL THEN [1] ELSE [] END AS everyone
   MATCH ()-[:LIAISES_WITH_MEMBER]->(m:Person)
   RETURN m
   UNION
-  UNWIND CASE WHEN $township_id IS NULL AND $village_id IS NULL THEN [1] ELSE [] END AS everyone
+  UNWIND CASE WHEN $ids IS NULL AND $township_id IS NULL AND $village_id IS NULL THEN [1] ELSE [] END AS everyone
   MATCH (m:Person)-[:LIAISES_WITH_HOUSEHOLD]->()
   RETURN m
   UNION
-  UNWIND CASE WHEN $village_id IS NULL THEN [$township_id] ELSE [] END AS tid
+  UNWIND CASE WHEN $ids IS NULL AND $village_id IS NULL THEN [$township_id] ELSE [] END AS tid
   MATCH (:Township {id: tid})<-[:IN_TOWNSHIP]-(m:Person)
   RETURN m
   UNION
-  UNWIND CASE WHEN $township_id IS NULL AND $village_id IS NULL THEN [] ELSE [1] END AS scoped
+  UNWIND CASE WHEN $ids IS NULL AND ($township_id IS NOT NULL OR $village_id IS NOT NULL) THEN [1] ELSE [] END AS scoped
   MATCH (v:Village)
   WHERE v.id = $village_id OR ($village_id IS NULL AND v.township_id = $township_id)
   MATCH (v)<-[:IN_VILLAGE]-(m:Person)
   RETURN m
   UNION
-  UNWIND CASE WHEN $township_id IS NULL AND $village_id IS NULL THEN [] ELSE [1] END AS scoped
+  UNWIND CASE WHEN $ids IS NULL AND ($township_id IS NOT NULL OR $village_id IS NOT NULL) THEN [1] ELSE [] END AS scoped
   MATCH (o:Organization)
   WHERE o.village_id = $village_id
      OR ($village_id IS NULL

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import networkx as nx
@@ -51,6 +51,12 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def data_version(self) -> str:
+        """A token that changes whenever a write commits (by this process or any other), and
+        never comes back: results derived from the data may be cached under it. ``""`` for a
+        store never written to."""
+
+    @abstractmethod
     def records(self) -> dict[str, list[Record]]:
         """Every stored record, per bundle file name (order unspecified)."""
 
@@ -66,9 +72,14 @@ class Store(ABC):
     def households(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                    village_id: str | None = None, status: str | None = None,
                    reason: str | None = None, focus_only: bool = False, limit: int | None = None,
-                   offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+                   offset: int = 0, household_ids: Collection[str] | None = None,
+                   member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
         """(total, page) of ``rules.household_statuses`` rows matching the filters, in the
-        household order; ``total`` counts all matching rows, the page is ``offset``/``limit``."""
+        household order; ``total`` counts all matching rows, the page is ``offset``/``limit``.
+
+        ``household_ids`` reads only those households; else ``member_ids`` only the households
+        those people have (or had) a member-household liaison with. Township and village
+        narrow either."""
 
     @abstractmethod
     def household(self, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
@@ -76,19 +87,21 @@ class Store(ABC):
 
     @abstractmethod
     def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
-                       village_id: str | None = None) -> list[dict[str, Any]]:
-        """``rules.delegate_audit``."""
+                       village_id: str | None = None,
+                       ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """``rules.delegate_audit``; with ``ids``, the rows of those people only."""
 
     @abstractmethod
     def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
-                     village_id: str | None = None) -> list[dict[str, Any]]:
-        """``rules.member_audit``."""
+                     village_id: str | None = None,
+                     ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """``rules.member_audit``; with ``ids``, the rows of those people only."""
 
     @abstractmethod
     def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
-                               township_id: str | None = None,
-                               village_id: str | None = None) -> list[dict[str, Any]]:
-        """``rules.committee_member_audit``."""
+                               township_id: str | None = None, village_id: str | None = None,
+                               ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """``rules.committee_member_audit``; with ``ids``, the rows of those people only."""
 
     @abstractmethod
     def pairing_audit(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, list[str]]:

@@ -12,15 +12,25 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterable
+import uuid
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from graphsvc.bundle.schema import ENTITY_SPECS, FILES, SPECS, Column, FileSpec, Kind, contact_key, link_key
-from graphsvc.bundle.validate import Bundle, Record
 from graphsvc import rules as R
+from graphsvc.bundle.schema import (
+    ENTITY_SPECS,
+    FILES,
+    SPECS,
+    Column,
+    FileSpec,
+    Kind,
+    contact_key,
+    link_key,
+)
+from graphsvc.bundle.validate import Bundle, Record
 from graphsvc.errors import NotFound, StoreError, StoreUnavailable
 from graphsvc.graph import build_graph
 from graphsvc.rules import RuleError, RuleSettings
@@ -143,6 +153,14 @@ class EmbeddedStore(Store):
                     out[tuple(rec[k] for k in spec.key)] = rec
         return out
 
+    def data_version(self) -> str:
+        with self._lock:
+            try:
+                row = self._db.execute("SELECT value FROM meta WHERE name = 'data_version'").fetchone()
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"the embedded store at {self.path} cannot be read: {exc}") from exc
+        return row[0] if row else ""
+
     def records(self) -> dict[str, list[Record]]:
         with self._lock:
             return {spec.name: self._rows(spec) for spec in FILES}
@@ -166,9 +184,13 @@ class EmbeddedStore(Store):
     def households(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                    village_id: str | None = None, status: str | None = None,
                    reason: str | None = None, focus_only: bool = False, limit: int | None = None,
-                   offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+                   offset: int = 0, household_ids: Collection[str] | None = None,
+                   member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
+        if household_ids is not None:
+            member_ids = None  # as the Cypher statement: the households asked for win
         rows = [r for r in R.household_statuses(self.graph(), as_of, rules, township_id=township_id,
-                                                village_id=village_id)
+                                                village_id=village_id, household_ids=household_ids,
+                                                member_ids=member_ids)
                 if (status is None or r["status"] == status)
                 and (reason is None or r["reason"] == reason)
                 and (not focus_only or r["focus"])]
@@ -182,20 +204,22 @@ class EmbeddedStore(Store):
             raise NotFound(str(exc)) from None
 
     def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
-                       village_id: str | None = None) -> list[dict[str, Any]]:
+                       village_id: str | None = None,
+                       ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         return R.delegate_audit(self.graph(), as_of, rules, township_id=township_id,
-                                village_id=village_id)
+                                village_id=village_id, ids=ids)
 
     def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
-                     village_id: str | None = None) -> list[dict[str, Any]]:
+                     village_id: str | None = None,
+                     ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         return R.member_audit(self.graph(), as_of, rules, township_id=township_id,
-                              village_id=village_id)
+                              village_id=village_id, ids=ids)
 
     def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
-                               township_id: str | None = None,
-                               village_id: str | None = None) -> list[dict[str, Any]]:
+                               township_id: str | None = None, village_id: str | None = None,
+                               ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         return R.committee_member_audit(self.graph(), as_of, rules, township_id=township_id,
-                                        village_id=village_id)
+                                        village_id=village_id, ids=ids)
 
     def pairing_audit(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, list[str]]:
         return R.pairing_audit(self.graph(), as_of, township_id=township_id)
@@ -227,6 +251,9 @@ class EmbeddedStore(Store):
                     done += len(rows)
                     if progress:
                         progress(spec.name, done, total)
+                # a new data version, committed with the data (random: never repeats)
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)",
+                           (uuid.uuid4().hex,))
                 db.execute("COMMIT")
             except BaseException as exc:
                 if db.in_transaction:

@@ -8,7 +8,7 @@ here, and values leave as plain Python (``neo4j.time.Date`` -> ``datetime.date``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -23,6 +23,7 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
+from graphsvc import rules as R
 from graphsvc.bundle.schema import (
     CATEGORIES,
     ENTITY_SPECS,
@@ -42,7 +43,6 @@ from graphsvc.config import Settings
 from graphsvc.cypher import Queries, queries
 from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable
 from graphsvc.graph import KIND_LABELS
-from graphsvc import rules as R
 from graphsvc.rules import REASONS, STATUSES, RuleSettings
 from graphsvc.stores.base import Progress, Store
 
@@ -98,7 +98,7 @@ class Neo4jStore(Store):
         + ["fetch/pairings", "fetch/supports"]
         + [f"export/{s.name}" for s in FILES]
         + [f"rules/{n}" for n in RULE_STATEMENTS]
-        + ["rules/pairing_network"]
+        + ["rules/pairing_network", "meta/data_version", "meta/touch"]
     )
 
     def __init__(self, uri: str, user: str | None, password: str | None,
@@ -166,9 +166,8 @@ class Neo4jStore(Store):
         return [dict(r.items()) for r in self._records(name, params)]
 
     def _write_tx(self, work: Callable[[ManagedTransaction], T], doing: str) -> T:
-        with self._translate(doing):
-            with self.driver.session(database=self.database) as session:
-                return session.execute_write(work)
+        with self._translate(doing), self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
 
     def ensure_schema(self) -> None:
         """Create the constraints and indexes of ``cypher/schema.cypher`` (idempotent)."""
@@ -182,6 +181,10 @@ class Neo4jStore(Store):
 
     def close(self) -> None:
         self.driver.close()
+
+    def data_version(self) -> str:
+        rows = self._read_values("meta/data_version")
+        return str(rows[0]["version"] or "") if rows else ""
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -253,7 +256,7 @@ class Neo4jStore(Store):
     # -- the coverage rules (COVERAGE_RULES.md; graphsvc.rules is the reference) ------------
 
     def _statuses(self, as_of: dt.date, rules: RuleSettings, *, household_ids: list[str] | None = None,
-                  township_id: str | None = None, village_id: str | None = None,
+                  member_ids: Collection[str] | None = None, township_id: str | None = None, village_id: str | None = None,
                   excluded: str | None = None, status: str | None = None, reason: str | None = None,
                   focus_only: bool = False, limit: int | None = None, offset: int = 0,
                   counts: bool = True) -> dict[str, Any]:
@@ -263,6 +266,7 @@ class Neo4jStore(Store):
             "rules/household_statuses", as_of=as_of, focus_categories=list(rules.focus_categories),
             stale_after_days=rules.stale_after_days,
             household_ids=None if household_ids is None else list(dict.fromkeys(household_ids)),
+            member_ids=None if member_ids is None else sorted(set(member_ids)),
             township_id=township_id, village_id=village_id, excluded=excluded, status=status,
             reason=reason, focus_only=bool(focus_only), limit=limit, offset=offset,
             counts=counts)
@@ -282,10 +286,12 @@ class Neo4jStore(Store):
     def households(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                    village_id: str | None = None, status: str | None = None,
                    reason: str | None = None, focus_only: bool = False, limit: int | None = None,
-                   offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+                   offset: int = 0, household_ids: Collection[str] | None = None,
+                   member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
         r = self._statuses(as_of, rules, township_id=township_id, village_id=village_id,
-                           status=status, reason=reason, focus_only=focus_only, limit=limit,
-                           offset=offset, counts=False)
+                           household_ids=None if household_ids is None else sorted(household_ids),
+                           member_ids=member_ids, status=status, reason=reason,
+                           focus_only=focus_only, limit=limit, offset=offset, counts=False)
         return r["total"], r["page"]
 
     def household(self, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
@@ -320,7 +326,8 @@ class Neo4jStore(Store):
                       for c in d["contacts"]])
 
     def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
-                       village_id: str | None = None) -> list[dict[str, Any]]:
+                       village_id: str | None = None,
+                       ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         return [{
             "delegate_id": r["delegate_id"],
             "name": r["name"],
@@ -335,12 +342,14 @@ class Neo4jStore(Store):
             "status": r["status"],
         } for r in self._read_values(
             "rules/delegate_audit", as_of=as_of, township_id=township_id, village_id=village_id,
+            ids=_ids(ids),
             focus_categories=list(rules.focus_categories),
             households_per_member=rules.households_per_member,
             min_members_per_delegate=rules.min_members_per_delegate)]
 
     def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
-                     village_id: str | None = None) -> list[dict[str, Any]]:
+                     village_id: str | None = None,
+                     ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         return [{
             "member_id": r["member_id"],
             "name": r["name"],
@@ -350,11 +359,12 @@ class Neo4jStore(Store):
             "problems": r["problems"],
         } for r in self._read_values(
             "rules/member_audit", as_of=as_of, township_id=township_id, village_id=village_id,
+            ids=_ids(ids),
             households_per_member=rules.households_per_member)]
 
     def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
-                               township_id: str | None = None,
-                               village_id: str | None = None) -> list[dict[str, Any]]:
+                               township_id: str | None = None, village_id: str | None = None,
+                               ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         return [{
             "committee_member_id": r["committee_member_id"],
             "name": r["name"],
@@ -365,7 +375,7 @@ class Neo4jStore(Store):
             "problems": r["problems"],
         } for r in self._read_values(
             "rules/committee_member_audit", as_of=as_of, township_id=township_id,
-            village_id=village_id,
+            village_id=village_id, ids=_ids(ids),
             min_delegates_per_committee_member=rules.min_delegates_per_committee_member)]
 
     def pairing_audit(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, list[str]]:
@@ -471,6 +481,7 @@ class Neo4jStore(Store):
                             progress(step.stage, done, total)
                 if not step.update and old:
                     done += len(old)
+            tx.run(q.text("meta/touch")).consume()
 
         self._write_tx(work, "writing the import")
 
@@ -484,6 +495,10 @@ class Neo4jStore(Store):
         for i in range(0, len(keys), 50_000):
             found.update(rec["key"] for rec in tx.run(check, {step.check_param: keys[i : i + 50_000]}))
         return found
+
+
+def _ids(ids: Collection[str] | None) -> list[str] | None:
+    return None if ids is None else sorted(set(ids))
 
 
 @dataclass(slots=True)
