@@ -257,6 +257,45 @@ def test_township_keys_see_only_their_townships(served: tuple[TestClient, KeySto
     assert "李**" in page and "李山淑" not in page
 
 
+def test_township_pages_name_no_one_outside_the_keys_townships(
+        served: tuple[TestClient, KeyStore], tiny: Store) -> None:
+    """Every page a T1 key may open: no id or name of a person or household outside T1
+    (committee members belong to no township: they are outside too), only stand-ins."""
+    from graphsvc.rules import township_of
+
+    client, keys = served
+    login(client, keys, Role.EDITOR, townships=["T1"])
+    G = tiny.graph()
+    outside_ids, outside_names, inside = set(), set(), {"H": [], "D": []}
+    for n, a in G.nodes(data=True):
+        if a["entity"] not in ("person", "household"):
+            continue
+        if township_of(G, n) == "T1":
+            if a["entity"] == "household":
+                inside["H"].append(n)
+            elif "delegate" in a.get("roles", ()):
+                inside["D"].append(n)
+            continue
+        outside_ids.add(n)
+        outside_names.add(a.get("name") or a.get("head_name"))
+    assert inside["H"] and inside["D"] and len(outside_ids) > 20
+    urls = (["/visual/", "/visual/township/T1", "/visual/pairings/T1"]
+            + [f"/visual/household/{h}" for h in inside["H"]]
+            + [f"/visual/delegate/{d}" for d in inside["D"]])
+    stand_ins = 0
+    for url in urls:
+        r = client.get(url, params={"as_of": "2026-06-30"})
+        assert r.status_code == 200, (url, r.text[:300])
+        for rid in outside_ids:
+            assert not re.search(rf"(?<![A-Za-z0-9_]){re.escape(rid)}(?![A-Za-z0-9_])", r.text), \
+                (url, rid)
+        for name in outside_names - {None}:
+            assert name not in r.text, (url, name)
+        if url != "/visual/":
+            stand_ins += sum(1 for n in data_of(r.text)[0] if n["id"].startswith("__outside__:"))
+    assert stand_ins > 0  # the chains do reach outside T1, and show it without names
+
+
 def test_visualize_command_writes_utf8_files(tiny_dir: Path, tmp_path: Path) -> None:
     import graphsvc
 

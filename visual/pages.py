@@ -8,6 +8,7 @@ from typing import Any
 
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
+from visual.cache import cached
 from visual.render import Link, esc, served_link
 from visual.views import DELEGATE_PROBLEM_ZH, township_counts
 
@@ -46,6 +47,7 @@ def index_page(store: Store, *, as_of: dt.date, rules: RuleSettings,
                townships: Collection[str] | None = None, link: Link = served_link) -> str:
     """Townships with their coverage and links to their views; committee members' chains and
     delegates with gaps. ``townships``: the key's townships (None: every township)."""
+    store = cached(store)
     net = store.pairing_network(as_of)
     towns = [t for t in net["townships"] if townships is None or t["id"] in townships]
     rows = []

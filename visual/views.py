@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from graphsvc.errors import NotFound
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
+from visual.cache import cached
 from visual.render import MAX_NODES, Diagram, LegendItem, Link, served_link
 
 # -- words and colours ----------------------------------------------------------------------------
@@ -51,6 +52,7 @@ VILLAGE_OK, VILLAGE_NEEDS, VILLAGE_PLAIN = "#66bb6a", "#e53935", "#b0bec5"
 SHARE_BINS = [(0.9, "#2e7d32", "覆盖率 ≥ 90%"), (0.6, "#9ccc65", "60–90%"),
               (0.3, "#ffa726", "30–60%"), (0.0, "#e53935", "< 30%")]
 NO_HOUSEHOLDS = "#cfd8dc"
+OUTSIDE = "#eceff1"
 
 ViewFn = Callable[..., str]
 
@@ -96,6 +98,33 @@ def mask_name(name: str | None, mask: bool) -> str:
     return name[0] + "**" if mask else name
 
 
+class _Scope:
+    """What a key limited to townships may see on a page: people and households of its
+    townships. Anyone else in a chain is drawn as an anonymous stand-in (no name, no id, no
+    link), so the shape of the chain stays visible without revealing who is there."""
+
+    def __init__(self, townships: Collection[str] | None) -> None:
+        self.townships = None if townships is None else frozenset(townships)
+        self._aliases: dict[str, str] = {}
+
+    def sees(self, township_id: str | None) -> bool:
+        return self.townships is None or township_id in self.townships
+
+    def alias(self, nid: str) -> str:
+        """A stand-in node id for someone outside, the same one for the same person."""
+        return self._aliases.setdefault(nid, f"__outside__:{len(self._aliases) + 1}")
+
+    def stand_in(self, d: Diagram, nid: str, role: str, level: int | None = None,
+                 parent: str | None = None) -> str:
+        """Draw (once) the stand-in for ``nid`` and return its node id."""
+        aid = self.alias(nid)
+        if aid not in d:
+            d.node(aid, f"{role}（其他乡镇）", tip=f"{role}：不在本密钥可见的乡镇，不显示姓名",
+                   color=OUTSIDE, shape="box" if role != "户" else "dot", level=level,
+                   parent=parent, dashes=True)
+        return aid
+
+
 def _categories(cats: Iterable[str]) -> str:
     return "、".join(CATEGORY_ZH.get(c, c) for c in cats) or "普通户"
 
@@ -113,98 +142,80 @@ def _is_active_person(rec: dict[str, Any], as_of: dt.date) -> bool:
     return bool(is_active(rec, as_of))
 
 
-def _townships_of(store: Store, people: Iterable[dict[str, Any]]) -> set[str]:
-    """The townships people belong to by their own ``township_id`` or their village's."""
-    people = list(people)
-    towns = {p["township_id"] for p in people if p.get("township_id")}
-    villages = {p["village_id"] for p in people if not p.get("township_id") and p.get("village_id")}
-    for _, rec in store.fetch_entities(villages).values():
-        if rec.get("township_id"):
-            towns.add(rec["township_id"])
-    return towns
-
-
 # -- the chain below delegates (shared by the chain and delegate views) -------------------------
 
 
-def _audit_rows(audit: Callable[..., list[dict[str, Any]]], key: str, ids: Iterable[str],
-                townships: Iterable[str | None], as_of: dt.date, rules: RuleSettings,
-                ) -> dict[str, dict[str, Any]]:
-    """The rows of ``audit`` for ``ids``, read township by township; the whole county is read
-    only when some of them live elsewhere (or nowhere)."""
-    wanted = set(ids)
-    out: dict[str, dict[str, Any]] = {}
-    for t in sorted({t for t in townships if t}):
-        out.update((r[key], r) for r in audit(as_of, rules, township_id=t) if r[key] in wanted)
-    if wanted - out.keys():
-        out.update((r[key], r) for r in audit(as_of, rules) if r[key] in wanted)
-    return out
-
-
-
-def _households_of_members(store: Store, members: list[str], member_rows: dict[str, dict[str, Any]],
-                           as_of: dt.date, rules: RuleSettings) -> dict[str, list[dict[str, Any]]]:
-    """Household rows (``Store.households``) under each member, read township by township."""
-    if not members:
-        return {}
-    towns = {member_rows.get(m, {}).get("township_id") for m in members}
-    if None in towns:
-        rows = store.households(as_of, rules)[1]
-    else:
-        rows = [r for t in sorted(t for t in towns if t)
-                for r in store.households(as_of, rules, township_id=t)[1]]
-    wanted = set(members)
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        for m in r["member_ids"]:
-            if m in wanted:
-                out[m].append(r)
-    return out
+def _rows(rows: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    return {r[key]: r for r in rows}
 
 
 def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, list[str]],
                           delegate_rows: dict[str, dict[str, Any]], level: int, *, as_of: dt.date,
-                          rules: RuleSettings, mask: bool, link: Link) -> None:
+                          rules: RuleSettings, mask: bool, link: Link, scope: _Scope) -> None:
     members: list[str] = []
     for did in delegate_parents:
         for m in (delegate_rows.get(did) or {}).get("member_ids", []):
             if m not in members:
                 members.append(m)
-    member_rows = _audit_rows(store.member_audit, "member_id", members,
-                              [(delegate_rows.get(x) or {}).get("township_id") for x in delegate_parents],
-                              as_of, rules)
-    households = _households_of_members(store, members, member_rows, as_of, rules)
+    # only these people's rows and households: never a township's or the county's audit
+    member_rows = _rows(store.member_audit(as_of, rules, ids=members), "member_id") if members else {}
+    households: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    wanted = set(members)
+    for r in (store.households(as_of, rules, member_ids=members)[1] if members else []):
+        for m in r["member_ids"]:
+            if m in wanted:
+                households[m].append(r)
     hh_ids = sorted({r["household_id"] for rows in households.values() for r in rows})
     names = {h: rec.get("head_name") for h, (_, rec) in store.fetch_entities(hh_ids).items()}
 
+    node_of: dict[str, str] = {}  # person id -> the node drawn for them (a stand-in outside)
     for did, parents in delegate_parents.items():
         row = delegate_rows.get(did)
-        if did not in d:
-            _delegate_node(d, store, did, row, level, link=link, as_of=as_of)
+        if row is not None and not scope.sees(row.get("township_id")):
+            node_of[did] = scope.stand_in(d, did, "党代表", level)
+        else:
+            node_of[did] = did
+            if did not in d:
+                _delegate_node(d, store, did, row, level, link=link, as_of=as_of)
         for p in parents:
-            d.edge(p, did, color=CM_COLOR)
+            d.edge(p, node_of[did], color=CM_COLOR)
     for did in delegate_parents:
         for m in (delegate_rows.get(did) or {}).get("member_ids", []):
             mrow = member_rows.get(m, {})
+            if not scope.sees(mrow.get("township_id")):
+                node_of[m] = scope.stand_in(d, m, "党员", level + 1, parent=node_of[did])
+                d.edge(node_of[did], node_of[m], color=DELEGATE_COLOR)
+                continue
+            node_of[m] = m
             problems = mrow.get("problems", [])
             tip = [f"党员 {mrow.get('name') or ''}（{m}）", f"联系户：{mrow.get('household_count', 0)}"
                    f" / 应为 {rules.households_per_member}"]
             tip += [f"问题：{MEMBER_PROBLEM_ZH.get(p, p)}" for p in problems]
             short = "too_few_households" in problems
             d.node(m, (mrow.get("name") or m) + (f" ⚠{mrow.get('household_count', 0)}户" if short else ""),
-                   tip="\n".join(tip), color=MEMBER_COLOR, level=level + 1, parent=did,
+                   tip="\n".join(tip), color=MEMBER_COLOR, level=level + 1, parent=node_of[did],
                    border=GAP_BORDER if problems else None, border_width=4 if problems else 1)
-            d.edge(did, m, color=DELEGATE_COLOR)
+            d.edge(node_of[did], m, color=DELEGATE_COLOR)
     for m in members:
+        outside = 0
         for r in households.get(m, []):
             h = r["household_id"]
+            if not scope.sees(r.get("township_id")):
+                outside += 1
+                continue
             color, status = _household_color(r)
             label = mask_name(names.get(h), mask) or h
             tip = [f"户 {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
                    f"最近联系：{r.get('last_contact') or '无'}", f"村：{r.get('village_id') or ''}"]
-            if d.node(h, label, tip="\n".join(tip), color=color, level=level + 2, parent=m,
+            if d.node(h, label, tip="\n".join(tip), color=color, level=level + 2, parent=node_of[m],
                       url=link("household", h), shape="dot", size=12):
-                d.edge(m, h, color=MEMBER_COLOR)
+                d.edge(node_of[m], h, color=MEMBER_COLOR)
+        if outside:
+            nid = scope.alias(f"households-of:{m}")
+            if d.node(nid, f"其他乡镇 {outside} 户", tip="这些户不在本密钥可见的乡镇，不显示",
+                      color=OUTSIDE, level=level + 2, parent=node_of[m], shape="dot", size=12,
+                      dashes=True):
+                d.edge(node_of[m], nid, color=MEMBER_COLOR, dashes=True)
 
 
 def _delegate_node(d: Diagram, store: Store, did: str, row: dict[str, Any] | None, level: int, *,
@@ -249,22 +260,26 @@ def _cm_node(d: Diagram, cid: str, name: str, row: dict[str, Any] | None, level:
 
 
 def chain_view(store: Store, committee_member_id: str, *, as_of: dt.date, rules: RuleSettings,
-               mask: bool = False, link: Link = served_link, max_nodes: int = MAX_NODES) -> str:
+               mask: bool = False, link: Link = served_link, max_nodes: int = MAX_NODES,
+               townships: Collection[str] | None = None) -> str:
     """One committee member's chain: delegates → members → households, top-down."""
+    store = cached(store)
+    scope = _Scope(townships)
     cid = committee_member_id
     person = _person(store, cid)
     if "committee_member" not in (person.get("roles") or ()):
         raise NotFound(f"'{cid}' is not a committee member")
+    if not scope.sees(person.get("township_id")):
+        raise NotFound(f"no person with id '{cid}'")
     name = person.get("name") or cid
-    row = next((r for r in store.committee_member_audit(as_of, rules)
-                if r["committee_member_id"] == cid), None)
+    row = next(iter(store.committee_member_audit(as_of, rules, ids=[cid])), None)
     d = Diagram(f"联系链：{name}", layout="UD", max_nodes=max_nodes)
     _cm_node(d, cid, name, row, 0, link=link)
     delegate_ids = row["delegate_ids"] if row else []
-    towns = _townships_of(store, [rec for _, rec in store.fetch_entities(delegate_ids).values()])
-    delegate_rows = _audit_rows(store.delegate_audit, "delegate_id", delegate_ids, towns, as_of, rules)
+    delegate_rows = _rows(store.delegate_audit(as_of, rules, ids=delegate_ids), "delegate_id") \
+        if delegate_ids else {}
     _draw_below_delegates(d, store, {x: [cid] for x in delegate_ids}, delegate_rows, 1,
-                          as_of=as_of, rules=rules, mask=mask, link=link)
+                          as_of=as_of, rules=rules, mask=mask, link=link, scope=scope)
     notes = []
     if row is None:
         notes.append("该县委委员在此日期不在岗：其下所有户失去县委委员一环。")
@@ -276,22 +291,31 @@ def chain_view(store: Store, committee_member_id: str, *, as_of: dt.date, rules:
 
 
 def delegate_view(store: Store, delegate_id: str, *, as_of: dt.date, rules: RuleSettings,
-                  mask: bool = False, link: Link = served_link, max_nodes: int = MAX_NODES) -> str:
+                  mask: bool = False, link: Link = served_link, max_nodes: int = MAX_NODES,
+                  townships: Collection[str] | None = None) -> str:
     """One delegate: the committee members above, members and their households below."""
+    store = cached(store)
+    scope = _Scope(townships)
     did = delegate_id
     person = _person(store, did)
     if "delegate" not in (person.get("roles") or ()):
         raise NotFound(f"'{did}' is not a delegate")
     name = person.get("name") or did
-    delegate_rows = _audit_rows(store.delegate_audit, "delegate_id", [did],
-                                _townships_of(store, [person]), as_of, rules)
+    delegate_rows = _rows(store.delegate_audit(as_of, rules, ids=[did]), "delegate_id")
     row = delegate_rows.get(did)
+    if not scope.sees((row or person).get("township_id")):
+        raise NotFound(f"no person with id '{did}'")
     d = Diagram(f"党代表：{name}", layout="UD", max_nodes=max_nodes)
     cms = row["committee_member_ids"] if row else []
     cm_recs = store.fetch_entities(cms)
+    shown: list[str] = []
     for c in cms:  # active committee members (the audit lists no other)
-        _cm_node(d, c, cm_recs[c][1].get("name") or c if c in cm_recs else c, None, 0, link=link,
-                 active=True)
+        rec = cm_recs[c][1] if c in cm_recs else {}
+        if not scope.sees(rec.get("township_id")):
+            shown.append(scope.stand_in(d, c, "县委委员", 0))
+            continue
+        _cm_node(d, c, rec.get("name") or c, None, 0, link=link, active=True)
+        shown.append(c)
     notes = []
     if row is not None and not cms:
         d.node("__break__:cm", "断点：无县委委员", tip="没有在岗的县委委员联系这位党代表：其下各户未覆盖",
@@ -301,17 +325,22 @@ def delegate_view(store: Store, delegate_id: str, *, as_of: dt.date, rules: Rule
         notes.append("该党代表在此日期不在岗。")
     else:
         notes += [DELEGATE_PROBLEM_ZH.get(p, p) for p in row["problems"]]
-    _draw_below_delegates(d, store, {did: list(cms)}, delegate_rows, 1,
-                          as_of=as_of, rules=rules, mask=mask, link=link)
+    _draw_below_delegates(d, store, {did: shown or list(cms)}, delegate_rows, 1,
+                          as_of=as_of, rules=rules, mask=mask, link=link, scope=scope)
     return d.html(f"党代表 {name} 的联系网", subtitle=f"截至 {as_of.isoformat()} · 上：县委委员；下：党员和户",
                   legend=_people_legend() + _household_legend(), notes=notes,
                   links=[("首页", link("index", None))])
 
 
 def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: RuleSettings,
-                   mask: bool = False, link: Link = served_link, max_nodes: int = MAX_NODES) -> str:
+                   mask: bool = False, link: Link = served_link, max_nodes: int = MAX_NODES,
+                   townships: Collection[str] | None = None) -> str:
     """Who supports one household, and where its chain breaks."""
+    store = cached(store)
+    scope = _Scope(townships)
     h = store.household(household_id, as_of, rules)
+    if not scope.sees(h.get("township_id")):
+        raise NotFound(f"no household with id '{household_id}'")
     hid = h["household_id"]
     label = mask_name(h.get("head_name"), mask) or hid
     color, status = _household_color(h)
@@ -324,7 +353,10 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
            url=link("household", hid), force=True)
     notes = [f"状态：{status}"]
 
-    def person(p: dict[str, Any], role: str, color: str, level: int, view: str | None) -> None:
+    def person(p: dict[str, Any], role: str, color: str, level: int, view: str | None) -> str:
+        """Draw one person of the chain; their node id (a stand-in outside the key's townships)."""
+        if not scope.sees(p.get("township_id")):
+            return scope.stand_in(d, p["id"], role, level)
         active = p.get("active", True)
         nm = p.get("name") or p["id"]
         d.node(p["id"], nm if active else f"{nm}（不在岗）",
@@ -332,6 +364,7 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
                color=color if active else INACTIVE_PERSON, shape="box" if level < 2 else "dot",
                level=level, url=link(view, p["id"]) if view else None,
                border=None if active else GAP_BORDER, border_width=1 if active else 4, force=True)
+        return str(p["id"])
 
     def breaks(nid: str, text: str, level: int, below: str) -> None:
         d.node(nid, f"断点：{text}", tip=f"链条在此断开：{text}", color=BREAK_COLOR, border=GAP_BORDER,
@@ -341,19 +374,21 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
     if not h["chains"]:
         breaks("__break__:member", "无联系党员", 2, hid)
     for m in h["chains"]:
-        person(m, "联系党员", MEMBER_COLOR, 2, None)
-        d.edge(m["id"], hid, color=MEMBER_COLOR)
+        mid = person(m, "联系党员", MEMBER_COLOR, 2, None)
+        d.edge(mid, hid, color=MEMBER_COLOR)
         if not m["delegates"]:
-            breaks(f"__break__:delegate:{m['id']}", "无党代表", 1, m["id"])
+            breaks(f"__break__:delegate:{mid}", "无党代表", 1, mid)
         for dl in m["delegates"]:
-            person(dl, "党代表", DELEGATE_COLOR, 1, "delegate")
-            d.edge(dl["id"], m["id"], color=DELEGATE_COLOR)
+            did = person(dl, "党代表", DELEGATE_COLOR, 1, "delegate")
+            d.edge(did, mid, color=DELEGATE_COLOR)
             if not dl["committee_members"]:
-                breaks(f"__break__:cm:{dl['id']}", "无县委委员", 0, dl["id"])
+                breaks(f"__break__:cm:{did}", "无县委委员", 0, did)
             for c in dl["committee_members"]:
-                person(c, "县委委员", CM_COLOR, 0, "chain")
-                d.edge(c["id"], dl["id"], color=CM_COLOR)
+                d.edge(person(c, "县委委员", CM_COLOR, 0, "chain"), did, color=CM_COLOR)
     for k in h["supporting_cadres"]:
+        if not scope.sees(k.get("township_id")):
+            d.edge(scope.stand_in(d, k["id"], "结穷亲干部", 2), hid, color=CADRE_COLOR, dashes=True)
+            continue
         nm = k.get("name") or k["id"]
         d.node(k["id"], f"{nm}（结穷亲）", tip=f"帮扶干部 {nm}（{k['id']}）\n结穷亲，自 {k.get('since') or '?'}",
                color=CADRE_COLOR if k.get("active", True) else INACTIVE_PERSON, level=2, force=True)
@@ -386,8 +421,14 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
 
 def pairings_view(store: Store, township_id: str | None = None, *, as_of: dt.date,
                   rules: RuleSettings | None = None, mask: bool = False, link: Link = served_link,
-                  max_nodes: int = MAX_NODES) -> str:
+                  max_nodes: int = MAX_NODES,
+                  townships: Collection[str] | None = None) -> str:
     """Units ↔ villages of a township (or the county), units left, villages right."""
+    store = cached(store)
+    scope = _Scope(townships)
+    if not scope.sees(township_id):
+        raise NotFound("this key does not see the whole county" if township_id is None
+                       else f"no township with id '{township_id}'")
     net = store.pairing_network(as_of, township_id=township_id)
     if township_id is not None and not any(t["id"] == township_id for t in net["townships"]):
         raise NotFound(f"no township with id '{township_id}'")
@@ -489,9 +530,15 @@ def _size(total: int) -> int:
 
 def township_view(store: Store, township_id: str | None = None, *, as_of: dt.date,
                   rules: RuleSettings, mask: bool = False, link: Link = served_link,
-                  max_nodes: int = MAX_NODES) -> str:
+                  max_nodes: int = MAX_NODES,
+                  townships: Collection[str] | None = None) -> str:
     """A township's villages (sized by households, coloured by coverage) with paired units and
     delegates; with no township, the county's townships. Households are only counted."""
+    store = cached(store)
+    scope = _Scope(townships)
+    if not scope.sees(township_id):
+        raise NotFound("this key does not see the whole county" if township_id is None
+                       else f"no township with id '{township_id}'")
     net = store.pairing_network(as_of, township_id=township_id)
     if township_id is None:
         return _county_view(store, net, as_of=as_of, rules=rules, link=link, max_nodes=max_nodes)
@@ -530,12 +577,16 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
     for r in rows:
         for dl in {x for m in r["member_ids"] for x in member_delegates.get(m, [])}:
             reach[(dl, r["village_id"])] += 1
-    delegate_rows = _audit_rows(store.delegate_audit, "delegate_id", {dl for dl, _ in reach},
-                                [township_id], as_of, rules)
+    delegate_rows = _rows(store.delegate_audit(as_of, rules, ids={dl for dl, _ in reach}),
+                          "delegate_id") if reach else {}
     for (dl, vid), n in sorted(reach.items(), key=lambda kv: -kv[1]):
-        if dl not in d:
-            _delegate_node(d, store, dl, delegate_rows.get(dl), 0, link=link, as_of=as_of)
-        d.edge(dl, vid, color=DELEGATE_COLOR, width=1 + min(6, n / 5), tip=f"经其党员联系 {n} 户")
+        drow = delegate_rows.get(dl)
+        node = dl
+        if drow is not None and not scope.sees(drow.get("township_id")):
+            node = scope.stand_in(d, dl, "党代表", 0)
+        elif dl not in d:
+            _delegate_node(d, store, dl, drow, 0, link=link, as_of=as_of)
+        d.edge(node, vid, color=DELEGATE_COLOR, width=1 + min(6, n / 5), tip=f"经其党员联系 {n} 户")
     legend = _share_legend() + [
         LegendItem("乡镇（星形）", "#78909c", "diamond"), LegendItem("党代表", DELEGATE_COLOR, "box"),
         LegendItem("党代表有缺口（红框）", "#ffffff", "box", GAP_BORDER)] + [
@@ -565,11 +616,12 @@ def township_counts(store: Store, as_of: dt.date, rules: RuleSettings,
     """Households by township and status: ``total``, ``covered``, ``stale``, ``uncovered``
     (one read of the household statuses; a single township is read alone)."""
     towns = None if township_ids is None else sorted(set(township_ids))
+    store = cached(store)
     if towns is not None and len(towns) == 1:
-        rows = store.households(as_of, rules, township_id=towns[0])[1]
-    else:
-        rows = store.households(as_of, rules)[1]
-    counts = _counts(rows, "township_id")
+        counts = _counts(store.households(as_of, rules, township_id=towns[0])[1], "township_id")
+    else:  # every household's status, kept as counts only
+        counts = store.memo("township_counts", (as_of, rules), lambda: dict(
+            _counts(store.households(as_of, rules)[1], "township_id")))
     empty = {"total": 0, "covered": 0, "stale": 0, "uncovered": 0}
     return {t: dict(counts.get(t, empty)) for t in (towns if towns is not None else counts)}
 

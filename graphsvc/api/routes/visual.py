@@ -21,6 +21,7 @@ from graphsvc.api.deps import AsOfDep, RulesDep, StoreDep
 from graphsvc.bundle.schema import Kind
 from graphsvc.errors import NotFound
 from graphsvc.keys import KeyStore, Principal
+from visual.cache import keep_warm
 from visual.render import Link, served_link
 
 router = APIRouter(prefix="/visual", include_in_schema=False)
@@ -129,6 +130,7 @@ def index(request: Request, store: StoreDep, rules: RulesDep, as_of: AsOfDep) ->
     principal = _principal(request)
     if principal is None:
         return _to_login()
+    keep_warm(store, rules)
     towns = None if principal.every_township else principal.townships
     return _html(index_page(store, as_of=as_of, rules=rules, townships=towns,
                             link=_link(request)))
@@ -153,7 +155,9 @@ def view_page(request: Request, view: str, store: StoreDep, rules: RulesDep, as_
             raise NotFound(f"this key sees only {', '.join(principal.townships)}")
     else:
         scope.visible(store, principal, VIEW_KINDS[view], rid)
+    keep_warm(store, rules)
     args = (rid,) if rid is not None else ()
     page = VIEWS[view](store, *args, as_of=as_of, rules=rules, mask=not principal.pii,
-                       link=_link(request))
+                       link=_link(request),
+                       townships=None if principal.every_township else principal.townships)
     return _html(page)
