@@ -16,7 +16,9 @@ They extend the hierarchy of ``graphsvc.errors``::
           ├── Conflict           409  a record exists already, or a link has already ended
           └── PayloadTooLarge    413  an upload over GRAPHSVC_MAX_UPLOAD_BYTES
 
-Every body is JSON with ``detail``; a client mistake is never answered with a 500.
+Every body is JSON with ``detail``; a client mistake is never answered with a 500, and
+only with statuses the OpenAPI document lists (a body the framework cannot parse, which
+it would answer 400, is a 422 like any other bad field).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from graphsvc.api.schemas import NOT_BLANK
 from graphsvc.bundle.report import Problem, Report
 from graphsvc.errors import (
     BundleError,
@@ -132,9 +135,14 @@ def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
     for e in exc.errors():
         where = _where(tuple(e.get("loc", ())))
         msg = e.get("msg", "is not valid")
-        if e.get("type") == "missing":
+        kind = e.get("type")
+        if kind == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == NOT_BLANK:
+            msg = "must not be empty or only spaces: give an id"
+        elif kind == "value_error":  # the model's own sentence, without pydantic's label
+            msg = msg.removeprefix("Value error, ")
+        if kind == "missing":
             msg = "is required"
-        elif "input" in e and e.get("type") not in ("json_invalid",):
+        elif "input" in e and kind not in ("json_invalid",):
             given = e["input"]
             if isinstance(given, (str, int, float, bool)):
                 msg = f"{msg} (got {given!r})"
@@ -142,6 +150,15 @@ def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
         problems.append({"field": ".".join(str(x) for x in e.get("loc", ())[1:]) or None,
                          "message": f"{where}{sep}{msg}"})
     return {"detail": "; ".join(str(p["message"]) for p in problems), "errors": problems}
+
+
+def unreadable_body(content_type: str | None, reason: object) -> dict[str, Any]:
+    """The 422 body for a request body that cannot be parsed at all (not UTF-8 JSON, a broken
+    multipart form): the framework says 400, the API answers it like any other bad field."""
+    kind = (content_type or "none given").split(";")[0].strip()
+    message = (f"the request body cannot be read ({reason}; content type {kind}): send JSON in "
+               "UTF-8, or for an upload a multipart/form-data form with its 'file'")
+    return {"detail": message, "errors": [{"field": None, "message": message}]}
 
 
 def install(app: FastAPI) -> None:
@@ -164,6 +181,9 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail
+        if exc.status_code == 400:  # a body the framework cannot parse: bad input, 422
+            return JSONResponse(unreadable_body(request.headers.get("content-type"), detail),
+                                status_code=422)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"there is no endpoint {request.url.path}; see /docs for the list"
         elif exc.status_code == 405:

@@ -9,10 +9,11 @@ words of ``spec/COVERAGE_RULES.md``. Every example comes from the tiny county
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 # -- allowed values (the tests hold them equal to graphsvc.rules and bundle.schema) ----------------
 
@@ -116,6 +117,28 @@ def _f(description: str, *example: Any, **kw: Any) -> Any:
     if example:
         kw["examples"] = list(example)
     return Field(description=description, **kw)
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day_text(value: Any) -> Any:
+    """A date in a request is text, YYYY-MM-DD, as in the bundle files: never a number, which
+    pydantic would otherwise take for seconds since 1970 (``0`` would be 1970-01-01)."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and _DAY.fullmatch(value)):
+        return value
+    raise ValueError("write the date as YYYY-MM-DD, for example 2026-07-01")
+
+
+Day = Annotated[dt.date, BeforeValidator(_day_text)]  # a date a write sends
+
+NOT_BLANK = r"\S"  # an id in a request: at least one character that is not a space
+
+
+def _ref(description: str, example: str, **kw: Any) -> Any:
+    """An id a write names: never empty or only spaces (a row of nothing but blank cells is a
+    blank line to the bundle format, which it skips, so the write would write nothing)."""
+    return _f(description, example, min_length=1, pattern=NOT_BLANK, **kw)
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -617,12 +640,12 @@ class PersonCreate(BaseModel):
     """A new person; fields left out take the bundle format's defaults."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PERSON_NEW]})
-    id: str = _f("a new id, unique across the whole data set (1–64 characters)", "M30")
+    id: str = _ref("a new id, unique across the whole data set (1–64 characters)", "M30")
     name: str = _f("their name", "王小梅")
     roles: list[Role] | None = _f("committee_member, delegate, cadre (default none)", [],
                                   default=None)
     status: RecordStatus | None = _f("default active", "active", default=None)
-    inactive_since: dt.date | None = _f("when an inactive person left", None, default=None)
+    inactive_since: Day | None = _f("when an inactive person left", None, default=None)
     hardship: bool | None = _f("in hardship (default false)", False, default=None)
     organization_id: str | None = _f("their Party organisation", "O4", default=None)
     township_id: str | None = _f("their township", None, default=None)
@@ -638,7 +661,7 @@ class PersonUpdate(BaseModel):
     name: str | None = _f("their name", "王小梅", default=None)
     roles: list[Role] | None = _f("the complete new list of roles", ["delegate"], default=None)
     status: RecordStatus | None = _f("active or inactive", "active", default=None)
-    inactive_since: dt.date | None = _f("when an inactive person left", None, default=None)
+    inactive_since: Day | None = _f("when an inactive person left", None, default=None)
     hardship: bool | None = _f("in hardship", False, default=None)
     organization_id: str | None = _f("their Party organisation", "O4", default=None)
     township_id: str | None = _f("their township", None, default=None)
@@ -651,8 +674,8 @@ class Deactivate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"inactive_since": "2026-07-01"}]})
-    inactive_since: dt.date | None = _f("the day they left (default today); on and after it they "
-                                        "no longer count", "2026-07-01", default=None)
+    inactive_since: Day | None = _f("the day they left (default today); on and after it they "
+                                    "no longer count", "2026-07-01", default=None)
 
 
 class HouseholdRecord(BaseModel):
@@ -680,16 +703,16 @@ class HouseholdCreate(BaseModel):
         {"id": "H100", "head_name": "李桂兰", "village_id": "V1",
          "categories": ["empty_nest_elderly"], "size": 1, "phone": "15800000100",
          "address": "双宝村100号"}]})
-    id: str = _f("a new id, unique across the whole data set (1–64 characters)", "H100")
+    id: str = _ref("a new id, unique across the whole data set (1–64 characters)", "H100")
     head_name: str = _f("the head of the household", "李桂兰")
-    village_id: str = _f("its village", "V1")
+    village_id: str = _ref("its village", "V1")
     categories: list[Category] | None = _f("military_martyr, extreme_poverty, empty_nest_elderly, "
                                            "poor (default none)", ["empty_nest_elderly"],
                                            default=None)
     size: int | None = _f("how many people live in it (1 or more)", 1, default=None,
                           le=MAX_SIZE)
     status: RecordStatus | None = _f("default active", "active", default=None)
-    inactive_since: dt.date | None = _f("when it became inactive", None, default=None)
+    inactive_since: Day | None = _f("when it became inactive", None, default=None)
     phone: str | None = _f("its phone number", "15800000100", default=None)
     address: str | None = _f("its address", "双宝村100号", default=None)
 
@@ -706,7 +729,7 @@ class HouseholdUpdate(BaseModel):
     size: int | None = _f("how many people live in it (1 or more)", 4, default=None,
                           le=MAX_SIZE)
     status: RecordStatus | None = _f("active or inactive", "active", default=None)
-    inactive_since: dt.date | None = _f("when it became inactive", None, default=None)
+    inactive_since: Day | None = _f("when it became inactive", None, default=None)
     phone: str | None = _f("its phone number", "15800000002", default=None)
     address: str | None = _f("its address", "双宝村2号", default=None)
 
@@ -746,10 +769,10 @@ class LiaisonCreate(BaseModel):
     kind: LiaisonKind = _f("committee_member-delegate (from a committee member to a delegate), "
                            "delegate-member (from a delegate to a person), member-household "
                            "(from a person to a household)", "member-household")
-    from_id: str = _f("the person above", "M19")
-    to_id: str = _f("the person or household below", "H059")
-    since: dt.date | None = _since()
-    until: dt.date | None = _until()
+    from_id: str = _ref("the person above", "M19")
+    to_id: str = _ref("the person or household below", "H059")
+    since: Day | None = _since()
+    until: Day | None = _until()
 
 
 class LiaisonEnd(BaseModel):
@@ -758,9 +781,9 @@ class LiaisonEnd(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"kind": "delegate-member", "from_id": "D1", "to_id": "M01", "until": "2026-07-01"}]})
     kind: LiaisonKind = _f("the liaison's kind", "delegate-member")
-    from_id: str = _f("the person above", "D1")
-    to_id: str = _f("the person or household below", "M01")
-    until: dt.date | None = _end_until()
+    from_id: str = _ref("the person above", "D1")
+    to_id: str = _ref("the person or household below", "M01")
+    until: Day | None = _end_until()
 
 
 class PairingRecord(BaseModel):
@@ -779,10 +802,10 @@ class PairingCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"unit_id": "U2", "village_id": "V3", "since": "2026-07-01"}]})
-    unit_id: str = _f("the unit", "U2")
-    village_id: str = _f("the village it helps", "V3")
-    since: dt.date | None = _since()
-    until: dt.date | None = _until()
+    unit_id: str = _ref("the unit", "U2")
+    village_id: str = _ref("the village it helps", "V3")
+    since: Day | None = _since()
+    until: Day | None = _until()
 
 
 class PairingEnd(BaseModel):
@@ -790,9 +813,9 @@ class PairingEnd(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"unit_id": "U1", "village_id": "V2", "until": "2026-07-01"}]})
-    unit_id: str = _f("the unit", "U1")
-    village_id: str = _f("the village", "V2")
-    until: dt.date | None = _end_until()
+    unit_id: str = _ref("the unit", "U1")
+    village_id: str = _ref("the village", "V2")
+    until: Day | None = _end_until()
 
 
 class SupportRecord(BaseModel):
@@ -811,10 +834,10 @@ class SupportCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"person_id": "K1", "household_id": "H059", "since": "2026-07-01"}]})
-    person_id: str = _f("the cadre", "K1")
-    household_id: str = _f("the household", "H059")
-    since: dt.date | None = _since()
-    until: dt.date | None = _until()
+    person_id: str = _ref("the cadre", "K1")
+    household_id: str = _ref("the household", "H059")
+    since: Day | None = _since()
+    until: Day | None = _until()
 
 
 class SupportEnd(BaseModel):
@@ -822,9 +845,9 @@ class SupportEnd(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"person_id": "K1", "household_id": "H005", "until": "2026-07-01"}]})
-    person_id: str = _f("the cadre", "K1")
-    household_id: str = _f("the household", "H005")
-    until: dt.date | None = _end_until()
+    person_id: str = _ref("the cadre", "K1")
+    household_id: str = _ref("the household", "H005")
+    until: Day | None = _end_until()
 
 
 class ContactRecord(BaseModel):
@@ -846,9 +869,9 @@ class ContactCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"person_id": "M03", "household_id": "H007", "date": "2026-06-29", "channel": "visit",
          "request": "屋顶漏雨", "resolved": False}]})
-    person_id: str = _f("who made the contact", "M03")
-    household_id: str = _f("the household", "H007")
-    date: dt.date = _f("when", "2026-06-29")
+    person_id: str = _ref("who made the contact", "M03")
+    household_id: str = _ref("the household", "H007")
+    date: Day = _f("when", "2026-06-29")
     channel: Channel | None = _f("visit (default), phone, meeting or other", "visit", default=None)
     request: str | None = _f("a difficulty the household raised", "屋顶漏雨", default=None)
     resolved: bool | None = _f("whether the request was resolved (default false)", False,

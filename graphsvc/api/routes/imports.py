@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from graphsvc.api.deps import CountyWriterDep, SettingsDep, StoreDep
 from graphsvc.api.errors import PayloadTooLarge
 from graphsvc.api.limits import too_large_message
-from graphsvc.api.schemas import ImportRefused, ImportReport, error_responses
+from graphsvc.api.schemas import ImportRefused, ImportReport, InvalidRequestBody, error_responses
 from graphsvc.errors import BundleError
 from graphsvc.importer import import_upload
 
@@ -19,8 +19,9 @@ router = APIRouter(prefix="/imports", tags=["imports"])
 @router.post("", response_model=ImportReport, summary="Import a bundle",
              response_description="the report: counts per file, errors (none), warnings",
              responses={**error_responses(401, 403, 413, 503),
-                        422: {"model": ImportRefused,
-                              "description": "the bundle has errors; nothing was written"}})
+                        422: {"model": ImportRefused | InvalidRequestBody,
+                              "description": "the bundle has errors (the report), or the request "
+                                             "has no readable file; nothing was written"}})
 def import_bundle(
     store: StoreDep, settings: SettingsDep, principal: CountyWriterDep,
     file: Annotated[UploadFile, File(description="the bundle: a .zip of the folder of CSV files, "
