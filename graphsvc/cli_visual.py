@@ -17,6 +17,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 class View(str, Enum):
     chain = "chain"
     delegate = "delegate"
+    member = "member"
     household = "household"
     pairings = "pairings"
     township = "township"
@@ -24,8 +25,9 @@ class View(str, Enum):
 
 def visualize(
     view: Annotated[View, typer.Argument(help="chain (committee member id), delegate (delegate "
-                                         "id), household (household id), pairings or township "
-                                         "(township id; none: the county)")],
+                                         "id), member (Party member id), household (household "
+                                         "id), pairings or township (township id; none: the "
+                                         "county)")],
     rid: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="whose diagram")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="the HTML file to write")
                       ] = Path("diagram.html"),

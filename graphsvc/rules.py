@@ -153,7 +153,24 @@ def _nodes(G: nx.MultiDiGraph, entity: str, ids: Iterable[str] | None = None) ->
     """The nodes of one kind, sorted; only those among ``ids`` when given."""
     if ids is not None:
         return sorted({n for n in ids if n in G and G.nodes[n]["entity"] == entity})
-    return sorted(n for n, a in G.nodes(data=True) if a["entity"] == entity)
+    # kept on the graph, which is rebuilt whenever the data changes (callers never mutate it)
+    kept: dict[str, list[str]] = G.graph.setdefault("_nodes_by_entity", {})
+    if entity not in kept:
+        kept[entity] = sorted(n for n, a in G.nodes(data=True) if a["entity"] == entity)
+    return kept[entity]
+
+
+def _households_in(G: nx.MultiDiGraph, township_id: str | None, village_id: str | None,
+                   ) -> list[str] | None:
+    """The households of a village, or of a township's villages; None for the whole county."""
+    if village_id is not None:
+        villages = [village_id] if village_id in G else []
+    elif township_id is not None:
+        villages = [v for v in _nodes(G, "village") if G.nodes[v].get("township_id") == township_id]
+    else:
+        return None
+    return [h for v in villages for h, _, k in G.in_edges(v, keys=True)
+            if k == "IN_VILLAGE" and G.nodes[h]["entity"] == "household"]
 
 
 # -- households ---------------------------------------------------------------------------------
@@ -228,6 +245,9 @@ def household_statuses(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings =
     day = _Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
     ids: set[str] | None = None if household_ids is None else set(household_ids)
+    local = _households_in(G, township_id, village_id)
+    if local is not None:
+        ids = set(local) if ids is None else ids & set(local)
     if member_ids is not None:
         below = {v for m in member_ids if m in G
                  for _, v, k in G.out_edges(m, keys=True) if k == MEMBER_HOUSEHOLD}
@@ -372,10 +392,11 @@ def pairing_audit(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None
     """
     paired_villages: set[str] = set()
     paired_units: set[str] = set()
-    for u, v, k, e in G.edges(keys=True, data=True):
-        if k == "PAIRED_WITH" and counts_on(e.get("since"), e.get("until"), as_of):
-            paired_villages.add(v)
-            paired_units.add(u)
+    for u in _nodes(G, "unit"):  # units' own edges: never a walk over every contact
+        for _, v, k, e in G.out_edges(u, keys=True, data=True):
+            if k == "PAIRED_WITH" and counts_on(e.get("since"), e.get("until"), as_of):
+                paired_villages.add(v)
+                paired_units.add(u)
     villages = [v for v in _nodes(G, "village")
                 if township_id is None or G.nodes[v].get("township_id") == township_id]
     units = _nodes(G, "unit")

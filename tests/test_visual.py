@@ -32,6 +32,7 @@ RULES = RuleSettings()
 EXPECTED: dict[tuple[str, str | None], tuple[int, int]] = {
     ("chain", "C1"): (42, 41),  # C1, D1 (D3 inactive), 10 members, 30 households
     ("delegate", "D2"): (18, 17),  # C2 above; M11, M12, M13, M15 and their 12 households below
+    ("member", "M01"): (6, 5),  # C1 -> D1 -> M01 -> 3 households
     ("household", "H052"): (6, 5),  # M18 -> D4 -> C3 (inactive), village V4 <- U3
     ("household", "H059"): (4, 3),  # no member: a break node; village V4 <- U3
     ("pairings", None): (8, 3),
@@ -294,6 +295,29 @@ def test_township_pages_name_no_one_outside_the_keys_townships(
         if url != "/visual/":
             stand_ins += sum(1 for n in data_of(r.text)[0] if n["id"].startswith("__outside__:"))
     assert stand_ins > 0  # the chains do reach outside T1, and show it without names
+
+
+def test_pages_show_a_write_at_once(tiny: Store, tmp_path: Path) -> None:
+    """The pages' reads are kept until the data changes: a write shows on the next page."""
+    from visual import cache
+
+    cache.clear()
+    before = build(tiny, "township", None)
+    assert build(tiny, "township", None) == before  # the same data: the same page
+    hits = cache._memo.hits  # noqa: SLF001 - the second page was read from the cache
+    assert hits > 0
+    change = tmp_path / "change"
+    change.mkdir()
+    (change / "households.csv").write_text(
+        "id,head_name,village_id,categories,status\nH999,新户,V1,,active\n", encoding="utf-8")
+    assert not import_path(tiny, change).errors
+    after = build(tiny, "township", None)
+    assert after != before
+    nodes = {n["id"]: n for n in data_of(after)[0]}
+    was = {n["id"]: n for n in data_of(before)[0]}
+    # T1 gained one household (uncovered: no member), in its label and its tip
+    assert re.search(r"（(\d+)户）", nodes["T1"]["label"]).group(1) == str(
+        int(re.search(r"（(\d+)户）", was["T1"]["label"]).group(1)) + 1)
 
 
 def test_visualize_command_writes_utf8_files(tiny_dir: Path, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ view works on both stores. Views:
 
 - ``chain_view``: one committee member down to households (top-down levels);
 - ``delegate_view``: one delegate, the committee members above, members and households below;
+- ``member_view``: one Party member, the delegates and committee members above, households below;
 - ``household_view``: everyone who supports one household, and where its chain breaks;
 - ``pairings_view``: units ↔ villages of a township or the county (left-right);
 - ``township_view``: villages sized by households and coloured by coverage, with paired
@@ -194,6 +195,7 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
             short = "too_few_households" in problems
             d.node(m, (mrow.get("name") or m) + (f" ⚠{mrow.get('household_count', 0)}户" if short else ""),
                    tip="\n".join(tip), color=MEMBER_COLOR, level=level + 1, parent=node_of[did],
+                   url=link("member", m),
                    border=GAP_BORDER if problems else None, border_width=4 if problems else 1)
             d.edge(node_of[did], m, color=DELEGATE_COLOR)
     for m in members:
@@ -332,6 +334,96 @@ def delegate_view(store: Store, delegate_id: str, *, as_of: dt.date, rules: Rule
                   links=[("首页", link("index", None))])
 
 
+def member_view(store: Store, member_id: str, *, as_of: dt.date, rules: RuleSettings,
+                mask: bool = False, link: Link = served_link, max_nodes: int = MAX_NODES,
+                townships: Collection[str] | None = None) -> str:
+    """One Party member: the delegates and committee members above, their households below."""
+    store = cached(store)
+    scope = _Scope(townships)
+    mid = member_id
+    person = _person(store, mid)
+    row = next(iter(store.member_audit(as_of, rules, ids=[mid])), None)
+    if not scope.sees((row or person).get("township_id")):
+        raise NotFound(f"no person with id '{mid}'")
+    name = person.get("name") or mid
+    d = Diagram(f"党员：{name}", layout="UD", max_nodes=max_nodes)
+    delegates = row["delegate_ids"] if row else []
+    delegate_rows = _rows(store.delegate_audit(as_of, rules, ids=delegates), "delegate_id") \
+        if delegates else {}
+    cms = sorted({c for r in delegate_rows.values() for c in r["committee_member_ids"]})
+    cm_recs = store.fetch_entities(cms)
+    node_of: dict[str, str] = {}
+    for c in cms:
+        rec = cm_recs[c][1] if c in cm_recs else {}
+        if scope.sees(rec.get("township_id")):
+            _cm_node(d, c, rec.get("name") or c, None, 0, link=link, active=True)
+            node_of[c] = c
+        else:
+            node_of[c] = scope.stand_in(d, c, "县委委员", 0)
+    for dl in delegates:
+        drow = delegate_rows.get(dl)
+        if drow is not None and not scope.sees(drow.get("township_id")):
+            node_of[dl] = scope.stand_in(d, dl, "党代表", 1)
+        else:
+            node_of[dl] = dl
+            _delegate_node(d, store, dl, drow, 1, link=link, as_of=as_of)
+        for c in (drow or {}).get("committee_member_ids", []):
+            d.edge(node_of[c], node_of[dl], color=CM_COLOR)
+        if drow is not None and not drow["committee_member_ids"]:
+            brk = f"__break__:cm:{node_of[dl]}"
+            d.node(brk, "断点：无县委委员", tip="链条在此断开：无县委委员", color=BREAK_COLOR,
+                   border=GAP_BORDER, shape="box", level=0, dashes=True, border_width=3, force=True)
+            d.edge(brk, node_of[dl], color=GAP_BORDER, dashes=True)
+    problems = (row or {}).get("problems", [])
+    tip = [f"党员 {name}（{mid}）"]
+    if row is None:
+        tip.append("不在岗，或不在联系链中")
+    else:
+        tip += [f"联系户：{row['household_count']} / 应为 {rules.households_per_member}"]
+        tip += [f"问题：{MEMBER_PROBLEM_ZH.get(p, p)}" for p in problems]
+    d.node(mid, name if row else f"{name}（不在岗）", tip="\n".join(tip),
+           color=MEMBER_COLOR if row else INACTIVE_PERSON, level=2, url=link("member", mid),
+           border=GAP_BORDER if problems or row is None else None,
+           border_width=4 if problems or row is None else 1, force=True)
+    for dl in delegates:
+        d.edge(node_of[dl], mid, color=DELEGATE_COLOR)
+    if row is not None and not delegates:
+        d.node("__break__:delegate", "断点：无党代表", tip="链条在此断开：没有在岗的党代表联系这位党员",
+               color=BREAK_COLOR, border=GAP_BORDER, shape="box", level=1, dashes=True,
+               border_width=3, force=True)
+        d.edge("__break__:delegate", mid, color=GAP_BORDER, dashes=True)
+    _, hh = store.households(as_of, rules, member_ids=[mid])
+    hh = [r for r in hh if mid in r["member_ids"]]
+    names = {h: rec.get("head_name")
+             for h, (_, rec) in store.fetch_entities([r["household_id"] for r in hh]).items()}
+    outside = 0
+    for r in hh:
+        h = r["household_id"]
+        if not scope.sees(r.get("township_id")):
+            outside += 1
+            continue
+        color, status = _household_color(r)
+        label = mask_name(names.get(h), mask) or h
+        tip = [f"户 {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
+               f"最近联系：{r.get('last_contact') or '无'}", f"村：{r.get('village_id') or ''}"]
+        if d.node(h, label, tip="\n".join(tip), color=color, level=3, parent=mid,
+                  url=link("household", h), shape="dot", size=14):
+            d.edge(mid, h, color=MEMBER_COLOR)
+    if outside:
+        nid = scope.alias(f"households-of:{mid}")
+        d.node(nid, f"其他乡镇 {outside} 户", tip="这些户不在本密钥可见的乡镇，不显示", color=OUTSIDE,
+               level=3, shape="dot", size=14, dashes=True, force=True)
+        d.edge(mid, nid, color=MEMBER_COLOR, dashes=True)
+    notes = []
+    if row is None:
+        notes.append("该党员在此日期不在岗，或没有任何计入的联系。")
+    else:
+        notes += [MEMBER_PROBLEM_ZH.get(p, p) for p in problems]
+    return d.html(f"党员 {name} 的联系户", subtitle=f"截至 {as_of.isoformat()} · 上：党代表和县委委员；下：联系户",
+                  legend=_people_legend() + _household_legend(), notes=notes,
+                  links=[("首页", link("index", None))])
+
+
 def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: RuleSettings,
                    mask: bool = False, link: Link = served_link, max_nodes: int = MAX_NODES,
                    townships: Collection[str] | None = None) -> str:
@@ -374,7 +466,7 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
     if not h["chains"]:
         breaks("__break__:member", "无联系党员", 2, hid)
     for m in h["chains"]:
-        mid = person(m, "联系党员", MEMBER_COLOR, 2, None)
+        mid = person(m, "联系党员", MEMBER_COLOR, 2, "member")
         d.edge(mid, hid, color=MEMBER_COLOR)
         if not m["delegates"]:
             breaks(f"__break__:delegate:{mid}", "无党代表", 1, mid)
@@ -668,7 +760,8 @@ VIEWS: dict[str, ViewFn] = {
     "chain": chain_view,
     "delegate": delegate_view,
     "household": household_view,
+    "member": member_view,
     "pairings": pairings_view,
     "township": township_view,
 }
-NEEDS_ID = {"chain", "delegate", "household"}
+NEEDS_ID = {"chain", "delegate", "household", "member"}

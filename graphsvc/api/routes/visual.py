@@ -37,7 +37,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-VIEW_KINDS = {"chain": Kind.PERSON, "delegate": Kind.PERSON, "household": Kind.HOUSEHOLD,
+VIEW_KINDS = {"chain": Kind.PERSON, "delegate": Kind.PERSON, "member": Kind.PERSON,
+              "household": Kind.HOUSEHOLD,
               "pairings": Kind.TOWNSHIP, "township": Kind.TOWNSHIP}
 
 
