@@ -123,6 +123,11 @@ def _check_archive(zf: zipfile.ZipFile, label: str, report: Report, max_unpacked
                 "nothing from this archive was used",
             )
             ok = False
+        elif info.flag_bits & 0x1:
+            report.error(label, None, None,
+                         f"'{info.filename}' in the archive is protected by a password; "
+                         "pack the bundle again without a password")
+            ok = False
         total += info.file_size
     if total > max_unpacked:
         report.error(
@@ -139,7 +144,7 @@ def read_zip(fh: IO[bytes], report: Report, *, max_unpacked_bytes: int = 1 << 30
     label = "the zip file"
     try:
         zf = zipfile.ZipFile(fh)
-    except zipfile.BadZipFile:
+    except Exception:  # noqa: BLE001 - a broken archive makes zipfile raise many kinds of error
         report.error(label, None, None, "this is not a valid .zip file")
         return {}
     with zf:
@@ -157,11 +162,19 @@ def read_zip(fh: IO[bytes], report: Report, *, max_unpacked_bytes: int = 1 << 30
                          "put them in one folder")
             return {}
         tables: Tables = {}
+        seen: set[str] = set()
         for info in sorted(csvs, key=lambda i: i.filename):
             name = PurePosixPath(info.filename).stem
             if name not in SPECS:
                 report.warn(info.filename, None, None, _unknown_file_message(info.filename))
                 continue
+            if name in seen:
+                report.error(info.filename, None, None,
+                             f"the zip file holds {name}.csv more than once; keep one")
+                report.unreadable.add(name)
+                tables.pop(name, None)
+                continue
+            seen.add(name)
             data = _read_member(zf, info, report, max_unpacked_bytes)
             if data is None:
                 continue
@@ -178,7 +191,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, report: Report,
     try:
         with zf.open(info) as src:
             data = src.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+    except Exception as exc:  # noqa: BLE001 - bad CRC, broken deflate data (zlib.error), ...
         report.error(info.filename, None, None, f"cannot be unpacked from the zip file ({exc})")
         return None
     if len(data) > limit:
@@ -189,6 +202,11 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, report: Report,
 
 def decode_text(data: bytes, source: str, report: Report) -> str | None:
     """UTF-8 (with or without BOM), or a clear error naming the encoding it looks like."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        report.error(source, None, None,
+                     "the file is not UTF-8: it is UTF-16, which Excel writes for 'Unicode Text'. "
+                     "In Excel choose Save As > 'CSV UTF-8 (逗号分隔)(*.csv)', then import again.")
+        return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -263,21 +281,50 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+# A workbook says how big its sheets are, and openpyxl pads every row to that size and
+# yields every row up to the last one named: a few bytes could ask for 16,384 columns by
+# 1,048,576 rows. So the stated size is ignored, rows are read at most MAX_SHEET_COLUMNS
+# wide (a bundle file has at most 10 columns, the rest are remarks), trailing empty cells
+# are dropped, blank rows are not kept, and a sheet may not go past Excel's last row.
+MAX_SHEET_COLUMNS = 64
+MAX_SHEET_ROWS = 1_048_576
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _has_macros(names: list[str]) -> bool:
+    for n in names:
+        low = n.lower()
+        if low.endswith("vbaproject.bin") or low.startswith("xl/macrosheets/"):
+            return True  # VBA, or Excel 4.0 macro sheets
+    return False
+
+
 def read_xlsx(fh: IO[bytes], report: Report, *, label: str = "the workbook",
               max_unpacked_bytes: int = 1 << 30) -> Tables:
-    """Read a workbook with one sheet per bundle file (sheet name = file name without .csv)."""
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+    """Read a workbook with one sheet per bundle file (sheet name = file name without .csv).
 
+    Whatever a broken workbook makes the zip or XML parsers raise is reported as an error
+    of the workbook or of its sheet, never passed on.
+    """
+    import openpyxl
+    from openpyxl.cell.read_only import EMPTY_CELL
+
+    head = fh.read(8)
+    fh.seek(0)
+    if head == _OLE2_MAGIC:
+        report.error(label, None, None,
+                     "this is an old Excel 97-2003 (.xls) workbook or one protected by a "
+                     "password; save it as an Excel Workbook (.xlsx) without a password")
+        return {}
     try:
         zf = zipfile.ZipFile(fh)
-    except zipfile.BadZipFile:
+    except Exception:  # noqa: BLE001 - a broken archive makes zipfile raise many kinds of error
         report.error(label, None, None, "this is not a valid .xlsx workbook")
         return {}
     with zf:
         if not _check_archive(zf, label, report, max_unpacked_bytes):
             return {}
-        if any(n.lower().endswith("vbaproject.bin") for n in zf.namelist()):
+        if _has_macros(zf.namelist()):
             report.error(label, None, None,
                          "the workbook contains macros; save it as a plain .xlsx "
                          "(Excel Workbook) without macros and import again")
@@ -285,7 +332,7 @@ def read_xlsx(fh: IO[bytes], report: Report, *, label: str = "the workbook",
     fh.seek(0)
     try:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - broken XML (ParseError), missing parts, ...
         report.error(label, None, None, f"the workbook cannot be opened ({exc})")
         return {}
     tables: Tables = {}
@@ -298,38 +345,68 @@ def read_xlsx(fh: IO[bytes], report: Report, *, label: str = "the workbook",
                 report.warn(source, None, None,
                             f"'{title}' is not a bundle sheet and was ignored")
                 continue
-            table: RawTable | None = None
-            formula_found = False
-            for number, row in enumerate(ws.iter_rows(), start=1):
-                cells: list[str] = []
-                for cell in row:
-                    if getattr(cell, "data_type", None) == "f":
-                        col = getattr(cell, "column_letter", "?")
-                        report.error(source, number, _header_at(table, len(cells)) or col,
-                                     "this cell holds a formula; the bundle takes values only. "
-                                     "Copy the sheet and 'Paste values' before importing")
-                        formula_found = True
-                        cells.append("")
-                        continue
-                    cells.append(_cell_text(cell.value))
-                if table is None:
-                    if not any(c.strip() for c in cells):
-                        continue
-                    table = RawTable(name, source, [c.strip() for c in cells])
-                    continue
-                table.rows.append((number, [unescape_formula(c) for c in cells]))
-            if table is None:
+            if name in tables or name in report.unreadable:
                 report.error(source, None, None,
-                             "the sheet is empty: it needs at least a header row")
+                             f"the workbook has more than one sheet for {name}; keep one")
                 report.unreadable.add(name)
+                tables.pop(name, None)
                 continue
-            if formula_found:
+            try:
+                table = _read_sheet(ws, name, source, report, EMPTY_CELL)
+            except Exception as exc:  # noqa: BLE001 - broken sheet XML, a bad cell, ...
+                report.error(source, None, None, f"the sheet cannot be read ({exc})")
+                table = None
+            if table is None:
                 report.unreadable.add(name)
             else:
                 tables[name] = table
     finally:
         wb.close()
     return tables
+
+
+def _read_sheet(ws: object, name: str, source: str, report: Report,
+                empty: object) -> RawTable | None:
+    """One bundle sheet as a RawTable, or None (with the reason reported)."""
+    declared = getattr(ws, "max_column", None)
+    if isinstance(declared, int) and declared > MAX_SHEET_COLUMNS:
+        report.warn(source, None, None,
+                    f"the sheet says it is {declared} columns wide; only the first "
+                    f"{MAX_SHEET_COLUMNS} columns were read (a bundle file has at most 10)")
+    ws.reset_dimensions()  # type: ignore[attr-defined]
+    table: RawTable | None = None
+    formula_found = False
+    for number, row in enumerate(ws.iter_rows(max_col=MAX_SHEET_COLUMNS), start=1):  # type: ignore[attr-defined]
+        if number > MAX_SHEET_ROWS:
+            report.error(source, number, None,
+                         f"the sheet goes past row {MAX_SHEET_ROWS:,}, the last row Excel has")
+            return None
+        if all(c is empty for c in row):
+            continue  # a blank row (or one of a gap): nothing to keep
+        cells: list[str] = []
+        for cell in row:
+            if getattr(cell, "data_type", None) == "f":
+                col = getattr(cell, "column_letter", "?")
+                report.error(source, number, _header_at(table, len(cells)) or col,
+                             "this cell holds a formula; the bundle takes values only. "
+                             "Copy the sheet and 'Paste values' before importing")
+                formula_found = True
+                cells.append("")
+                continue
+            cells.append(_cell_text(cell.value))
+        while cells and not cells[-1]:
+            cells.pop()
+        if table is None:
+            if not any(c.strip() for c in cells):
+                continue
+            table = RawTable(name, source, [c.strip() for c in cells])
+            continue
+        if cells:
+            table.rows.append((number, [unescape_formula(c) for c in cells]))
+    if table is None:
+        report.error(source, None, None, "the sheet is empty: it needs at least a header row")
+        return None
+    return None if formula_found else table
 
 
 def _header_at(table: RawTable | None, index: int) -> str | None:

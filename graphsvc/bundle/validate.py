@@ -55,6 +55,9 @@ class Bundle:
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# text cannot hold these: a NUL (no CSV file may carry one, so an export could not be read
+# back) and half of a UTF-16 pair (not a character at all; no store can keep it)
+_BAD_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
 _TRUE = {"true", "1", "yes", "是", "y", "t"}
 _FALSE = {"false", "0", "no", "否", "n", "f"}
 _LIST_SPLIT = re.compile(r"[;；]")
@@ -71,7 +74,18 @@ def _check_id(text: str) -> str:
         raise CellError(f"the id '{text[:20]}…' is {len(text)} characters long; ids have at most 64")
     if _CONTROL_RE.search(text):
         raise CellError("the id holds a control character (a line break or tab); remove it")
+    if _BAD_TEXT_RE.search(text):
+        raise CellError("the id holds a broken character (half of a UTF-16 pair); retype it")
     return text
+
+
+def _check_text(text: str) -> str:
+    bad = _BAD_TEXT_RE.search(text)
+    if bad is None:
+        return text
+    if bad.group() == "\x00":
+        raise CellError("the text holds a NUL character; remove it")
+    raise CellError("the text holds a broken character (half of a UTF-16 pair); retype it")
 
 
 def _cell_parser(col: Column) -> Callable[[str], Any]:
@@ -80,7 +94,7 @@ def _cell_parser(col: Column) -> Callable[[str], Any]:
     if t in ("id", "ref"):
         return _check_id
     if t == "text":
-        return lambda s: s
+        return _check_text
     if t == "bool":
         def parse_bool(s: str) -> bool:
             v = s.strip().lower()
