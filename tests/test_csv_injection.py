@@ -30,7 +30,7 @@ from test_api import Api, _app
 from test_cli import PKG_PARENT, run
 
 from graphsvc.bundle.schema import FILES, FORMULA_TRIGGERS, escape_formula, unescape_formula
-from graphsvc.bundle.writer import write_bundle
+from graphsvc.bundle.writer import escaped, write_bundle
 from graphsvc.importer import export_path, import_path
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
@@ -129,6 +129,7 @@ def test_every_short_text_round_trips_and_no_cell_starts_a_formula() -> None:
         for chars in itertools.product(alphabet, repeat=k):
             text = "".join(chars)
             cell = escape_formula(text)
+            assert escaped([text]) == [cell]  # the writer's inlined copy of the rule
             assert unescape_formula(cell) == text, repr(text)
             assert cell[:1] not in FORMULA_TRIGGERS, repr(text)
             assert cell == text or cell == "'" + text

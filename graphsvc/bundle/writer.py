@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from graphsvc.bundle.schema import FILES, FileSpec, escape_formula
+from graphsvc.bundle.schema import FILES, FORMULA_TRIGGERS, FileSpec
 
 
 def format_cell(value: Any) -> str:
@@ -62,9 +62,14 @@ def ordered_rows(spec: FileSpec, records: Iterable[Mapping[str, Any]]) -> list[l
     return rows
 
 
+_SECOND = FORMULA_TRIGGERS | {"'"}
+
+
 def escaped(row: list[str]) -> list[str]:
-    """The cells of a row as written: none of them runs as a formula in a spreadsheet."""
-    return [escape_formula(c) for c in row]
+    """The cells of a row as written: none of them runs as a formula in a spreadsheet
+    (``escape_formula`` on every cell, inlined: an export writes millions of cells)."""
+    return ["'" + c if c and (c[0] in FORMULA_TRIGGERS or (c[0] == "'" and c[1:2] in _SECOND))
+            else c for c in row]
 
 
 def write_csv_rows(out: IO[str], rows: Iterable[Sequence[Any]], lineterminator: str = "\n") -> None:
@@ -85,6 +90,13 @@ def write_csv_rows(out: IO[str], rows: Iterable[Sequence[Any]], lineterminator: 
 
 
 def csv_text(spec: FileSpec, rows: list[list[str]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(spec.column_names)
+    w.writerows(map(escaped, rows))
+    text = buf.getvalue()
+    if "\r" not in text:  # the usual case; else quote the rows that hold one
+        return text
     buf = io.StringIO()
     write_csv_rows(buf, [list(spec.column_names)])
     write_csv_rows(buf, map(escaped, rows))
