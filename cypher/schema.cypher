@@ -21,3 +21,7 @@ CREATE CONSTRAINT contact_key IF NOT EXISTS FOR ()-[r:CONTACTED]-() REQUIRE r.ke
 
 // The data version node (meta/touch): one node, behind its own MERGE key.
 CREATE CONSTRAINT graphsvc_meta_id IF NOT EXISTS FOR (n:GraphsvcMeta) REQUIRE n.id IS UNIQUE;
+
+// The audit log (graphsvc.auditlog): one node per write, found by time.
+CREATE CONSTRAINT audit_entry_id IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.id IS UNIQUE;
+CREATE INDEX audit_entry_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at);

@@ -187,7 +187,66 @@ def serve(
                 workers=workers, log_level=log_level)
 
 
+def audit_log(
+    since: Annotated[str | None, typer.Option(help="from this date (YYYY-MM-DD) or instant on")] = None,
+    until: Annotated[str | None, typer.Option(help="before this date or instant")] = None,
+    key_id: Annotated[str | None, typer.Option("--key-id", help="by this API key")] = None,
+    record_id: Annotated[str | None, typer.Option("--record-id", help="touching this id")] = None,
+    action: Annotated[str | None, typer.Option(
+        help="import, replace, write (a change through the API) or read_pii")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="at most this many entries")] = 100,
+    offset: Annotated[int, typer.Option(min=0, help="skip this many first")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the JSON body of GET /api/v1/audit-log")
+                       ] = False,
+) -> None:
+    """The audit log, newest first: every write (who, which key, when, old and new values) and
+    every read of households' unmasked personal data through the API."""
+    from graphsvc.auditlog import entries, instant
+    from graphsvc.cli import _store
+
+    if action not in (None, "import", "replace", "write", "read_pii"):
+        raise _fail(f"--action: '{action}' is not one of import, replace, write, read_pii")
+    try:
+        lo, hi = instant(since), instant(until)
+    except ValueError as exc:
+        raise _fail(f"--since/--until: {exc}") from None
+    try:
+        with _store() as store:
+            body = entries(store, _keys(get_settings()), since=lo, until=hi, key_id=key_id,
+                           record_id=record_id, action=action, limit=limit, offset=offset)
+    except GraphsvcError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("when (UTC)", "action", "who", "records", "changes",
+                  title=f"{body['total']} audit log entr{'y' if body['total'] == 1 else 'ies'}"
+                        + (f", showing {len(body['items'])}" if len(body["items"]) < body["total"] else ""))
+    for e in body["items"]:
+        who = f"{e.get('key_name') or ''} ({e.get('via')}{', ' + e['key_id'] if e.get('key_id') else ''})"
+        if e["action"] == "read_pii":
+            what = f"{e.get('what')}: {', '.join(e.get('subjects', []))}"
+        else:
+            shown = [_change_line(c) for c in e.get("changes", [])[:5]]
+            more = len(e.get("changes", [])) - len(shown)
+            what = "\n".join(shown + ([f"… {more} more"] if more > 0 else [])) or ", ".join(
+                f"{k} {v}" for k, v in e.get("files", {}).items())
+        table.add_row(e["at"][:19].replace("T", " "), e["action"], who,
+                      str(e.get("records", "")), what)
+    out.print(table)
+
+
+def _change_line(c: dict[str, object]) -> str:
+    ident = c.get("id") or "/".join(map(str, c.get("key") or [])) or ""
+    if c.get("op") == "update":
+        old, new = c.get("old") or {}, c.get("new") or {}
+        cols = ", ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in new)  # type: ignore[union-attr]
+        return f"{c.get('file')} {ident}: {cols}"
+    return f"{c.get('file')} {c.get('op')} {ident}"
+
+
 def register(app: typer.Typer) -> None:
     """Add the API's commands to the ``graphsvc`` command."""
     app.add_typer(keys_app, name="keys")
     app.command("serve")(serve)
+    app.command("audit-log")(audit_log)

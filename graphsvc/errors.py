@@ -47,3 +47,14 @@ class NotFound(GraphsvcError):
 
 class ConfigError(GraphsvcError):
     """A setting is missing or invalid."""
+
+
+class VersionConflict(GraphsvcError):
+    """A change was made against a version of a record that is no longer the stored one."""
+
+    def __init__(self, record_id: str, current: str | None) -> None:
+        self.record_id, self.current = record_id, current
+        super().__init__(
+            f"'{record_id}' was changed by someone else since you read it"
+            + ("" if current is not None else " (it no longer exists)")
+            + "; read it again (GET) and send your change with the new ETag in If-Match")

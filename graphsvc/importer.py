@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gc
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from graphsvc.auditlog import Actor, build_entry
 from graphsvc.bundle.reader import Tables, parse_csv_bytes, read_bundle, read_xlsx, read_zip
 from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import SPECS
@@ -37,15 +38,19 @@ cache warmer listens here)."""
 
 
 def import_tables(store: Store, tables: Tables, report: Report, *, dry_run: bool = False,
-                  replace: bool = False, progress: Progress | None = None) -> Report:
-    """Validate ``tables`` and, unless there is an error or ``dry_run``, write them."""
+                  replace: bool = False, progress: Progress | None = None,
+                  actor: Actor | None = None, expect: Mapping[str, str] | None = None) -> Report:
+    """Validate ``tables`` and, unless there is an error or ``dry_run``, write them, with an
+    entry in the audit log naming ``actor`` (default: this operating system user, via the
+    CLI). ``expect``: see ``Store.write``."""
     report.dry_run, report.replace = dry_run, replace
     with paused_gc():
         # validate even when some file could not be read, so that every problem is listed at once
         bundle = validate(tables, store, report, replace=replace)
         if report.errors or dry_run:
             return report
-        store.write(bundle, replace=replace, progress=progress)
+        entry = build_entry(store, bundle, actor or Actor.cli(), replace=replace)
+        store.write(bundle, replace=replace, progress=progress, expect=expect, audit=entry)
         for hook in AFTER_WRITE:  # the write is committed: a failing listener must not undo it
             try:
                 hook(store)
@@ -66,7 +71,8 @@ def import_path(store: Store, path: str | Path, *, dry_run: bool = False, replac
 
 
 def import_upload(store: Store, filename: str, data: bytes, *, dry_run: bool = False,
-                  replace: bool = False, max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED) -> Report:
+                  replace: bool = False, max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED,
+                  actor: Actor | None = None) -> Report:
     """Import an uploaded bundle file (.zip, .xlsx, or one bundle .csv) held in memory."""
     report = Report()
     suffix = Path(filename or "").suffix.lower()
@@ -82,7 +88,7 @@ def import_upload(store: Store, filename: str, data: bytes, *, dry_run: bool = F
     else:
         report.error(filename or "the upload", None, None,
                      "upload a .zip of the bundle folder, an .xlsx workbook, or one bundle .csv file")
-    return import_tables(store, tables, report, dry_run=dry_run, replace=replace)
+    return import_tables(store, tables, report, dry_run=dry_run, replace=replace, actor=actor)
 
 
 def export_path(store: Store, path: str | Path) -> dict[str, int]:

@@ -142,6 +142,10 @@ class KeyStore:
                 "name TEXT NOT NULL, role TEXT NOT NULL, townships TEXT NOT NULL, "
                 "pii INTEGER NOT NULL, created_at TEXT NOT NULL, last_used_at TEXT, "
                 "revoked_at TEXT)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS pii_reads (at TEXT NOT NULL, key_id TEXT NOT NULL, "
+                "key_name TEXT, what TEXT NOT NULL, ids TEXT NOT NULL)")
+            db.execute("CREATE INDEX IF NOT EXISTS pii_reads_at ON pii_reads (at)")
             yield db
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the key database at {self.path} failed: {exc}") from exc
@@ -248,3 +252,33 @@ class KeyStore:
                 db.execute("UPDATE keys SET last_used_at = ? WHERE id = ?",
                            (now.replace(microsecond=0).isoformat(), kid))
         return key.principal()
+
+    # -- reads of unmasked personal data ---------------------------------------------------
+
+    def log_pii_read(self, principal: Principal, what: str, ids: Iterable[str]) -> None:
+        """Note that this key was shown households' unmasked names, phones or addresses."""
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        with self._db() as db:
+            db.execute("INSERT INTO pii_reads VALUES (?, ?, ?, ?, ?)",
+                       (at, principal.key_id, principal.name, what, json.dumps(sorted(set(ids)))))
+
+    def pii_reads(self, *, since: str | None = None, until: str | None = None,
+                  key_id: str | None = None, subject: str | None = None, limit: int = 100,
+                  offset: int = 0) -> tuple[int, list[dict[str, object]]]:
+        """(total, page) of the logged reads of unmasked personal data, newest first."""
+        where, params = [], []
+        for clause, value in (("at >= ?", since), ("at < ?", until), ("key_id = ?", key_id)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        if subject is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(ids) WHERE value = ?)")
+            params.append(subject)
+        cond = ("WHERE " + " AND ".join(where)) if where else ""
+        with self._db() as db:
+            total = db.execute(f"SELECT count(*) FROM pii_reads {cond}", params).fetchone()[0]
+            rows = db.execute(f"SELECT at, key_id, key_name, what, ids FROM pii_reads {cond} "
+                              "ORDER BY at DESC LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+        return int(total), [{"at": at, "action": "read_pii", "via": "api", "key_id": kid,
+                             "key_name": name, "what": what, "subjects": json.loads(ids)}
+                            for at, kid, name, what, ids in rows]

@@ -15,11 +15,12 @@ from typing import Any
 
 from graphsvc.api import scope
 from graphsvc.api.errors import Conflict, WriteRefused
+from graphsvc.auditlog import Actor, etag
 from graphsvc.bundle.reader import RawTable
 from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import SPECS, Kind
 from graphsvc.bundle.validate import Record
-from graphsvc.errors import NotFound
+from graphsvc.errors import NotFound, VersionConflict
 from graphsvc.importer import import_tables
 from graphsvc.keys import Principal
 from graphsvc.stores.base import Store
@@ -47,22 +48,47 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _apply(store: Store, name: str, fields: dict[str, Any], *, dry_run: bool = False) -> None:
-    """Import one row of bundle file ``name`` with these columns; ``WriteRefused`` on any error."""
+def actor(principal: Principal) -> Actor:
+    """The audit log's name for a key."""
+    return Actor("api", principal.key_id, principal.name, principal.role.value)
+
+
+def _apply(store: Store, name: str, fields: dict[str, Any], *, dry_run: bool = False,
+           principal: Principal | None = None, expect: dict[str, str] | None = None) -> None:
+    """Import one row of bundle file ``name`` with these columns; ``WriteRefused`` on any
+    error, ``Conflict`` when a record of ``expect`` changed since the caller read it."""
     header = list(fields)
     table = RawTable(name, SPECS[name].filename, header, [(2, [_cell(fields[c]) for c in header])])
-    report = import_tables(store, {name: table}, Report(), dry_run=dry_run)
+    try:
+        report = import_tables(store, {name: table}, Report(), dry_run=dry_run,
+                               actor=actor(principal) if principal else None, expect=expect)
+    except VersionConflict as exc:
+        raise Conflict(str(exc)) from None
     if not report.ok:
         raise WriteRefused(report)
 
 
 def _checked(store: Store, principal: Principal, name: str, fields: dict[str, Any],
-             after: Record, kind: Kind) -> None:
+             after: Record, kind: Kind, expect: dict[str, str] | None = None) -> None:
     """Write, after making sure that the record as it will be lies in the key's townships."""
     if not principal.every_township:
         _apply(store, name, fields, dry_run=True)  # unknown references are 422, not 403
         scope.ensure_may_change(store, principal, kind, after)
-    _apply(store, name, fields)
+    _apply(store, name, fields, principal=principal, expect=expect)
+
+
+def _if_match(rid: str, if_match: str | None, current: Record) -> dict[str, str] | None:
+    """What the write must find stored: the version the client read (``If-Match``)."""
+    if if_match is None:
+        return None
+    tags = [t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")]
+    if "*" in tags:
+        return None
+    now = etag(current)
+    if now not in tags:  # changed already: no need to try
+        raise Conflict(f"'{rid}' was changed by someone else since you read it; read it again "
+                       "(GET) and send your change with the new ETag in If-Match")
+    return {rid: now}
 
 
 # -- people and households --------------------------------------------------------------------
@@ -79,22 +105,28 @@ def create_entity(store: Store, principal: Principal, kind: Kind, fields: dict[s
 
 
 def update_entity(store: Store, principal: Principal, kind: Kind, rid: str,
-                  changes: dict[str, Any]) -> Record:
-    """Change the given fields of a stored person or household; the others stay."""
+                  changes: dict[str, Any], if_match: str | None = None) -> Record:
+    """Change the given fields of a stored person or household; the others stay.
+
+    With ``if_match`` (the ETag the client read), 409 when the record changed meanwhile:
+    checked again inside the write's transaction, so of two clerks who read the same
+    version, the second to write gets 409 and nothing of theirs is written."""
     old = scope.visible(store, principal, kind, rid)
+    expect = _if_match(rid, if_match, old)
     # a bundle file must have its required columns: those not changed keep their stored value
     spec = SPECS[ENTITY_FILE[kind]]
     kept = {c.name: old.get(c.name) for c in spec.columns if c.required and c.name not in changes}
     fields = {**kept, **changes, "id": rid}
-    _checked(store, principal, ENTITY_FILE[kind], fields, {**old, **fields}, kind)
+    _checked(store, principal, ENTITY_FILE[kind], fields, {**old, **fields}, kind, expect)
     return scope.fetch(store, kind, rid)
 
 
 def deactivate(store: Store, principal: Principal, kind: Kind, rid: str,
-               since: dt.date | None) -> Record:
+               since: dt.date | None, if_match: str | None = None) -> Record:
     """Mark a person or household inactive from ``since`` (default today) on."""
     return update_entity(store, principal, kind, rid,
-                         {"status": "inactive", "inactive_since": since or dt.date.today()})
+                         {"status": "inactive", "inactive_since": since or dt.date.today()},
+                         if_match)
 
 
 # -- liaisons, pairings, supports, contacts ---------------------------------------------------
@@ -133,7 +165,7 @@ def add_link(store: Store, principal: Principal, name: str,
     key = _link_key(name, fields)
     _check_subject(store, principal, name, fields)
     existed = key in store.fetch_links(name, [key])
-    _apply(store, name, fields)
+    _apply(store, name, fields, principal=principal)
     return store.fetch_links(name, [key])[key], not existed
 
 
@@ -148,14 +180,14 @@ def end_link(store: Store, principal: Principal, name: str, key_fields: dict[str
     if old.get("until") is not None:
         raise Conflict(f"the {_describe(name, key)} already ended on {old['until'].isoformat()}; "
                        "to correct the date, add it again with the right 'until'")
-    _apply(store, name, {**key_fields, "until": until or dt.date.today()})
+    _apply(store, name, {**key_fields, "until": until or dt.date.today()}, principal=principal)
     return store.fetch_links(name, [key])[key]
 
 
 def add_contact(store: Store, principal: Principal, fields: dict[str, Any]) -> Record:
     """Record a contact (the same contact twice is kept once); returns it as stored."""
     _check_subject(store, principal, "contacts", fields)
-    _apply(store, "contacts", fields)
+    _apply(store, "contacts", fields, principal=principal)
     spec = SPECS["contacts"]
     return {c.name: fields.get(c.name) if fields.get(c.name) is not None else c.default
             for c in spec.columns}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import networkx as nx
@@ -42,13 +42,27 @@ class Store(ABC):
         """Stored rows of ``liaisons``/``pairings``/``supports`` by their identifying columns."""
 
     @abstractmethod
-    def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None) -> None:
+    def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
+              expect: Mapping[str, str] | None = None,
+              audit: Mapping[str, Any] | None = None) -> None:
         """Write a validated bundle in one transaction: all of it or, on any failure, nothing.
 
         Records are upserted by id (relationship rows by their identity, contacts
         by all their columns). With ``replace`` the store first drops everything,
         so that afterwards it holds exactly the bundle.
+
+        Writes are serialised. ``expect`` maps record ids to the ``auditlog.etag`` the writer
+        read: checked inside the transaction, a record that changed since (or is gone)
+        raises ``VersionConflict`` and nothing is written. ``audit`` (``auditlog.build_entry``)
+        is appended to the audit log in the same transaction.
         """
+
+    @abstractmethod
+    def audit_entries(self, *, since: str | None = None, until: str | None = None,
+                      key_id: str | None = None, subject: str | None = None,
+                      action: str | None = None, limit: int = 100,
+                      offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        """(total, page) of the audit log entries matching the filters, newest first."""
 
     @abstractmethod
     def data_version(self) -> str:

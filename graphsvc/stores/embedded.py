@@ -13,13 +13,14 @@ import datetime as dt
 import sqlite3
 import threading
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from graphsvc import rules as R
+from graphsvc.auditlog import etag, from_row, to_row
 from graphsvc.bundle.schema import (
     ENTITY_SPECS,
     FILES,
@@ -31,7 +32,7 @@ from graphsvc.bundle.schema import (
     link_key,
 )
 from graphsvc.bundle.validate import Bundle, Record
-from graphsvc.errors import NotFound, StoreError, StoreUnavailable
+from graphsvc.errors import NotFound, StoreError, StoreUnavailable, VersionConflict
 from graphsvc.graph import build_graph
 from graphsvc.rules import RuleError, RuleSettings
 from graphsvc.stores.base import Progress, Store
@@ -105,6 +106,11 @@ class EmbeddedStore(Store):
             self._db.execute("BEGIN")
             self._db.execute('CREATE TABLE IF NOT EXISTS "entity" ("id" TEXT PRIMARY KEY, "kind" TEXT NOT NULL) WITHOUT ROWID')
             self._db.execute('CREATE TABLE IF NOT EXISTS "meta" ("name" TEXT PRIMARY KEY, "value" TEXT)')
+            self._db.execute('CREATE TABLE IF NOT EXISTS "audit_log" ("id" TEXT PRIMARY KEY, "at" TEXT NOT NULL, '
+                             '"key_id" TEXT, "action" TEXT NOT NULL, "entry" TEXT NOT NULL) WITHOUT ROWID')
+            self._db.execute('CREATE INDEX IF NOT EXISTS "audit_log_at" ON "audit_log" ("at")')
+            self._db.execute('CREATE TABLE IF NOT EXISTS "audit_subject" ("subject" TEXT NOT NULL, '
+                             '"entry_id" TEXT NOT NULL, PRIMARY KEY ("subject", "entry_id")) WITHOUT ROWID')
             for spec in FILES:
                 self._db.execute(_ddl(spec))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -160,6 +166,27 @@ class EmbeddedStore(Store):
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"the embedded store at {self.path} cannot be read: {exc}") from exc
         return row[0] if row else ""
+
+    def audit_entries(self, *, since: str | None = None, until: str | None = None,
+                      key_id: str | None = None, subject: str | None = None,
+                      action: str | None = None, limit: int = 100,
+                      offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        where, params = [], []
+        for clause, value in (('"at" >= ?', since), ('"at" < ?', until), ('"key_id" = ?', key_id),
+                              ('"action" = ?', action)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        if subject is not None:
+            where.append('"id" IN (SELECT "entry_id" FROM "audit_subject" WHERE "subject" = ?)')
+            params.append(subject)
+        cond = ("WHERE " + " AND ".join(where)) if where else ""
+        with self._lock:
+            total = self._db.execute(f'SELECT count(*) FROM "audit_log" {cond}', params).fetchone()[0]
+            rows = self._db.execute(f'SELECT "entry" FROM "audit_log" {cond} '
+                                    'ORDER BY "at" DESC, "id" DESC LIMIT ? OFFSET ?',
+                                    [*params, limit, offset]).fetchall()
+        return int(total), [from_row(r[0]) for r in rows]
 
     def records(self) -> dict[str, list[Record]]:
         with self._lock:
@@ -232,13 +259,21 @@ class EmbeddedStore(Store):
 
     # -- writing -----------------------------------------------------------------------------
 
-    def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None) -> None:
+    def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
+              expect: Mapping[str, str] | None = None,
+              audit: Mapping[str, Any] | None = None) -> None:
         total = bundle.count()
         done = 0
         with self._lock:
             db = self._db
             try:
-                db.execute("BEGIN IMMEDIATE")
+                db.execute("BEGIN IMMEDIATE")  # the write lock first: what we read now holds
+                if expect:
+                    found = self.fetch_entities(expect)
+                    for rid, tag in expect.items():
+                        now = etag(found[rid][1]) if rid in found else None
+                        if now != tag:
+                            raise VersionConflict(rid, now)
                 if replace:
                     db.execute("DELETE FROM entity")
                     for spec in FILES:
@@ -254,6 +289,12 @@ class EmbeddedStore(Store):
                 # a new data version, committed with the data (random: never repeats)
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)",
                            (uuid.uuid4().hex,))
+                if audit:
+                    row = to_row(audit)
+                    db.execute('INSERT INTO "audit_log" VALUES (?, ?, ?, ?, ?)',
+                               (row["id"], row["at"], row["key_id"], row["action"], row["entry"]))
+                    db.executemany('INSERT OR IGNORE INTO "audit_subject" VALUES (?, ?)',
+                                   [(x, row["id"]) for x in row["subjects"]])
                 db.execute("COMMIT")
             except BaseException as exc:
                 if db.in_transaction:

@@ -8,7 +8,7 @@ here, and values leave as plain Python (``neo4j.time.Date`` -> ``datetime.date``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from neo4j.exceptions import (
 )
 
 from graphsvc import rules as R
+from graphsvc.auditlog import etag, from_row, to_row
 from graphsvc.bundle.schema import (
     CATEGORIES,
     ENTITY_SPECS,
@@ -41,7 +42,7 @@ from graphsvc.bundle.schema import (
 from graphsvc.bundle.validate import Bundle, Record
 from graphsvc.config import Settings
 from graphsvc.cypher import Queries, queries
-from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable
+from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable, VersionConflict
 from graphsvc.graph import KIND_LABELS
 from graphsvc.rules import REASONS, STATUSES, RuleSettings
 from graphsvc.stores.base import Progress, Store
@@ -98,7 +99,8 @@ class Neo4jStore(Store):
         + ["fetch/pairings", "fetch/supports"]
         + [f"export/{s.name}" for s in FILES]
         + [f"rules/{n}" for n in RULE_STATEMENTS]
-        + ["rules/pairing_network", "meta/data_version", "meta/touch"]
+        + ["rules/pairing_network", "meta/data_version", "meta/touch", "meta/audit_append",
+           "meta/audit_list"]
     )
 
     def __init__(self, uri: str, user: str | None, password: str | None,
@@ -181,6 +183,14 @@ class Neo4jStore(Store):
 
     def close(self) -> None:
         self.driver.close()
+
+    def audit_entries(self, *, since: str | None = None, until: str | None = None,
+                      key_id: str | None = None, subject: str | None = None,
+                      action: str | None = None, limit: int = 100,
+                      offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        (r,) = self._read_values("meta/audit_list", since=since, until=until, key_id=key_id,
+                                 subject=subject, action=action, limit=limit, offset=offset)
+        return int(r["total"]), [from_row(e) for e in r["page"]]
 
     def data_version(self) -> str:
         rows = self._read_values("meta/data_version")
@@ -441,8 +451,13 @@ class Neo4jStore(Store):
                                   update=False))
         return plan
 
-    def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None) -> None:
-        """One managed transaction: new records are CREATEd, stored ones updated (MERGE)."""
+    def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
+              expect: Mapping[str, str] | None = None,
+              audit: Mapping[str, Any] | None = None) -> None:
+        """One managed transaction: new records are CREATEd, stored ones updated (MERGE).
+
+        It starts by taking the write lock of the data version node (meta/touch), so writes
+        run one after another and what ``expect`` checks cannot change before the commit."""
         plan = self._plan(bundle)
         total = sum(len(step.rows) for step in plan if not step.only)
         size = self.batch_size
@@ -450,6 +465,17 @@ class Neo4jStore(Store):
 
         def work(tx: ManagedTransaction) -> None:
             done = 0
+            tx.run(q.text("meta/touch")).consume()
+            if expect:
+                found: dict[str, str] = {}
+                for row in tx.run(q.text("fetch/entities", ["ids"]), ids=list(expect)):
+                    kind = next((_LABEL_KIND[lb] for lb in row["labels"] if lb in _LABEL_KIND), None)
+                    if kind is not None:
+                        rec = _record(ENTITY_SPECS[kind], dict(row["rec"]))
+                        found[rec["id"]] = etag(rec)
+                for rid, tag in expect.items():
+                    if found.get(rid) != tag:
+                        raise VersionConflict(rid, found.get(rid))
             if replace:
                 tx.run(q.text("import/delete_all")).consume()
                 has_data = False
@@ -481,7 +507,8 @@ class Neo4jStore(Store):
                             progress(step.stage, done, total)
                 if not step.update and old:
                     done += len(old)
-            tx.run(q.text("meta/touch")).consume()
+            if audit:
+                tx.run(q.text("meta/audit_append", ["row"]), row=to_row(audit)).consume()
 
         self._write_tx(work, "writing the import")
 

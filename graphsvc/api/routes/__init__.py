@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 from graphsvc.api.deps import get_principal
 from graphsvc.api.routes import (
     audit,
+    auditlog,
     contacts,
     exports,
     health,
@@ -24,7 +25,7 @@ API_PREFIX = "/api/v1"
 # every route under /api/v1 needs a valid key; routes that change data also check its role
 api_router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
 for module in (households, audit, people, summary, imports, liaisons, pairings, supports, contacts,
-               exports):
+               exports, auditlog):
     api_router.include_router(module.router)
 
 health_router = health.router

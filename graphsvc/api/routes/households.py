@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, status
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
 from graphsvc import service
-from graphsvc.api import scope, writes
+from graphsvc.api import masking, scope, writes
 from graphsvc.api.deps import (
     AsOfDep,
     Limit,
@@ -31,7 +31,9 @@ from graphsvc.api.schemas import (
     UncoveredReason,
     error_responses,
 )
+from graphsvc.auditlog import etag
 from graphsvc.bundle.schema import Kind
+from graphsvc.keys import Principal
 
 router = APIRouter(prefix="/households", tags=["households"])
 
@@ -64,41 +66,75 @@ def list_households(
             summary="One household and everyone who supports it",
             response_description="the household, its chains, cadres, units and contacts",
             responses=error_responses(*READ_ERRORS))
-def get_household(store: StoreDep, rules: RulesDep, principal: PrincipalDep, as_of: AsOfDep,
+def get_household(request: Request, response: Response, store: StoreDep, rules: RulesDep,
+                  principal: PrincipalDep, as_of: AsOfDep,
                   household_id: HouseholdId) -> dict[str, object]:
     """The household with its chains upward (members, their delegates, their committee members),
-    supporting cadres, its village's paired units and recent contacts."""
-    scope.visible(store, principal, Kind.HOUSEHOLD, household_id)
-    return service.household_body(store, household_id, as_of, rules)
+    supporting cadres, its village's paired units and recent contacts. Its name, phone and
+    address are masked for keys without --pii. The ETag header is the stored record's version:
+    send it as If-Match with a change."""
+    record = scope.visible(store, principal, Kind.HOUSEHOLD, household_id)
+    response.headers["ETag"] = f'"{etag(record)}"'
+    body = service.household_body(store, household_id, as_of, rules)
+    return _shown(request, principal, body, "GET /households/{id}")
 
 
 @router.post("", response_model=HouseholdRecord, status_code=status.HTTP_201_CREATED,
              summary="Add a household",
              response_description="the household as stored",
              responses=error_responses(*WRITE_ERRORS))
-def create_household(store: StoreDep, principal: WriterDep,
-                     body: HouseholdCreate) -> dict[str, object]:
+def create_household(request: Request, response: Response, store: StoreDep,
+                     principal: WriterDep, body: HouseholdCreate) -> dict[str, object]:
     """Add a household, checked like a row of households.csv; returns it as stored."""
-    return writes.create_entity(store, principal, Kind.HOUSEHOLD,
-                                body.model_dump(mode="json", exclude_unset=True))
+    record = writes.create_entity(store, principal, Kind.HOUSEHOLD,
+                                  body.model_dump(mode="json", exclude_unset=True))
+    return _record(request, response, principal, record, "POST /households")
 
 
 @router.patch("/{household_id}", response_model=HouseholdRecord, summary="Change a household",
               response_description="the household as stored",
               responses=error_responses(*WRITE_ERRORS))
-def update_household(store: StoreDep, principal: WriterDep, household_id: HouseholdId,
-                     body: HouseholdUpdate) -> dict[str, object]:
-    """Change the fields given; the others keep their stored values. Returns it as stored."""
-    return writes.update_entity(store, principal, Kind.HOUSEHOLD, household_id,
-                                body.model_dump(mode="json", exclude_unset=True))
+def update_household(request: Request, response: Response, store: StoreDep,
+                     principal: WriterDep, household_id: HouseholdId, body: HouseholdUpdate,
+    if_match: Annotated[str | None, Header(
+        description="the ETag of the version you read (GET); if it changed since, 409 and "
+                    "nothing is written", examples=['"3f2a9c0d1e4b5a6c7d8e"'])] = None,
+                     ) -> dict[str, object]:
+    """Change the fields given; the others keep their stored values. Returns it as stored.
+    Send the ETag you read as If-Match: if someone changed the household meanwhile, 409 and
+    nothing is written (read it again and retry)."""
+    record = writes.update_entity(store, principal, Kind.HOUSEHOLD, household_id,
+                                  body.model_dump(mode="json", exclude_unset=True), if_match)
+    return _record(request, response, principal, record, "PATCH /households/{id}")
 
 
 @router.post("/{household_id}/deactivate", response_model=HouseholdRecord,
              summary="Mark a household inactive",
              response_description="the household as stored",
              responses=error_responses(*WRITE_ERRORS))
-def deactivate_household(store: StoreDep, principal: WriterDep, household_id: HouseholdId,
-                         body: Annotated[Deactivate | None, Body()] = None) -> dict[str, object]:
+def deactivate_household(request: Request, response: Response, store: StoreDep,
+                         principal: WriterDep, household_id: HouseholdId,
+                         body: Annotated[Deactivate | None, Body()] = None,
+    if_match: Annotated[str | None, Header(
+        description="the ETag of the version you read (GET); if it changed since, 409 and "
+                    "nothing is written", examples=['"3f2a9c0d1e4b5a6c7d8e"'])] = None,
+                         ) -> dict[str, object]:
     """The household moved away or dissolved on inactive_since (default today); it is kept."""
-    return writes.deactivate(store, principal, Kind.HOUSEHOLD, household_id,
-                             body.inactive_since if body else None)
+    record = writes.deactivate(store, principal, Kind.HOUSEHOLD, household_id,
+                               body.inactive_since if body else None, if_match)
+    return _record(request, response, principal, record, "POST /households/{id}/deactivate")
+
+
+def _shown(request: Request, principal: Principal, body: dict[str, object],
+           what: str) -> dict[str, object]:
+    """The household as this key may see it; a read of unmasked personal data is logged."""
+    if principal.pii:
+        request.app.state.keys.log_pii_read(principal, what, [str(body.get("household_id")
+                                                                   or body.get("id"))])
+    return masking.household(body, principal.pii)
+
+
+def _record(request: Request, response: Response, principal: Principal,
+            record: dict[str, object], what: str) -> dict[str, object]:
+    response.headers["ETag"] = f'"{etag(record)}"'
+    return _shown(request, principal, record, what)

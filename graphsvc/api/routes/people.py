@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, status
+from fastapi import APIRouter, Body, Header, Path, Response, status
 
 from graphsvc import service
 from graphsvc.api import scope, writes
@@ -19,6 +19,7 @@ from graphsvc.api.schemas import (
     PersonUpdate,
     error_responses,
 )
+from graphsvc.auditlog import etag
 from graphsvc.bundle.schema import Kind
 
 router = APIRouter(prefix="/people", tags=["people"])
@@ -29,9 +30,10 @@ PersonId = Annotated[str, Path(description="the person's id", examples=["M01"])]
 @router.get("/{person_id}", response_model=PersonRecord, summary="One person as stored",
             response_description="the person as stored",
             responses=error_responses(*READ_ERRORS))
-def get_person(store: StoreDep, principal: PrincipalDep, person_id: PersonId) -> dict[str, object]:
+def get_person(store: StoreDep, principal: PrincipalDep, person_id: PersonId,
+               response: Response) -> dict[str, object]:
     """The person's record, as people.csv holds it."""
-    return scope.visible(store, principal, Kind.PERSON, person_id)
+    return _tagged(response, scope.visible(store, principal, Kind.PERSON, person_id))
 
 
 @router.get("/{person_id}/impact", response_model=Impact, response_model_exclude_unset=True,
@@ -50,20 +52,27 @@ def get_impact(store: StoreDep, rules: RulesDep, principal: PrincipalDep, as_of:
              summary="Add a person",
              response_description="the person as stored",
              responses=error_responses(*WRITE_ERRORS))
-def create_person(store: StoreDep, principal: WriterDep, body: PersonCreate) -> dict[str, object]:
+def create_person(store: StoreDep, principal: WriterDep, body: PersonCreate,
+                  response: Response) -> dict[str, object]:
     """Add a person, checked like a row of people.csv; returns them as stored."""
-    return writes.create_entity(store, principal, Kind.PERSON,
-                                body.model_dump(mode="json", exclude_unset=True))
+    return _tagged(response, writes.create_entity(store, principal, Kind.PERSON,
+                                                  body.model_dump(mode="json", exclude_unset=True)))
 
 
 @router.patch("/{person_id}", response_model=PersonRecord, summary="Change a person",
               response_description="the person as stored",
               responses=error_responses(*WRITE_ERRORS))
 def update_person(store: StoreDep, principal: WriterDep, person_id: PersonId,
-                  body: PersonUpdate) -> dict[str, object]:
-    """Change the fields given; the others keep their stored values. Returns them as stored."""
-    return writes.update_entity(store, principal, Kind.PERSON, person_id,
-                                body.model_dump(mode="json", exclude_unset=True))
+                  body: PersonUpdate, response: Response,
+    if_match: Annotated[str | None, Header(
+        description="the ETag of the version you read (GET); if it changed since, 409 and "
+                    "nothing is written", examples=['"3f2a9c0d1e4b5a6c7d8e"'])] = None,
+                  ) -> dict[str, object]:
+    """Change the fields given; the others keep their stored values. Returns them as stored.
+    Send the ETag you read as If-Match: if someone changed the person meanwhile, 409."""
+    return _tagged(response, writes.update_entity(
+        store, principal, Kind.PERSON, person_id, body.model_dump(mode="json", exclude_unset=True),
+        if_match))
 
 
 @router.post("/{person_id}/deactivate", response_model=PersonRecord,
@@ -71,8 +80,18 @@ def update_person(store: StoreDep, principal: WriterDep, person_id: PersonId,
              response_description="the person as stored",
              responses=error_responses(*WRITE_ERRORS))
 def deactivate_person(store: StoreDep, principal: WriterDep, person_id: PersonId,
-                      body: Annotated[Deactivate | None, Body()] = None) -> dict[str, object]:
+                      response: Response, body: Annotated[Deactivate | None, Body()] = None,
+    if_match: Annotated[str | None, Header(
+        description="the ETag of the version you read (GET); if it changed since, 409 and "
+                    "nothing is written", examples=['"3f2a9c0d1e4b5a6c7d8e"'])] = None,
+                      ) -> dict[str, object]:
     """The person left on inactive_since (default today): from then on they no longer count,
     and the households below them show it. Nothing is deleted."""
-    return writes.deactivate(store, principal, Kind.PERSON, person_id,
-                             body.inactive_since if body else None)
+    return _tagged(response, writes.deactivate(store, principal, Kind.PERSON, person_id,
+                                               body.inactive_since if body else None, if_match))
+
+
+def _tagged(response: Response, record: dict[str, object]) -> dict[str, object]:
+    """The record, its version as the ETag header (send it back as If-Match to change it)."""
+    response.headers["ETag"] = f'"{etag(record)}"'
+    return record

@@ -161,4 +161,7 @@ def view_page(request: Request, view: str, store: StoreDep, rules: RulesDep, as_
     page = VIEWS[view](store, *args, as_of=as_of, rules=rules, mask=not principal.pii,
                        link=_link(request),
                        townships=None if principal.every_township else principal.townships)
+    if principal.pii and view in ("chain", "delegate", "member", "household"):
+        # households' names unmasked on this page: who saw them is logged
+        request.app.state.keys.log_pii_read(principal, f"/visual/{view}/{{id}}", [rid or ""])
     return _html(page)
