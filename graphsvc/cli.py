@@ -451,6 +451,9 @@ from graphsvc.cli_api import register as _register_api  # noqa: E402
 _register_api(app)
 from graphsvc.cli_visual import register as _register_visual  # noqa: E402
 _register_visual(app)
+from graphsvc.cli_analysis import register as _register_analysis  # noqa: E402
+
+_register_analysis(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -162,6 +162,11 @@ class Neo4jStore(Store):
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         return [r.data() for r in self._records(name, params)]
 
+    def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Rows of the read statement ``cypher/<name>.cypher`` (values, maps and lists), for
+        analyses built on the store (``graphsvc.analysis``); parameters checked as always."""
+        return self._read_values(name, **params)
+
     def _read_values(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """``_read`` for statements that return no nodes or relationships, only values, maps and
         lists: the driver's values as they come (``Record.data()`` would copy them all again)."""

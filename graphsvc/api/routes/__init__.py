@@ -16,8 +16,12 @@ from graphsvc.api.routes import (
     liaisons,
     pairings,
     people,
+    repair,
+    requests,
+    risks,
     summary,
     supports,
+    trends,
 )
 
 API_PREFIX = "/api/v1"
@@ -25,7 +29,7 @@ API_PREFIX = "/api/v1"
 # every route under /api/v1 needs a valid key; routes that change data also check its role
 api_router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(get_principal)])
 for module in (households, audit, people, summary, imports, liaisons, pairings, supports, contacts,
-               exports, auditlog):
+               exports, auditlog, risks, repair, requests, trends):
     api_router.include_router(module.router)
 
 health_router = health.router
