@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     households_per_member: int = Field(default=3, ge=0)
     min_delegates_per_committee_member: int = Field(default=1, ge=0)
     stale_after_days: int = Field(default=90, ge=0)
+    escalate_after_days: int = Field(
+        default=14, ge=1, description="an open request goes up one level of the chain after this many days")
+    repair_cap: int = Field(
+        default=5, ge=1, description="repair plans never give a member more households than this")
 
     import_batch_size: int = Field(default=10_000, ge=1, description="rows per UNWIND batch")
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
