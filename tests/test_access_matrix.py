@@ -111,6 +111,7 @@ HIDDEN = {"admin": 200, "editor": 404, "viewer": 404, "none": 401}  # a record o
 PUBLIC = {"admin": 200, "editor": 200, "viewer": 200, "none": 200}
 PAGE = {"admin": 200, "editor": 200, "viewer": 200, "none": 303}  # no session: to the login
 PAGE_HIDDEN = {"admin": 200, "editor": 404, "viewer": 404, "none": 303}
+ADMIN_ONLY = {"admin": 200, "editor": 403, "viewer": 403, "none": 401}
 
 
 def write(ok: int) -> dict[str, int]:
@@ -161,19 +162,6 @@ class Case:
                          self.upload[1].decode() if self.upload else ""])
 
 
-UNMASKED_WRITE = ("the write answers the household as stored, head_name, phone and address "
-                  "unmasked, to a key without --pii (graphsvc/api/routes/households.py and "
-                  "graphsvc/api/writes.py return scope.fetch(...) as is)")
-UNMASKED_DETAIL = ("GET /api/v1/households/{id} answers head_name, phone and address unmasked "
-                   "to a key without --pii (graphsvc/api/routes/households.py returns "
-                   "service.household_body as is; nothing masks JSON)")
-LIMITED = ("editor", "viewer")
-
-
-def _limited(reason: str) -> dict[str, str]:
-    return dict.fromkeys(LIMITED, reason)
-
-
 def _lists(path: str, route: str, *, village: bool = True) -> list[Case]:
     """A list narrowed by township (and village): the key's default, inside, outside."""
     p = {"as_of": AS_OF}
@@ -213,10 +201,13 @@ def cases() -> list[Case]:
         Case(f"GET {API}/exports/households", "out", READ_OUTSIDE, f"{API}/exports/households",
              params={**a, "format": "csv", "township_id": "T2"}),
         Case(f"GET {API}/households/{{household_id}}", "in", READ, f"{API}/households/H001",
-             params=a, leaks=_limited(UNMASKED_DETAIL)),
+             params=a),
         Case(f"GET {API}/households/{{household_id}}", "out", HIDDEN, f"{API}/households/H059",
              params=a),
         Case(f"GET {API}/people/{{person_id}}", "in", READ, f"{API}/people/D1"),
+        Case(f"GET {API}/audit-log", "-", ADMIN_ONLY, f"{API}/audit-log"),
+        Case(f"GET {API}/audit-log", "-", ADMIN_ONLY, f"{API}/audit-log",
+             params={"record_id": "H059"}),
         Case(f"GET {API}/people/{{person_id}}", "out", HIDDEN, f"{API}/people/D2"),
         Case(f"GET {API}/people/{{person_id}}/impact", "in", READ, f"{API}/people/D1/impact",
              params=a),
@@ -240,13 +231,11 @@ def cases() -> list[Case]:
         Case(f"POST {API}/households", "out", write_outside(201), f"{API}/households", "POST",
              json={"id": "HN2", "head_name": "新户", "village_id": "V4"}),
         Case(f"PATCH {API}/households/{{household_id}}", "in", write(200),
-             f"{API}/households/H001", "PATCH", json={"size": 2},
-             leaks={"editor": UNMASKED_WRITE}),
+             f"{API}/households/H001", "PATCH", json={"size": 2}),
         Case(f"PATCH {API}/households/{{household_id}}", "out", write_hidden(200),
              f"{API}/households/H059", "PATCH", json={"size": 2}),
         Case(f"POST {API}/households/{{household_id}}/deactivate", "in", write(200),
-             f"{API}/households/H001/deactivate", "POST", json={"inactive_since": "2026-07-01"},
-             leaks={"editor": UNMASKED_WRITE}),
+             f"{API}/households/H001/deactivate", "POST", json={"inactive_since": "2026-07-01"}),
         Case(f"POST {API}/households/{{household_id}}/deactivate", "out", write_hidden(200),
              f"{API}/households/H059/deactivate", "POST", json={"inactive_since": "2026-07-01"}),
         # -- writes of links: the end below decides the township
@@ -493,6 +482,7 @@ def test_access(matrix: Matrix, case: Case, role: str) -> None:
 CROSSING = [  # links from a T2 person down to T1: legal, and the chain a T1 key reads
     {"kind": "member-household", "from_id": "M18", "to_id": "H060"},  # a T2 member, T1 household
     {"kind": "delegate-member", "from_id": "D1", "to_id": "M19"},  # a T1 delegate, T2 member
+    {"kind": "delegate-member", "from_id": "D2", "to_id": "M02"},  # a T2 delegate, T1 member
 ]
 MEMBER_IDS = ("{what} names the people of a chain whatever their township, so a T1 key reads "
               "T2 people ({ids}): graphsvc/stores/embedded.py and neo4j.py with cypher/rules/* "
@@ -507,15 +497,19 @@ def _leaks(url: str, what: str, ids: str) -> Any:
 
 CROSSING_READS = [
     _leaks(f"{API}/households", "member_ids of GET /households", "M18 in H060's row"),
-    _leaks(f"{API}/households/H060", "GET /households/{id} (chains; also head_name, phone, "
-           "address unmasked)", "M18 and his delegate D4 in H060's chains"),
+    _leaks(f"{API}/households/H060", "GET /households/{id} (chains)",
+           "M18 and his delegate D4 in H060's chains"),
     _leaks(f"{API}/exports/households", "member_ids of the JSON export", "M18 in H060's row"),
     _leaks(f"{API}/exports/households?format=csv", "member_ids of the CSV export",
            "M18 in H060's row"),
     _leaks(f"{API}/audit/delegates", "member_ids of the delegate audit",
            "M19 in D1's row"),
-    f"{API}/audit/members", f"{API}/audit/committee-members", f"{API}/summary",
-    "/visual/household/H060", "/visual/delegate/D1", "/visual/township/T1",
+    _leaks(f"{API}/audit/members", "delegate_ids of the member audit", "D2 in M02's row"),
+    _leaks(f"{API}/households/H004", "GET /households/{id} (chains)",
+           "M02's delegate D2 in H004's chains"),
+    f"{API}/audit/committee-members", f"{API}/summary",
+    "/visual/household/H060", "/visual/household/H004",
+    "/visual/delegate/D1", "/visual/township/T1",
 ]
 
 
