@@ -10,7 +10,8 @@ have a body that matches the document's schema for that status.
 Bounded by default: ``EXAMPLES`` generated requests per operation on top of the
 examples and boundary cases, about 1,600 requests per store, well under a minute for
 both stores. ``GRAPHSVC_FUZZ_EXAMPLES=500`` runs the long form with that many per
-operation; ``GRAPHSVC_FUZZ_SEED`` fixes the seed to replay a run.
+operation; ``GRAPHSVC_FUZZ_SEED`` fixes the seed to replay a run, and
+``GRAPHSVC_FUZZ_KEY=editor`` (or ``viewer``) sends a key limited to township T1 instead.
 
 The last tests pin what the fuzzer found, so each stays fixed whatever it generates.
 """
@@ -45,6 +46,7 @@ from graphsvc.stores.base import Store
 
 EXAMPLES = int(os.environ.get("GRAPHSVC_FUZZ_EXAMPLES", "12"))
 SEED = os.environ.get("GRAPHSVC_FUZZ_SEED")
+ROLE = os.environ.get("GRAPHSVC_FUZZ_KEY", "admin")  # editor, viewer: a key limited to T1
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 BASE = "http://testserver"  # the ASGI client's host: requests never leave the process
@@ -71,7 +73,7 @@ schema = schemathesis.openapi.from_dict(_document(), config=_config())
 
 @dataclass
 class Target:
-    """A client of the app on the tiny county, and an admin key for it."""
+    """A client of the app on the tiny county, and a key for it (an admin's by default)."""
 
     session: ASGIClient
     token: str
@@ -83,18 +85,29 @@ class Target:
 
     def request(self, method: str, path: str, headers: dict[str, str] | None = None,
                 **kwargs: Any) -> Any:
-        return self.session.request(method, BASE + path, headers={**self.headers, **(headers or {})},
-                                    **kwargs)
+        return self.session.request(method, BASE + path,
+                                    headers={**self.headers, **(headers or {})}, **kwargs)
+
+
+def _target(store: Store, tiny_dir: Path, tmp_path: Path, role: Role) -> Iterator[Target]:
+    assert import_path(store, tiny_dir).ok
+    s = Settings(data_dir=tmp_path / "api", neo4j_uri=None)
+    _, token = KeyStore(s.data_dir).create(role, townships=() if role is Role.ADMIN else ["T1"])
+    app: Any = create_app(s, store=store)
+    with get_client(app) as session:  # runs the app's lifespan
+        yield Target(session, token, store)
 
 
 @pytest.fixture
 def target(store: Store, tiny_dir: Path, tmp_path: Path) -> Iterator[Target]:
-    assert import_path(store, tiny_dir).ok
-    s = Settings(data_dir=tmp_path / "api", neo4j_uri=None)
-    _, token = KeyStore(s.data_dir).create(Role.ADMIN)
-    app: Any = create_app(s, store=store)
-    with get_client(app) as session:  # runs the app's lifespan
-        yield Target(session, token, store)
+    """The app and the fuzzed key (GRAPHSVC_FUZZ_KEY)."""
+    yield from _target(store, tiny_dir, tmp_path, Role(ROLE))
+
+
+@pytest.fixture
+def admin(store: Store, tiny_dir: Path, tmp_path: Path) -> Iterator[Target]:
+    """The app and an admin key."""
+    yield from _target(store, tiny_dir, tmp_path, Role.ADMIN)
 
 
 def test_the_fuzz_run_covers_every_endpoint() -> None:
@@ -124,14 +137,13 @@ def test_every_endpoint_survives_generated_requests(case: Any, target: Target) -
 embedded_only = pytest.mark.parametrize("store", ["embedded"], indirect=True)
 
 
-
 @embedded_only
 @pytest.mark.parametrize("path", ["/api/v1/contacts", "/api/v1/people/M01/deactivate",
                                   "/api/v1/supports/end"])
-def test_a_body_that_is_not_utf8_json_is_422(target: Target, path: str) -> None:
+def test_a_body_that_is_not_utf8_json_is_422(admin: Target, path: str) -> None:
     """FastAPI answers 400, which no operation documents; the API says 422 and why."""
-    r = target.request("POST", path, data=b"A\xff\xfe\\\x80",
-                       headers={"Content-Type": "application/json"})
+    r = admin.request("POST", path, data=b"A\xff\xfe\\\x80",
+                      headers={"Content-Type": "application/json"})
     assert r.status_code == 422, r.text
     assert "cannot be read" in r.json()["detail"] and "UTF-8" in r.json()["detail"]
     assert r.json()["errors"][0]["field"] is None
@@ -145,33 +157,33 @@ def test_a_body_that_is_not_utf8_json_is_422(target: Target, path: str) -> None:
     ("/api/v1/people", {"id": " ", "name": " "}, "id"),
     ("/api/v1/households", {"id": "", "head_name": "x", "village_id": "V1"}, "id"),
 ])
-def test_blank_ids_are_422_not_500(target: Target, path: str, body: dict[str, Any],
+def test_blank_ids_are_422_not_500(admin: Target, path: str, body: dict[str, Any],
                                    field: str) -> None:
     """A row of only blank cells is a blank line to the bundle format, skipped: the write
     wrote nothing and then failed to find what it wrote (500). Blank ids are refused first."""
-    before = target.store.records()
-    r = target.request("POST", path, json=body)
+    before = admin.store.records()
+    r = admin.request("POST", path, json=body)
     assert r.status_code == 422, r.text
     assert field in {e["field"] for e in r.json()["errors"]}
-    assert target.store.records() == before
+    assert admin.store.records() == before
 
 
 @embedded_only
 @pytest.mark.parametrize("body", [{"inactive_since": 0}, {"inactive_since": "0"},
                                   {"inactive_since": 1700006400}])
-def test_a_number_is_not_a_date(target: Target, body: dict[str, Any]) -> None:
+def test_a_number_is_not_a_date(admin: Target, body: dict[str, Any]) -> None:
     """pydantic would take 0 for 1970-01-01 (seconds since 1970) and store that."""
-    r = target.request("POST", "/api/v1/households/H002/deactivate", json=body)
+    r = admin.request("POST", "/api/v1/households/H002/deactivate", json=body)
     assert r.status_code == 422, r.text
     assert r.json()["detail"].startswith("body field 'inactive_since': write the date as "
                                          "YYYY-MM-DD")
-    assert target.store.fetch_entities(["H002"])["H002"][1]["status"] == "active"
+    assert admin.store.fetch_entities(["H002"])["H002"][1]["status"] == "active"
 
 
 @embedded_only
-def test_an_upload_without_its_file_is_422_as_documented(target: Target) -> None:
+def test_an_upload_without_its_file_is_422_as_documented(admin: Target) -> None:
     """The 422 of the upload is either the import report or the request problem."""
-    r = target.request("POST", "/api/v1/imports", params={"dry_run": "true"})
+    r = admin.request("POST", "/api/v1/imports", params={"dry_run": "true"})
     assert r.status_code == 422
     assert r.json()["errors"] == [{"field": "file", "message": "body field 'file' is required"}]
     doc = schema.raw_schema["paths"]["/api/v1/imports"]["post"]["responses"]["422"]
