@@ -121,7 +121,7 @@ def test_the_fuzz_run_covers_every_endpoint() -> None:
     assert all(isinstance(r, Ok) for r in results), "every operation can be generated"
     fuzzed = {(r.ok().method.upper(), r.ok().path) for r in results if isinstance(r, Ok)}
     assert routes == fuzzed
-    assert {m for m, _ in fuzzed} == {"GET", "POST", "PATCH"}
+    assert {m for m, _ in fuzzed} >= {"GET", "POST", "PATCH"}
 
 
 @schema.parametrize()
