@@ -484,29 +484,14 @@ CROSSING = [  # links from a T2 person down to T1: legal, and the chain a T1 key
     {"kind": "delegate-member", "from_id": "D1", "to_id": "M19"},  # a T1 delegate, T2 member
     {"kind": "delegate-member", "from_id": "D2", "to_id": "M02"},  # a T2 delegate, T1 member
 ]
-MEMBER_IDS = ("{what} names the people of a chain whatever their township, so a T1 key reads "
-              "T2 people ({ids}): graphsvc/stores/embedded.py and neo4j.py with cypher/rules/* "
-              "narrow the rows to the township, not the ids inside them (the diagrams show a "
-              "stand-in instead)")
-
-
-def _leaks(url: str, what: str, ids: str) -> Any:
-    return pytest.param(url, marks=pytest.mark.xfail(
-        strict=True, reason=MEMBER_IDS.format(what=what, ids=ids)))
-
-
 CROSSING_READS = [
-    _leaks(f"{API}/households", "member_ids of GET /households", "M18 in H060's row"),
-    _leaks(f"{API}/households/H060", "GET /households/{id} (chains)",
-           "M18 and his delegate D4 in H060's chains"),
-    _leaks(f"{API}/exports/households", "member_ids of the JSON export", "M18 in H060's row"),
-    _leaks(f"{API}/exports/households?format=csv", "member_ids of the CSV export",
-           "M18 in H060's row"),
-    _leaks(f"{API}/audit/delegates", "member_ids of the delegate audit",
-           "M19 in D1's row"),
-    _leaks(f"{API}/audit/members", "delegate_ids of the member audit", "D2 in M02's row"),
-    _leaks(f"{API}/households/H004", "GET /households/{id} (chains)",
-           "M02's delegate D2 in H004's chains"),
+    f"{API}/households",  # member_ids: M18 in H060's row
+    f"{API}/households/H060",  # chains: M18 and his delegate D4
+    f"{API}/exports/households",  # member_ids: M18 in H060's row
+    f"{API}/exports/households?format=csv",
+    f"{API}/audit/delegates",  # member_ids: M19 in D1's row
+    f"{API}/audit/members",  # delegate_ids: D2 in M02's row
+    f"{API}/households/H004",  # chains: M02's delegate D2
     f"{API}/audit/committee-members", f"{API}/summary",
     "/visual/household/H060", "/visual/household/H004",
     "/visual/delegate/D1", "/visual/township/T1",

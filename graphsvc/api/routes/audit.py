@@ -7,7 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from graphsvc import service
-from graphsvc.api.deps import AsOfDep, Limit, Offset, PlaceDep, RulesDep, StoreDep, TownshipDep
+from graphsvc.api.deps import (
+    AsOfDep,
+    Limit,
+    Offset,
+    PlaceDep,
+    PrincipalDep,
+    RulesDep,
+    StoreDep,
+    TownshipDep,
+)
+from graphsvc.api.redact import Redactor
 from graphsvc.api.schemas import (
     READ_ERRORS,
     CommitteeMemberAudit,
@@ -27,46 +37,49 @@ router = APIRouter(prefix="/audit", tags=["audit"], responses=error_responses(*R
             summary="Delegate audit",
             response_description="one page of delegates, with the total")
 def delegates(
-    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
+    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep, principal: PrincipalDep,
     status: Annotated[DelegateStatus | None, Query(
         description="ok: no problem; gap: at least one", examples=["gap"])] = None,
     limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, object]:
     """Every active delegate: their committee members, members, households reached, problems."""
-    return service.delegates_body(store, as_of, rules, township_id=place.township_id,
+    body = service.delegates_body(store, as_of, rules, township_id=place.township_id,
                                   village_id=place.village_id, status=status and status.value,
                                   limit=limit, offset=offset)
+    return {**body, "items": Redactor(store, principal).rows(body["items"], "committee_member_ids", "member_ids", "members_short")}
 
 
 @router.get("/members", response_model=MemberAudit, response_model_exclude_unset=True,
             summary="Member audit",
             response_description="one page of members, with the total")
 def members(
-    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
+    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep, principal: PrincipalDep,
     problem: Annotated[MemberProblem | None, Query(
         description="only members with this problem", examples=["no_delegate"])] = None,
     limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, object]:
     """Every active person in the chain as a member: households, delegates above, problems."""
-    return service.members_body(store, as_of, rules, township_id=place.township_id,
+    body = service.members_body(store, as_of, rules, township_id=place.township_id,
                                 village_id=place.village_id, problem=problem and problem.value,
                                 limit=limit, offset=offset)
+    return {**body, "items": Redactor(store, principal).rows(body["items"], "delegate_ids")}
 
 
 @router.get("/committee-members", response_model=CommitteeMemberAudit,
             response_model_exclude_unset=True, summary="Committee-member audit",
             response_description="one page of committee members, with the total")
 def committee_members(
-    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
+    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep, principal: PrincipalDep,
     problem: Annotated[CommitteeMemberProblem | None, Query(
         description="only committee members with this problem",
         examples=["too_few_delegates"])] = None,
     limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, object]:
     """Every active county committee member: the delegates they liaise with, households reached."""
-    return service.committee_members_body(
+    body = service.committee_members_body(
         store, as_of, rules, township_id=place.township_id, village_id=place.village_id,
         problem=problem and problem.value, limit=limit, offset=offset)
+    return {**body, "items": Redactor(store, principal).rows(body["items"], "delegate_ids")}
 
 
 @router.get("/pairings", response_model=PairingAudit, response_model_exclude_unset=True,

@@ -17,7 +17,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from graphsvc import service
-from graphsvc.api.deps import AsOfDep, PlaceDep, RulesDep, StoreDep
+from graphsvc.api.deps import AsOfDep, PlaceDep, PrincipalDep, RulesDep, StoreDep
+from graphsvc.api.redact import Redactor
 from graphsvc.api.schemas import READ_ERRORS, HouseholdStatus, UncoveredReason, error_responses
 from graphsvc.bundle.schema import escape_formula
 
@@ -58,7 +59,7 @@ def _cell(v: object) -> str:
                                          "text/csv": {"example": "household_id,village_id,...\r\n"}}},
                        **error_responses(*READ_ERRORS)})
 def export_households(
-    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
+    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep, principal: PrincipalDep,
     status_: Annotated[HouseholdStatus | None, Query(
         alias="status", description="only households with this status", examples=["uncovered"])] = None,
     reason: Annotated[UncoveredReason | None, Query(
@@ -73,6 +74,7 @@ def export_households(
         store, as_of, rules, township_id=place.township_id, village_id=place.village_id,
         status=status_ and status_.value, reason=reason and reason.value, focus_only=focus_only,
         limit=None, offset=0)
+    body["items"] = Redactor(store, principal).rows(body["items"], "member_ids")
     if format_ is ExportFormat.json:
         return JSONResponse(body)
     buf = io.StringIO()

@@ -18,6 +18,7 @@ from graphsvc.api.deps import (
     StoreDep,
     WriterDep,
 )
+from graphsvc.api.redact import Redactor
 from graphsvc.api.schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -45,7 +46,7 @@ HouseholdId = Annotated[str, Path(description="the household's id", examples=["H
             response_description="one page of household statuses, with the total",
             responses=error_responses(*READ_ERRORS))
 def list_households(
-    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep,
+    store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep, principal: PrincipalDep,
     status_: Annotated[HouseholdStatus | None, Query(
         alias="status", description="only households with this status",
         examples=["uncovered"])] = None,
@@ -56,10 +57,11 @@ def list_households(
     limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, object]:
     """Every active household's status on the date: focus households first, then by id."""
-    return service.households_body(
+    body = service.households_body(
         store, as_of, rules, township_id=place.township_id, village_id=place.village_id,
         status=status_ and status_.value, reason=reason and reason.value, focus_only=focus_only,
         limit=limit, offset=offset)
+    return {**body, "items": Redactor(store, principal).rows(body["items"], "member_ids")}
 
 
 @router.get("/{household_id}", response_model=HouseholdDetail, response_model_exclude_unset=True,
@@ -75,7 +77,8 @@ def get_household(request: Request, response: Response, store: StoreDep, rules: 
     send it as If-Match with a change."""
     record = scope.visible(store, principal, Kind.HOUSEHOLD, household_id)
     response.headers["ETag"] = f'"{etag(record)}"'
-    body = service.household_body(store, household_id, as_of, rules)
+    body = Redactor(store, principal).household_detail(
+        service.household_body(store, household_id, as_of, rules))
     return _shown(request, principal, body, "GET /households/{id}")
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Header, Path, Response, status
 from graphsvc import service
 from graphsvc.api import scope, writes
 from graphsvc.api.deps import AsOfDep, PrincipalDep, RulesDep, StoreDep, WriterDep
+from graphsvc.api.redact import Redactor
 from graphsvc.api.schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -45,7 +46,8 @@ def get_impact(store: StoreDep, rules: RulesDep, principal: PrincipalDep, as_of:
     """Households covered or stale on the date that would be uncovered if the person were
     inactive, each with the reason it would then have."""
     scope.visible(store, principal, Kind.PERSON, person_id)
-    return service.impact_body(store, person_id, as_of, rules)
+    body = service.impact_body(store, person_id, as_of, rules)
+    return {**body, "items": Redactor(store, principal).households(body["items"])}
 
 
 @router.post("", response_model=PersonRecord, status_code=status.HTTP_201_CREATED,
