@@ -61,6 +61,10 @@ READS = {"households.list": 30, "households.get": 25, "audit": 15, "summary": 10
 WRITES = {"contacts.create": 10, "people.patch": 3, "households.patch": 3, "liaisons.create": 4}
 EXPECTED = {"contacts.create": {201}, "liaisons.create": {200, 201}}  # others: 200
 CONFLICT = 409  # an expected answer to a write that clashes (optimistic concurrency)
+# household lists and audits of the whole county, or of one township (or village)
+LIST_SHAPES = {"county": ("all", "status", "focus"),
+               "local": ("township", "township+status", "township+focus", "village")}
+AUDITS = {"county": ("delegates", "committee-members"), "local": ("delegates", "members", "pairings")}
 
 
 # -- running graphsvc ----------------------------------------------------------------------------
@@ -243,7 +247,7 @@ class Client:
 
     def __init__(self, n: int, clients: int, target: Target, http: httpx.AsyncClient,
                  results: Results, acks: Acks, run: str, today: str, seed: int,
-                 write_share: float = 0.2) -> None:
+                 write_share: float = 0.2, county_share: float = 0.25) -> None:
         self.n, self.http, self.results, self.acks = n, http, results, acks
         self.t = target
         self.run, self.today = run, today
@@ -251,6 +255,7 @@ class Client:
         self.my_households = target.households[n::clients]
         self.my_members = target.members[n::clients]
         self.seq = 0
+        self.county_share = county_share if target.townships else 1.0
         self.kinds = list(READS) + list(WRITES)
         r, w = sum(READS.values()), sum(WRITES.values())
         self.weights = ([x / r * (1 - write_share) for x in READS.values()]
@@ -288,17 +293,23 @@ class Client:
         return self.rng.choice(self.t.households)
 
     # reads
-    async def households_list(self, kind: str, shape: int | None = None) -> None:
+    # reads: each list, audit and summary is of the whole county with the chance
+    # county_share, else of one township or village (as the keys of township clerks see them)
+    def _county(self) -> bool:
+        return self.rng.random() < self.county_share
+
+    async def households_list(self, kind: str, shape: str | None = None) -> None:
         params: dict[str, Any] = {"as_of": self.today, "limit": self.rng.choice((20, 50, 100))}
-        shape = self.rng.randrange(5) if shape is None else shape
-        if shape in (0, 1) and self.t.townships:
+        if shape is None:
+            shape = self.rng.choice(LIST_SHAPES["county" if self._county() else "local"])
+        if shape.startswith("township"):
             params["township_id"] = self.rng.choice(self.t.townships)
-        if shape in (1, 2):
+        if shape.endswith("status"):
             params["status"] = self.rng.choice(("covered", "stale", "uncovered"))
-        if shape == 3:
-            params["village_id"] = self._household()["village_id"]
-        if shape == 4:
+        if shape.endswith("focus"):
             params["focus_only"] = "true"
+        if shape == "village":
+            params["village_id"] = self._household()["village_id"]
         params["offset"] = params["limit"] * self.rng.choice((0, 0, 1, 2, 5))
         await self._call(kind, "GET", "/api/v1/households", params=params)
 
@@ -306,43 +317,35 @@ class Client:
         h = self._household()["household_id"]
         await self._call(kind, "GET", f"/api/v1/households/{h}", params={"as_of": self.today})
 
-    async def audit(self, kind: str, which: int | None = None) -> None:
-        town = self.rng.choice(self.t.townships) if self.t.townships else None
-        which = self.rng.randrange(4) if which is None else which
-        if which == 0:
-            await self._call(kind, "GET", "/api/v1/audit/delegates",
-                             params={"as_of": self.today, "township_id": town})
-        elif which == 1:
-            await self._call(kind, "GET", "/api/v1/audit/members",
-                             params={"as_of": self.today, "township_id": town})
-        elif which == 2:
-            await self._call(kind, "GET", "/api/v1/audit/committee-members",
-                             params={"as_of": self.today})
-        else:
-            await self._call(kind, "GET", "/api/v1/audit/pairings",
-                             params={"as_of": self.today, "township_id": town})
+    async def audit(self, kind: str, which: tuple[str, str] | None = None) -> None:
+        if which is None:
+            scope = "county" if self._county() else "local"
+            which = (scope, self.rng.choice(AUDITS[scope]))
+        params = {"as_of": self.today}
+        if which[0] == "local":
+            params["township_id"] = self.rng.choice(self.t.townships)
+        await self._call(kind, "GET", f"/api/v1/audit/{which[1]}", params=params)
 
     async def summary(self, kind: str, county: bool | None = None) -> None:
         params = {"as_of": self.today}
-        if county is None:
-            county = self.rng.random() >= 0.7
-        if self.t.townships and not county:
+        if not (self._county() if county is None else county):
             params["township_id"] = self.rng.choice(self.t.townships)
         await self._call(kind, "GET", "/api/v1/summary", params=params)
 
-    # writes
     async def warm_up(self) -> None:
         """Every kind of request (every variant of the lists and audits) once, one at a time:
         the server's first answers (query plans compiled, caches filled) are not measured."""
-        for shape in range(5):
-            await self.households_list("households.list", shape)
-        for which in range(4):
-            await self.audit("audit", which)
-        for county in (True, False):
-            await self.summary("summary", county)
+        scopes = ["local"] + (["county"] if self.county_share > 0 else [])
+        for scope in scopes:
+            for shape in LIST_SHAPES[scope]:
+                await self.households_list("households.list", shape)
+            for audit in AUDITS[scope]:
+                await self.audit("audit", (scope, audit))
+            await self.summary("summary", scope == "county")
         for kind in ("households.get", *WRITES):
             await getattr(self, kind.replace(".", "_"))(kind)
 
+    # writes
     async def contacts_create(self, kind: str) -> None:
         h = self._household()
         people = h.get("member_ids") or self.t.members_by_village.get(h["village_id"]) \
@@ -424,7 +427,7 @@ async def progress(results: Results, duration: float, stop: asyncio.Event) -> No
 
 async def load(url: str, key: str, *, clients: int, duration: float, seed: int, sample: int,
                timeout: float, as_of: str | None = None,
-               warmup: bool = True, write_share: float = 0.2,
+               warmup: bool = True, write_share: float = 0.2, county_share: float = 0.25,
                ) -> tuple[Results, Acks, Target, dict]:
     rng = random.Random(seed)
     today = as_of or dt.date.today().isoformat()
@@ -435,11 +438,12 @@ async def load(url: str, key: str, *, clients: int, duration: float, seed: int, 
         target = await discover(http, today, sample, rng)
         before = (await http.get("/api/v1/summary", params={"as_of": today})).raise_for_status().json()
         results, acks, warm = Results(), Acks(), Results()
-        users = [Client(i, clients, target, http, results, acks, run, today, seed, write_share)
-                 for i in range(clients)]
+        users = [Client(i, clients, target, http, results, acks, run, today, seed, write_share,
+                        county_share) for i in range(clients)]
         if warmup:
             t0 = time.monotonic()
-            first = Client(0, clients, target, http, warm, acks, run, today, seed + 1)
+            first = Client(0, clients, target, http, warm, acks, run, today, seed + 1,
+                           write_share, county_share)
             first.seq = 10**6  # its contacts' texts differ from client 0's
             await first.warm_up()
             print(f"warmed up: {warm.count} requests in {time.monotonic() - t0:.1f} s",
@@ -662,6 +666,8 @@ def summarize(results: Results, acks: Acks, target: Target, checks: dict[str, An
 def print_report(rep: dict[str, Any]) -> None:
     p = print
     p(f"\nload: {rep['clients']} clients for {rep['elapsed_s']:.1f} s against {rep['target']}")
+    p(f"  mix: {1 - rep['write_share']:.0%} reads ({rep['county_share']:.0%} of the lists, audits "
+      f"and summaries county-wide), {rep['write_share']:.0%} writes")
     p(f"  {rep['requests']} requests, {rep['throughput_per_s']:.1f}/s "
       f"(reads {rep['reads']['per_s']:.1f}/s, writes {rep['writes']['per_s']:.1f}/s)")
     p(f"  {'kind':<18}{'requests':>9}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
@@ -742,6 +748,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=120, help="seconds per request [120]")
     ap.add_argument("--write-share", type=float, default=0.2,
                     help="share of writes among the requests [0.2]")
+    ap.add_argument("--county-share", type=float, default=0.25,
+                    help="share of the lists, audits and summaries that cover the whole county "
+                    "(the others cover one township or village) [0.25]")
     ap.add_argument("--no-warmup", action="store_true", help="measure from the first request "
                     "(by default every kind of request is sent once, unmeasured, first)")
     ap.add_argument("--json", help="also write the report as JSON to this file")
@@ -749,13 +758,15 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.url) != bool(args.key):
         ap.error("--url and --key go together")
 
-    meta: dict[str, Any] = {"clients": args.clients, "duration_s": args.duration}
+    meta: dict[str, Any] = {"clients": args.clients, "duration_s": args.duration,
+                            "write_share": args.write_share, "county_share": args.county_share}
     if args.url:
         meta["target"] = args.url
         results, acks, target, checks = asyncio.run(load(
             args.url, args.key, clients=args.clients, duration=args.duration, seed=args.seed,
             sample=args.sample, timeout=args.timeout, warmup=not args.no_warmup,
-            write_share=args.write_share))
+            write_share=args.write_share,
+            county_share=args.county_share))
         rep = summarize(results, acks, target, checks, None, meta)
     else:
         tmp = None
@@ -780,7 +791,8 @@ def main(argv: list[str] | None = None) -> int:
                 results, acks, target, checks = asyncio.run(load(
                     server.url, key, clients=args.clients, duration=args.duration,
                     seed=args.seed, sample=args.sample, timeout=args.timeout,
-                    warmup=not args.no_warmup, write_share=args.write_share))
+                    warmup=not args.no_warmup, write_share=args.write_share,
+            county_share=args.county_share))
             log = server.log_text()
             if "Traceback" in log:
                 checks["problems"].append(f"the server logged a traceback (see {server.log}):\n"
