@@ -54,6 +54,7 @@ FILES: dict[str, list[list[str]]] = {
         ["M2", "赵丽", "", "", "", "T1"],
         ["M3", "孙伟", "", "inactive", "2026-05-20", "T1"],
         ["M4", "周梅", "", "", "", "T2"],
+        ["M5", "郑红", "", "", "", "T1"],
         ["K1", "周文霞", "cadre", "", "", "T1"],
         ["X1", "钱多", "", "", "", "T1"],
     ],
@@ -66,6 +67,7 @@ FILES: dict[str, list[list[str]]] = {
         ["H5", "黄刚文", "V2", "", "", "", "15800000005"],
         ["H6", "于芝志", "V1", "", "", "", "15800000006"],
         ["H7", "杜海刚", "V1", "", "inactive", "2026-06-20", "15800000007"],
+        ["H8", "冯秀英", "V1", "empty_nest_elderly", "", "", "15800000008"],
     ],
     "liaisons": [
         ["kind", "from_id", "to_id", "since", "until"],
@@ -76,6 +78,7 @@ FILES: dict[str, list[list[str]]] = {
         ["delegate-member", "D1", "M2", "2020-01-01", ""],
         ["delegate-member", "D2", "M3", "2020-01-01", ""],
         ["delegate-member", "D3", "M4", "2020-01-01", ""],
+        ["delegate-member", "D2", "M5", "2020-01-01", ""],
         ["member-household", "M1", "H1", "2020-01-01", "2026-06-15"],  # reassigned …
         ["member-household", "M2", "H1", "2026-06-15", ""],  # … to M2
         ["member-household", "M3", "H2", "2020-01-01", ""],
@@ -83,6 +86,7 @@ FILES: dict[str, list[list[str]]] = {
         ["member-household", "M4", "H5", "2020-01-01", ""],
         ["member-household", "M4", "H6", "2020-01-01", ""],  # a T2 member, a T1 household
         ["member-household", "M1", "H7", "2020-01-01", ""],
+        ["member-household", "M5", "H8", "2020-01-01", ""],  # no request; D2 above leaves
     ],
     "supports": [["person_id", "household_id", "since"], ["K1", "H3", "2025-01-01"]],
     "contacts": [
