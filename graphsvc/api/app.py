@@ -16,7 +16,7 @@ import graphsvc
 from graphsvc.api import errors
 from graphsvc.api.holder import StoreHolder
 from graphsvc.api.limits import UploadLimit
-from graphsvc.api.routes import API_PREFIX, api_router, health_router, visual
+from graphsvc.api.routes import API_PREFIX, api_router, health_router, trends, visual
 from graphsvc.config import Settings, get_settings
 from graphsvc.keys import KeyStore
 from graphsvc.stores.base import Store
@@ -93,5 +93,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                        paths=(f"{API_PREFIX}/imports",))
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(trends.visual_router)  # /visual/trends, before /visual/{view}
     app.include_router(visual.router)  # /visual: diagram pages, session-cookie login
     return app
