@@ -1,0 +1,47 @@
+// Single points of failure on $as_of in one township $township_id: analysis/risks (read it
+// first) for the households of the township's villages only, bottom-up from them, and only the
+// people of the township listed (a person's township as in rules/member_audit.cypher).
+MATCH (v:Village) WHERE v.township_id = $township_id
+MATCH (v)<-[:IN_VILLAGE]-(h:Household)
+WHERE h.status = 'active' OR (h.inactive_since IS NOT NULL AND $as_of < h.inactive_since)
+MATCH (m:Person)-[r:LIAISES_WITH_HOUSEHOLD]->(h)
+WHERE (r.since IS NULL OR r.since <= $as_of) AND (r.until IS NULL OR $as_of < r.until)
+  AND (m.status = 'active' OR (m.inactive_since IS NOT NULL AND $as_of < m.inactive_since))
+WITH m, collect(h) AS households
+// what m holds: {m} and what every delegate above it holds
+CALL (m) {
+  MATCH (d:Person)-[l:LIAISES_WITH_MEMBER]->(m)
+  WHERE (l.since IS NULL OR l.since <= $as_of) AND (l.until IS NULL OR $as_of < l.until)
+    AND 'delegate' IN d.roles
+    AND (d.status = 'active' OR (d.inactive_since IS NOT NULL AND $as_of < d.inactive_since))
+  CALL (d) {
+    MATCH (c:Person)-[k:LIAISES_WITH_DELEGATE]->(d)
+    WHERE (k.since IS NULL OR k.since <= $as_of) AND (k.until IS NULL OR $as_of < k.until)
+      AND 'committee_member' IN c.roles
+      AND (c.status = 'active' OR (c.inactive_since IS NOT NULL AND $as_of < c.inactive_since))
+    RETURN collect(DISTINCT c.id) AS cms
+  }
+  WITH d, cms WHERE size(cms) > 0
+  RETURN collect(CASE WHEN size(cms) = 1 THEN [d.id, cms[0]] ELSE [d.id] END) AS above
+}
+WITH m, households, above WHERE size(above) > 0
+WITH households, [m.id] + reduce(acc = head(above), s IN tail(above) | [x IN acc WHERE x IN s]) AS held
+UNWIND households AS h
+// the people every member of h holds
+WITH h, collect(held) AS helds
+WITH h, reduce(acc = head(helds), s IN tail(helds) | [x IN acc WHERE x IN s]) AS common
+UNWIND common AS pid
+WITH DISTINCT h, pid
+WITH pid, count(h) AS lost,
+     count(CASE WHEN any(c IN coalesce(h.categories, []) WHERE c IN $focus_categories) THEN 1 END)
+       AS focus_lost
+MATCH (p:Person {id: pid})
+WITH p, lost, focus_lost,
+     CASE WHEN p.township_id IS NOT NULL THEN p.township_id ELSE coalesce(
+              [(p)-[:IN_VILLAGE]->(pv:Village) | pv.township_id][0],
+              [(p)-[:BELONGS_TO]->(o:Organization) |
+                 coalesce(o.township_id, [(o)-[:IN_VILLAGE]->(ov:Village) | ov.township_id][0])][0]) END
+       AS township_id
+WHERE township_id = $township_id
+RETURN p.id AS person_id, p.name AS name, coalesce(p.roles, []) AS roles, township_id,
+       lost AS households_lost, focus_lost AS focus_households_lost
