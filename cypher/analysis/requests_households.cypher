@@ -2,7 +2,8 @@
 // what its requests and their routing depend on.
 // Scope: $household_ids (a list, or null), else the households of $village_id, else of the
 // villages of $township_id, else all; $village_id and $township_id narrow any scope.
-// Per household: its record fields, its member-household liaisons as [member id, since,
+// Per household (dates as YYYY-MM-DD text: the driver's date objects are slow to decode
+// in bulk): its record fields, its member-household liaisons as [member id, since,
 // until] (at any time), the contacts with a request dated on or before $last as
 // [person id, date, request, resolved] (the request text as stored; blank ones are dropped
 // by the caller), and the cadres supporting it as [cadre id, since, until].
@@ -32,8 +33,8 @@ WHERE ($village_id IS NULL OR h.village_id = $village_id)
   AND ($township_id IS NULL OR township_id = $township_id)
 RETURN h.id AS id, h.village_id AS village_id, township_id,
        coalesce(h.categories, []) AS categories, coalesce(h.status, 'active') AS status,
-       h.inactive_since AS inactive_since,
-       [(m)-[l:LIAISES_WITH_HOUSEHOLD]->(h) | [m.id, l.since, l.until]] AS members,
+       toString(h.inactive_since) AS inactive_since,
+       [(m)-[l:LIAISES_WITH_HOUSEHOLD]->(h) | [m.id, toString(l.since), toString(l.until)]] AS members,
        [(p)-[c:CONTACTED]->(h) WHERE c.request IS NOT NULL AND c.date <= $last
-          | [p.id, c.date, c.request, coalesce(c.resolved, false)]] AS requests,
-       [(k)-[s:SUPPORTS]->(h) | [k.id, s.since, s.until]] AS supports
+          | [p.id, toString(c.date), c.request, coalesce(c.resolved, false)]] AS requests,
+       [(k)-[s:SUPPORTS]->(h) | [k.id, toString(s.since), toString(s.until)]] AS supports

@@ -2,7 +2,8 @@
 // status on any date depends on, read once for every step.
 // Scope: $household_ids (a list, or null), else the households of $village_id, else of the
 // villages of $township_id, else all; $village_id and $township_id narrow any scope.
-// Per household: its record fields, its member-household liaisons as [member id, since,
+// Per household (dates as YYYY-MM-DD text: the driver's date objects are slow to decode
+// in bulk): its record fields, its member-household liaisons as [member id, since,
 // until] (at any time: the sweep decides which count on each step), and the dates of its
 // contacts from $first to $last (by anyone; the caller sorts them and drops repeats).
 CALL () {
@@ -31,6 +32,6 @@ WHERE ($village_id IS NULL OR h.village_id = $village_id)
   AND ($township_id IS NULL OR township_id = $township_id)
 RETURN h.id AS id, h.village_id AS village_id, township_id,
        coalesce(h.categories, []) AS categories, coalesce(h.status, 'active') AS status,
-       h.inactive_since AS inactive_since,
-       [(m)-[l:LIAISES_WITH_HOUSEHOLD]->(h) | [m.id, l.since, l.until]] AS members,
-       [()-[c:CONTACTED]->(h) WHERE $first <= c.date <= $last | c.date] AS contacts
+       toString(h.inactive_since) AS inactive_since,
+       [(m)-[l:LIAISES_WITH_HOUSEHOLD]->(h) | [m.id, toString(l.since), toString(l.until)]] AS members,
+       [()-[c:CONTACTED]->(h) WHERE $first <= c.date <= $last | toString(c.date)] AS contacts

@@ -113,11 +113,10 @@ class Chains:
     people: dict[str, PersonData]
 
 
-def _date(v: Any) -> dt.date | None:
-    """A stored date as ``datetime.date`` (the driver's ``neo4j.time.Date`` converted)."""
-    if v is None or isinstance(v, dt.date):
-        return v
-    return v.to_native()  # type: ignore[no-any-return]
+def _date(v: str | None) -> dt.date | None:
+    """A date the analysis statements send as YYYY-MM-DD text (the driver decodes text much
+    faster than its own date objects)."""
+    return None if v is None else dt.date.fromisoformat(v)
 
 
 def _links(rows: Iterable[Any]) -> list[Link]:
@@ -160,7 +159,7 @@ def _read_neo4j(store: Store, township_id: str | None, village_id: str | None,
                           for p, d, text, res in r["requests"]]
             h.supports = _links(r["supports"])
         else:
-            h.contacts = sorted({d.to_native() for d in r["contacts"]})
+            h.contacts = sorted(set(map(dt.date.fromisoformat, r["contacts"])))
         households[h.id] = h
     people: dict[str, PersonData] = {}
 
