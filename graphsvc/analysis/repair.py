@@ -1,0 +1,691 @@
+"""Repair plans: who should take over the households (and members, and delegates) left without
+a whole chain, solved as an assignment problem with NetworkX min-cost flow.
+
+A plan answers for the uncovered households of a township (or of the county), or for the
+households one person would orphan by leaving (``person_id``: the plan is then made in the
+world where that person is inactive). It proposes new liaisons in three steps, each a min-cost
+flow, each seeing the liaisons the steps before it proposed:
+
+1. ``committee_member-delegate``: every active delegate without an active committee member gets
+   one: of the delegate's own township first, else (county plans) any; those with fewer
+   delegates first.
+2. ``delegate-member``: every active member in the chain without an active delegate gets one of
+   the same township whose chain is whole (has an active committee member, or got one in
+   step 1); delegates with fewer members first.
+3. ``member-household``: the target households still uncovered after steps 1 and 2 get a member
+   whose own chain is whole (after steps 1 and 2): of the household's village first, then of
+   its township; members with fewer than ``households_per_member`` households first; never
+   above ``cap`` households per member after the plan; focus households first (more focus
+   categories first) when there is not room for all.
+
+The preferences are the arc costs of the flow network, not the order of a greedy loop: the
+solver sees every household and every member with room at once. Households that no member of
+their village or township can take within the cap are listed as ``unassigned``, with why.
+
+Data comes from the store (``people_facts``: Cypher on Neo4j, the graph on the embedded store;
+target households through ``Store.households``/``Store.impact``), the solver is the same Python
+for both, and the tests hold the facts and the plans of both stores equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from graphsvc import rules as R
+from graphsvc.rules import CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD, RuleSettings
+from graphsvc.stores.base import Store
+from graphsvc.summary import counts_on
+
+DEFAULT_CAP = 5
+KINDS = ("committee_member-delegate", "delegate-member", "member-household")
+
+# -- the facts a plan is made from ---------------------------------------------------------------
+
+Facts = dict[str, dict[str, Any]]
+"""person id -> {roles, village_id, township_id, load, delegates, cms, members, dels_below,
+in_chain}, for active people only (see ``people_facts``)."""
+
+
+def _facts_graph(G: nx.MultiDiGraph, as_of: dt.date, township_ids: Sequence[str] | None,
+                 ids: Iterable[str]) -> Facts:
+    day = R._Day(G, as_of)
+    wanted = set(ids)
+    towns = None if township_ids is None else set(township_ids)
+    succ, pred = G.succ, G.pred
+
+    def linked(adj: Any, n: str, rel: str) -> set[str]:
+        """The other ends of the counting ``rel`` liaisons of ``n`` (as ``rules._Day`` finds
+        them, reading only the edges of that type)."""
+        out = set()
+        for v, keys in adj[n].items():
+            e = keys.get(rel)
+            if e is not None and counts_on(e.get("since"), e.get("until"), as_of):
+                out.add(v)
+        return out
+
+    out: Facts = {}
+    for p in R._nodes(G, "person"):
+        roles = G.nodes[p].get("roles") or ()
+        listed = "committee_member" in roles or p in wanted
+        if not listed and towns is not None and (not towns or R.township_of(G, p) not in towns):
+            continue
+        if not day.active(p):
+            continue
+        above = linked(pred, p, DELEGATE_MEMBER)
+        load = sum(1 for h in linked(succ, p, MEMBER_HOUSEHOLD) if day.active(h))
+        if not (listed or "delegate" in roles or above or load > 0):
+            continue
+        out[p] = {
+            "roles": list(roles),
+            "village_id": R.village_of(G, p),
+            "township_id": R.township_of(G, p),
+            "load": load,
+            "delegates": sorted(d for d in above if day.active(d) and day.has_role(d, "delegate")),
+            "cms": sorted(c for c in linked(pred, p, CM_DELEGATE)
+                          if day.active(c) and day.has_role(c, "committee_member")),
+            "members": sorted(m for m in linked(succ, p, DELEGATE_MEMBER) if day.active(m)),
+            "dels_below": sorted(d for d in linked(succ, p, CM_DELEGATE)
+                                 if day.active(d) and day.has_role(d, "delegate")),
+            "in_chain": bool(above) or load > 0,
+        }
+    return out
+
+
+def _facts_neo4j(store: Store, as_of: dt.date, township_ids: Sequence[str] | None,
+                 ids: Iterable[str]) -> Facts:
+    rows = store.query("analysis/repair_people", as_of=as_of,  # type: ignore[attr-defined]
+                       township_ids=None if township_ids is None else sorted(set(township_ids)),
+                       ids=sorted(set(ids)))
+    return {r["id"]: {
+        "roles": list(r["roles"] or ()),
+        "village_id": r["village_id"],
+        "township_id": r["township_id"],
+        "load": int(r["load"]),
+        "delegates": sorted(r["delegates"]),
+        "cms": sorted(r["cms"]),
+        "members": sorted(r["members"]),
+        "dels_below": sorted(r["dels_below"]),
+        "in_chain": bool(r["in_chain"]),
+    } for r in rows}
+
+
+def people_facts(store: Store, as_of: dt.date, township_ids: Sequence[str] | None,
+                 ids: Iterable[str] = ()) -> Facts:
+    """What a plan needs to know of people, on ``as_of``: every active person who is a committee
+    member, or is among ``ids``, or lies in one of ``township_ids`` (all townships: None) and is
+    a delegate or in the chain as a member (a counting delegate-member liaison to them, or a
+    counting member-household liaison to an active household); then, so that every chain can be
+    judged, the delegates above all of those. For each: roles, village and township (the rules
+    of DATA_FORMAT.md), ``load`` (households they liaise with), the active ``delegates`` above
+    them, the active ``cms`` above them, the active ``members`` below them, the active delegates
+    below them (``dels_below``), ``in_chain``."""
+    if store.kind == "neo4j":
+        def fetch(towns: Sequence[str] | None, who: Iterable[str]) -> Facts:
+            return _facts_neo4j(store, as_of, towns, who)
+    else:
+        G = store.graph()
+
+        def fetch(towns: Sequence[str] | None, who: Iterable[str]) -> Facts:
+            return _facts_graph(G, as_of, towns, who)
+    facts = fetch(township_ids, ids)
+    missing = {d for f in facts.values() for d in f["delegates"]} - facts.keys()
+    if missing:
+        facts.update(fetch([], missing))
+    return facts
+
+
+# -- the solver ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Want:
+    """Something to assign (a household, a member, a delegate)."""
+
+    id: str
+    weight: int  # priority when there is not room for all: higher first
+    groups: list[tuple[tuple[str, ...], int]]  # (group, cost of taking from it)
+
+
+@dataclass(slots=True)
+class Giver:
+    """Someone who may take wants: belongs to groups, has a load and room for more."""
+
+    id: str
+    groups: tuple[tuple[str, ...], ...]
+    load: int
+    room: int
+
+
+@dataclass(slots=True)
+class Assigned:
+    want: str
+    giver: str
+    cost: int  # group cost + the cost of the giver's load after taking it
+    group: tuple[str, ...]
+    load_after: int
+
+
+@dataclass(slots=True)
+class _Class:
+    """Givers that no solver could tell apart: same groups, same load, same room."""
+
+    key: tuple[Any, ...]
+    groups: tuple[tuple[str, ...], ...]
+    load: int
+    room: int
+    givers: list[str] = field(default_factory=list)
+
+
+def assign(wants: Sequence[Want], givers: Sequence[Giver], slot_cost: Callable[[int], int],
+           ) -> tuple[list[Assigned], list[str]]:
+    """Assign wants to givers by min-cost flow: (assignments, wants left without one).
+
+    The network: source → each want (1) → one of its groups (the group's cost) → each class of
+    interchangeable givers in that group → the class's k-th new load level (as many as givers
+    in the class, cost ``slot_cost(load + k)``, strictly increasing in k) → sink; and each want →
+    "skip" → sink at a penalty of ``big × weight``, larger than any assignment could cost, so
+    the flow assigns as many wants as possible, the heavier first, then the cheapest way.
+    Givers are grouped into classes (same groups, load and room), which keeps the network
+    small; a giver who is also a want has a class of its own, never offered to itself. Each
+    connected part of the network is solved on its own.
+    """
+    want_ids = {w.id for w in wants}
+    classes: dict[tuple[Any, ...], _Class] = {}
+    for g in sorted(givers, key=lambda g: g.id):
+        if g.room <= 0:
+            continue
+        key = (g.groups, g.load, g.room, g.id if g.id in want_ids else "")
+        c = classes.get(key)
+        if c is None:
+            c = classes[key] = _Class(key, g.groups, g.load, g.room)
+        c.givers.append(g.id)
+    by_group: dict[tuple[str, ...], list[_Class]] = defaultdict(list)
+    for c in classes.values():
+        for grp in c.groups:
+            by_group[grp].append(c)
+    # connected parts: wants joined through the groups they share with classes
+    parent: dict[Any, Any] = {}
+
+    def find(x: Any) -> Any:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: Any, b: Any) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb, key=repr)] = min(ra, rb, key=repr)
+
+    for c in classes.values():
+        for grp in c.groups:
+            union(("g", grp), ("c", c.key))
+    parts: dict[Any, list[Want]] = defaultdict(list)
+    alone: list[str] = []
+    for w in wants:
+        usable = [(grp, cost) for grp, cost in w.groups if grp in by_group]
+        if not usable:
+            alone.append(w.id)
+            continue
+        for grp, _ in usable[1:]:
+            union(("g", usable[0][0]), ("g", grp))
+    for w in wants:
+        first = next((grp for grp, _ in w.groups if grp in by_group), None)
+        if first is not None:
+            parts[find(("g", first))].append(w)
+    done: list[Assigned] = []
+    left = list(alone)
+    for root in sorted(parts, key=repr):
+        a, rest = _solve(parts[root], by_group, slot_cost)
+        done += a
+        left += rest
+    return done, left
+
+
+def _solve(wants: list[Want], by_group: Mapping[tuple[str, ...], list[_Class]],
+           slot_cost: Callable[[int], int]) -> tuple[list[Assigned], list[str]]:
+    """One connected part of ``assign``: wants that no solver could tell apart (same groups and
+    costs, same weight) are one node too, so a township's network has a few dozen nodes
+    whatever its size; the flow is then handed out to single wants and givers in order (wants
+    in the order given, givers by id)."""
+    n = len(wants)
+    order = {w.id: i for i, w in enumerate(wants)}
+    gate_of = {c.key[3]: c for grp in by_group for c in by_group[grp] if c.key[3]}
+    # classes of wants, in the order of their first want
+    wclasses: dict[tuple[Any, ...], list[Want]] = {}
+    for w in wants:
+        own = w.id if w.id in gate_of else ""
+        wclasses.setdefault((tuple(w.groups), w.weight, own), []).append(w)
+    groups = sorted({grp for w in wants for grp, _ in w.groups if grp in by_group})
+    cls: dict[tuple[Any, ...], _Class] = {}
+    for grp in groups:
+        for c in by_group[grp]:
+            cls.setdefault(c.key, c)
+    classes = sorted(cls.values(), key=lambda c: repr(c.key))
+    levels = {c.key: min(c.room, n) for c in classes}
+    top = max((cost for w in wants for _, cost in w.groups), default=0) + max(
+        (slot_cost(c.load + levels[c.key]) for c in classes), default=0)
+    big = (top + 1) * (n + 1)
+    gated = {c.key for c in classes if c.key[3] in {w.id for w in wants}}
+    F = nx.DiGraph()
+    F.add_node("src", demand=-n)
+    F.add_node("sink", demand=n)
+    F.add_edge("skip", "sink", capacity=n, weight=0)
+    wnodes = []
+    for i, (key, ws) in enumerate(wclasses.items()):
+        node = ("w", i)
+        wnodes.append((node, key, ws))
+        F.add_edge("src", node, capacity=len(ws), weight=0)
+        F.add_edge(node, "skip", capacity=len(ws), weight=big * key[1])
+        for grp, cost in key[0]:
+            if grp in by_group:
+                F.add_edge(node, ("g", grp), capacity=len(ws), weight=cost)
+        # a giver who is also a want is reached through a gate of its own, never by itself
+        for c in classes:
+            if c.key in gated and c.key[3] != key[2]:
+                shared = [cost for grp, cost in key[0] if grp in c.groups]
+                if shared:
+                    F.add_edge(node, ("gate", c.key), capacity=len(ws), weight=min(shared))
+    for grp in groups:
+        for c in by_group[grp]:
+            if c.key not in gated:
+                F.add_edge(("g", grp), ("c", c.key), capacity=n, weight=0)
+    for c in classes:
+        if c.key in gated:
+            F.add_edge(("gate", c.key), ("c", c.key), capacity=n, weight=0)
+        for k in range(1, levels[c.key] + 1):
+            F.add_edge(("c", c.key), ("l", c.key, k), capacity=len(c.givers),
+                       weight=slot_cost(c.load + k))
+            F.add_edge(("l", c.key, k), "sink", capacity=len(c.givers), weight=0)
+    flow = nx.min_cost_flow(F)
+    # hand the flow out: each class of wants, in order, to the hops it sent flow to
+    routed: dict[Any, list[tuple[Want, int, tuple[str, ...]]]] = defaultdict(list)
+    left: list[str] = []
+    for node, key, ws in wnodes:
+        queue = list(ws)
+        for hop, f in sorted(flow[node].items(), key=lambda kv: repr(kv[0])):
+            if hop == "skip" or f == 0:
+                continue
+            cost = F[node][hop]["weight"]
+            grp = hop[1] if hop[0] == "g" else min(
+                ((g, c) for g, c in key[0] if g in hop[1][0]), key=lambda gc: gc[1])[0]
+            for _ in range(f):
+                routed[hop].append((queue.pop(0), cost, grp))
+        left += [w.id for w in queue]
+    into_class: dict[tuple[Any, ...], list[tuple[Want, int, tuple[str, ...]]]] = defaultdict(list)
+    for hop in sorted(routed, key=repr):
+        queue2 = routed[hop]
+        queue2.sort(key=lambda x: (-x[0].weight, order[x[0].id]))
+        for target, f in sorted(flow[hop].items(), key=lambda kv: repr(kv[0])):
+            for _ in range(f):
+                into_class[target[1]].append(queue2.pop(0))
+    done: list[Assigned] = []
+    for c in classes:
+        got = into_class.get(c.key, [])
+        if not got:
+            continue
+        xs = [flow[("c", c.key)][("l", c.key, k)] for k in range(1, levels[c.key] + 1)]
+        counts = [sum(1 for x in xs if x > i) for i in range(len(c.givers))]
+        i = 0
+        for giver, count in zip(c.givers, counts):
+            for j in range(1, count + 1):
+                w, cost, grp = got[i]
+                i += 1
+                done.append(Assigned(w.id, giver, cost + slot_cost(c.load + j), grp, c.load + j))
+    return done, left
+
+
+def assign_greedy(wants: Sequence[Want], givers: Sequence[Giver], slot_cost: Callable[[int], int],
+                  ) -> tuple[list[Assigned], list[str]]:
+    """The baseline ``assign`` is measured against (benchmarks/analysis_bench.py): wants one at
+    a time, heavier first, each to the giver that is cheapest for it at that moment (group cost
+    plus the giver's next load), never looking back. Same inputs, same output shape."""
+    import heapq
+
+    load = {g.id: g.load for g in givers}
+    room = {g.id: g.room for g in givers}
+    groups_of = {g.id: g.groups for g in givers}
+    heaps: dict[tuple[str, ...], list[tuple[int, str]]] = defaultdict(list)
+    for g in givers:
+        if g.room > 0:
+            for grp in g.groups:
+                heaps[grp].append((slot_cost(g.load + 1), g.id))
+    for h in heaps.values():
+        heapq.heapify(h)
+    done: list[Assigned] = []
+    left: list[str] = []
+    order = {w.id: i for i, w in enumerate(wants)}
+    for w in sorted(wants, key=lambda w: (-w.weight, order[w.id])):
+        best: tuple[int, str, tuple[str, ...]] | None = None
+        for grp, cost in w.groups:
+            h = heaps.get(grp, [])
+            while h and (room[h[0][1]] <= 0 or h[0][0] != slot_cost(load[h[0][1]] + 1)):
+                heapq.heappop(h)  # stale: full, or its load changed (pushed again)
+            skipped = []
+            while h and h[0][1] == w.id:  # never oneself
+                skipped.append(heapq.heappop(h))
+            if h and (best is None or (cost + h[0][0], h[0][1]) < best[:2]):
+                best = (cost + h[0][0], h[0][1], grp)
+            for x in skipped:
+                heapq.heappush(h, x)
+        if best is None:
+            left.append(w.id)
+            continue
+        cost, gid, grp = best
+        load[gid] += 1
+        room[gid] -= 1
+        done.append(Assigned(w.id, gid, cost, grp, load[gid]))
+        if room[gid] > 0:
+            for g2 in groups_of[gid]:
+                heapq.heappush(heaps[g2], (slot_cost(load[gid] + 1), gid))
+    return done, left
+
+
+# -- the plan ------------------------------------------------------------------------------------
+
+
+def _slot_members(rules: RuleSettings) -> Callable[[int], int]:
+    """A member's cost of having ``n`` households: small while under households_per_member,
+    then larger; strictly increasing, so the least loaded are asked first."""
+    return lambda n: 10 * n if n <= rules.households_per_member else 100 + 10 * n
+
+
+def _slot_people(n: int) -> int:
+    """A delegate's (committee member's) cost of having ``n`` members (delegates)."""
+    return 10 * n
+
+
+def _words(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+@dataclass
+class _World:
+    """The people as the plan sees them: facts without the leaving person, plus what the plan
+    proposed so far."""
+
+    facts: Facts
+    gone: str | None
+    new_cm: set[str] = field(default_factory=set)  # delegates given a committee member
+    new_delegate: set[str] = field(default_factory=set)  # members given a delegate
+
+    def active(self, p: str) -> bool:
+        return p in self.facts and p != self.gone
+
+    def cms(self, d: str) -> list[str]:
+        return [c for c in self.facts[d]["cms"] if c != self.gone] if self.active(d) else []
+
+    def delegates(self, m: str) -> list[str]:
+        return [d for d in self.facts[m]["delegates"] if d != self.gone] if self.active(m) else []
+
+    def anchored(self, d: str) -> bool:
+        return (self.active(d) and "delegate" in self.facts[d]["roles"]
+                and (d in self.new_cm or bool(self.cms(d))))
+
+    def whole(self, m: str) -> bool:
+        return self.active(m) and (m in self.new_delegate
+                                   or any(self.anchored(d) for d in self.delegates(m)))
+
+    def covered(self, member_ids: Iterable[str]) -> bool:
+        return any(self.whole(m) for m in member_ids)
+
+
+Solver = Callable[[Sequence[Want], Sequence[Giver], Callable[[int], int]],
+                  tuple[list[Assigned], list[str]]]
+
+
+def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+         person_id: str | None = None, cap: int = DEFAULT_CAP,
+         solver: Solver = assign) -> dict[str, Any]:
+    """The repair plan (``GET /api/v1/repair-plans``): see the module docstring.
+
+    Without ``person_id``: the uncovered households, members without a delegate and delegates
+    without a committee member of ``township_id`` (or of the county). With ``person_id``: those
+    that person's leaving would break (households covered or stale now, uncovered then;
+    delegates whose only committee member they are; members whose only delegate they are,
+    when that chain was whole), of ``township_id`` when given; the plan never proposes them.
+    ``NotFound`` for an unknown person. ``solver``: ``assign`` (min-cost flow) or, to compare,
+    ``assign_greedy``.
+    """
+    if person_id is not None:
+        lost = store.impact(person_id, as_of, rules)
+        ids = [h["household_id"] for h in lost]
+        _, rows = (store.households(as_of, rules, household_ids=ids, township_id=township_id)
+                   if ids else (0, []))
+    else:
+        _, rows = store.households(as_of, rules, township_id=township_id, status="uncovered")
+    towns = None if township_id is None else [township_id]
+    listed = {m for r in rows for m in r["member_ids"]}
+    if person_id is not None:
+        listed.add(person_id)
+    facts = people_facts(store, as_of, towns, listed)
+    before = _World(facts, None)
+    world = _World(facts, person_id)
+
+    def in_scope(p: str) -> bool:
+        return township_id is None or facts[p]["township_id"] == township_id
+
+    # what to repair
+    if person_id is None:
+        lone_delegates = [d for d, f in sorted(facts.items())
+                          if "delegate" in f["roles"] and in_scope(d) and not world.cms(d)]
+        lone_members = [m for m, f in sorted(facts.items())
+                        if f["in_chain"] and in_scope(m) and not world.delegates(m)]
+    else:
+        lone_delegates = [d for d, f in sorted(facts.items())
+                          if d != person_id and "delegate" in f["roles"] and in_scope(d)
+                          and before.cms(d) and not world.cms(d)]
+        lone_members = [m for m, f in sorted(facts.items())
+                        if m != person_id and f["in_chain"] and in_scope(m)
+                        and before.whole(m) and not world.delegates(m)]
+    items: list[dict[str, Any]] = []
+    unassigned_delegates: list[dict[str, Any]] = []
+    unassigned_members: list[dict[str, Any]] = []
+
+    # 1. committee members for delegates without one
+    cms = [c for c, f in sorted(facts.items())
+           if world.active(c) and "committee_member" in f["roles"]
+           and (township_id is None or f["township_id"] in (township_id, None))]
+    wants = [Want(d, 1, [(("t", facts[d]["township_id"]), 0), (("county",), 50)])
+             for d in lone_delegates]
+    givers = [Giver(c, tuple([("county",)] + ([("t", facts[c]["township_id"])]
+                                              if facts[c]["township_id"] else [])),
+                    len([x for x in facts[c]["dels_below"] if x != person_id]), len(wants))
+              for c in cms]
+    done, left = solver(wants, givers, _slot_people)
+    for a in sorted(done, key=lambda a: a.want):
+        same = a.group != ("county",)
+        world.new_cm.add(a.want)
+        items.append({
+            "kind": "committee_member-delegate", "from_id": a.giver, "to_id": a.want,
+            "township_id": facts[a.want]["township_id"], "cost": a.cost,
+            "reason": (f"党代表{a.want}没有在岗的县委委员联系；建议由"
+                       f"{'同乡镇' if same else '县级'}县委委员{a.giver}联系（联系党代表"
+                       f"{a.load_after - 1}名→{a.load_after}名）。Delegate {a.want} has no active "
+                       f"committee member; {a.giver} ({'same township' if same else 'county'}) "
+                       f"would take them: {_words(a.load_after - 1, 'delegate', 'delegates')} "
+                       f"now, {a.load_after} after."),
+        })
+    for d in sorted(left):
+        unassigned_delegates.append({
+            "delegate_id": d,
+            "why": ("没有可联系该党代表的在岗县委委员。No active committee member "
+                    + ("of its township or of the county level " if township_id else "")
+                    + "can take this delegate."),
+        })
+
+    # 2. delegates for members without one
+    delegates = [d for d, f in sorted(facts.items())
+                 if d != person_id and "delegate" in f["roles"] and in_scope(d)
+                 and world.anchored(d)]
+    wants = [Want(m, 1, [(("t", facts[m]["township_id"]), 0)]) for m in lone_members
+             if facts[m]["township_id"] is not None]
+    givers = [Giver(d, (("t", facts[d]["township_id"]),),
+                    len([x for x in facts[d]["members"] if x != person_id]), len(wants))
+              for d in delegates if facts[d]["township_id"] is not None]
+    done, left = solver(wants, givers, _slot_people)
+    for a in sorted(done, key=lambda a: a.want):
+        world.new_delegate.add(a.want)
+        items.append({
+            "kind": "delegate-member", "from_id": a.giver, "to_id": a.want,
+            "township_id": facts[a.want]["township_id"], "cost": a.cost,
+            "reason": (f"党员{a.want}没有在岗的党代表联系；建议由同乡镇党代表{a.giver}联系"
+                       f"（联系党员{a.load_after - 1}名→{a.load_after}名，其上县委委员在岗）。"
+                       f"Member {a.want} has no active delegate; {a.giver} of the same township, "
+                       f"whose chain is whole, would take them: "
+                       f"{_words(a.load_after - 1, 'member', 'members')} now, {a.load_after} after."),
+        })
+    for m in sorted(set(lone_members) - {a.want for a in done}):
+        unassigned_members.append({
+            "member_id": m,
+            "why": ("本乡镇没有链条完整的党代表。No delegate of the member's township has an "
+                    "active committee member above, so none can take this member."),
+        })
+
+    # 3. members for the households still uncovered
+    targets = [r for r in rows if not world.covered(r["member_ids"])]
+    covered_above = len(rows) - len(targets)
+    members = [m for m, f in sorted(facts.items())
+               if m != person_id and in_scope(m) and world.whole(m)]
+    hpm = rules.households_per_member
+    slot = _slot_members(rules)
+    township_cost = slot(max(cap, 1)) + 100
+    wants = []
+    for r in targets:
+        grps: list[tuple[tuple[str, ...], int]] = []
+        if r["village_id"] is not None:
+            grps.append((("v", r["village_id"]), 0))
+        if r["township_id"] is not None:
+            grps.append((("t", r["township_id"]), township_cost))
+        wants.append(Want(r["household_id"], 1 + R.focus_count(r["categories"], rules), grps))
+    givers = []
+    for m in members:
+        f = facts[m]
+        grps2 = tuple(g for g in ((("v", f["village_id"]) if f["village_id"] else None),
+                                  (("t", f["township_id"]) if f["township_id"] else None)) if g)
+        if grps2:
+            givers.append(Giver(m, grps2, f["load"], cap - f["load"]))
+    done, left = solver(wants, givers, slot)
+    row_of = {r["household_id"]: r for r in rows}
+    rank = {r["household_id"]: i for i, r in enumerate(rows)}  # rows come in the household order
+    for a in sorted(done, key=lambda a: rank[a.want]):
+        r = row_of[a.want]
+        f = facts[a.giver]
+        same_village = f["village_id"] is not None and f["village_id"] == r["village_id"]
+        where_zh = f"同村（{r['village_id']}）" if same_village else f"同乡镇（{r['township_id']}）"
+        where_en = (f"the same village ({r['village_id']})" if same_village
+                    else f"the same township ({r['township_id']})")
+        focus = " 重点户优先。A focus household." if R.focus_count(r["categories"], rules) else ""
+        items.append({
+            "kind": "member-household", "from_id": a.giver, "to_id": a.want,
+            "township_id": r["township_id"], "village_id": r["village_id"], "cost": a.cost,
+            "reason": (f"该户未覆盖（{_REASON_ZH.get(r['reason'] or '', '将失去联系人')}）；建议由"
+                       f"{where_zh}链条完整的党员{a.giver}联系（联系{a.load_after - 1}户→"
+                       f"{a.load_after}户，上限{cap}户）。The household is uncovered; "
+                       f"{a.giver}, a member of {where_en} whose chain is whole, would take it: "
+                       f"{_words(a.load_after - 1, 'household', 'households')} now, "
+                       f"{a.load_after} after (at most {cap}).{focus}"
+                       + (f" Under {hpm} households now." if a.load_after - 1 < hpm else "")),
+        })
+    unassigned = []
+    room_before: dict[tuple[str, Any], int] = defaultdict(int)  # members with room, by group
+    whole_in: dict[tuple[str, Any], int] = defaultdict(int)  # members with a whole chain
+    for m in members:
+        f = facts[m]
+        for g in (("v", f["village_id"]), ("t", f["township_id"])):
+            whole_in[g] += 1
+            if f["load"] < cap:
+                room_before[g] += 1
+    for h in sorted(left, key=lambda h: rank[h]):
+        r = row_of[h]
+        v, t = ("v", r["village_id"]), ("t", r["township_id"])
+        if r["township_id"] is None:
+            why = "该户所在村不属于任何乡镇。The household's village belongs to no township."
+        elif not whole_in[v] and not whole_in[t]:
+            why = (f"本村本乡镇没有链条完整的党员（有在岗党代表、其上有在岗县委委员）。No member of "
+                   f"village {r['village_id']} or township {r['township_id']} has a whole chain "
+                   "(an active delegate with an active committee member above).")
+        elif not room_before[v] and not room_before[t]:
+            why = (f"本村本乡镇链条完整的党员都已联系{cap}户（上限）。Every member of village "
+                   f"{r['village_id']} and township {r['township_id']} with a whole chain already "
+                   f"liaises with {cap} households (the cap).")
+        else:
+            why = (f"本村本乡镇有余量的党员已被安排给其他户（重点户优先），均已达上限{cap}户。The "
+                   f"members of village {r['village_id']} and township {r['township_id']} who had "
+                   f"room were all given other households by this plan (focus households first) "
+                   f"and are at the cap of {cap}.")
+        unassigned.append({"household_id": h, "why": why})
+    body: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "township_id": township_id,
+        "person_id": person_id,
+        "cap": cap,
+        "households": {
+            "targeted": len(rows),
+            "covered_by_plan": len(rows) - len(unassigned),
+            "covered_by_upper_links": covered_above,
+            "unassigned": len(unassigned),
+        },
+        "items": items,
+        "unassigned": unassigned,
+        "unassigned_members": unassigned_members,
+        "unassigned_delegates": unassigned_delegates,
+    }
+    return body
+
+
+_REASON_ZH = {"no_member": "无党员联系", "member_inactive": "联系党员已不在岗",
+              "no_delegate": "联系党员无党代表", "no_committee_member": "党代表无县委委员"}
+
+
+# -- applying a plan -----------------------------------------------------------------------------
+
+
+def liaison_table(items: Iterable[Mapping[str, Any]], since: dt.date) -> Any:
+    """The proposed liaisons as one ``liaisons`` table of a bundle (``until`` empty: a liaison
+    that had ended counts again from ``since``)."""
+    from graphsvc.bundle.reader import RawTable
+    from graphsvc.bundle.schema import SPECS
+
+    header = ["kind", "from_id", "to_id", "since", "until"]
+    rows: list[tuple[int, list[str]]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for it in items:
+        key = (str(it["kind"]), str(it["from_id"]), str(it["to_id"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append((len(rows) + 2, [*key, since.isoformat(), ""]))
+    return RawTable("liaisons", SPECS["liaisons"].filename, header, rows)
+
+
+def apply_items(store: Store, items: Sequence[Mapping[str, Any]], since: dt.date, *,
+                actor: Any = None, dry_run: bool = False) -> tuple[Any, list[dict[str, str]]]:
+    """Write the proposed liaisons (all of a plan's ``items``, or some) in ONE import, checked
+    like any import, logged in the audit log under ``actor`` (default: this system user, as for
+    the CLI). A liaison that already counts on ``since`` is left as it is (applying a plan twice
+    changes nothing). Returns the import's ``Report`` (nothing is written when it has errors)
+    and the liaisons written, as ``{kind, from_id, to_id}``."""
+    from graphsvc.bundle.report import Report
+    from graphsvc.importer import import_tables
+
+    wanted = list(dict.fromkeys((str(i["kind"]), str(i["from_id"]), str(i["to_id"]))
+                                for i in items))
+    stored = store.fetch_links("liaisons", wanted)
+    new = [k for k in wanted
+           if not (k in stored and counts_on(stored[k].get("since"), stored[k].get("until"), since))]
+    written = [{"kind": k, "from_id": f, "to_id": t} for k, f, t in new]
+    if not new:
+        report = Report()
+        report.dry_run = dry_run
+        return report, []
+    report = import_tables(store, {"liaisons": liaison_table(written, since)}, Report(),
+                           dry_run=dry_run, actor=actor)
+    return report, written if report.ok and not dry_run else []
