@@ -320,6 +320,25 @@ def test_pages_show_a_write_at_once(tiny: Store, tmp_path: Path) -> None:
         int(re.search(r"（(\d+)户）", was["T1"]["label"]).group(1)) + 1)
 
 
+def test_chain_and_township_views_mark_single_points_of_failure(tiny: Store) -> None:
+    """The top of the risk ranking is marked (⚑, orange border, the households at stake)."""
+    from graphsvc.analysis.risks import ranking
+
+    top = ranking(tiny, DAY, RULES)
+    assert top, "the tiny county has single points of failure"
+    page = build(tiny, "chain", "C1")
+    nodes = {n["id"]: n for n in data_of(page)[0]}
+    marked = {i for i, n in nodes.items() if n["label"].endswith(" ⚑")}
+    ranked = {r["person_id"]: r for r in top[:20]}
+    assert marked and marked == set(nodes) & set(ranked)
+    pid = next(iter(marked))
+    assert f"若离开，{ranked[pid]['households_lost']} 户失去覆盖" in nodes[pid]["tip"]
+    town = build(tiny, "township", "T1")
+    town_ranked = {r["person_id"] for r in ranking(tiny, DAY, RULES, township_id="T1")[:20]}
+    town_marked = {n["id"] for n in data_of(town)[0] if n["label"].endswith(" ⚑")}
+    assert town_marked == {n["id"] for n in data_of(town)[0]} & town_ranked
+
+
 def test_visualize_command_writes_utf8_files(tiny_dir: Path, tmp_path: Path) -> None:
     import graphsvc
 

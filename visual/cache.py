@@ -202,7 +202,7 @@ class _Warmer:
         import datetime as dt
 
         from visual.pages import index_page
-        from visual.views import township_view
+        from visual.views import _risks, township_view
 
         try:
             today = dt.date.today()
@@ -211,6 +211,7 @@ class _Warmer:
                 return
             index_page(store, as_of=today, rules=rules)
             township_view(store, None, as_of=today, rules=rules)
+            _risks(cached(store), today, rules)  # the chain pages mark the county's top
             self._seen[where] = (version, (today, rules))
         except Exception:  # noqa: BLE001 - a store that is down is tried again next round
             return

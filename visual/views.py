@@ -151,9 +151,37 @@ def _rows(rows: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]
     return {r[key]: r for r in rows}
 
 
+RISK_TOP = 20  # people marked as single points of failure on a page: the top of the ranking
+RISK_COLOR = "#ff6f00"
+
+
+def _risks(store: Any, as_of: dt.date, rules: RuleSettings,
+           township_id: str | None = None) -> dict[str, tuple[int, dict[str, Any]]]:
+    """The top of the single-points-of-failure ranking (``graphsvc.analysis.risks``) of the
+    county or a township: person id -> (rank, row). Kept until the data changes."""
+    from graphsvc.analysis.risks import ranking
+
+    rows = store.memo("risks", (as_of, rules, township_id),
+                      lambda: ranking(store.inner, as_of, rules, township_id=township_id)[:RISK_TOP])
+    return {r["person_id"]: (i + 1, r) for i, r in enumerate(rows)}
+
+
+def _risk_tip(risk: tuple[int, dict[str, Any]] | None) -> str:
+    if risk is None:
+        return ""
+    rank, r = risk
+    return (f"\n⚑ 关键人（第 {rank} 位）：若离开，{r['households_lost']} 户失去覆盖"
+            f"（重点户 {r['focus_households_lost']}）")
+
+
+def _risk_legend() -> list[LegendItem]:
+    return [LegendItem(f"⚑ 关键人：离开影响最大的前 {RISK_TOP} 人（橙框）", "#ffffff", "box", RISK_COLOR)]
+
+
 def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, list[str]],
                           delegate_rows: dict[str, dict[str, Any]], level: int, *, as_of: dt.date,
-                          rules: RuleSettings, mask: bool, link: Link, scope: _Scope) -> None:
+                          rules: RuleSettings, mask: bool, link: Link, scope: _Scope,
+                          risks: dict[str, tuple[int, dict[str, Any]]] | None = None) -> None:
     members: list[str] = []
     for did in delegate_parents:
         for m in (delegate_rows.get(did) or {}).get("member_ids", []):
@@ -178,7 +206,8 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
         else:
             node_of[did] = did
             if did not in d:
-                _delegate_node(d, store, did, row, level, link=link, as_of=as_of)
+                _delegate_node(d, store, did, row, level, link=link, as_of=as_of,
+                               risk=(risks or {}).get(did))
         for p in parents:
             d.edge(p, node_of[did], color=CM_COLOR)
     for did in delegate_parents:
@@ -194,10 +223,13 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
                    f" / 应为 {rules.households_per_member}"]
             tip += [f"问题：{MEMBER_PROBLEM_ZH.get(p, p)}" for p in problems]
             short = "too_few_households" in problems
-            d.node(m, (mrow.get("name") or m) + (f" ⚠{mrow.get('household_count', 0)}户" if short else ""),
-                   tip="\n".join(tip), color=MEMBER_COLOR, level=level + 1, parent=node_of[did],
-                   url=link("member", m),
-                   border=GAP_BORDER if problems else None, border_width=4 if problems else 1)
+            risk = (risks or {}).get(m)
+            d.node(m, (mrow.get("name") or m) + (f" ⚠{mrow.get('household_count', 0)}户" if short else "")
+                   + (" ⚑" if risk else ""),
+                   tip="\n".join(tip) + _risk_tip(risk), color=MEMBER_COLOR, level=level + 1,
+                   parent=node_of[did], url=link("member", m),
+                   border=GAP_BORDER if problems else (RISK_COLOR if risk else None),
+                   border_width=4 if problems or risk else 1)
             d.edge(node_of[did], m, color=DELEGATE_COLOR)
     for m in members:
         outside = 0
@@ -222,7 +254,8 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
 
 
 def _delegate_node(d: Diagram, store: Store, did: str, row: dict[str, Any] | None, level: int, *,
-                   link: Link, as_of: dt.date) -> None:
+                   link: Link, as_of: dt.date,
+                   risk: tuple[int, dict[str, Any]] | None = None) -> None:
     if row is None:  # not active as a delegate on as_of
         rec = store.fetch_entities([did]).get(did)
         name = rec[1].get("name") if rec else did
@@ -235,14 +268,17 @@ def _delegate_node(d: Diagram, store: Store, did: str, row: dict[str, Any] | Non
            f"联系党员：{row['member_count']}，联系户：{row['households_reached']}"
            f"（重点户 {row['focus_households_reached']}）"]
     tip += [f"问题：{DELEGATE_PROBLEM_ZH.get(p, p)}" for p in problems]
-    label = (row.get("name") or did) + (f" ⚠{row['member_count']}人" if problems else "")
-    d.node(did, label, tip="\n".join(tip), color=DELEGATE_COLOR, shape="box", level=level,
-           url=link("delegate", did), border=GAP_BORDER if problems else None,
-           border_width=4 if problems else 1)
+    label = (row.get("name") or did) + (f" ⚠{row['member_count']}人" if problems else "") \
+        + (" ⚑" if risk else "")
+    d.node(did, label, tip="\n".join(tip) + _risk_tip(risk), color=DELEGATE_COLOR, shape="box",
+           level=level, url=link("delegate", did),
+           border=GAP_BORDER if problems else (RISK_COLOR if risk else None),
+           border_width=4 if problems or risk else 1)
 
 
 def _cm_node(d: Diagram, cid: str, name: str, row: dict[str, Any] | None, level: int, *,
-             link: Link, active: bool = False) -> None:
+             link: Link, active: bool = False,
+             risk: tuple[int, dict[str, Any]] | None = None) -> None:
     if row is None and active:  # known active, audit not read
         d.node(cid, name, tip=f"县委委员 {name}（{cid}）", color=CM_COLOR, shape="box", level=level,
                url=link("chain", cid))
@@ -254,9 +290,10 @@ def _cm_node(d: Diagram, cid: str, name: str, row: dict[str, Any] | None, level:
         return
     tip = [f"县委委员 {name}（{cid}）", f"联系党代表：{row['delegate_count']}，覆盖户：{row['households_reached']}"]
     tip += [f"问题：{CM_PROBLEM_ZH.get(p, p)}" for p in row["problems"]]
-    d.node(cid, name, tip="\n".join(tip), color=CM_COLOR, shape="box", level=level,
-           url=link("chain", cid), border=GAP_BORDER if row["problems"] else None,
-           border_width=4 if row["problems"] else 1)
+    d.node(cid, name + (" ⚑" if risk else ""), tip="\n".join(tip) + _risk_tip(risk), color=CM_COLOR,
+           shape="box", level=level, url=link("chain", cid),
+           border=GAP_BORDER if row["problems"] else (RISK_COLOR if risk else None),
+           border_width=4 if row["problems"] or risk else 1)
 
 
 # -- the views ---------------------------------------------------------------------------------------
@@ -277,19 +314,21 @@ def chain_view(store: Store, committee_member_id: str, *, as_of: dt.date, rules:
     name = person.get("name") or cid
     row = next(iter(store.committee_member_audit(as_of, rules, ids=[cid])), None)
     d = Diagram(f"联系链：{name}", layout="UD", max_nodes=max_nodes)
-    _cm_node(d, cid, name, row, 0, link=link)
+    risks = _risks(store, as_of, rules) if scope.townships is None else {}
+    _cm_node(d, cid, name, row, 0, link=link, risk=risks.get(cid))
     delegate_ids = row["delegate_ids"] if row else []
     delegate_rows = _rows(store.delegate_audit(as_of, rules, ids=delegate_ids), "delegate_id") \
         if delegate_ids else {}
     _draw_below_delegates(d, store, {x: [cid] for x in delegate_ids}, delegate_rows, 1,
-                          as_of=as_of, rules=rules, mask=mask, link=link, scope=scope)
+                          as_of=as_of, rules=rules, mask=mask, link=link, scope=scope,
+                          risks=risks)
     notes = []
     if row is None:
         notes.append("该县委委员在此日期不在岗：其下所有户失去县委委员一环。")
     elif not delegate_ids:
         notes.append("该县委委员没有联系任何党代表。")
     return d.html(f"三联系链：县委委员 {name}", subtitle=f"截至 {as_of.isoformat()} · 自上而下：县委委员 → 党代表 → 党员 → 户",
-                  legend=_people_legend() + _household_legend(), notes=notes,
+                  legend=_people_legend() + _risk_legend() + _household_legend(), notes=notes,
                   links=[("首页", link("index", None))])
 
 
@@ -672,17 +711,18 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
             reach[(dl, r["village_id"])] += 1
     delegate_rows = _rows(store.delegate_audit(as_of, rules, ids={dl for dl, _ in reach}),
                           "delegate_id") if reach else {}
+    risks = _risks(store, as_of, rules, township_id)
     for (dl, vid), n in sorted(reach.items(), key=lambda kv: -kv[1]):
         drow = delegate_rows.get(dl)
         node = dl
         if drow is not None and not scope.sees(drow.get("township_id")):
             node = scope.stand_in(d, dl, "党代表", 0)
         elif dl not in d:
-            _delegate_node(d, store, dl, drow, 0, link=link, as_of=as_of)
+            _delegate_node(d, store, dl, drow, 0, link=link, as_of=as_of, risk=risks.get(dl))
         d.edge(node, vid, color=DELEGATE_COLOR, width=1 + min(6, n / 5), tip=f"经其党员联系 {n} 户")
     legend = _share_legend() + [
         LegendItem("乡镇（星形）", "#78909c", "diamond"), LegendItem("党代表", DELEGATE_COLOR, "box"),
-        LegendItem("党代表有缺口（红框）", "#ffffff", "box", GAP_BORDER)] + [
+        LegendItem("党代表有缺口（红框）", "#ffffff", "box", GAP_BORDER)] + _risk_legend() + [
         LegendItem(f"结对单位：{SECTOR_ZH[s]}", c, {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
         for s, (c, sh) in SECTOR_STYLE.items()]
     return d.html(f"乡镇概览：{tname}",
