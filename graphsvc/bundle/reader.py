@@ -14,6 +14,13 @@ Two things are undone on the way, both written by ``writer``:
   a carriage return as ``_x000D_``).
 
 A workbook's formulas are refused, never evaluated, and so are workbooks with macros.
+
+File and sheet names may be English (``people.csv``, sheet ``people``) or Chinese
+(``党员.csv``, sheet ``党员``; every name ``zh.FILES_ZH`` accepts); a bundle may hold each
+file once. The header row (English or Chinese) is read by ``validate`` through ``zh``.
+In a zip, a member name not marked UTF-8 is read as UTF-8 when it is, else as GBK (what
+Windows' own "compressed folder" writes on Chinese Windows), so Chinese file names
+survive zipping.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Iterator
 
+from graphsvc.bundle import zh
 from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import SPECS, unescape_formula
 
@@ -38,7 +46,7 @@ class RawTable:
     """One file of a bundle as text cells. ``rows`` holds (row number, cells); header = row 1."""
 
     name: str  # spec name, e.g. "people"
-    source: str  # what errors call it, e.g. "people.csv" or "sheet people"
+    source: str  # what errors call it, e.g. "people.csv", "党员.csv" or "sheet people"
     header: list[str]
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
 
@@ -68,8 +76,8 @@ def read_bundle(path: str | Path, report: Report, *, max_unpacked_bytes: int = 1
         with p.open("rb") as fh:
             return read_xlsx(fh, report, label=p.name, max_unpacked_bytes=max_unpacked_bytes)
     if suffix == ".csv":
-        name = p.stem
-        if name not in SPECS:
+        name = zh.spec_name(p.stem)
+        if name is None:
             report.error(p.name, None, None, _unknown_file_message(p.name))
             return {}
         table = parse_csv_bytes(name, p.name, p.read_bytes(), report)
@@ -82,21 +90,36 @@ def read_bundle(path: str | Path, report: Report, *, max_unpacked_bytes: int = 1
 
 
 def _unknown_file_message(filename: str) -> str:
-    known = ", ".join(s.filename for s in SPECS.values())
-    return f"'{filename}' is not a bundle file and was ignored (bundle files are: {known})"
+    return (f"'{filename}' is not a bundle file and was ignored (bundle files are: "
+            f"{zh.files_sentence()})")
+
+
+def _twice(label: str, name: str, first: str, second: str) -> str:
+    if first == second:
+        return f"the {label} holds {first} more than once; keep one"
+    return (f"the {label} holds both {first} and {second}, which are the same bundle file "
+            f"({SPECS[name].filename}); keep one")
 
 
 def _read_folder(folder: Path, report: Report) -> Tables:
     tables: Tables = {}
+    seen: dict[str, str] = {}
     for f in sorted(folder.iterdir()):
         if not f.is_file() or f.suffix.lower() != ".csv":
             continue
-        if f.stem not in SPECS:
+        name = zh.spec_name(f.stem)
+        if name is None:
             report.warn(f.name, None, None, _unknown_file_message(f.name))
             continue
-        table = parse_csv_bytes(f.stem, f.name, f.read_bytes(), report)
+        if name in seen:
+            report.error(f.name, None, None, _twice("folder", name, seen[name], f.name))
+            report.unreadable.add(name)
+            tables.pop(name, None)
+            continue
+        seen[name] = f.name
+        table = parse_csv_bytes(name, f.name, f.read_bytes(), report)
         if table is not None:
-            tables[f.stem] = table
+            tables[name] = table
     if not tables and not report.errors:
         report.error(str(folder), None, None, "the folder holds no bundle CSV files")
     return tables
@@ -150,11 +173,10 @@ def read_zip(fh: IO[bytes], report: Report, *, max_unpacked_bytes: int = 1 << 30
     with zf:
         if not _check_archive(zf, label, report, max_unpacked_bytes):
             return {}
-        members = [i for i in zf.infolist() if not i.is_dir()]
-        csvs = [i for i in members if PurePosixPath(i.filename).suffix.lower() == ".csv"
-                and not PurePosixPath(i.filename).name.startswith("._")]
-        folders = {PurePosixPath(i.filename).parent for i in csvs
-                   if PurePosixPath(i.filename).stem in SPECS}
+        members = [(i, PurePosixPath(_member_name(i))) for i in zf.infolist() if not i.is_dir()]
+        csvs = [(i, p) for i, p in members if p.suffix.lower() == ".csv"
+                and not p.name.startswith("._")]
+        folders = {p.parent for _, p in csvs if zh.spec_name(p.stem) is not None}
         if len(folders) > 1:
             names = ", ".join(sorted(str(f) for f in folders))
             report.error(label, None, None,
@@ -162,28 +184,46 @@ def read_zip(fh: IO[bytes], report: Report, *, max_unpacked_bytes: int = 1 << 30
                          "put them in one folder")
             return {}
         tables: Tables = {}
-        seen: set[str] = set()
-        for info in sorted(csvs, key=lambda i: i.filename):
-            name = PurePosixPath(info.filename).stem
-            if name not in SPECS:
-                report.warn(info.filename, None, None, _unknown_file_message(info.filename))
+        seen: dict[str, str] = {}
+        for info, path in sorted(csvs, key=lambda ip: str(ip[1])):
+            name = zh.spec_name(path.stem)
+            if name is None:
+                report.warn(str(path), None, None, _unknown_file_message(str(path)))
                 continue
             if name in seen:
-                report.error(info.filename, None, None,
-                             f"the zip file holds {name}.csv more than once; keep one")
+                report.error(str(path), None, None,
+                             _twice("zip file", name, seen[name], path.name))
                 report.unreadable.add(name)
                 tables.pop(name, None)
                 continue
-            seen.add(name)
+            seen[name] = path.name
             data = _read_member(zf, info, report, max_unpacked_bytes)
             if data is None:
                 continue
-            table = parse_csv_bytes(name, PurePosixPath(info.filename).name, data, report)
+            table = parse_csv_bytes(name, path.name, data, report)
             if table is not None:
                 tables[name] = table
         if not tables and not report.errors:
             report.error(label, None, None, "the zip file holds no bundle CSV files")
         return tables
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as its writer meant it. Names not flagged UTF-8 were decoded by zipfile
+    as cp437; a UTF-8 name (macOS, Linux) or a GBK one (Chinese Windows) is recovered."""
+    name = info.filename
+    if info.flag_bits & 0x800 or name.isascii():
+        return name
+    try:
+        raw = name.encode("cp437")
+    except UnicodeEncodeError:
+        return name
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return name
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, report: Report,
@@ -339,11 +379,14 @@ def read_xlsx(fh: IO[bytes], report: Report, *, label: str = "the workbook",
     try:
         for ws in wb.worksheets:
             title = ws.title.strip()
-            name = title[:-4] if title.lower().endswith(".csv") else title
+            name = zh.spec_name(title[:-4] if title.lower().endswith(".csv") else title)
             source = f"sheet {title}"
-            if name not in SPECS:
+            if name is None:
+                known = ", ".join(f"{s.name} ({'/'.join(zh.FILES_ZH[s.name].names)})"
+                                  for s in SPECS.values())
                 report.warn(source, None, None,
-                            f"'{title}' is not a bundle sheet and was ignored")
+                            f"'{title}' is not a bundle sheet and was ignored (bundle sheets "
+                            f"are: {known})")
                 continue
             if name in tables or name in report.unreadable:
                 report.error(source, None, None,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from graphsvc.bundle import zh
 from graphsvc.bundle.reader import RawTable, Tables
 from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import (
@@ -88,9 +89,14 @@ def _check_text(text: str) -> str:
     raise CellError("the text holds a broken character (half of a UTF-16 pair); retype it")
 
 
-def _cell_parser(col: Column) -> Callable[[str], Any]:
-    """A function from cell text (never empty) to the typed value, raising CellError."""
+def _cell_parser(col: Column, file: str | None = None, lang: zh.Headers = "en") -> Callable[[str], Any]:
+    """A function from cell text (never empty) to the typed value, raising CellError.
+
+    ``file`` and ``lang``: the bundle file and the language of its header row; a file with
+    Chinese headers takes the Chinese words of its enum and list columns (``zh``)."""
     t = col.type
+    if file is not None and t in ("enum", "list") and lang == "zh":
+        return _zh_parser(col, file)
     if t in ("id", "ref"):
         return _check_id
     if t == "text":
@@ -128,10 +134,21 @@ def _cell_parser(col: Column) -> Callable[[str], Any]:
     choices = col.choices
     allowed = ", ".join(choices)
     lowered = {c.lower(): c for c in choices}
+
+    def chinese(p: str) -> None:
+        """A Chinese word in a file with English headers: name the English one."""
+        en = zh.to_english(file, col.name, p) if file is not None else None
+        if en is not None:
+            raise CellError(
+                f"'{p}' is a Chinese value, but this file has English headers and so takes "
+                f"English values: write {en} (or give the whole file Chinese headers, see "
+                "docs/chinese-spreadsheets.md)")
+
     if t == "enum":
         def parse_enum(s: str) -> str:
             v = lowered.get(s.strip().lower())
             if v is None:
+                chinese(s.strip())
                 raise CellError(f"'{s}' is not allowed here; use one of: {allowed}")
             return v
         return parse_enum
@@ -145,12 +162,42 @@ def _cell_parser(col: Column) -> Callable[[str], Any]:
                     continue
                 v = lowered.get(p.lower())
                 if v is None:
+                    chinese(p)
                     raise CellError(f"'{p}' is not allowed here; use values from: {allowed}, "
                                     "separated by ;")
                 found.add(v)
             return sorted(found, key=order.__getitem__)
         return parse_list
     raise AssertionError(t)
+
+
+def _zh_parser(col: Column, file: str) -> Callable[[str], Any]:
+    """Chinese values (``zh.FILES_ZH``): the file has Chinese headers."""
+    words = zh.VALUES_IN[file][col.name]
+    lowered = {c.lower(): c for c in col.choices}
+    accepted = zh.choices_sentence(file, col.name)
+
+    def one(p: str) -> str:
+        v = words.get(zh.norm_value(p))
+        if v is not None:
+            return v
+        en = lowered.get(p.lower())
+        if en is not None:
+            raise CellError(
+                f"'{p}' is an English value, but this file has Chinese headers and so takes "
+                f"Chinese values: write {zh.value_word(file, col.name, en, 'zh')} "
+                f"(the values are: {accepted})")
+        raise CellError(f"'{p}' is not allowed here; use one of: {accepted}"
+                        + ("; several separated by ; or 、" if col.type == "list" else ""))
+
+    if col.type == "enum":
+        return lambda s: one(s.strip())
+    order = {c: i for i, c in enumerate(col.choices)}
+
+    def parse_list(s: str) -> list[str]:
+        found = {one(p.strip()) for p in zh.ZH_LIST_SPLIT.split(s) if p.strip()}
+        return sorted(found, key=order.__getitem__)
+    return parse_list
 
 
 def _empty_value(col: Column) -> Any:
@@ -165,29 +212,55 @@ class _Parsed:
     source: str
     present: tuple[str, ...]  # the spec's columns this file has
     rows: list[tuple[int, Record]]
+    lang: zh.Headers = "en"  # the language of the file's header row
+    labels: dict[str, str] = field(default_factory=dict)  # column -> header as written
+
+    def col(self, name: str) -> str:
+        """A column as the file names it (its own header; else the canonical one)."""
+        return self.labels.get(name) or zh.column_word(self.spec.name, name, self.lang)
+
+    def word(self, column: str, value: str) -> str:
+        """An English enum value in the file's language."""
+        return zh.value_word(self.spec.name, column, value, self.lang)
 
 
 def _parse_table(table: RawTable, report: Report) -> _Parsed | None:
     spec = SPECS[table.name]
     src = table.source
-    index: dict[str, int] = {}
-    for i, name in enumerate(table.header):
-        if not name:
-            continue
-        key = name.strip().lower()
-        if key in index:
-            report.error(src, 1, name, f"the column '{name}' appears twice in the header")
-            continue
-        if key not in spec.column_names:
-            report.warn(src, 1, name, f"'{name}' is not a column of {spec.filename}; it was ignored")
-            continue
-        index[key] = i
+    head = zh.read_header(spec.name, table.header)
+    if head.mixed:
+        report.error(
+            src, 1, None,
+            "the header row mixes English and Chinese column names (English: "
+            f"{', '.join(head.english)}; Chinese: {', '.join(head.chinese)}); write the whole "
+            f"header row in one language: {', '.join(spec.column_names)}, or "
+            f"{', '.join(zh.header(spec.name, 'zh'))}")
+        return None
+    lang = head.lang
+    fname = zh.filename(spec.name, lang)
+    for text, _, first in head.duplicates:
+        report.error(src, 1, text, f"the column '{text}' appears twice in the header"
+                     + (f" (also as '{first}')" if first != text else ""))
+    for text in head.unknown:
+        if lang == "zh":
+            report.warn(src, 1, text,
+                        f"'{text}' is not a column of {fname}; it was ignored. The columns of "
+                        f"{fname} are: {zh.headers_sentence(spec.name)}")
+        else:
+            report.warn(src, 1, text, f"'{text}' is not a column of {fname}; it was ignored "
+                        f"(its columns are: {', '.join(spec.column_names)})")
+    index = head.index
     missing = [c.name for c in spec.columns if c.required and c.name not in index]
     for name in missing:
-        report.error(src, 1, name, f"the required column '{name}' is missing from the header")
+        word = zh.column_word(spec.name, name, lang)
+        report.error(src, 1, word, f"the required column '{word}' is missing from the header"
+                     + (f" (the columns of {fname} are: {zh.headers_sentence(spec.name)})"
+                        if lang == "zh" else ""))
     if missing:
         return None
-    cols = [(c, index[c.name], _cell_parser(c), c.required, _empty_value(c))
+    labels = head.labels
+    cols = [(c, index[c.name], _cell_parser(c, spec.name, lang), c.required, _empty_value(c),
+             labels[c.name])
             for c in spec.columns if c.name in index]
     width = len(table.header)
     out: list[tuple[int, Record]] = []
@@ -201,19 +274,19 @@ def _parse_table(table: RawTable, report: Report) -> _Parsed | None:
         if not any(x.strip() for x in cells):
             continue  # a blank line, as spreadsheets leave them
         rec: Record = {}
-        for col, i, parse, required, empty in cols:
+        for col, i, parse, required, empty, label in cols:
             text = cells[i] if i < len(cells) else ""
             if not text.strip():
                 if required:
-                    err(src, number, col.name, f"'{col.name}' is required but the cell is empty")
+                    err(src, number, label, f"'{label}' is required but the cell is empty")
                 rec[col.name] = empty
                 continue
             try:
                 rec[col.name] = parse(text)
             except CellError as exc:
-                err(src, number, col.name, str(exc))
+                err(src, number, label, str(exc))
         out.append((number, rec))
-    return _Parsed(spec, src, tuple(c.name for c, *_ in cols), out)
+    return _Parsed(spec, src, tuple(c[0].name for c in cols), out, lang, dict(labels))
 
 
 def _full_record(spec: FileSpec, partial: Record, stored: Record | None) -> Record:
@@ -264,7 +337,7 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
             seen = where.get(rid)
             if seen is not None:
                 _, other_src, other_row = seen
-                report.error(p.source, number, "id",
+                report.error(p.source, number, p.col("id"),
                              f"the id '{rid}' is already used in {other_src} row {other_row}; "
                              "every id must be unique across the whole data set")
                 continue
@@ -298,7 +371,7 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
                 continue
             old = stored.get(rid)
             if old is not None and old[0] != kind:
-                report.error(p.source, number, "id",
+                report.error(p.source, number, p.col("id"),
                              f"the id '{rid}' already belongs to {KIND_WORDS[old[0]]} in the store; "
                              "every id must be unique across the whole data set")
                 continue
@@ -349,13 +422,14 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
             for col in ref_cols:
                 v = full.get(col.name)
                 if v is not None and col.ref is not None:
-                    check_ref(p.source, number, col.name, v, col.ref)
+                    check_ref(p.source, number, p.col(col.name), v, col.ref)
             if "status" in full and full.get("inactive_since") and full.get("status") == "active":
-                report.warn(p.source, number, "inactive_since",
-                            "a date is given but the status is active, so the date is ignored; "
-                            "set the status to inactive if this one has left")
+                report.warn(p.source, number, p.col("inactive_since"),
+                            f"a date is given but the status is {p.word('status', 'active')}, so "
+                            "the date is ignored; set the status to "
+                            f"{p.word('status', 'inactive')} if this one has left")
             if kind is Kind.ORGANIZATION and full.get("parent_id") == rid:
-                report.error(p.source, number, "parent_id",
+                report.error(p.source, number, p.col("parent_id"),
                              f"the organisation '{rid}' cannot be its own parent")
     _check_org_cycles(parsed.get("organizations"), entities, stored, report)
 
@@ -370,22 +444,25 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
                 continue
             ok = True
             if spec.name == "liaisons":
-                ok = _check_liaison(p.source, number, rec, check_ref, record_of, report)
+                ok = _check_liaison(p, number, rec, check_ref, record_of, report)
             else:
                 for col in spec.columns:
                     if col.type == "ref" and col.ref is not None:
-                        ok = check_ref(p.source, number, col.name, rec[col.name], col.ref) and ok
+                        ok = check_ref(p.source, number, p.col(col.name), rec[col.name],
+                                       col.ref) and ok
             since, until = rec.get("since"), rec.get("until")
             if since is not None and until is not None and not until > since:
-                report.error(p.source, number, "until",
-                             f"'until' ({until}) must be after 'since' ({since})")
+                report.error(p.source, number, p.col("until"),
+                             f"'{p.col('until')}' ({until}) must be after "
+                             f"'{p.col('since')}' ({since})")
                 ok = False
             if not ok:
                 continue
             key = tuple(rec[k] for k in spec.key)
             if key in by_key:
+                shown = [p.word(k, v) for k, v in zip(spec.key, key)]
                 report.warn(p.source, number, None,
-                            f"the same {spec.name[:-1]} ({', '.join(key)}) is also on row "
+                            f"the same {spec.name[:-1]} ({', '.join(shown)}) is also on row "
                             f"{by_key[key][0]}; this later row's dates are used")
             by_key[key] = (number, rec)
         missing_cols = [c for c in spec.columns if c.name not in p.present]
@@ -397,8 +474,9 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
             full = _full_record(spec, rec, old_links.get(key))
             s, u = full.get("since"), full.get("until")
             if s is not None and u is not None and not u > s:
-                report.error(p.source, number, "until",
-                             f"'until' ({u}) must be after the stored 'since' ({s})")
+                report.error(p.source, number, p.col("until"),
+                             f"'{p.col('until')}' ({u}) must be after the stored "
+                             f"'{p.col('since')}' ({s})")
                 continue
             recs.append(full)
         out.records[spec.name] = recs
@@ -409,8 +487,9 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
         seen_contacts: dict[str, int] = {}
         recs = []
         for number, rec in p.rows:
-            ok = check_ref(p.source, number, "person_id", rec.get("person_id"), Kind.PERSON)
-            ok = check_ref(p.source, number, "household_id", rec.get("household_id"), Kind.HOUSEHOLD) and ok
+            ok = check_ref(p.source, number, p.col("person_id"), rec.get("person_id"), Kind.PERSON)
+            ok = check_ref(p.source, number, p.col("household_id"), rec.get("household_id"),
+                           Kind.HOUSEHOLD) and ok
             if not ok or rec.get("date") is None:
                 continue
             full = _full_record(p.spec, rec, None)
@@ -427,37 +506,51 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
     order = {name: i for i, name in enumerate(SPECS)}
 
     def place(p: Any) -> tuple[int, str, int]:
-        stem = p.file.removeprefix("sheet ").removesuffix(".csv")
-        return (order.get(stem, len(order)), p.file, p.row or 0)
+        name = zh.spec_name_of_source(p.file)
+        return (order.get(name, len(order)) if name else len(order), p.file, p.row or 0)
 
     report.errors.sort(key=place)
     report.warnings.sort(key=place)
     return out
 
 
-def _check_liaison(src: str, number: int, rec: Record,
+def _check_liaison(p: _Parsed, number: int, rec: Record,
                    check_ref: Callable[[str, int, str, Any, Kind], bool],
                    record_of: Callable[[str], Record | None], report: Report) -> bool:
+    src = p.source
     kind = rec["kind"]
     a, b = rec["from_id"], rec["to_id"]
-    ok = check_ref(src, number, "from_id", a, Kind.PERSON)
-    ok = check_ref(src, number, "to_id", b, LIAISON_TARGET[kind]) and ok
+    from_col, to_col = p.col("from_id"), p.col("to_id")
+    ok = check_ref(src, number, from_col, a, Kind.PERSON)
+    ok = check_ref(src, number, to_col, b, LIAISON_TARGET[kind]) and ok
     if not ok:
         return False
     if kind != "member-household" and a == b:
-        report.error(src, number, "to_id", f"a person cannot liaise with themself ('{a}')")
+        report.error(src, number, to_col, f"a person cannot liaise with themself ('{a}')")
         return False
+    # the people file's words, in the language of this liaisons file
+    lang = p.lang
+    people = zh.filename("people", lang)
+    roles_col = zh.column_word("people", "roles", lang)
+    kind_col = p.col("kind")
+
+    def role_word(role: str) -> str:
+        return zh.value_word("people", "roles", role, lang)
+
+    kind_word = p.word("kind", kind)
     need_from = {"committee_member-delegate": "committee_member", "delegate-member": "delegate"}
     role = need_from.get(kind)
     if role is not None and role not in (record_of(a) or {}).get("roles", ()):
-        report.error(src, number, "from_id",
-                     f"'{a}' does not have the role {role}, so cannot start a {kind} liaison; "
-                     f"add {role} to their roles in people.csv or correct the kind")
+        r = role_word(role)
+        report.error(src, number, from_col,
+                     f"'{a}' does not have the role {r}, so cannot start a {kind_word} liaison; "
+                     f"add {r} to their {roles_col} in {people} or correct the {kind_col}")
         ok = False
     if kind == "committee_member-delegate" and "delegate" not in (record_of(b) or {}).get("roles", ()):
-        report.error(src, number, "to_id",
-                     f"'{b}' does not have the role delegate, so cannot be the delegate of a "
-                     "committee_member-delegate liaison; add the role in people.csv or correct the kind")
+        r = role_word("delegate")
+        report.error(src, number, to_col,
+                     f"'{b}' does not have the role {r}, so cannot be the delegate of a "
+                     f"{kind_word} liaison; add the role in {people} or correct the {kind_col}")
         ok = False
     return ok
 
@@ -483,6 +576,6 @@ def _check_org_cycles(p: _Parsed | None, entities: dict[str, Record],
             seen.add(cur)
             cur = parent(cur)
         if cur == start and parent(start) != start:
-            report.error(p.source, number, "parent_id",
+            report.error(p.source, number, p.col("parent_id"),
                          f"the organisation '{start}' is its own ancestor through parent_id; "
                          "break the loop")
