@@ -8,7 +8,7 @@ import sys
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any, Iterator, Literal, Optional
 
 import typer
 from rich.console import Console
@@ -145,13 +145,18 @@ def import_cmd(
 @app.command("export")
 def export_cmd(
     path: Annotated[Path, typer.Argument(help="where to write: a folder (created), or a name ending in .zip or .xlsx")],
+    headers: Annotated[Literal["en", "zh"], typer.Option(
+        "--headers",
+        help="en: the English files, headers and values of the bundle format; zh: Chinese "
+             "file/sheet names, headers and values (党员.csv: 编号, 姓名, 身份 …; 在职, 是/否), "
+             "as in docs/chinese-spreadsheets.md. Import reads either.")] = "en",
 ) -> None:
     """Write the whole store as a bundle (rows ordered by id), ready to import elsewhere."""
     from graphsvc.importer import export_path
 
     with _store() as store:
         with err.status("exporting ..."):
-            counts = export_path(store, path)
+            counts = export_path(store, path, headers=headers)
     table = Table("file", "rows", title=f"exported to {path}")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
@@ -163,6 +168,10 @@ def generate_cmd(
     path: Annotated[Path, typer.Argument(help="folder to write the bundle into")],
     counties: Annotated[int, typer.Option(min=1, max=100, help="how many counties side by side")] = 1,
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same bundle")] = 1,
+    headers: Annotated[Literal["en", "zh"], typer.Option(
+        "--headers",
+        help="en: the bundle format's English files, headers and values; zh: the same bundle "
+             "in Chinese (党员.csv, 编号, 在职 …; docs/chinese-spreadsheets.md)")] = "en",
 ) -> None:
     """Write a realistic synthetic bundle shaped like the source county (generated names only).
 
@@ -179,6 +188,11 @@ def generate_cmd(
             bar.update(task, description=stage[:14], completed=done, total=total)
 
         counts = generate_bundle(path, counties=counties, seed=seed, progress=progress)
+        if headers == "zh":
+            from graphsvc.bundle.writer import translate_folder
+
+            bar.update(task, description="in Chinese")
+            counts = translate_folder(path, "zh")
     table = Table("file", "rows", title=f"generated {counties} count{'y' if counties == 1 else 'ies'} in {path}")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")

@@ -91,6 +91,8 @@ def import_upload(store: Store, filename: str, data: bytes, *, dry_run: bool = F
     return import_tables(store, tables, report, dry_run=dry_run, replace=replace, actor=actor)
 
 
-def export_path(store: Store, path: str | Path) -> dict[str, int]:
-    """Write the whole store as a bundle (folder, or .zip / .xlsx by the name's ending)."""
-    return write_bundle(store.records(), path)
+def export_path(store: Store, path: str | Path, headers: str = "en") -> dict[str, int]:
+    """Write the whole store as a bundle (folder, or .zip / .xlsx by the name's ending), with
+    English (``en``, the spec's) or Chinese (``zh``: ``docs/chinese-spreadsheets.md``) file
+    names, headers and values. Returns the row count per file name written."""
+    return write_bundle(store.records(), path, headers=headers)  # type: ignore[arg-type]

@@ -17,6 +17,13 @@ carries the same escape, and characters XML cannot hold (control characters othe
 than tab and line feed, a carriage return included) are written as OOXML's
 ``_xHHHH_`` escapes, which the reader decodes; a literal ``_xHHHH_`` in a value is
 written ``_x005F_xHHHH_`` as the standard says.
+
+``headers="zh"`` writes the same bundle in Chinese (``zh``): Chinese file and sheet names
+(``党员.csv``), headers (``编号, 姓名, …``) and enum, list and boolean values (``在职``,
+``县委委员;党代表``, ``是``), always the canonical word of ``zh.FILES_ZH``. Rows keep the
+order of the English export (they are ordered before they are translated), so
+zh export -> import -> en export gives the bytes of the en export, and zh -> import -> zh
+the bytes of the zh export. The formula escape applies as in English.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from graphsvc.bundle.schema import FILES, FORMULA_TRIGGERS, FileSpec
+from graphsvc.bundle import zh
+from graphsvc.bundle.report import Report
+from graphsvc.bundle.schema import FILES, FORMULA_TRIGGERS, SPECS, FileSpec, unescape_formula
 
 
 def format_cell(value: Any) -> str:
@@ -89,18 +98,36 @@ def write_csv_rows(out: IO[str], rows: Iterable[Sequence[Any]], lineterminator: 
             plain.writerow(row)
 
 
-def csv_text(spec: FileSpec, rows: list[list[str]]) -> str:
+def csv_text(spec: FileSpec, rows: list[list[str]], headers: zh.Headers = "en",
+             columns: Sequence[str] | None = None) -> str:
+    """A file's CSV text: ``rows`` (canonical English cells of ``columns``, default every column
+    of the spec) under the header of ``headers``, translated and escaped."""
+    cols = list(columns) if columns is not None else list(spec.column_names)
+    head = _header_words(spec.name, cols, headers)
+    body = _translated(spec.name, cols, rows, headers)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(spec.column_names)
-    w.writerows(map(escaped, rows))
+    w.writerow(head)
+    w.writerows(map(escaped, body))
     text = buf.getvalue()
     if "\r" not in text:  # the usual case; else quote the rows that hold one
         return text
     buf = io.StringIO()
-    write_csv_rows(buf, [list(spec.column_names)])
-    write_csv_rows(buf, map(escaped, rows))
+    write_csv_rows(buf, [head])
+    write_csv_rows(buf, map(escaped, _translated(spec.name, cols, rows, headers)))
     return buf.getvalue()
+
+
+def _header_words(name: str, columns: Sequence[str], headers: zh.Headers) -> list[str]:
+    return [zh.column_word(name, c, headers) for c in columns]
+
+
+def _translated(name: str, columns: Sequence[str], rows: Iterable[list[str]],
+                headers: zh.Headers) -> Iterable[list[str]]:
+    plan = zh.translator(name, list(columns), headers)
+    if not plan:
+        return rows
+    return (zh.translate_row(list(r), plan) for r in rows)
 
 
 # characters an XML text node cannot hold (or, for CR, cannot keep), and a "_" that starts
@@ -117,36 +144,57 @@ def xlsx_text(text: str) -> str:
     return _XML_UNSAFE.sub(_ooxml_escape, text) if text else text
 
 
-def write_bundle(records: Mapping[str, Iterable[Mapping[str, Any]]], path: str | Path) -> dict[str, int]:
-    """Write every file of ``FILES`` (empty ones with their header) to a folder, .zip or .xlsx."""
+def write_bundle(records: Mapping[str, Iterable[Mapping[str, Any]]], path: str | Path,
+                 headers: zh.Headers = "en") -> dict[str, int]:
+    """Write every file of ``FILES`` (empty ones with their header) to a folder, .zip or .xlsx,
+    with English or Chinese (``headers="zh"``) names, headers and values. Returns the row
+    count per file name written."""
     p = Path(path)
     tables = {spec.name: ordered_rows(spec, records.get(spec.name, ())) for spec in FILES}
-    counts = {spec.filename: len(tables[spec.name]) for spec in FILES}
+    return _write_tables({spec.name: (list(spec.column_names), tables[spec.name])
+                          for spec in FILES}, p, headers)
+
+
+def _write_tables(tables: Mapping[str, tuple[list[str], list[list[str]]]], p: Path,
+                  headers: zh.Headers) -> dict[str, int]:
+    """Write tables of canonical English cells (per file: its columns and rows, in the order
+    of ``FILES``) as a folder, .zip or .xlsx in the words of ``headers``."""
+    if headers not in zh.HEADER_LANGUAGES:
+        raise ValueError(f"headers must be one of {', '.join(zh.HEADER_LANGUAGES)}, not {headers!r}")
+    specs = [spec for spec in FILES if spec.name in tables]
+    counts = {zh.filename(spec.name, headers): len(tables[spec.name][1]) for spec in specs}
     suffix = p.suffix.lower()
     if suffix == ".xlsx":
-        _write_xlsx(tables, p)
+        _write_xlsx(tables, p, headers)
     elif suffix == ".zip":
         p.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for spec in FILES:
-                zf.writestr(spec.filename, csv_text(spec, tables[spec.name]).encode("utf-8"))
+            for spec in specs:
+                cols, rows = tables[spec.name]
+                zf.writestr(zh.filename(spec.name, headers),
+                            csv_text(spec, rows, headers, cols).encode("utf-8"))
     else:
         p.mkdir(parents=True, exist_ok=True)
-        for spec in FILES:
-            (p / spec.filename).write_text(csv_text(spec, tables[spec.name]), encoding="utf-8",
-                                           newline="")
+        for spec in specs:
+            cols, rows = tables[spec.name]
+            (p / zh.filename(spec.name, headers)).write_text(
+                csv_text(spec, rows, headers, cols), encoding="utf-8", newline="")
     return counts
 
 
-def _write_xlsx(tables: dict[str, list[list[str]]], p: Path) -> None:
+def _write_xlsx(tables: Mapping[str, tuple[list[str], list[list[str]]]], p: Path,
+                headers: zh.Headers) -> None:
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
 
     wb = openpyxl.Workbook(write_only=True)
     for spec in FILES:
-        ws = wb.create_sheet(spec.name)
-        ws.append(list(spec.column_names))
-        for row in tables[spec.name]:
+        if spec.name not in tables:
+            continue
+        cols, rows = tables[spec.name]
+        ws = wb.create_sheet(zh.file_stem(spec.name, headers))
+        ws.append(_header_words(spec.name, cols, headers))
+        for row in _translated(spec.name, cols, rows, headers):
             cells = []
             for v in escaped(row):
                 c = WriteOnlyCell(ws, value=xlsx_text(v))
@@ -155,3 +203,104 @@ def _write_xlsx(tables: dict[str, list[list[str]]], p: Path) -> None:
             ws.append(cells)
     p.parent.mkdir(parents=True, exist_ok=True)
     wb.save(p)
+
+
+# -- converting a bundle between English and Chinese ----------------------------------------------
+
+def _canonical(name: str, column: str, text: str, lang: zh.Headers) -> str:
+    """A cell of a file in ``lang`` as canonical English bundle text; a value that is not one of
+    the column's words is kept as it is (the import will name it)."""
+    col = SPECS[name].column(column)
+    if not text or col.type not in ("enum", "list", "bool"):
+        return text
+    if col.type == "bool":
+        v = text.strip().lower()
+        if v in ("true", "1", "yes", "是", "y", "t"):
+            return "true"
+        if v in ("false", "0", "no", "否", "n", "f"):
+            return "false"
+        return text
+
+    def one(p: str) -> str:
+        if lang == "zh":
+            en = zh.to_english(name, column, p)
+            return en if en is not None else p
+        low = p.strip().lower()
+        return next((c for c in col.choices if c.lower() == low), p)
+
+    if col.type == "enum":
+        return one(text)
+    split = zh.ZH_LIST_SPLIT if lang == "zh" else re.compile(r"[;；]")
+    parts = [one(x) for x in split.split(text) if x.strip()]
+    order = {c: i for i, c in enumerate(col.choices)}
+    known = sorted({x for x in parts if x in order}, key=order.__getitem__)
+    return ";".join(known + [x for x in parts if x not in order])
+
+
+def convert_bundle(src: str | Path, dst: str | Path, headers: zh.Headers,
+                   report: Report | None = None) -> dict[str, int]:
+    """Write the bundle at ``src`` (folder, .zip or .xlsx, in either language, any subset of
+    files and columns) again at ``dst`` with the names, headers and values of ``headers``.
+
+    Rows and their order stay as they are; columns keep the spec's order; remarks columns
+    are dropped; nothing is checked beyond reading (import the result to check it). Problems
+    found while reading go to ``report``; a file that cannot be read is left out."""
+    from graphsvc.bundle.reader import read_bundle
+
+    report = report if report is not None else Report()
+    tables = read_bundle(src, report)
+    out: dict[str, tuple[list[str], list[list[str]]]] = {}
+    for spec in FILES:
+        t = tables.get(spec.name)
+        if t is None:
+            continue
+        head = zh.read_header(spec.name, t.header)
+        if head.mixed:
+            report.error(t.source, 1, None, "the header row mixes English and Chinese column names")
+            continue
+        cols = [c for c in spec.column_names if c in head.index]
+        where = [head.index[c] for c in cols]
+        rows = []
+        for _, cells in t.rows:
+            if not any(c.strip() for c in cells):
+                continue
+            rows.append([_canonical(spec.name, c, cells[i] if i < len(cells) else "", head.lang)
+                         for c, i in zip(cols, where)])
+        out[spec.name] = (cols, rows)
+    return _write_tables(out, Path(dst), headers)
+
+
+def translate_folder(folder: str | Path, headers: zh.Headers) -> dict[str, int]:
+    """Rewrite a folder of canonical English bundle CSV files (``graphsvc generate``'s) in
+    place in the words of ``headers``, one file at a time and row by row (a 10-county bundle
+    never has to fit in memory). Returns the row count per file name written."""
+    folder = Path(folder)
+    counts: dict[str, int] = {}
+    if headers == "en":
+        for spec in FILES:
+            f = folder / spec.filename
+            if f.exists():
+                with f.open(encoding="utf-8-sig", newline="") as fh:
+                    counts[spec.filename] = sum(1 for _ in csv.reader(fh)) - 1
+        return counts
+    for spec in FILES:
+        src = folder / spec.filename
+        if not src.exists():
+            continue
+        dst = folder / zh.filename(spec.name, headers)
+        n = 0
+        with src.open(encoding="utf-8-sig", newline="") as fin, \
+                dst.open("w", encoding="utf-8", newline="") as fout:
+            reader = csv.reader(fin)
+            cols = [c.strip().lower() for c in next(reader)]
+            plan = zh.translator(spec.name, cols, headers)
+            writer = csv.writer(fout, lineterminator="\n")
+            writer.writerow(_header_words(spec.name, cols, headers))
+            for row in reader:
+                cells = [_canonical(spec.name, c, unescape_formula(v), "en")
+                         for c, v in zip(cols, row)]
+                writer.writerow(escaped(zh.translate_row(cells, plan)))
+                n += 1
+        src.unlink()
+        counts[dst.name] = n
+    return counts
