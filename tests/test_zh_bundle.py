@@ -269,8 +269,8 @@ ZH_CASES = [
      "use one of: 军烈属, 特困户, 空巢老人 (or 农村空巢老人), 贫困户"),
     ("户.csv", "H002,张国强,V1,特困户;贫困户,3", "H002,张国强,V1,特困户;贫困户,0", "户.csv", 3, "人口", "1 or more"),
     ("联系.csv", "党代表联系党员,D1,M01", "党代表联系党员,M02,M01", "联系.csv", 6, "联系人",
-     "'M02' does not have the role 党代表, so cannot start a 党代表联系党员 liaison; add 党代表 to "
-     "their 身份 in 党员.csv or correct the 联系类型"),
+     ("'M02' does not have the role 党代表, so cannot start a 党代表联系党员 liaison; add 党代表 to "
+      "their 身份 in 党员.csv or correct the 联系类型")),
     ("联系.csv", "党员联系户,M01,H001", "党员联系户,M01,M02", "联系.csv", 7, "联系对象", "'M02' is a person, not a household"),
     ("联系.csv", "党员联系户,M01,H001", "党员户,M01,H001", "联系.csv", 7, "联系类型", "use one of: 县委委员联系党代表"),
     ("联系.csv", "党代表联系党员,D1,M01,2008-01-01,", "党代表联系党员,D1,M01,2008-01-01,2007-01-01",
@@ -492,3 +492,10 @@ def test_convert_rejects_nothing_silently(tmp_path: Path) -> None:
     assert [(p.file, p.column) for p in report.errors] == [("党员.csv", "状态")]
     assert SPECS["people"].filename == "people.csv"
     assert json.dumps(report.as_dict(), ensure_ascii=False).count("状态") >= 1
+
+
+def test_one_chinese_file_imports_on_its_own(emb: EmbeddedStore, zh_tiny: Path) -> None:
+    report = import_path(emb, zh_tiny / "乡镇.csv")
+    assert report.ok and report.counts == {"townships": 2}, [str(p) for p in report.errors]
+    report = import_path(emb, zh_tiny / "行政村.csv")
+    assert report.ok and [r["needs_pairing"] for r in emb.records()["villages"]] == [True] * 3 + [False]
