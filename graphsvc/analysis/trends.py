@@ -193,7 +193,8 @@ def _read_graph(store: Store, township_id: str | None, village_id: str | None,
                 household_ids: Collection[str] | None, contacts: tuple[dt.date, dt.date] | None,
                 requests_until: dt.date | None) -> Chains:
     G = store.graph()
-    nodes = G.nodes
+    # the adjacency itself (NetworkX's ``G.pred`` without a view object per node): read-only
+    nodes, pred = G.nodes, G._pred
     if household_ids is not None:
         hs = [h for h in set(household_ids) if h in G and nodes[h]["entity"] == "household"]
     elif village_id is not None or township_id is not None:
@@ -215,19 +216,20 @@ def _read_graph(store: Store, township_id: str | None, village_id: str | None,
         d = HouseholdData(h, a.get("village_id"), town, list(a.get("categories") or ()),
                           a.get("status") or "active", a.get("inactive_since"))
         dates: set[dt.date] = set()
-        for u, _, k, e in G.in_edges(h, keys=True, data=True):
-            if k == MEMBER_HOUSEHOLD:
-                d.members_in.append((u, e.get("since"), e.get("until")))
-            elif k == "SUPPORTS":
-                if requests_until is not None:
-                    d.supports.append((u, e.get("since"), e.get("until")))
-            elif e.get("type") == "CONTACTED":
-                if requests_until is not None:
-                    if e.get("request") is not None and e["date"] <= requests_until:
-                        d.requests.append(RequestRow(u, e["date"], e["request"],
-                                                     bool(e.get("resolved"))))
-                elif contacts is not None and contacts[0] <= e["date"] <= contacts[1]:
-                    dates.add(e["date"])
+        for u, edges in pred[h].items():
+            for k, e in edges.items():
+                if k == MEMBER_HOUSEHOLD:
+                    d.members_in.append((u, e.get("since"), e.get("until")))
+                elif k == "SUPPORTS":
+                    if requests_until is not None:
+                        d.supports.append((u, e.get("since"), e.get("until")))
+                elif e.get("type") == "CONTACTED":
+                    if requests_until is not None:
+                        if e.get("request") is not None and e["date"] <= requests_until:
+                            d.requests.append(RequestRow(u, e["date"], e["request"],
+                                                         bool(e.get("resolved"))))
+                    elif contacts is not None and contacts[0] <= e["date"] <= contacts[1]:
+                        dates.add(e["date"])
         d.contacts = sorted(dates)
         households[h] = d
     people: dict[str, PersonData] = {}
@@ -239,11 +241,12 @@ def _read_graph(store: Store, township_id: str | None, village_id: str | None,
             a = nodes[p]
             rec = PersonData(p, frozenset(a.get("roles") or ()), a.get("status") or "active",
                              a.get("inactive_since"), township_of(G, p))
-            for u, _, k, e in G.in_edges(p, keys=True, data=True):
-                if k == DELEGATE_MEMBER:
-                    rec.delegates_in.append((u, e.get("since"), e.get("until")))
-                elif k == CM_DELEGATE:
-                    rec.committee_in.append((u, e.get("since"), e.get("until")))
+            for u, edges in pred[p].items():
+                for k, e in edges.items():
+                    if k == DELEGATE_MEMBER:
+                        rec.delegates_in.append((u, e.get("since"), e.get("until")))
+                    elif k == CM_DELEGATE:
+                        rec.committee_in.append((u, e.get("since"), e.get("until")))
             people[p] = rec
 
     _fetch_up(households, people, fetch)
@@ -318,7 +321,7 @@ class _Masks:
         """The steps on which ``since <= day < until`` (COVERAGE_RULES.md "counts")."""
         lo = 0 if since is None else bisect_left(self.steps, since)
         hi = len(self.steps) if until is None else bisect_left(self.steps, until)
-        return 0 if hi <= lo else self.upto(hi) ^ self.upto(lo)
+        return 0 if hi <= lo else (1 << hi) - (1 << lo)
 
     def active(self, status: str | None, inactive_since: dt.date | None) -> int:
         """The steps on which a person or household with these fields is active."""
@@ -331,15 +334,15 @@ class _Masks:
     def fresh(self, contacts: list[dt.date], stale_after_days: int) -> int:
         """The steps with a contact on or before them and at most ``stale_after_days`` old."""
         m = 0
-        days = dt.timedelta(days=stale_after_days)
+        steps, days = self.steps, dt.timedelta(days=stale_after_days)
         for c in contacts:
-            lo = bisect_left(self.steps, c)
+            lo = bisect_left(steps, c)
             try:
-                hi = bisect_right(self.steps, c + days)
+                hi = bisect_right(steps, c + days, lo)
             except OverflowError:
-                hi = len(self.steps)
+                hi = len(steps)
             if hi > lo:
-                m |= self.upto(hi) ^ self.upto(lo)
+                m |= (1 << hi) - (1 << lo)
         return m
 
 
