@@ -9,9 +9,11 @@ and something in T2 (or the whole county), and for each role the test asserts:
 - the status: 200/201 where the role may, 403 for a write outside the key's role or
   townships, 404 for a record of another township asked for by id (as if it did not
   exist), 401 without a key (the diagram pages send the browser to their login, 303);
-- that the raw body names no household, person, village or organisation of another
-  township (ids searched as whole words, in the body as sent, HTML-unescaped and with
-  ``\\uXXXX`` escapes decoded) unless the request itself named it;
+- that the raw body names (by id or by name) no household, person, village or
+  organisation of another township, nor a person of no township (county committee
+  members and cadres stand outside every township too); ids are searched as whole
+  words, in the body as sent, HTML-unescaped and with ``\\uXXXX`` escapes decoded,
+  unless the request itself named them;
 - for keys without ``--pii``, that no household's real name, phone or address (read
   from the tiny county's files, not from the service) appears anywhere in the body.
 
@@ -20,8 +22,8 @@ the matrix fails ``test_every_endpoint_is_in_the_matrix``. The matrix runs on bo
 stores; after each write that was allowed the store is put back to the county (an
 import with ``replace``), and a write that was refused must have changed nothing.
 
-Known leaks, in files owned elsewhere, are ``xfail(strict=True)`` with the reason, so
-that fixing one turns its case green by failing the xfail.
+A leak found in code owned elsewhere is marked ``xfail(strict=True)`` with its reason
+(``Case.leaks``), so that its fix fails the mark until the mark is removed.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class County:
     township: dict[str, str | None]  # id -> township (None: the county level)
     name: dict[str, str]  # id -> name, of everything but households
     personal: frozenset[str]  # every household's head_name, phone and address
+    people: frozenset[str]  # ids of people
 
     @classmethod
     def read(cls, bundle: Path) -> County:
@@ -89,18 +92,23 @@ class County:
             town[p["id"]] = (p["township_id"] or town.get(p["village_id"])
                              or town.get(p["organization_id"]))
             name[p["id"]] = p["name"]
-        return cls(town, name, frozenset(personal))
+        people = frozenset(p["id"] for p in _rows(bundle, "people"))
+        return cls(town, name, frozenset(personal), people)
+
+    def _outside(self, township: str) -> Iterator[str]:
+        for i, t in self.township.items():
+            if t != township and (t is not None or i in self.people):
+                yield i
 
     def outside(self, township: str) -> frozenset[str]:
-        """Ids of households, people, villages and organisations of another township (its own
-        id is no secret: errors name it, as in "not 'T2'")."""
-        return frozenset(i for i, t in self.township.items()
-                         if t is not None and t != township and i != t)
+        """Ids of households, people, villages and organisations of another township, and of
+        people of no township (county committee members, county cadres: the key's townships
+        do not hold them either). A township's own id is no secret: errors name it."""
+        return frozenset(i for i in self._outside(township) if i != self.township[i])
 
     def outside_names(self, township: str) -> frozenset[str]:
-        """Names of the people, villages, organisations and townships of another township."""
-        return frozenset(self.name[i] for i, t in self.township.items()
-                         if t is not None and t != township and i in self.name)
+        """Names of the same, and of the other townships."""
+        return frozenset(self.name[i] for i in self._outside(township) if i in self.name)
 
 
 # -- the cases --------------------------------------------------------------------------------
@@ -457,10 +465,11 @@ def test_every_endpoint_is_in_the_matrix(tmp_path: Path) -> None:
 def test_the_search_finds_what_is_there(matrix: Matrix) -> None:
     """The leak search is not blind: the admin's answers do carry T2 ids and real names."""
     outside = matrix.county.outside(HOME)
-    assert {"H059", "D2", "M11", "V4", "O6"} <= outside and "H001" not in outside
+    assert {"H059", "D2", "M11", "V4", "O6", "C1", "K1"} <= outside
+    assert not outside & {"H001", "D1", "M01", "V1", "O4", "T2", "O1", "U1"}
     assert {"李山淑", "15800000001", "双宝村1号"} <= matrix.county.personal
-    assert {"林口镇", "小盘道村", "杨强春"} <= matrix.county.outside_names(HOME)
-    assert not matrix.county.outside_names(HOME) & {"柳树镇", "双宝村", "陈金兰", "李军秀"}
+    assert {"林口镇", "小盘道村", "杨强春", "李军秀"} <= matrix.county.outside_names(HOME)
+    assert not matrix.county.outside_names(HOME) & {"柳树镇", "双宝村", "陈金兰", "吴凤金"}
     admin = {"Authorization": f"Bearer {matrix.tokens['admin']}"}
     body = matrix.client.get(f"{API}/households", headers=admin,
                              params={"township_id": "T2", "as_of": AS_OF}).text
