@@ -146,15 +146,18 @@ def trends(store: StoreDep, rules: RulesDep, place: PlaceDep, from_: FromQuery =
 @visual_router.get("/trends")
 def trends_chart(request: Request, store: StoreDep, rules: RulesDep,
                  township_id: Annotated[str | None, Query()] = None, from_: FromQuery = None,
-                 to: ToQuery = None, step: StepQuery = Step.month) -> Response:
+                 to: ToQuery = None, step: StepQuery = Step.month,
+                 as_of: Annotated[str | None, Query()] = None) -> Response:
     """The chart page of ``GET /api/v1/trends`` (a township, or the county for keys that see
-    every township)."""
+    every township). ``as_of``, which the diagram pages pass on in their links, is the
+    default of ``to``."""
     from visual.render import served_link
     from visual.trends import trends_page
 
     principal = _principal(request)
     if principal is None:
         return _to_login()
+    to = to if to is not None else as_of
     name = None
     if township_id is not None:
         found = store.fetch_entities([township_id]).get(township_id)
@@ -175,3 +178,13 @@ def trends_chart(request: Request, store: StoreDep, rules: RulesDep,
         return served_link(view, rid) + "?as_of=" + body["to"]
 
     return _html(trends_page(body, place_name=name, link=link, form_action="/visual/trends"))
+
+
+@visual_router.get("/trends/{township_id}")
+def township_trends_chart(request: Request, store: StoreDep, rules: RulesDep, township_id: str,
+                          from_: FromQuery = None, to: ToQuery = None,
+                          step: StepQuery = Step.month,
+                          as_of: Annotated[str | None, Query()] = None) -> Response:
+    """The same page for one township, at the address the diagram pages' links build
+    (``link("trends", township_id)``)."""
+    return trends_chart(request, store, rules, township_id, from_, to, step, as_of)
