@@ -19,14 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_rules_property import AS_OFS, rule_bundles
+from test_rules_property import _load as _load_random
 from typer.testing import CliRunner
 
 from graphsvc import rules as R
@@ -103,7 +106,7 @@ GROUPS = [("v", "V1"), ("v", "V2"), ("t", "T1")]
 @st.composite
 def instances(draw: st.DrawFn) -> tuple[list[Want], list[Giver]]:
     givers = []
-    for i in range(draw(st.integers(0, 3))):
+    for i in range(draw(st.integers(0, 4))):
         groups = tuple(draw(st.lists(st.sampled_from(GROUPS), min_size=1, max_size=2, unique=True)))
         load = draw(st.integers(0, 5))
         givers.append(Giver(f"G{i}", groups, load, draw(st.integers(0, 3))))
@@ -202,6 +205,42 @@ def test_tiny_county_same_facts_and_plans_on_both_stores(make_store: Any, tiny_d
                     repair.plan(neo, day, RULES, township_id=township_id, cap=cap)
         for p in _people(emb):
             assert repair.plan(emb, day, RULES, person_id=p) == repair.plan(neo, day, RULES, person_id=p)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(drawn=rule_bundles())
+def test_random_bundles_same_facts_and_plans_on_both_stores(
+        drawn: tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]],
+        neo4j_shared: Store) -> None:
+    from tests_support import clear
+
+    data, later = drawn
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        emb = EmbeddedStore(t / "emb")
+        try:
+            clear(neo4j_shared)
+            _load_random(emb, data, later, t / "a")
+            _load_random(neo4j_shared, data, later, t / "b")
+            township = data["townships"][-1]["id"]
+            people = _people(emb)
+            for day in AS_OFS:
+                for towns in (None, [township], []):
+                    assert repair.people_facts(emb, day, towns, people[:2]) == \
+                        repair.people_facts(neo4j_shared, day, towns, people[:2]), (day, towns)
+                for tid in (None, township):
+                    assert repair.uncovered(emb, day, RULES, tid) == \
+                        repair.uncovered(neo4j_shared, day, RULES, tid), (day, tid)
+                    for cap in (5, 1):
+                        assert repair.plan(emb, day, RULES, township_id=tid, cap=cap) == \
+                            repair.plan(neo4j_shared, day, RULES, township_id=tid, cap=cap)
+                for p in people[:4]:
+                    assert repair.plan(emb, day, RULES, person_id=p) == \
+                        repair.plan(neo4j_shared, day, RULES, person_id=p), (day, p)
+        finally:
+            emb.close()
 
 
 def _covered_after(store: Store, ids: list[str]) -> dict[str, str]:

@@ -7,7 +7,7 @@
 //   a delegate holds {d} and, when it has exactly one committee member, that one too;
 //   a member holds {m} and what every delegate above it holds (the intersection);
 //   a household depends on what every member of it holds (the intersection).
-// A person's township as in rules/member_audit.cypher.
+// A person's township by DATA_FORMAT.md (own, else their village's, else their organisation's).
 MATCH (c:Person)-[k:LIAISES_WITH_DELEGATE]->(d:Person)
 WHERE (k.since IS NULL OR k.since <= $as_of) AND (k.until IS NULL OR $as_of < k.until)
   AND 'committee_member' IN c.roles
@@ -32,12 +32,25 @@ WITH DISTINCT h, pid
 WITH pid, count(h) AS lost,
      count(CASE WHEN any(c IN coalesce(h.categories, []) WHERE c IN $focus_categories) THEN 1 END)
        AS focus_lost
-MATCH (p:Person {id: pid})
-WITH p, lost, focus_lost,
-     CASE WHEN p.township_id IS NOT NULL THEN p.township_id ELSE coalesce(
-              [(p)-[:IN_VILLAGE]->(pv:Village) | pv.township_id][0],
-              [(p)-[:BELONGS_TO]->(o:Organization) |
-                 coalesce(o.township_id, [(o)-[:IN_VILLAGE]->(ov:Village) | ov.township_id][0])][0]) END
-       AS township_id
-RETURN p.id AS person_id, p.name AS name, coalesce(p.roles, []) AS roles, township_id,
-       lost AS households_lost, focus_lost AS focus_households_lost
+// ranked by score (a focus household counts $focus_weight times), then by id; one page of
+// it ($offset, $limit; null: to the end) with the people's names, roles and townships
+WITH pid, lost, focus_lost, lost - focus_lost + $focus_weight * focus_lost AS score
+ORDER BY score DESC, pid
+WITH collect([pid, lost, focus_lost, score]) AS ranked
+CALL (ranked) {
+  UNWIND CASE WHEN $limit IS NULL THEN ranked[$offset..] ELSE ranked[$offset..$offset + $limit] END
+    AS r
+  MATCH (p:Person {id: r[0]})
+  RETURN collect({person_id: p.id, name: p.name, roles: coalesce(p.roles, []),
+                  township_id: CASE WHEN p.township_id IS NOT NULL THEN p.township_id
+                        WHEN p.village_id IS NOT NULL AND EXISTS { MATCH (:Village {id: p.village_id}) }
+                          THEN COLLECT { MATCH (pv:Village {id: p.village_id}) RETURN pv.township_id }[0]
+                        ELSE COLLECT {
+                          MATCH (o:Organization {id: p.organization_id})
+                          RETURN coalesce(o.township_id,
+                                          COLLECT { MATCH (ov:Village {id: o.village_id})
+                                                    RETURN ov.township_id }[0])
+                        }[0] END,
+                  households_lost: r[1], focus_households_lost: r[2], score: r[3]}) AS page
+}
+RETURN size(ranked) AS total, page

@@ -1,6 +1,6 @@
 // Single points of failure on $as_of in one township $township_id: analysis/risks (read it
 // first) for the households of the township's villages only, bottom-up from them, and only the
-// people of the township listed (a person's township as in rules/member_audit.cypher).
+// people of the township listed (a person's township by DATA_FORMAT.md).
 MATCH (v:Village) WHERE v.township_id = $township_id
 MATCH (v)<-[:IN_VILLAGE]-(h:Household)
 WHERE h.status = 'active' OR (h.inactive_since IS NOT NULL AND $as_of < h.inactive_since)
@@ -35,13 +35,27 @@ WITH DISTINCT h, pid
 WITH pid, count(h) AS lost,
      count(CASE WHEN any(c IN coalesce(h.categories, []) WHERE c IN $focus_categories) THEN 1 END)
        AS focus_lost
+// only the township's people, ranked and paged as in analysis/risks
 MATCH (p:Person {id: pid})
-WITH p, lost, focus_lost,
-     CASE WHEN p.township_id IS NOT NULL THEN p.township_id ELSE coalesce(
-              [(p)-[:IN_VILLAGE]->(pv:Village) | pv.township_id][0],
-              [(p)-[:BELONGS_TO]->(o:Organization) |
-                 coalesce(o.township_id, [(o)-[:IN_VILLAGE]->(ov:Village) | ov.township_id][0])][0]) END
-       AS township_id
+WITH p, lost, focus_lost, CASE WHEN p.township_id IS NOT NULL THEN p.township_id
+                      WHEN p.village_id IS NOT NULL AND EXISTS { MATCH (:Village {id: p.village_id}) }
+                        THEN COLLECT { MATCH (pv:Village {id: p.village_id}) RETURN pv.township_id }[0]
+                      ELSE COLLECT {
+                        MATCH (o:Organization {id: p.organization_id})
+                        RETURN coalesce(o.township_id,
+                                        COLLECT { MATCH (ov:Village {id: o.village_id})
+                                                  RETURN ov.township_id }[0])
+                      }[0] END AS township_id
 WHERE township_id = $township_id
-RETURN p.id AS person_id, p.name AS name, coalesce(p.roles, []) AS roles, township_id,
-       lost AS households_lost, focus_lost AS focus_households_lost
+WITH p, lost, focus_lost, lost - focus_lost + $focus_weight * focus_lost AS score
+ORDER BY score DESC, p.id
+WITH collect([p, lost, focus_lost, score]) AS ranked
+CALL (ranked) {
+  UNWIND CASE WHEN $limit IS NULL THEN ranked[$offset..] ELSE ranked[$offset..$offset + $limit] END
+    AS r
+  WITH r, r[0] AS p
+  RETURN collect({person_id: p.id, name: p.name, roles: coalesce(p.roles, []),
+                  township_id: $township_id,
+                  households_lost: r[1], focus_households_lost: r[2], score: r[3]}) AS page
+}
+RETURN size(ranked) AS total, page

@@ -30,6 +30,7 @@ for both, and the tests hold the facts and the plans of both stores equal.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ def _facts_graph(G: nx.MultiDiGraph, as_of: dt.date, township_ids: Sequence[str]
     day = R._Day(G, as_of)
     wanted = set(ids)
     towns = None if township_ids is None else set(township_ids)
-    succ, pred = G.succ, G.pred
+    succ, pred = G._succ, G._pred  # the adjacency dicts themselves: read-only, and fast
 
     def linked(adj: Any, n: str, rel: str) -> set[str]:
         """The other ends of the counting ``rel`` liaisons of ``n`` (as ``rules._Day`` finds
@@ -99,20 +100,24 @@ def _facts_graph(G: nx.MultiDiGraph, as_of: dt.date, township_ids: Sequence[str]
 
 def _facts_neo4j(store: Store, as_of: dt.date, township_ids: Sequence[str] | None,
                  ids: Iterable[str]) -> Facts:
-    rows = store.query("analysis/repair_people", as_of=as_of,  # type: ignore[attr-defined]
-                       township_ids=None if township_ids is None else sorted(set(township_ids)),
-                       ids=sorted(set(ids)))
-    return {r["id"]: {
-        "roles": list(r["roles"] or ()),
-        "village_id": r["village_id"],
-        "township_id": r["township_id"],
-        "load": int(r["load"]),
-        "delegates": sorted(r["delegates"]),
-        "cms": sorted(r["cms"]),
-        "members": sorted(r["members"]),
-        "dels_below": sorted(r["dels_below"]),
-        "in_chain": bool(r["in_chain"]),
-    } for r in rows}
+    (row,) = store.query("analysis/repair_people", as_of=as_of,  # type: ignore[attr-defined]
+                         township_ids=None if township_ids is None else sorted(set(township_ids)),
+                         ids=sorted(set(ids)))
+    rows = row["people"]
+    def ids(x: list[str]) -> list[str]:
+        return sorted(x) if len(x) > 1 else list(x)
+
+    return {pid: {
+        "roles": list(roles or ()),
+        "village_id": village,
+        "township_id": town,
+        "load": load,
+        "delegates": ids(delegates),
+        "cms": ids(cms),
+        "members": ids(members),
+        "dels_below": ids(dels_below),
+        "in_chain": in_chain,
+    } for pid, roles, village, town, load, in_chain, delegates, cms, members, dels_below in rows}
 
 
 def people_facts(store: Store, as_of: dt.date, township_ids: Sequence[str] | None,
@@ -240,36 +245,57 @@ def assign(wants: Sequence[Want], givers: Sequence[Giver], slot_cost: Callable[[
         first = next((grp for grp, _ in w.groups if grp in by_group), None)
         if first is not None:
             parts[find(("g", first))].append(w)
+    gate_of = {c.key[3] for c in classes.values() if c.key[3]}
     done: list[Assigned] = []
     left = list(alone)
     for root in sorted(parts, key=repr):
-        a, rest = _solve(parts[root], by_group, slot_cost)
+        a, rest = _solve(parts[root], by_group, gate_of, slot_cost)
         done += a
         left += rest
     return done, left
 
 
 def _solve(wants: list[Want], by_group: Mapping[tuple[str, ...], list[_Class]],
-           slot_cost: Callable[[int], int]) -> tuple[list[Assigned], list[str]]:
+           gate_of: set[str], slot_cost: Callable[[int], int],
+           ) -> tuple[list[Assigned], list[str]]:
     """One connected part of ``assign``: wants that no solver could tell apart (same groups and
-    costs, same weight) are one node too, so a township's network has a few dozen nodes
-    whatever its size; the flow is then handed out to single wants and givers in order (wants
+    costs, same weight) are one node too, and each group offers only the classes holding its
+    ``n`` cheapest places (n: the wants of the part; no optimal flow through a group needs a
+    dearer one, as a cheaper one would be free), so a township's network has a few dozen nodes
+    whatever its size. The flow is then handed out to single wants and givers in order (wants
     in the order given, givers by id)."""
     n = len(wants)
     order = {w.id: i for i, w in enumerate(wants)}
-    gate_of = {c.key[3]: c for grp in by_group for c in by_group[grp] if c.key[3]}
     # classes of wants, in the order of their first want
     wclasses: dict[tuple[Any, ...], list[Want]] = {}
     for w in wants:
         own = w.id if w.id in gate_of else ""
         wclasses.setdefault((tuple(w.groups), w.weight, own), []).append(w)
     groups = sorted({grp for w in wants for grp, _ in w.groups if grp in by_group})
+    reach: dict[tuple[str, ...], list[_Class]] = {}
     cls: dict[tuple[Any, ...], _Class] = {}
+    levels: dict[tuple[Any, ...], int] = {}
     for grp in groups:
-        for c in by_group[grp]:
+        places = sorted(((slot_cost(c.load + k), repr(c.key), c) for c in by_group[grp]
+                         for k in range(1, min(c.room, n) + 1)), key=lambda u: u[:2])
+        kept: dict[tuple[Any, ...], _Class] = {c.key: c for c in by_group[grp] if c.key[3]}
+        room, cutoff = 0, None
+        for cost, _, c in places:
+            if room >= n:
+                break
+            if not c.key[3]:  # a gate (kept anyway) is closed to one want: not counted
+                kept[c.key] = c
+                room += len(c.givers)
+                cutoff = cost
+        if room < n:
+            cutoff = None  # not enough places: every one may be needed
+        reach[grp] = sorted(kept.values(), key=lambda c: repr(c.key))
+        for c in reach[grp]:
             cls.setdefault(c.key, c)
+            usable = [k for k in range(1, min(c.room, n) + 1)
+                      if c.key[3] or cutoff is None or slot_cost(c.load + k) <= cutoff]
+            levels[c.key] = max(levels.get(c.key, 0), len(usable), 1)
     classes = sorted(cls.values(), key=lambda c: repr(c.key))
-    levels = {c.key: min(c.room, n) for c in classes}
     top = max((cost for w in wants for _, cost in w.groups), default=0) + max(
         (slot_cost(c.load + levels[c.key]) for c in classes), default=0)
     big = (top + 1) * (n + 1)
@@ -294,7 +320,7 @@ def _solve(wants: list[Want], by_group: Mapping[tuple[str, ...], list[_Class]],
                 if shared:
                     F.add_edge(node, ("gate", c.key), capacity=len(ws), weight=min(shared))
     for grp in groups:
-        for c in by_group[grp]:
+        for c in reach[grp]:
             if c.key not in gated:
                 F.add_edge(("g", grp), ("c", c.key), capacity=n, weight=0)
     for c in classes:
@@ -436,6 +462,40 @@ class _World:
     def covered(self, member_ids: Iterable[str]) -> bool:
         return any(self.whole(m) for m in member_ids)
 
+    def reason(self, member_ids: Sequence[str]) -> str:
+        """Why a household with these members (counting liaisons) is uncovered, as the rules
+        say it (the plan's own proposals aside)."""
+        active = [m for m in member_ids if self.active(m)]
+        if not member_ids:
+            return "no_member"
+        if not active:
+            return "member_inactive"
+        delegates = {d for m in active for d in self.delegates(m)}
+        if not delegates:
+            return "no_delegate"
+        if not any(self.cms(d) for d in delegates if self.active(d)):
+            return "no_committee_member"
+        return "covered"
+
+
+def uncovered(store: Store, as_of: dt.date, rules: RuleSettings,
+              township_id: str | None) -> list[dict[str, Any]]:
+    """The uncovered households of a township (None: of the county) in the household order,
+    each with ``household_id``, ``village_id``, ``township_id``, ``categories`` and
+    ``member_ids`` (as ``Store.households`` gives them). On Neo4j the whole county is read with
+    one set-wise statement (``analysis/repair_households``) rather than every household's status."""
+    if store.kind == "neo4j" and township_id is None:
+        rows = [{"household_id": r["household_id"], "village_id": r["village_id"],
+                 "township_id": r["township_id"], "categories": list(r["categories"] or ()),
+                 "member_ids": sorted(r["member_ids"])}
+                for r in store.query("analysis/repair_households",  # type: ignore[attr-defined]
+                                     as_of=as_of)[0]["households"]]
+        rows.sort(key=lambda r: (-R.focus_count(r["categories"], rules), r["household_id"]))
+        return rows
+    _, rows = store.households(as_of, rules, township_id=township_id, status="uncovered")
+    return [{k: r[k] for k in ("household_id", "village_id", "township_id", "categories",
+                               "member_ids")} for r in rows]
+
 
 Solver = Callable[[Sequence[Want], Sequence[Giver], Callable[[int], int]],
                   tuple[list[Assigned], list[str]]]
@@ -443,7 +503,7 @@ Solver = Callable[[Sequence[Want], Sequence[Giver], Callable[[int], int]],
 
 def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
          person_id: str | None = None, cap: int = DEFAULT_CAP,
-         solver: Solver = assign) -> dict[str, Any]:
+         solver: Solver = assign, timings: dict[str, float] | None = None) -> dict[str, Any]:
     """The repair plan (``GET /api/v1/repair-plans``): see the module docstring.
 
     Without ``person_id``: the uncovered households, members without a delegate and delegates
@@ -452,20 +512,27 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
     delegates whose only committee member they are; members whose only delegate they are,
     when that chain was whole), of ``township_id`` when given; the plan never proposes them.
     ``NotFound`` for an unknown person. ``solver``: ``assign`` (min-cost flow) or, to compare,
-    ``assign_greedy``.
+    ``assign_greedy``. ``timings``, when given, receives the seconds spent reading the
+    households (``households``), the people (``people``) and solving (``solve``).
     """
+    clock = time.perf_counter()
+    spent = timings if timings is not None else {}
+    spent["solve"] = 0.0
     if person_id is not None:
         lost = store.impact(person_id, as_of, rules)
         ids = [h["household_id"] for h in lost]
         _, rows = (store.households(as_of, rules, household_ids=ids, township_id=township_id)
                    if ids else (0, []))
     else:
-        _, rows = store.households(as_of, rules, township_id=township_id, status="uncovered")
+        rows = uncovered(store, as_of, rules, township_id)
+    spent["households"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     towns = None if township_id is None else [township_id]
     listed = {m for r in rows for m in r["member_ids"]}
     if person_id is not None:
         listed.add(person_id)
     facts = people_facts(store, as_of, towns, listed)
+    spent["people"] = time.perf_counter() - clock
     before = _World(facts, None)
     world = _World(facts, person_id)
 
@@ -499,7 +566,9 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
                                               if facts[c]["township_id"] else [])),
                     len([x for x in facts[c]["dels_below"] if x != person_id]), len(wants))
               for c in cms]
+    clock = time.perf_counter()
     done, left = solver(wants, givers, _slot_people)
+    spent["solve"] += time.perf_counter() - clock
     for a in sorted(done, key=lambda a: a.want):
         same = a.group != ("county",)
         world.new_cm.add(a.want)
@@ -530,7 +599,9 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
     givers = [Giver(d, (("t", facts[d]["township_id"]),),
                     len([x for x in facts[d]["members"] if x != person_id]), len(wants))
               for d in delegates if facts[d]["township_id"] is not None]
+    clock = time.perf_counter()
     done, left = solver(wants, givers, _slot_people)
+    spent["solve"] += time.perf_counter() - clock
     for a in sorted(done, key=lambda a: a.want):
         world.new_delegate.add(a.want)
         items.append({
@@ -572,7 +643,9 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
                                   (("t", f["township_id"]) if f["township_id"] else None)) if g)
         if grps2:
             givers.append(Giver(m, grps2, f["load"], cap - f["load"]))
+    clock = time.perf_counter()
     done, left = solver(wants, givers, slot)
+    spent["solve"] += time.perf_counter() - clock
     row_of = {r["household_id"]: r for r in rows}
     rank = {r["household_id"]: i for i, r in enumerate(rows)}  # rows come in the household order
     for a in sorted(done, key=lambda a: rank[a.want]):
@@ -583,10 +656,11 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
         where_en = (f"the same village ({r['village_id']})" if same_village
                     else f"the same township ({r['township_id']})")
         focus = " 重点户优先。A focus household." if R.focus_count(r["categories"], rules) else ""
+        why = _REASON_ZH[world.reason(r["member_ids"])]
         items.append({
             "kind": "member-household", "from_id": a.giver, "to_id": a.want,
             "township_id": r["township_id"], "village_id": r["village_id"], "cost": a.cost,
-            "reason": (f"该户未覆盖（{_REASON_ZH.get(r['reason'] or '', '将失去联系人')}）；建议由"
+            "reason": (f"该户未覆盖（{why}）；建议由"
                        f"{where_zh}链条完整的党员{a.giver}联系（联系{a.load_after - 1}户→"
                        f"{a.load_after}户，上限{cap}户）。The household is uncovered; "
                        f"{a.giver}, a member of {where_en} whose chain is whole, would take it: "
@@ -642,7 +716,8 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
 
 
 _REASON_ZH = {"no_member": "无党员联系", "member_inactive": "联系党员已不在岗",
-              "no_delegate": "联系党员无党代表", "no_committee_member": "党代表无县委委员"}
+              "no_delegate": "联系党员无党代表", "no_committee_member": "党代表无县委委员",
+              "covered": "链条完整"}
 
 
 # -- applying a plan -----------------------------------------------------------------------------

@@ -135,18 +135,22 @@ def _rows_graph(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings,
     return rows
 
 
-def _rows_neo4j(store: Store, as_of: dt.date, rules: RuleSettings,
-                township_id: str | None) -> list[dict[str, Any]]:
-    focus = list(rules.focus_categories)
+def _page_neo4j(store: Store, as_of: dt.date, rules: RuleSettings, township_id: str | None,
+                focus_weight: int, limit: int | None, offset: int,
+                ) -> tuple[int, list[dict[str, Any]]]:
+    params: dict[str, Any] = {"as_of": as_of, "focus_categories": list(rules.focus_categories),
+                              "focus_weight": focus_weight, "limit": limit, "offset": offset}
     if township_id is None:  # top-down over the county; bottom-up from a township's households
-        rows = store.query("analysis/risks", as_of=as_of,  # type: ignore[attr-defined]
-                           focus_categories=focus)
+        (r,) = store.query("analysis/risks", **params)  # type: ignore[attr-defined]
     else:
-        rows = store.query("analysis/risks_township", as_of=as_of,  # type: ignore[attr-defined]
-                           township_id=township_id, focus_categories=focus)
-    return [{"person_id": r["person_id"], "name": r["name"], "roles": list(r["roles"] or ()),
-             "township_id": r["township_id"], "households_lost": int(r["households_lost"]),
-             "focus_households_lost": int(r["focus_households_lost"])} for r in rows]
+        (r,) = store.query("analysis/risks_township",  # type: ignore[attr-defined]
+                           township_id=township_id, **params)
+    rows = [{"person_id": x["person_id"], "name": x["name"], "roles": list(x["roles"] or ()),
+             "township_id": x["township_id"], "households_lost": int(x["households_lost"]),
+             "focus_households_lost": int(x["focus_households_lost"]), "score": int(x["score"])}
+            for x in r["page"]]
+    rows.sort(key=lambda x: (-x["score"], x["person_id"]))
+    return int(r["total"]), rows
 
 
 def score(households_lost: int, focus_households_lost: int,
@@ -155,29 +159,36 @@ def score(households_lost: int, focus_households_lost: int,
     return households_lost - focus_households_lost + focus_weight * focus_households_lost
 
 
-def ranking(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
-            focus_weight: int = DEFAULT_FOCUS_WEIGHT) -> list[dict[str, Any]]:
-    """Everyone (of the township, when given) who would leave at least one household uncovered
-    by leaving, by score (highest first), then by id. With ``township_id`` only that township's
-    households count, and only its people are listed."""
+def page(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+         focus_weight: int = DEFAULT_FOCUS_WEIGHT, limit: int | None = None, offset: int = 0,
+         ) -> tuple[int, list[dict[str, Any]]]:
+    """(how many people would leave at least one household uncovered by leaving, one page of
+    them): by score (highest first), then by id. With ``township_id`` only that township's
+    households count, and only its people are listed. On Neo4j the page is cut in the
+    statement, so that only its people's names and townships are read."""
     if store.kind == "neo4j":
-        rows = _rows_neo4j(store, as_of, rules, township_id)
-    else:
-        rows = _rows_graph(store.graph(), as_of, rules, township_id)
+        return _page_neo4j(store, as_of, rules, township_id, focus_weight, limit, offset)
+    rows = _rows_graph(store.graph(), as_of, rules, township_id)
     for r in rows:
         r["score"] = score(r["households_lost"], r["focus_households_lost"], focus_weight)
     rows.sort(key=lambda r: (-r["score"], r["person_id"]))
-    return rows
+    return len(rows), rows[offset: None if limit is None else offset + limit]
+
+
+def ranking(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+            focus_weight: int = DEFAULT_FOCUS_WEIGHT) -> list[dict[str, Any]]:
+    """The whole ranking (see ``page``)."""
+    return page(store, as_of, rules, township_id=township_id, focus_weight=focus_weight)[1]
 
 
 def risks_body(store: Store, as_of: dt.date, rules: RuleSettings, *,
                township_id: str | None = None, focus_weight: int = DEFAULT_FOCUS_WEIGHT,
                limit: int | None = 100, offset: int = 0) -> dict[str, Any]:
     """``GET /api/v1/risks/people``: one page of the ranking, with the total."""
-    rows = ranking(store, as_of, rules, township_id=township_id, focus_weight=focus_weight)
-    end = None if limit is None else offset + limit
+    total, rows = page(store, as_of, rules, township_id=township_id, focus_weight=focus_weight,
+                       limit=limit, offset=offset)
     body: dict[str, Any] = {"as_of": as_of.isoformat(), "focus_weight": focus_weight,
-                            "total": len(rows), "items": rows[offset:end]}
+                            "total": total, "items": rows}
     if township_id is not None:
         body["township_id"] = township_id
     return body
