@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from test_rules_property import AS_OFS, _load, rule_bundles
 from typer.testing import CliRunner
 
 from graphsvc.analysis import risks
@@ -30,7 +31,6 @@ from graphsvc.keys import KeyStore, Role
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
-from test_rules_property import AS_OFS, _load, rule_bundles
 
 DAY = dt.date(2026, 6, 30)
 RULES = RuleSettings()
