@@ -557,11 +557,11 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
     unassigned_members: list[dict[str, Any]] = []
 
     # 1. committee members for delegates without one
+    # a township's plan stays in the township: its own committee members only
     cms = [c for c, f in sorted(facts.items())
-           if world.active(c) and "committee_member" in f["roles"]
-           and (township_id is None or f["township_id"] in (township_id, None))]
-    wants = [Want(d, 1, [(("t", facts[d]["township_id"]), 0), (("county",), 50)])
-             for d in lone_delegates]
+           if world.active(c) and "committee_member" in f["roles"] and in_scope(c)]
+    county = [(("county",), 50)] if township_id is None else []
+    wants = [Want(d, 1, [(("t", facts[d]["township_id"]), 0), *county]) for d in lone_delegates]
     givers = [Giver(c, tuple([("county",)] + ([("t", facts[c]["township_id"])]
                                               if facts[c]["township_id"] else [])),
                     len([x for x in facts[c]["dels_below"] if x != person_id]), len(wants))
@@ -585,9 +585,12 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
     for d in sorted(left):
         unassigned_delegates.append({
             "delegate_id": d,
-            "why": ("没有可联系该党代表的在岗县委委员。No active committee member "
-                    + ("of its township or of the county level " if township_id else "")
-                    + "can take this delegate."),
+            "why": (f"本乡镇没有在岗的县委委员可联系该党代表（全县方案可从别处安排）。No active "
+                    f"committee member of township {township_id} can take this delegate (the "
+                    "county's plan, without township_id, may propose one from elsewhere)."
+                    if township_id else
+                    "没有可联系该党代表的在岗县委委员。No active committee member can take this "
+                    "delegate."),
         })
 
     # 2. delegates for members without one
