@@ -48,13 +48,13 @@ class Unassigned(BaseModel):
 
 
 class UnassignedMember(BaseModel):
-    member_id: str
-    why: str
+    member_id: str = Field(description="a member left without a delegate")
+    why: str = Field(description="why no delegate could take them")
 
 
 class UnassignedDelegate(BaseModel):
-    delegate_id: str
-    why: str
+    delegate_id: str = Field(description="a delegate left without a committee member")
+    why: str = Field(description="why no committee member could take them")
 
 
 class PlanCounts(BaseModel):
@@ -77,26 +77,31 @@ class RepairPlan(BaseModel):
                    "reason": "党员M16没有在岗的党代表联系；建议由同乡镇党代表D1联系。Member M16 has no "
                              "active delegate; D1 of the same township would take them."}],
         "unassigned": [], "unassigned_members": [], "unassigned_delegates": []}]})
-    as_of: str
-    township_id: str | None
-    person_id: str | None
+    as_of: str = Field(description="the date the plan is for")
+    township_id: str | None = Field(description="the township planned for (None: the county)")
+    person_id: str | None = Field(description="the leaving person planned for, if any")
     cap: int = Field(description="no member gets more households than this")
-    households: PlanCounts
+    households: PlanCounts = Field(description="the households the plan is for, and how many it covers")
     items: list[ProposedLiaison] = Field(description="committee members for delegates, then "
                                                      "delegates for members, then members for "
                                                      "households (focus households first)")
-    unassigned: list[Unassigned]
-    unassigned_members: list[UnassignedMember]
-    unassigned_delegates: list[UnassignedDelegate]
+    unassigned: list[Unassigned] = Field(description="households no one can take, and why")
+    unassigned_members: list[UnassignedMember] = Field(
+        description="members without a delegate that no delegate can take")
+    unassigned_delegates: list[UnassignedDelegate] = Field(
+        description="delegates without a committee member that no committee member can take")
 
 
 class ApplyItem(BaseModel):
     """One proposed liaison to write (the other fields of a plan's item may be sent too)."""
 
     model_config = ConfigDict(extra="ignore")
-    kind: Kinds = Field(examples=["member-household"])
-    from_id: str = Field(min_length=1, pattern=NOT_BLANK, examples=["M19"])
-    to_id: str = Field(min_length=1, pattern=NOT_BLANK, examples=["H059"])
+    kind: Kinds = Field(description="which liaison: member-household, delegate-member or "
+                                    "committee_member-delegate", examples=["member-household"])
+    from_id: str = Field(min_length=1, pattern=NOT_BLANK, description="who takes it over",
+                         examples=["M19"])
+    to_id: str = Field(min_length=1, pattern=NOT_BLANK, description="whom they take over",
+                       examples=["H059"])
 
 
 class ApplyBody(BaseModel):
@@ -106,10 +111,15 @@ class ApplyBody(BaseModel):
         "since": "2026-07-01",
         "items": [{"kind": "member-household", "from_id": "M19", "to_id": "H059"}]}]})
     since: Day | None = Field(default=None, description="the day they begin (default today)")
-    items: list[ApplyItem] = Field(min_length=1, max_length=100_000)
+    items: list[ApplyItem] = Field(min_length=1, max_length=100_000,
+                                   description="the proposed liaisons to write, all or some")
 
 
 class Applied(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "since": "2026-06-30", "applied": 1,
+        "items": [{"kind": "member-household", "from_id": "M19", "to_id": "H059"}]}]})
+
     since: str = Field(description="the day the written liaisons begin")
     applied: int = Field(description="liaisons written (one that already counted on that day is "
                                      "left as it was and not counted)")
