@@ -201,6 +201,8 @@ class KeyStore:
             for _ in range(10):
                 token = PREFIX + secrets.token_urlsafe(SECRET_LENGTH * 3 // 4)
                 kid = token[len(PREFIX): len(PREFIX) + ID_LENGTH]
+                if not kid[0].isalnum():  # an id starting with '-' reads as an option on a command line
+                    continue
                 rec = ApiKey(kid, name or f"{role.value} key {kid}", role, towns, pii, _now())
                 try:
                     db.execute(f"INSERT INTO keys (hash, {_COLUMNS}) "

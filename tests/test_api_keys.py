@@ -122,3 +122,13 @@ def test_keys_commands(tmp_path: Path) -> None:
     assert r.returncode == 2 and "every township" in r.stderr
     r = cli(["keys", "create", "--role", "owner"], env, tmp_path)
     assert r.returncode == 2
+
+
+def test_key_ids_never_read_as_command_line_options(tmp_path: Path) -> None:
+    """An id like '-S_Ctwpz' would be taken for an option by `graphsvc keys revoke ID`."""
+    from graphsvc.keys import KeyStore, Role
+
+    keys = KeyStore(tmp_path)
+    ids = [keys.create(Role.VIEWER)[0].id for _ in range(300)]
+    assert all(i[0].isalnum() for i in ids)
+    assert len(set(ids)) == len(ids)
