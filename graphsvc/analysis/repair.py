@@ -392,11 +392,15 @@ def assign_greedy(wants: Sequence[Want], givers: Sequence[Giver], slot_cost: Cal
         best: tuple[int, str, tuple[str, ...]] | None = None
         for grp, cost in w.groups:
             h = heaps.get(grp, [])
-            while h and (room[h[0][1]] <= 0 or h[0][0] != slot_cost(load[h[0][1]] + 1)):
-                heapq.heappop(h)  # stale: full, or its load changed (pushed again)
             skipped = []
-            while h and h[0][1] == w.id:  # never oneself
-                skipped.append(heapq.heappop(h))
+            while h:
+                c, gid = h[0]
+                if room[gid] <= 0 or c != slot_cost(load[gid] + 1):
+                    heapq.heappop(h)  # stale: full, or its load changed (pushed again)
+                elif gid == w.id:
+                    skipped.append(heapq.heappop(h))  # never oneself
+                else:
+                    break
             if h and (best is None or (cost + h[0][0], h[0][1]) < best[:2]):
                 best = (cost + h[0][0], h[0][1], grp)
             for x in skipped:
