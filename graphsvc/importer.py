@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from graphsvc.auditlog import Actor, build_entry
+from graphsvc.bundle import zh
 from graphsvc.bundle.reader import Tables, parse_csv_bytes, read_bundle, read_xlsx, read_zip
 from graphsvc.bundle.report import Report
-from graphsvc.bundle.schema import SPECS
 from graphsvc.bundle.validate import validate
 from graphsvc.bundle.writer import write_bundle
 from graphsvc.stores.base import Progress, Store
@@ -82,8 +82,8 @@ def import_upload(store: Store, filename: str, data: bytes, *, dry_run: bool = F
     elif suffix in (".xlsx", ".xlsm"):
         tables = read_xlsx(io.BytesIO(data), report, label=filename,
                            max_unpacked_bytes=max_unpacked_bytes)
-    elif suffix == ".csv" and Path(filename).stem in SPECS:
-        table = parse_csv_bytes(Path(filename).stem, Path(filename).name, data, report)
+    elif suffix == ".csv" and (name := zh.spec_name(Path(filename).stem)) is not None:
+        table = parse_csv_bytes(name, Path(filename).name, data, report)  # 人员.csv as people
         tables = {table.name: table} if table else {}
     else:
         report.error(filename or "the upload", None, None,
