@@ -344,38 +344,38 @@ def test_api_keeps_to_the_keys_townships(api: tuple[TestClient, KeyStore],
                                          county: Store) -> None:
     client, keys = api  # escalate_after_days is 10 here
     t1 = _key(keys, Role.VIEWER, "T1")
+    admin = _key(keys, Role.ADMIN)
     day30, day20 = {"as_of": "2026-06-30"}, {"as_of": "2026-06-20"}
-    # a T2 person is hidden; a T1 filter outside is refused
-    r = client.get("/api/v1/requests/open", headers=t1, params={"person_id": "M4", **day30})
-    assert r.status_code == 404
+    # a T2 person, or one of the county level, is hidden; a filter outside T1 is refused
+    for person in ("M4", "C1"):
+        r = client.get("/api/v1/requests/open", headers=t1, params={"person_id": person, **day30})
+        assert r.status_code == 404
     r = client.get("/api/v1/requests/overdue", headers=t1, params={"township_id": "T2", **day30})
     assert r.status_code == 403
     r = client.get("/api/v1/requests/summary", headers=t1, params={"township_id": "T2"})
     assert r.status_code == 403
-    # C1 (the county level) holds requests of T1 and of T2 (H5); a T1 key may not look a
-    # county-level person up (as GET /people/C1), and would see T1's requests only
-    admin = _key(keys, Role.ADMIN)
+    # C1 holds requests of T1 and of T2 (H5); limited to T1, only T1's households are left
     r = client.get("/api/v1/requests/open", headers=admin, params={"person_id": "C1", **day30})
     assert {i["household_id"] for i in r.json()["items"]} == {"H1", "H5", "H6"}
-    r = client.get("/api/v1/requests/open", headers=t1, params={"person_id": "C1", **day30})
-    assert r.status_code == 404
     mine = R.open_body(county, "C1", D("2026-06-30"), RULES, escalate_after_days=10,
                        townships=["T1"])
-    assert {i["household_id"] for i in mine["items"]} == {"H1", "H6"}
-    # county-level people are named to every key (as in a household's chains)
-    r = client.get("/api/v1/requests/overdue", headers=t1, params=day30)
-    h1 = next(i for i in r.json()["items"] if i["household_id"] == "H1")
-    assert h1["routed_to"] == ["C1"]
-    # H6 (T1) is served by M4 and D3 of T2: the T1 key is told someone holds it, not who
+    assert {i["household_id"] for i in mine["items"]} == {"H1", "H6"} and mine["total"] == 2
+    # H6 (T1) is served by M4 and D3 of T2: a T1 key reads stand-ins, one per person
     r = client.get("/api/v1/requests/overdue", headers=t1, params=day20)
     h6 = next(i for i in r.json()["items"] if i["household_id"] == "H6")
-    assert (h6["level"], h6["routed_to"], h6["routed_outside"], h6["raised_by"]) == \
-        ("delegate", [], 1, [])
+    assert h6["level"] == "delegate" and len(h6["raised_by"]) == len(h6["routed_to"]) == 1
+    assert h6["raised_by"][0].startswith("outside:") and h6["routed_to"][0].startswith("outside:")
+    assert h6["raised_by"] != h6["routed_to"]
     for outside in ("M4", "D3", "H5", "V2", "杨强春", "周梅"):
         assert outside not in r.text
     r = client.get("/api/v1/requests/overdue", headers=admin, params={"township_id": "T1", **day20})
     h6 = next(i for i in r.json()["items"] if i["household_id"] == "H6")
-    assert (h6["routed_to"], h6["routed_outside"], h6["raised_by"]) == (["D3"], 0, ["M4"])
+    assert (h6["raised_by"], h6["routed_to"]) == (["M4"], ["D3"])
+    # the committee member of no township is outside T1 too
+    r = client.get("/api/v1/requests/overdue", headers=t1, params=day30)
+    h1 = next(i for i in r.json()["items"] if i["household_id"] == "H1")
+    assert h1["level"] == "committee_member" and h1["routed_to"][0].startswith("outside:")
+    assert "C1" not in r.text and "李军秀" not in r.text
     r = client.get("/api/v1/requests/summary", headers=t1, params={"to": "2026-06-30"})
     assert r.status_code == 200 and r.json()["township_id"] == "T1"
     assert r.json()["raised"] == 9

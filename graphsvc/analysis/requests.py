@@ -192,32 +192,16 @@ def open_on(chains: Chains, as_of: dt.date, escalate_after_days: int) -> list[Ro
 # -- the answers ------------------------------------------------------------------------------
 
 
-class _Shown:
-    """Which people and households a key may see named (None: every township)."""
-
-    def __init__(self, chains: Chains, townships: Collection[str] | None) -> None:
-        self.people = chains.people
-        self.townships = None if townships is None else set(townships)
-
-    def household(self, h: HouseholdData) -> bool:
-        return self.townships is None or h.township_id in self.townships
-
-    def split(self, ids: list[str] | tuple[str, ...]) -> tuple[list[str], int]:
-        """(the ids the key may see, how many others): people of no township (the county
-        level) are seen by every key, as elsewhere in the API."""
-        if self.townships is None:
-            return list(ids), 0
-        shown = [p for p in ids if p in self.people
-                 and (self.people[p].township_id is None
-                      or self.people[p].township_id in self.townships)]
-        return shown, len(ids) - len(shown)
+def _visible(townships: Collection[str] | None) -> Any:
+    """Whether a key limited to ``townships`` (None: every township) sees a household."""
+    if townships is None:
+        return lambda h: True
+    towns = set(townships)
+    return lambda h: h.township_id in towns
 
 
-def _item(r: Routed, rules: RuleSettings, escalate_after_days: int, shown: _Shown,
-          ) -> dict[str, Any]:
+def _item(r: Routed, rules: RuleSettings, escalate_after_days: int) -> dict[str, Any]:
     q, h = r.request, r.request.household
-    routed, outside = shown.split(r.routed_to)
-    raised_by, _ = shown.split(q.raised_by)
     return {
         "request_id": q.id,
         "household_id": h.id,
@@ -226,14 +210,13 @@ def _item(r: Routed, rules: RuleSettings, escalate_after_days: int, shown: _Show
         "focus": focus_count(h.categories, rules) > 0,
         "request": q.text,
         "raised": q.raised.isoformat(),
-        "raised_by": raised_by,
+        "raised_by": q.raised_by,
         "contacts": q.contacts,
         "last_contact": q.last_contact.isoformat(),
         "age_days": r.age_days,
         "due_level": r.due_level,
         "level": r.level,
-        "routed_to": routed,
-        "routed_outside": outside,
+        "routed_to": r.routed_to,
         "chain_broken": r.chain_broken,
         "overdue": r.overdue(escalate_after_days),
     }
@@ -271,13 +254,14 @@ def open_body(store: Store, person_id: str, as_of: dt.date, rules: RuleSettings,
               limit: int | None = None, offset: int = 0) -> dict[str, Any]:
     """``GET /api/v1/requests/open?person_id=``: the open requests that person holds on
     ``as_of`` (at whatever level), oldest first. ``townships``: those the key may see (None:
-    every one); others' households are left out and their people not named."""
+    every one); other townships' households are left out (the people named in the items are
+    the caller's to redact: ``graphsvc.api.redact``)."""
     below = households_below(store, person_id, as_of)
     chains = read_chains(store, household_ids=below, requests_until=as_of)
-    shown = _Shown(chains, townships)
-    items = [_item(r, rules, escalate_after_days, shown)
+    sees = _visible(townships)
+    items = [_item(r, rules, escalate_after_days)
              for r in open_on(chains, as_of, escalate_after_days)
-             if person_id in r.routed_to and shown.household(r.request.household)]
+             if person_id in r.routed_to and sees(r.request.household)]
     return {"person_id": person_id, "as_of": as_of.isoformat(),
             "escalate_after_days": escalate_after_days, "total": len(items),
             "items": _page(items, limit, offset)}
@@ -291,11 +275,11 @@ def overdue_body(store: Store, as_of: dt.date, rules: RuleSettings, *, escalate_
     least ``escalate_after_days`` old) or unrouted, oldest first."""
     chains = read_chains(store, township_id=township_id, village_id=village_id,
                          requests_until=as_of)
-    shown = _Shown(chains, townships)
-    items = [_item(r, rules, escalate_after_days, shown)
+    sees = _visible(townships)
+    items = [_item(r, rules, escalate_after_days)
              for r in open_on(chains, as_of, escalate_after_days)
              if (r.overdue(escalate_after_days) or r.level is None)
-             and shown.household(r.request.household)]
+             and sees(r.request.household)]
     body: dict[str, Any] = {"as_of": as_of.isoformat()}
     if township_id is not None:
         body["township_id"] = township_id

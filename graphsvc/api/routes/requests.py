@@ -4,8 +4,8 @@ township's overdue ones, and what was raised and resolved in a period.
 A request's text is the household's difficulty (often about health or money): keys without
 ``--pii`` see its first character and ``**``, as they see households' names; a read that
 shows it unmasked is logged beside the other reads of personal data. A key limited to
-townships sees only its townships' households, and people of other townships are not
-named (``routed_outside`` counts them).
+townships sees only its townships' households, and every person outside its townships
+(county committee members included) is a stand-in, ``outside:N`` (``graphsvc.api.redact``).
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ from graphsvc.api.deps import (
     StoreDep,
 )
 from graphsvc.api.errors import InvalidParameter
+from graphsvc.api.redact import Redactor
 from graphsvc.api.schemas import READ_ERRORS, _examples, _f, error_responses
 from graphsvc.bundle.schema import Kind
 from graphsvc.keys import Principal
+from graphsvc.stores.base import Store
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=error_responses(*READ_ERRORS))
 
@@ -41,8 +43,8 @@ ITEM = {
     "request_id": "0e300b4aa7f843c0", "household_id": "H041", "village_id": "V3",
     "township_id": "T2", "focus": False, "request": "申请低保", "raised": "2026-06-20",
     "raised_by": ["M14"], "contacts": 1, "last_contact": "2026-06-20", "age_days": 10,
-    "due_level": "member", "level": "delegate", "routed_to": ["D2"], "routed_outside": 0,
-    "chain_broken": True, "overdue": False,
+    "due_level": "member", "level": "delegate", "routed_to": ["D2"], "chain_broken": True,
+    "overdue": False,
 }
 
 
@@ -59,8 +61,8 @@ class RequestItem(BaseModel):
     request: str = _f("the difficulty, as recorded (keys without --pii: its first character "
                       "and **)", "申请低保")
     raised: dt.date = _f("the day of the first contact that recorded it", "2026-06-20")
-    raised_by: list[str] = _f("who recorded it that day (people outside the key's townships "
-                              "left out)", ["M14"])
+    raised_by: list[str] = _f("who recorded it that day (for a key limited to townships, "
+                              "anyone outside them is a stand-in, outside:N)", ["M14"])
     contacts: int = _f("days with a contact about it, the first included", 1)
     last_contact: dt.date = _f("the latest contact about it", "2026-06-20")
     age_days: int = _f("days from raised to as_of", 10)
@@ -71,9 +73,8 @@ class RequestItem(BaseModel):
                              "when nobody is there; null: nobody at or above (unrouted)",
                              "delegate")
     routed_to: list[str] = _f("the active people at that level in the household's chain on "
-                              "as_of, sorted", ["D2"])
-    routed_outside: int = _f("how many more people it is routed to, of townships this key does "
-                             "not see", 0)
+                              "as_of, sorted (for a key limited to townships, anyone outside "
+                              "them is a stand-in, outside:N)", ["D2"])
     chain_broken: bool = _f("true when level is not due_level (the chain is broken there)", True)
     overdue: bool = _f("open for escalate_after_days or more", False)
 
@@ -165,17 +166,17 @@ def _day(name: str, value: str | None) -> dt.date | None:
                                  "(for example 2026-06-30)")
 
 
-DayQuery = Annotated[str | None, Query(json_schema_extra={"format": "date"})]
-
-
 def _towns(principal: Principal) -> tuple[str, ...] | None:
     return None if principal.every_township else principal.townships
 
 
-def _shown(request: Request, principal: Principal, body: dict[str, Any],
+def _shown(request: Request, store: Store, principal: Principal, body: dict[str, Any],
            what: str) -> dict[str, Any]:
-    """The body as this key may see it: request texts masked without --pii; a read that
-    shows them unmasked is logged (the households named)."""
+    """The body as this key may see it: people outside a township key's townships as
+    stand-ins; request texts masked without --pii, and a read that shows them unmasked
+    logged (the households named)."""
+    body = {**body, "items": Redactor(store, principal).rows(body["items"], "raised_by",
+                                                             "routed_to")}
     if not principal.pii:
         return R.masked(body)
     if body["items"]:
@@ -200,7 +201,7 @@ def open_requests(
     body = R.open_body(store, person_id, as_of, rules,
                        escalate_after_days=settings.escalate_after_days,
                        townships=_towns(principal), limit=limit, offset=offset)
-    return _shown(request, principal, body, "GET /requests/open")
+    return _shown(request, store, principal, body, "GET /requests/open")
 
 
 @router.get("/overdue", response_model=OverdueRequests, response_model_exclude_unset=True,
@@ -217,7 +218,7 @@ def overdue_requests(
     body = R.overdue_body(store, as_of, rules, escalate_after_days=settings.escalate_after_days,
                           township_id=place.township_id, village_id=place.village_id,
                           townships=_towns(principal), limit=limit, offset=offset)
-    return _shown(request, principal, body, "GET /requests/overdue")
+    return _shown(request, store, principal, body, "GET /requests/overdue")
 
 
 @router.get("/summary", response_model=RequestSummary, response_model_exclude_unset=True,
