@@ -149,7 +149,7 @@ def trends_chart(request: Request, store: StoreDep, rules: RulesDep,
                  to: ToQuery = None, step: StepQuery = Step.month,
                  as_of: Annotated[str | None, Query()] = None) -> Response:
     """The chart page of ``GET /api/v1/trends`` (a township, or the county for keys that see
-    every township). ``as_of``, which the diagram pages pass on in their links, is the
+    every township). ``as_of`` (the date the diagram pages pass on in their links) is the
     default of ``to``."""
     from visual.render import served_link
     from visual.trends import trends_page
@@ -179,12 +179,3 @@ def trends_chart(request: Request, store: StoreDep, rules: RulesDep,
 
     return _html(trends_page(body, place_name=name, link=link, form_action="/visual/trends"))
 
-
-@visual_router.get("/trends/{township_id}")
-def township_trends_chart(request: Request, store: StoreDep, rules: RulesDep, township_id: str,
-                          from_: FromQuery = None, to: ToQuery = None,
-                          step: StepQuery = Step.month,
-                          as_of: Annotated[str | None, Query()] = None) -> Response:
-    """The same page for one township, at the address the diagram pages' links build
-    (``link("trends", township_id)``)."""
-    return trends_chart(request, store, rules, township_id, from_, to, step, as_of)
