@@ -184,3 +184,17 @@ def test_the_store_checks_the_version_inside_the_write(store: Store, tiny_dir: P
     assert import_tables(store, {"households": table}, Report(), expect={H: current}).written
     assert store.fetch_entities([H])[H][1]["head_name"] == "新户主"
     assert store.audit_entries()[0] == 2
+
+
+def test_request_texts_in_a_household_are_masked_without_pii(api: Api) -> None:
+    editor = api.headers(Role.EDITOR, townships=("T1",))
+    r = api.client.post("/api/v1/contacts", headers=editor,
+                        json={"person_id": "M01", "household_id": H, "date": "2026-06-29",
+                              "channel": "visit", "request": "屋顶漏雨需要修缮"})
+    assert r.status_code == 201, r.text
+    viewer = api.headers(Role.VIEWER, townships=("T1",))
+    body, _ = _household(api, viewer)
+    assert "屋顶漏雨需要修缮" not in json.dumps(body, ensure_ascii=False)
+    assert any(c["request"] and c["request"].startswith("屋") for c in body["recent_contacts"])
+    full, _ = _household(api, api.headers(Role.VIEWER, townships=("T1",), pii=True))
+    assert any(c["request"] == "屋顶漏雨需要修缮" for c in full["recent_contacts"])

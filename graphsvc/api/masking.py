@@ -41,7 +41,12 @@ def household(body: Mapping[str, Any], pii: bool) -> dict[str, Any]:
     """A household record or detail as this key may see it."""
     out = dict(body)
     if not pii:
+        from graphsvc.analysis.requests import mask_request
+
         for field, mask in MASKS.items():
             if field in out:
                 out[field] = mask(out[field])
+        if out.get("recent_contacts"):  # a request's text is the household's, like its name
+            out["recent_contacts"] = [{**c, "request": mask_request(c.get("request"))}
+                                      for c in out["recent_contacts"]]
     return out
