@@ -134,9 +134,6 @@ def test_default_limit_is_50_mb() -> None:
     assert Settings(neo4j_uri=None).max_upload_bytes == 50 * 1024 * 1024
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "API bug (graphsvc/api/limits.py too_large_message): the limit is always shown as "
-    "f'{limit / MB:.1f} MB', so a limit under 50 KB reads 'accepts at most 0.0 MB'"))
 def test_a_small_limit_is_stated_truly(store: Store, tmp_path: Path) -> None:
     app = _app(store, tmp_path / "api", max_upload_bytes=20_000)
     try:

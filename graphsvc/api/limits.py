@@ -14,10 +14,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MULTIPART_SLACK = 64 * 1024  # headers and boundaries of the multipart body around the file
 
 
+MB = 1024 * 1024
+
+
+def amount(size: int) -> str:
+    """A number of bytes for a sentence: in MB to one decimal, or in bytes where that would
+    read 0.0 MB (a limit of 20 KB is not 'at most 0.0 MB').
+
+    >>> amount(50 * MB), amount(100_000), amount(20_000)
+    ('50.0 MB', '0.1 MB', '20,000 bytes')
+    """
+    return f"{size / MB:.1f} MB" if size >= MB // 20 else f"{size:,} bytes"
+
+
 def too_large_message(size: int | None, limit: int) -> str:
-    mb = 1024 * 1024
-    got = f"the upload is {size / mb:.1f} MB; " if size is not None else "the upload is too large; "
-    return (f"{got}this server accepts at most {limit / mb:.1f} MB (GRAPHSVC_MAX_UPLOAD_BYTES). "
+    got = f"the upload is {amount(size)}; " if size is not None else "the upload is too large; "
+    return (f"{got}this server accepts at most {amount(limit)} (GRAPHSVC_MAX_UPLOAD_BYTES). "
             "Split the bundle, for example by file, and upload the parts one by one")
 
 
