@@ -162,6 +162,7 @@ class _Warmer:
         self._stores: dict[str, tuple[Store, Any]] = {}
         self._seen: dict[str, tuple[str, Any]] = {}
         self._wake = threading.Event()
+        self._round = threading.Lock()  # held while a round of warming runs
         self._thread: threading.Thread | None = None
         self.rounds = 0
 
@@ -188,12 +189,25 @@ class _Warmer:
     def kick(self, store: Store | None = None) -> None:
         self._wake.set()
 
+    def forget(self) -> None:
+        """Stop warming every store (an app shutting down, before its store closes); waits for
+        a round in flight, so no query runs on a store being closed."""
+        with self._lock:
+            self._stores.clear()
+            self._seen.clear()
+        with self._round:
+            pass
+
     def _run(self) -> None:
         while True:
             with self._lock:
                 todo = list(self._stores.items())
-            for where, (store, rules) in todo:
-                self._warm(where, store, rules)
+            with self._round:
+                for where, (store, rules) in todo:
+                    with self._lock:
+                        if where not in self._stores:  # forgotten meanwhile
+                            continue
+                    self._warm(where, store, rules)
             self.rounds += 1
             self._wake.wait(self.interval)
             self._wake.clear()
@@ -218,6 +232,11 @@ class _Warmer:
 
 
 _warmer = _Warmer()
+
+
+def stop_warming() -> None:
+    """Forget the stores kept warm (see ``_Warmer.forget``)."""
+    _warmer.forget()
 
 
 def keep_warm(store: Store, rules: Any) -> None:

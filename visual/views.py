@@ -159,10 +159,11 @@ def _risks(store: Any, as_of: dt.date, rules: RuleSettings,
            township_id: str | None = None) -> dict[str, tuple[int, dict[str, Any]]]:
     """The top of the single-points-of-failure ranking (``graphsvc.analysis.risks``) of the
     county or a township: person id -> (rank, row). Kept until the data changes."""
-    from graphsvc.analysis.risks import ranking
+    from graphsvc.analysis.risks import page
 
     rows = store.memo("risks", (as_of, rules, township_id),
-                      lambda: ranking(store.inner, as_of, rules, township_id=township_id)[:RISK_TOP])
+                      lambda: page(store.inner, as_of, rules, township_id=township_id,
+                                   limit=RISK_TOP)[1])
     return {r["person_id"]: (i + 1, r) for i, r in enumerate(rows)}
 
 

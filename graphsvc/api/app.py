@@ -76,6 +76,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         try:
             yield
         finally:
+            from visual.cache import stop_warming
+
+            await run_in_threadpool(stop_warming)  # no warming query on a store being closed
             holder.close()
 
     app = FastAPI(
