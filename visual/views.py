@@ -233,25 +233,49 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
                    border_width=4 if problems or risk else 1)
             d.edge(node_of[did], m, color=DELEGATE_COLOR)
     for m in members:
-        outside = 0
-        for r in households.get(m, []):
-            h = r["household_id"]
-            if not scope.sees(r.get("township_id")):
-                outside += 1
-                continue
-            color, status = _household_color(r)
-            label = mask_name(names.get(h), mask) or h
-            tip = [f"户 {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
-                   f"最近联系：{r.get('last_contact') or '无'}", f"村：{r.get('village_id') or ''}"]
-            if d.node(h, label, tip="\n".join(tip), color=color, level=level + 2, parent=node_of[m],
-                      url=link("household", h), shape="dot", size=12):
-                d.edge(node_of[m], h, color=MEMBER_COLOR)
-        if outside:
-            nid = scope.alias(f"households-of:{m}")
-            if d.node(nid, f"其他乡镇 {outside} 户", tip="这些户不在本密钥可见的乡镇，不显示",
-                      color=OUTSIDE, level=level + 2, parent=node_of[m], shape="dot", size=12,
-                      dashes=True):
-                d.edge(node_of[m], nid, color=MEMBER_COLOR, dashes=True)
+        _household_nodes(d, households.get(m, []), names, m, node_of[m], level + 2, 12,
+                         scope=scope, mask=mask, link=link)
+
+
+def _household_nodes(d: Diagram, rows: list[dict[str, Any]], names: dict[str, Any], member: str,
+                     member_node: str, level: int, size: int, *, scope: _Scope, mask: bool,
+                     link: Link, force: bool = False) -> None:
+    """One member's households below their node; those outside the key's townships counted in
+    one stand-in node."""
+    outside = 0
+    for r in rows:
+        h = r["household_id"]
+        if not scope.sees(r.get("township_id")):
+            outside += 1
+            continue
+        color, status = _household_color(r)
+        label = mask_name(names.get(h), mask) or h
+        tip = [f"户 {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
+               f"最近联系：{r.get('last_contact') or '无'}", f"村：{r.get('village_id') or ''}"]
+        if d.node(h, label, tip="\n".join(tip), color=color, level=level, parent=member_node,
+                  url=link("household", h), shape="dot", size=size):
+            d.edge(member_node, h, color=MEMBER_COLOR)
+    if outside:
+        nid = scope.alias(f"households-of:{member}")
+        if d.node(nid, f"其他乡镇 {outside} 户", tip="这些户不在本密钥可见的乡镇，不显示",
+                  color=OUTSIDE, level=level, parent=member_node, shape="dot", size=size,
+                  dashes=True, force=force):
+            d.edge(member_node, nid, color=MEMBER_COLOR, dashes=True)
+
+
+def _cm_nodes(d: Diagram, store: Store, cms: list[str], scope: _Scope, link: Link) -> dict[str, str]:
+    """Active committee members at the top of a page: committee member -> its node id (a
+    stand-in outside the key's townships)."""
+    recs = store.fetch_entities(cms)
+    node_of: dict[str, str] = {}
+    for c in cms:
+        rec = recs[c][1] if c in recs else {}
+        if scope.sees(rec.get("township_id")):
+            _cm_node(d, c, rec.get("name") or c, None, 0, link=link, active=True)
+            node_of[c] = c
+        else:
+            node_of[c] = scope.stand_in(d, c, "县委委员", 0)
+    return node_of
 
 
 def _delegate_node(d: Diagram, store: Store, did: str, row: dict[str, Any] | None, level: int, *,
@@ -350,15 +374,7 @@ def delegate_view(store: Store, delegate_id: str, *, as_of: dt.date, rules: Rule
         raise NotFound(f"no person with id '{did}'")
     d = Diagram(f"党代表：{name}", layout="UD", max_nodes=max_nodes)
     cms = row["committee_member_ids"] if row else []
-    cm_recs = store.fetch_entities(cms)
-    shown: list[str] = []
-    for c in cms:  # active committee members (the audit lists no other)
-        rec = cm_recs[c][1] if c in cm_recs else {}
-        if not scope.sees(rec.get("township_id")):
-            shown.append(scope.stand_in(d, c, "县委委员", 0))
-            continue
-        _cm_node(d, c, rec.get("name") or c, None, 0, link=link, active=True)
-        shown.append(c)
+    shown = list(_cm_nodes(d, store, cms, scope, link).values())  # the audit lists active ones
     notes = []
     if row is not None and not cms:
         d.node("__break__:cm", "断点：无县委委员", tip="没有在岗的县委委员联系这位党代表：其下各户未覆盖",
@@ -392,15 +408,7 @@ def member_view(store: Store, member_id: str, *, as_of: dt.date, rules: RuleSett
     delegate_rows = _rows(store.delegate_audit(as_of, rules, ids=delegates), "delegate_id") \
         if delegates else {}
     cms = sorted({c for r in delegate_rows.values() for c in r["committee_member_ids"]})
-    cm_recs = store.fetch_entities(cms)
-    node_of: dict[str, str] = {}
-    for c in cms:
-        rec = cm_recs[c][1] if c in cm_recs else {}
-        if scope.sees(rec.get("township_id")):
-            _cm_node(d, c, rec.get("name") or c, None, 0, link=link, active=True)
-            node_of[c] = c
-        else:
-            node_of[c] = scope.stand_in(d, c, "县委委员", 0)
+    node_of = _cm_nodes(d, store, cms, scope, link)
     for dl in delegates:
         drow = delegate_rows.get(dl)
         if drow is not None and not scope.sees(drow.get("township_id")):
@@ -437,24 +445,7 @@ def member_view(store: Store, member_id: str, *, as_of: dt.date, rules: RuleSett
     hh = [r for r in hh if mid in r["member_ids"]]
     names = {h: rec.get("head_name")
              for h, (_, rec) in store.fetch_entities([r["household_id"] for r in hh]).items()}
-    outside = 0
-    for r in hh:
-        h = r["household_id"]
-        if not scope.sees(r.get("township_id")):
-            outside += 1
-            continue
-        color, status = _household_color(r)
-        label = mask_name(names.get(h), mask) or h
-        tip = [f"户 {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
-               f"最近联系：{r.get('last_contact') or '无'}", f"村：{r.get('village_id') or ''}"]
-        if d.node(h, label, tip="\n".join(tip), color=color, level=3, parent=mid,
-                  url=link("household", h), shape="dot", size=14):
-            d.edge(mid, h, color=MEMBER_COLOR)
-    if outside:
-        nid = scope.alias(f"households-of:{mid}")
-        d.node(nid, f"其他乡镇 {outside} 户", tip="这些户不在本密钥可见的乡镇，不显示", color=OUTSIDE,
-               level=3, shape="dot", size=14, dashes=True, force=True)
-        d.edge(mid, nid, color=MEMBER_COLOR, dashes=True)
+    _household_nodes(d, hh, names, mid, mid, 3, 14, scope=scope, mask=mask, link=link, force=True)
     notes = []
     if row is None:
         notes.append("该党员在此日期不在岗，或没有任何计入的联系。")
