@@ -3,13 +3,16 @@
 No server needed. The database file is ``GRAPHSVC_DATA_DIR/graphsvc.sqlite3``;
 each import is one SQLite transaction, so a crash (even ``kill -9``) leaves
 the store as it was before the import. The NetworkX graph is built from the
-tables on demand and kept until the data changes (also when another process
-writes: SQLite's ``data_version`` tells).
+tables on demand and kept until another process writes (the data version in the ``meta``
+table tells); this process's own writes are applied to it row by row
+(``graphsvc.stores.incremental``), and the county-wide results are mended rather than
+computed again (``graphsvc.stores.kept``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 import threading
 import uuid
@@ -36,9 +39,12 @@ from graphsvc.errors import NotFound, StoreError, StoreUnavailable, VersionConfl
 from graphsvc.graph import build_graph
 from graphsvc.rules import RuleError, RuleSettings
 from graphsvc.stores.base import Progress, Store
+from graphsvc.stores.incremental import affected, apply_bundle, touched
+from graphsvc.stores.kept import KeptResults, Row, copy_rows, county_wide, sort_key
 from graphsvc.summary import summarize
 
 SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
 
 
 def _sql_type(col: Column) -> str:
@@ -98,8 +104,9 @@ class EmbeddedStore(Store):
             raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
         self._lock = threading.RLock()
         self._graph: nx.MultiDiGraph | None = None
-        self._graph_version: tuple[int, int] | None = None
-        self._writes = 0
+        self._graph_version: str | None = None
+        self._kept = KeptResults()
+        self.graph_builds = 0  # full builds of the graph (for tests and benchmarks)
 
     def _create(self) -> None:
         with self._db:
@@ -161,10 +168,13 @@ class EmbeddedStore(Store):
 
     def data_version(self) -> str:
         with self._lock:
-            try:
-                row = self._db.execute("SELECT value FROM meta WHERE name = 'data_version'").fetchone()
-            except sqlite3.Error as exc:
-                raise StoreUnavailable(f"the embedded store at {self.path} cannot be read: {exc}") from exc
+            return self._token()
+
+    def _token(self) -> str:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE name = 'data_version'").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the embedded store at {self.path} cannot be read: {exc}") from exc
         return row[0] if row else ""
 
     def audit_entries(self, *, since: str | None = None, until: str | None = None,
@@ -193,19 +203,43 @@ class EmbeddedStore(Store):
             return {spec.name: self._rows(spec) for spec in FILES}
 
     def graph(self) -> nx.MultiDiGraph:
+        return self._current()[1]
+
+    def _current(self) -> tuple[str, nx.MultiDiGraph]:
+        """(data version, the graph of the data at that version or later). The graph is never
+        changed once returned: a write makes a new one."""
         with self._lock:
-            version = (self._db.execute("PRAGMA data_version").fetchone()[0], self._writes)
+            version = self._token()
             if self._graph is None or version != self._graph_version:
                 self._graph = build_graph(self.records())
                 self._graph_version = version
-            return self._graph
+                self.graph_builds += 1
+            return version, self._graph
+
+    def _county(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
+        """``kind``'s county-wide rows (``graphsvc.stores.kept``): kept, or computed now."""
+        version, G = self._current()
+        return self._kept.rows(kind, as_of, rules, version,
+                               lambda: self._compute(G, kind, as_of, rules, None),
+                               sort_key(kind, rules)).rows
+
+    @staticmethod
+    def _compute(G: nx.MultiDiGraph, kind: str, as_of: dt.date, rules: RuleSettings,
+                 ids: Collection[str] | None) -> list[Row]:
+        if kind == "households":
+            return R.household_statuses(G, as_of, rules, household_ids=ids)
+        audit = {"delegates": R.delegate_audit, "members": R.member_audit,
+                 "committee_members": R.committee_member_audit}[kind]
+        return audit(G, as_of, rules, ids=ids)
 
     def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
                 township_id: str | None = None) -> dict[str, Any]:
         G = self.graph()
         out = summarize(G, as_of, township_id=township_id)
         if rules is not None:
-            out.update(R.status_counts(R.household_statuses(G, as_of, rules, township_id=township_id)))
+            rows = (self._county("households", as_of, rules) if township_id is None else
+                    R.household_statuses(G, as_of, rules, township_id=township_id))
+            out.update(R.status_counts(rows))
         return out
 
     def households(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
@@ -215,14 +249,17 @@ class EmbeddedStore(Store):
                    member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
         if household_ids is not None:
             member_ids = None  # as the Cypher statement: the households asked for win
-        rows = [r for r in R.household_statuses(self.graph(), as_of, rules, township_id=township_id,
-                                                village_id=village_id, household_ids=household_ids,
-                                                member_ids=member_ids)
-                if (status is None or r["status"] == status)
-                and (reason is None or r["reason"] == reason)
-                and (not focus_only or r["focus"])]
+        if county_wide(township_id, village_id, household_ids, member_ids):
+            rows = self._county("households", as_of, rules)
+        else:
+            rows = R.household_statuses(self.graph(), as_of, rules, township_id=township_id,
+                                        village_id=village_id, household_ids=household_ids,
+                                        member_ids=member_ids)
+        if status is not None or reason is not None or focus_only:
+            rows = [r for r in rows if (status is None or r["status"] == status)
+                    and (reason is None or r["reason"] == reason) and (not focus_only or r["focus"])]
         end = None if limit is None else offset + limit
-        return len(rows), rows[offset:end]
+        return len(rows), copy_rows(rows[offset:end])
 
     def household(self, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
         try:
@@ -233,18 +270,24 @@ class EmbeddedStore(Store):
     def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                        village_id: str | None = None,
                        ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        if county_wide(township_id, village_id, ids):
+            return copy_rows(self._county("delegates", as_of, rules))
         return R.delegate_audit(self.graph(), as_of, rules, township_id=township_id,
                                 village_id=village_id, ids=ids)
 
     def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                      village_id: str | None = None,
                      ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        if county_wide(township_id, village_id, ids):
+            return copy_rows(self._county("members", as_of, rules))
         return R.member_audit(self.graph(), as_of, rules, township_id=township_id,
                               village_id=village_id, ids=ids)
 
     def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
                                township_id: str | None = None, village_id: str | None = None,
                                ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        if county_wide(township_id, village_id, ids):
+            return copy_rows(self._county("committee_members", as_of, rules))
         return R.committee_member_audit(self.graph(), as_of, rules, township_id=township_id,
                                         village_id=village_id, ids=ids)
 
@@ -262,12 +305,34 @@ class EmbeddedStore(Store):
     def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
               expect: Mapping[str, str] | None = None,
               audit: Mapping[str, Any] | None = None) -> None:
+        with self._kept.writing():
+            before, after = self._write(bundle, replace=replace, progress=progress,
+                                        expect=expect, audit=audit)
+            if replace:
+                self._kept.clear()
+            else:
+                self._kept.mend(before, after, self._recompute, lambda: self._affected(bundle))
+
+    def _recompute(self, kind: str, key: Any, ids: Collection[str]) -> list[Row]:
+        _, as_of, rules = key
+        return self._compute(self.graph(), kind, as_of, rules, ids)
+
+    def _affected(self, bundle: Bundle) -> tuple[set[str], set[str]] | None:
+        ids, everything = touched(bundle)
+        return None if everything else affected(self.graph(), ids)
+
+    def _write(self, bundle: Bundle, *, replace: bool, progress: Progress | None,
+               expect: Mapping[str, str] | None,
+               audit: Mapping[str, Any] | None) -> tuple[str, str]:
+        """The transaction; (data version before, after). The kept graph follows the write
+        when it was the graph of the version before."""
         total = bundle.count()
         done = 0
         with self._lock:
             db = self._db
             try:
                 db.execute("BEGIN IMMEDIATE")  # the write lock first: what we read now holds
+                before = self._token()
                 if expect:
                     found = self.fetch_entities(expect)
                     for rid, tag in expect.items():
@@ -287,8 +352,8 @@ class EmbeddedStore(Store):
                     if progress:
                         progress(spec.name, done, total)
                 # a new data version, committed with the data (random: never repeats)
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)",
-                           (uuid.uuid4().hex,))
+                after = uuid.uuid4().hex
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", (after,))
                 if audit:
                     row = to_row(audit)
                     db.execute('INSERT INTO "audit_log" VALUES (?, ?, ?, ?, ?)',
@@ -302,8 +367,16 @@ class EmbeddedStore(Store):
                 if isinstance(exc, sqlite3.Error):
                     raise StoreError(f"the embedded store could not save the import: {exc}") from exc
                 raise
-            finally:
-                self._writes += 1
+            G = self._graph
+            if G is not None and self._graph_version == before and not replace:
+                try:
+                    G = apply_bundle(G, bundle)
+                except Exception:  # a committed write stands: the next read builds the graph
+                    log.exception("could not apply the write to the kept graph; rebuilding it")
+                    G = None
+                if G is not None:
+                    self._graph, self._graph_version = G, after
+            return before, after
 
     def _write_file(self, spec: FileSpec, rows: list[Record]) -> None:
         db = self._db

@@ -46,6 +46,8 @@ from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable,
 from graphsvc.graph import KIND_LABELS
 from graphsvc.rules import REASONS, STATUSES, RuleSettings
 from graphsvc.stores.base import Progress, Store
+from graphsvc.stores.incremental import touched
+from graphsvc.stores.kept import KeptResults, Row, copy_rows, county_wide, sort_key
 
 T = TypeVar("T")
 _LABEL_KIND = {label: kind for kind, label in KIND_LABELS.items()}
@@ -100,7 +102,7 @@ class Neo4jStore(Store):
         + [f"export/{s.name}" for s in FILES]
         + [f"rules/{n}" for n in RULE_STATEMENTS]
         + ["rules/pairing_network", "meta/data_version", "meta/touch", "meta/audit_append",
-           "meta/audit_list"]
+           "meta/audit_list", "meta/affected"]
     )
 
     def __init__(self, uri: str, user: str | None, password: str | None,
@@ -122,6 +124,8 @@ class Neo4jStore(Store):
         except (ValueError, DriverError) as exc:
             raise ConfigError(f"GRAPHSVC_NEO4J_URI '{uri}' is not usable: {exc}") from exc
         self.uri = uri
+        # county-wide results kept between reads and mended after this process's writes
+        self._kept = KeptResults()
         try:
             self.ensure_schema()
         except BaseException:
@@ -262,11 +266,46 @@ class Neo4jStore(Store):
             "requests_raised": r["requests_raised"],
             "requests_resolved": r["requests_resolved"],
         }
-        if rules is not None:
+        if rules is not None and township_id is None:
+            out.update(R.status_counts(self._county("households", as_of, rules)))
+        elif rules is not None:
             s = self._statuses(as_of, rules, township_id=township_id, limit=0)
             out["households_by_status"] = {k: s[k] for k in STATUSES}
             out["uncovered_by_reason"] = {k: s[k] for k in REASONS}
         return out
+
+    # -- county-wide results, kept (graphsvc.stores.kept) ------------------------------------
+
+    def _county(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
+        """``kind``'s county-wide rows: kept for the current data version, or computed now."""
+        version = self.data_version()
+        return self._kept.rows(kind, as_of, rules, version,
+                               lambda: self._compute(kind, as_of, rules, None),
+                               sort_key(kind, rules)).rows
+
+    def _compute(self, kind: str, as_of: dt.date, rules: RuleSettings,
+                 ids: Collection[str] | None) -> list[Row]:
+        if kind == "households":
+            if ids is not None and not ids:
+                return []
+            return self._statuses(as_of, rules, household_ids=None if ids is None else sorted(ids),
+                                  counts=False)["page"]
+        audit = {"delegates": self._delegate_audit, "members": self._member_audit,
+                 "committee_members": self._committee_member_audit}[kind]
+        return audit(as_of, rules, None, None, ids)
+
+    def _recompute(self, kind: str, key: Any, ids: Collection[str]) -> list[Row]:
+        _, as_of, rules = key
+        return self._compute(kind, as_of, rules, ids)
+
+    def _affected(self, bundle: Bundle) -> tuple[set[str], set[str]] | None:
+        ids, everything = touched(bundle)
+        if everything:
+            return None
+        if not ids:
+            return set(), set()
+        (r,) = self._read_values("meta/affected", ids=sorted(ids))
+        return set(r["household_ids"]), set(r["person_ids"])
 
     # -- the coverage rules (COVERAGE_RULES.md; graphsvc.rules is the reference) ------------
 
@@ -303,6 +342,14 @@ class Neo4jStore(Store):
                    reason: str | None = None, focus_only: bool = False, limit: int | None = None,
                    offset: int = 0, household_ids: Collection[str] | None = None,
                    member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
+        if county_wide(township_id, village_id, household_ids, member_ids):
+            rows = self._county("households", as_of, rules)
+            if status is not None or reason is not None or focus_only:
+                rows = [r for r in rows if (status is None or r["status"] == status)
+                        and (reason is None or r["reason"] == reason)
+                        and (not focus_only or r["focus"])]
+            end = None if limit is None else offset + limit
+            return len(rows), copy_rows(rows[offset:end])
         r = self._statuses(as_of, rules, township_id=township_id, village_id=village_id,
                            household_ids=None if household_ids is None else sorted(household_ids),
                            member_ids=member_ids, status=status, reason=reason,
@@ -343,6 +390,12 @@ class Neo4jStore(Store):
     def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                        village_id: str | None = None,
                        ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        if county_wide(township_id, village_id, ids):
+            return copy_rows(self._county("delegates", as_of, rules))
+        return self._delegate_audit(as_of, rules, township_id, village_id, ids)
+
+    def _delegate_audit(self, as_of: dt.date, rules: RuleSettings, township_id: str | None,
+                        village_id: str | None, ids: Collection[str] | None) -> list[dict[str, Any]]:
         return [{
             "delegate_id": r["delegate_id"],
             "name": r["name"],
@@ -364,7 +417,13 @@ class Neo4jStore(Store):
 
     def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                      village_id: str | None = None,
-                     ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+                       ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        if county_wide(township_id, village_id, ids):
+            return copy_rows(self._county("members", as_of, rules))
+        return self._member_audit(as_of, rules, township_id, village_id, ids)
+
+    def _member_audit(self, as_of: dt.date, rules: RuleSettings, township_id: str | None,
+                      village_id: str | None, ids: Collection[str] | None) -> list[dict[str, Any]]:
         return [{
             "member_id": r["member_id"],
             "name": r["name"],
@@ -380,6 +439,12 @@ class Neo4jStore(Store):
     def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
                                township_id: str | None = None, village_id: str | None = None,
                                ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        if county_wide(township_id, village_id, ids):
+            return copy_rows(self._county("committee_members", as_of, rules))
+        return self._committee_member_audit(as_of, rules, township_id, village_id, ids)
+
+    def _committee_member_audit(self, as_of: dt.date, rules: RuleSettings, township_id: str | None,
+                                village_id: str | None, ids: Collection[str] | None) -> list[dict[str, Any]]:
         return [{
             "committee_member_id": r["committee_member_id"],
             "name": r["name"],
@@ -463,14 +528,28 @@ class Neo4jStore(Store):
 
         It starts by taking the write lock of the data version node (meta/touch), so writes
         run one after another and what ``expect`` checks cannot change before the commit."""
+        with self._kept.writing():
+            before, after = self._write(bundle, replace=replace, progress=progress,
+                                        expect=expect, audit=audit)
+            if replace:
+                self._kept.clear()
+            else:
+                self._kept.mend(before, after, self._recompute, lambda: self._affected(bundle))
+
+    def _write(self, bundle: Bundle, *, replace: bool, progress: Progress | None,
+               expect: Mapping[str, str] | None,
+               audit: Mapping[str, Any] | None) -> tuple[str, str]:
+        """The transaction; (data version before, after)."""
         plan = self._plan(bundle)
         total = sum(len(step.rows) for step in plan if not step.only)
+        versions: list[str] = []
         size = self.batch_size
         q = self.q
 
         def work(tx: ManagedTransaction) -> None:
             done = 0
-            tx.run(q.text("meta/touch")).consume()
+            touch = tx.run(q.text("meta/touch")).single(strict=True)
+            versions[:] = [touch["before"], touch["after"]]
             if expect:
                 found: dict[str, str] = {}
                 for row in tx.run(q.text("fetch/entities", ["ids"]), ids=list(expect)):
@@ -516,6 +595,7 @@ class Neo4jStore(Store):
                 tx.run(q.text("meta/audit_append", ["row"]), row=to_row(audit)).consume()
 
         self._write_tx(work, "writing the import")
+        return versions[0], versions[1]
 
 
     def _stored_keys(self, tx: ManagedTransaction, step: _Step) -> set[str]:

@@ -1,0 +1,216 @@
+"""County-wide results kept between reads and mended after each write.
+
+The county-wide household list, its counts and the county-wide audits need every household's
+status: seconds of work at ten counties, on either store. A clerk's write changes a few rows
+of them. So a store keeps these results per date and rule settings, labelled with the data
+version (``Store.data_version``) they hold for, and after each of its own writes recomputes
+only the rows the write can change (``graphsvc.stores.incremental.affected``), moving the
+label from the version before the write to the version after it.
+
+A write by another process breaks that chain: the label no longer matches, and the next
+reader computes the result afresh. So every answer is exactly what a fresh computation on the
+current data would give (``tests/test_kept.py`` holds them equal).
+
+Township- and village-scoped reads never come here: they are answered by the store's query,
+scoped there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphsvc.rules import RuleSettings, focus_count
+
+Row = dict[str, Any]
+# kind -> (id field of its rows, the rows of which writes' affected ids: "households"/"people")
+KINDS: dict[str, tuple[str, str]] = {
+    "households": ("household_id", "households"),
+    "delegates": ("delegate_id", "people"),
+    "members": ("member_id", "people"),
+    "committee_members": ("committee_member_id", "people"),
+}
+_HISTORY = 64
+
+
+def county_wide(*scope: Any) -> bool:
+    """Whether a read is of the whole county (no township, village or ids narrow it)."""
+    return all(x is None for x in scope)
+
+
+def sort_key(kind: str, rules: RuleSettings) -> Callable[[Row], Any]:
+    """The order of ``kind``'s rows: households in the household order
+    (``rules.household_order``), audits by id."""
+    if kind == "households":
+        return lambda r: (-focus_count(r["categories"], rules), r["household_id"])
+    idf = KINDS[kind][0]
+    return lambda r: r[idf]
+
+
+def copy_rows(rows: list[Row]) -> list[Row]:
+    """Rows a caller may change (kept rows are shared): each row and its lists copied."""
+    return [{k: (list(v) if isinstance(v, list) else v) for k, v in r.items()} for r in rows]  # versions an entry remembers having held (a reader may have read an older one)
+
+
+@dataclass
+class _Entry:
+    version: str
+    rows: list[Row]
+    sort_key: Callable[[Row], Any]
+    id_field: str
+    seen: list[str] = field(default_factory=list)
+    derived: dict[str, Any] = field(default_factory=dict)  # figures computed from the rows
+
+    def __post_init__(self) -> None:
+        self.seen = [self.version]
+        self.pos = {r[self.id_field]: i for i, r in enumerate(self.rows)}
+
+    def mend(self, ids: Collection[str], fresh: list[Row], version: str) -> None:
+        """Rows of ``ids`` replaced by ``fresh`` (a missing one dropped, a new one added)."""
+        new = {r[self.id_field]: r for r in fresh}
+        in_place = all(i in self.pos and i in new
+                       and self.sort_key(new[i]) == self.sort_key(self.rows[self.pos[i]])
+                       for i in ids)
+        if in_place:
+            rows = list(self.rows)  # readers may hold the old list
+            for i in ids:
+                rows[self.pos[i]] = new[i]
+            self.rows = rows
+        else:
+            keep = [r for r in self.rows if r[self.id_field] not in ids]
+            keep.extend(new[i] for i in ids if i in new)
+            keep.sort(key=self.sort_key)
+            self.rows = keep
+            self.pos = {r[self.id_field]: i for i, r in enumerate(keep)}
+        self.version = version
+        self.seen = (self.seen + [version])[-_HISTORY:]
+        self.derived = {}
+
+
+class KeptResults:
+    """Per (kind, date, rule settings): the county-wide rows, by data version."""
+
+    def __init__(self, max_entries: int = 8) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._writing = 0  # writes of this process in flight (their mending still to come)
+        self._computing: dict[Hashable, threading.Event] = {}
+        self.hits = self.misses = self.mends = 0
+
+    @staticmethod
+    def key(kind: str, as_of: dt.date, rules: RuleSettings) -> Hashable:
+        return (kind, as_of, rules)
+
+    def rows(self, kind: str, as_of: dt.date, rules: RuleSettings, version: str,
+             compute: Callable[[], list[Row]], sort_key: Callable[[Row], Any]) -> _Entry:
+        """The entry holding ``kind``'s county-wide rows for ``version`` (or a later version of
+        this process's writes): kept, or computed by ``compute`` now. Callers must not change
+        the rows."""
+        key = self.key(kind, as_of, rules)
+        if not version:  # a store never written to (or emptied behind our back): nothing to keep
+            return _Entry(version, compute(), sort_key, KINDS[kind][0])
+        while True:
+            with self._lock:
+                e = self._found(key, version)
+                if e is not None:
+                    self.hits += 1
+                    return e
+                if self._writing:
+                    # a write of ours committed and is being mended in: wait for it rather
+                    # than computing the whole county again (bounded; then compute)
+                    self._changed.wait(timeout=10)
+                    e = self._found(key, version)
+                    if e is not None:
+                        self.hits += 1
+                        return e
+                busy = self._computing.get(key)
+                if busy is None:
+                    busy = self._computing[key] = threading.Event()
+                    mine = True
+                else:
+                    mine = False
+            if not mine:
+                busy.wait(timeout=300)
+                with self._lock:
+                    e = self._found(key, version)
+                if e is not None:
+                    return e
+                continue
+            try:
+                rows = compute()
+                e = _Entry(version, rows, sort_key, KINDS[kind][0])
+                with self._lock:
+                    self.misses += 1
+                    self._entries[key] = e
+                    self._entries.move_to_end(key)
+                    while len(self._entries) > self.max_entries:
+                        self._entries.popitem(last=False)
+                return e
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+                busy.set()
+
+    def _found(self, key: Hashable, version: str) -> _Entry | None:
+        e = self._entries.get(key)
+        if e is not None and version in e.seen:
+            self._entries.move_to_end(key)
+            return e
+        return None
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def writing(self) -> _Writing:
+        """``with kept.writing():`` around a write and its ``mend``."""
+        return _Writing(self)
+
+    def mend(self, before: str, after: str, recompute: Callable[[str, Any, Any], list[Row]],
+             affected: Callable[[], tuple[set[str], set[str]] | None]) -> None:
+        """After a write that moved the data from ``before`` to ``after``: entries that held for
+        ``before`` get the affected rows recomputed (``recompute(kind, entry key, ids)``) and
+        hold for ``after``; other entries are dropped (``affected`` None: all of them)."""
+        with self._lock:
+            current = [(k, e) for k, e in self._entries.items() if before and e.version == before]
+            for k in [k for k, e in self._entries.items() if e.version not in (before, after)]:
+                del self._entries[k]
+        if not current:
+            return
+        which = affected()
+        if which is None:
+            with self._lock:
+                for k, _ in current:
+                    self._entries.pop(k, None)
+            return
+        households, people = which
+        for k, e in current:
+            kind = k[0]
+            ids = households if KINDS[kind][1] == "households" else people
+            fresh = recompute(kind, k, ids) if ids else []
+            with self._lock:
+                if self._entries.get(k) is e and e.version == before:
+                    e.mend(ids, fresh, after)
+                    self.mends += 1
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class _Writing:
+    def __init__(self, kept: KeptResults) -> None:
+        self.kept = kept
+
+    def __enter__(self) -> None:
+        with self.kept._lock:
+            self.kept._writing += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self.kept._lock:
+            self.kept._writing -= 1
+            self.kept._changed.notify_all()

@@ -1,0 +1,285 @@
+"""County-wide results kept across writes (graphsvc.stores.kept) and the embedded store's graph
+kept across writes (graphsvc.stores.incremental) give exactly what a fresh computation on the
+stored data gives, after every kind of write, on both stores.
+
+A random walk of clerks' writes (contacts, people and households changed, left and moved,
+focus categories changed, liaisons added and ended, new households and people, supports,
+pairings, a village renamed) runs against the tiny county; after each write the store's
+county-wide list, summary and audits are compared with a store object that has kept nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphsvc.bundle.validate import Bundle
+from graphsvc.config import Settings
+from graphsvc.graph import build_graph
+from graphsvc.importer import import_path
+from graphsvc.stores.base import Store
+from graphsvc.stores.embedded import EmbeddedStore
+from graphsvc.stores.incremental import affected, apply_bundle, same_graph
+
+RULES = Settings().rules()
+DAYS = [dt.date(2026, 6, 30), dt.date(2026, 12, 31)]
+FOCUS = ["military_martyr", "extremely_poor", "empty_nest_elderly"]
+
+
+def _fresh(store: Store, tmp_path: Path, neo4j_env: dict[str, str] | None) -> Store:
+    """Another store object on the same data, with nothing kept."""
+    if isinstance(store, EmbeddedStore):
+        return EmbeddedStore(store.path.parent)
+    from graphsvc.stores.neo4j import Neo4jStore
+
+    assert neo4j_env is not None
+    return Neo4jStore(neo4j_env["GRAPHSVC_NEO4J_URI"], neo4j_env.get("GRAPHSVC_NEO4J_USER", "neo4j"),
+                      neo4j_env.get("GRAPHSVC_NEO4J_PASSWORD"))
+
+
+def _county(store: Store, as_of: dt.date) -> dict[str, Any]:
+    return {
+        "households": store.households(as_of, RULES),
+        "uncovered": store.households(as_of, RULES, status="uncovered", limit=7, offset=3),
+        "focus": store.households(as_of, RULES, focus_only=True, reason="no_member"),
+        "summary": store.summary(as_of, RULES),
+        "delegates": store.delegate_audit(as_of, RULES),
+        "members": store.member_audit(as_of, RULES),
+        "committee_members": store.committee_member_audit(as_of, RULES),
+    }
+
+
+class Clerk:
+    """Random writes of every kind a clerk or an import makes, on records that exist."""
+
+    def __init__(self, store: Store, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.store = store
+        self.n = 0
+
+    def _records(self) -> dict[str, list[dict[str, Any]]]:
+        return self.store.records()
+
+    def write(self) -> tuple[str, Bundle]:
+        rec = self._records()
+        rng = self.rng
+        people, households = rec["people"], rec["households"]
+        villages = [v["id"] for v in rec["villages"]]
+        members = sorted({r["from_id"] for r in rec["liaisons"] if r["kind"] == "member-household"})
+        delegates = [p["id"] for p in people if "delegate" in p["roles"]]
+        cms = [p["id"] for p in people if "committee_member" in p["roles"]]
+        day = dt.date(2026, rng.randint(1, 12), rng.randint(1, 28))
+        self.n += 1
+        what = rng.choice(["contact", "contact", "person", "leader", "leader", "household",
+                           "focus", "liaison",
+                           "end_liaison", "new_household", "new_person", "support", "pairing",
+                           "village", "several"])
+        if what == "several":
+            parts = [self.write()[1] for _ in range(3)]
+            merged: dict[str, dict[Any, dict[str, Any]]] = {}
+            for b in parts:  # one row per record, as a validated bundle has
+                for name, rows in b.records.items():
+                    for r in rows:
+                        ident = r.get("id") or tuple(sorted((k, str(v)) for k, v in r.items()
+                                                            if k not in ("since", "until")))
+                        merged.setdefault(name, {})[ident] = r
+            return "several", Bundle({k: list(v.values()) for k, v in merged.items()})
+        if what == "contact":
+            h = rng.choice(households)["id"]
+            return what, Bundle({"contacts": [{
+                "person_id": rng.choice(members), "household_id": h, "date": day,
+                "channel": rng.choice(["visit", "phone"]), "request": f"困难 {self.n}",
+                "resolved": rng.random() < 0.3}]})
+        if what == "leader":  # a committee member or delegate leaves or comes back
+            p = dict(rng.choice([p for p in people if p["id"] in set(cms) | set(delegates)]))
+            if p["status"] == "active":
+                p.update(status="inactive", inactive_since=day)
+            else:
+                p.update(status="active", inactive_since=None)
+            return what, Bundle({"people": [p]})
+        if what == "person":
+            p = dict(rng.choice(people))
+            change = rng.choice(["leave", "back", "move", "role"])
+            if change == "leave":
+                p.update(status="inactive", inactive_since=day)
+            elif change == "back":
+                p.update(status="active", inactive_since=None)
+            elif change == "move":
+                p.update(village_id=rng.choice(villages), township_id=None)
+            else:
+                p["roles"] = [r for r in p["roles"] if r != "delegate"] if p["roles"] else ["delegate"]
+            return f"person-{change}", Bundle({"people": [p]})
+        if what in ("household", "focus"):
+            h = dict(rng.choice(households))
+            if what == "focus":
+                h["categories"] = rng.sample(FOCUS, k=rng.randint(0, 2))
+            elif rng.random() < 0.5:
+                h.update(status=rng.choice(["active", "inactive"]), inactive_since=day)
+            else:
+                h["village_id"] = rng.choice(villages)
+            return what, Bundle({"households": [h]})
+        if what == "liaison":
+            kind = rng.choice(["member-household", "delegate-member", "committee_member-delegate"])
+            frm = {"member-household": members, "delegate-member": delegates,
+                   "committee_member-delegate": cms}[kind]
+            to = {"member-household": [h["id"] for h in households],
+                  "delegate-member": members, "committee_member-delegate": delegates}[kind]
+            return what, Bundle({"liaisons": [{"kind": kind, "from_id": rng.choice(frm),
+                                               "to_id": rng.choice(to), "since": day, "until": None}]})
+        if what == "end_liaison":
+            li = dict(rng.choice(rec["liaisons"]))
+            li["until"] = day
+            return what, Bundle({"liaisons": [li]})
+        if what == "new_household":
+            hid = f"HX{self.n}"
+            return what, Bundle({
+                "households": [{"id": hid, "head_name": "测试", "village_id": rng.choice(villages),
+                                "categories": rng.sample(FOCUS, k=rng.randint(0, 1)), "size": 3,
+                                "status": "active", "inactive_since": None, "phone": None,
+                                "address": None}],
+                "liaisons": [{"kind": "member-household", "from_id": rng.choice(members),
+                              "to_id": hid, "since": None, "until": None}]})
+        if what == "new_person":
+            pid = f"PX{self.n}"
+            return what, Bundle({
+                "people": [{"id": pid, "name": "测试", "roles": ["delegate"], "status": "active",
+                            "inactive_since": None, "hardship": False, "organization_id": None,
+                            "township_id": None, "village_id": rng.choice(villages), "phone": None}],
+                "liaisons": [{"kind": "delegate-member", "from_id": pid, "to_id": rng.choice(members),
+                              "since": None, "until": None},
+                             {"kind": "committee_member-delegate", "from_id": rng.choice(cms),
+                              "to_id": pid, "since": day, "until": None}]})
+        if what == "support":
+            return what, Bundle({"supports": [{"person_id": rng.choice(people)["id"],
+                                               "household_id": rng.choice(households)["id"],
+                                               "since": day, "until": None}]})
+        if what == "pairing":
+            return what, Bundle({"pairings": [{"unit_id": rng.choice(rec["units"])["id"],
+                                               "village_id": rng.choice(villages),
+                                               "since": day, "until": None}]})
+        v = dict(rng.choice(rec["villages"]))
+        v["name"] = v["name"] + "新"
+        return "village", Bundle({"villages": [v]})
+
+
+@pytest.fixture
+def tiny_store(store: Store, tiny_dir: Path) -> Store:
+    import_path(store, tiny_dir)
+    return store
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_kept_results_equal_a_fresh_computation_after_every_write(
+        tiny_store: Store, tmp_path: Path, request: pytest.FixtureRequest, seed: int) -> None:
+    store = tiny_store
+    env = request.getfixturevalue("neo4j_env") if store.kind == "neo4j" else None
+    for day in DAYS:
+        _county(store, day)  # kept from here on
+    clerk = Clerk(store, seed)
+    kinds: set[str] = set()
+    for step in range(30):
+        what, bundle = clerk.write()
+        kinds.add(what)
+        store.write(bundle)
+        fresh = _fresh(store, tmp_path, env)
+        try:
+            for day in DAYS:
+                got, want = _county(store, day), _county(fresh, day)
+                for name in want:
+                    assert got[name] == want[name], f"step {step} ({what}), {day}: {name} differ"
+        finally:
+            fresh.close()
+    assert {"contact", "leader", "focus", "liaison", "new_household"} <= kinds, kinds
+    kept = store._kept  # type: ignore[attr-defined]
+    assert kept.mends > 0, "no write was mended in: the kept path was not exercised"
+    if isinstance(store, EmbeddedStore):
+        assert store.graph_builds == 1, "the graph was built again: it did not follow the writes"
+
+
+def test_embedded_graph_follows_writes_without_a_rebuild(tmp_path: Path, tiny_dir: Path) -> None:
+    store = EmbeddedStore(tmp_path / "data")
+    import_path(store, tiny_dir)
+    store.graph()
+    builds = store.graph_builds
+    clerk = Clerk(store, 7)
+    followed = 0
+    for step in range(60):
+        what, bundle = clerk.write()
+        before = store.graph()
+        snapshot = {n: dict(a) for n, a in before.nodes(data=True)}
+        store.write(bundle)
+        after = store.graph()
+        assert same_graph(after, build_graph(store.records())) == [], f"step {step} ({what})"
+        # the graph a reader held before the write did not change under it
+        assert {n: dict(a) for n, a in before.nodes(data=True)} == snapshot
+        if what != "village":
+            followed += 1
+    assert followed > 40
+    # village renames do not add villages: only new townships, villages or organisations
+    # make a full build; none of the clerk's writes does
+    assert store.graph_builds == builds
+    store.close()
+
+
+def test_a_new_village_makes_a_full_build_and_other_writers_are_seen(tmp_path: Path,
+                                                                      tiny_dir: Path) -> None:
+    store = EmbeddedStore(tmp_path / "data")
+    import_path(store, tiny_dir)
+    G = store.graph()
+    town = store.records()["townships"][0]["id"]
+    new = Bundle({"villages": [{"id": "VX", "name": "新村", "township_id": town,
+                                "needs_pairing": False}]})
+    assert apply_bundle(G, new) is None
+    store.write(new)
+    assert "VX" in store.graph() and store.graph_builds == 2
+    # another process (here: another store object) writes: this one's kept results follow
+    day = DAYS[0]
+    before = store.households(day, RULES)
+    other = EmbeddedStore(tmp_path / "data")
+    hid = before[1][0]["household_id"]
+    h = next(r for r in other.records()["households"] if r["id"] == hid)
+    other.write(Bundle({"households": [{**h, "status": "inactive", "inactive_since": day}]}))
+    other.close()
+    after = store.households(day, RULES)
+    assert after[0] == before[0] - 1 and hid not in {r["household_id"] for r in after[1]}
+    store.close()
+
+
+def test_affected_is_the_chain_around_a_write(tmp_path: Path, tiny_dir: Path) -> None:
+    store = EmbeddedStore(tmp_path / "data")
+    import_path(store, tiny_dir)
+    G = store.graph()
+    li = store.records()["liaisons"]
+    cm, d = next((r["from_id"], r["to_id"]) for r in li if r["kind"] == "committee_member-delegate")
+    households, people = affected(G, [cm])
+    # every household below the committee member (three liaisons down), and the delegates
+    below = {r["to_id"] for r in li if r["kind"] == "delegate-member" and r["from_id"] == d}
+    hs = {r["to_id"] for r in li if r["kind"] == "member-household" and r["from_id"] in below}
+    assert hs <= households and d in people and cm in people
+    h = next(iter(hs))
+    households, people = affected(G, [h])
+    assert households == {h}
+    assert {r["from_id"] for r in li if r["kind"] == "member-household" and r["to_id"] == h} <= people
+    store.close()
+
+
+def test_other_writers_are_seen_on_both_stores(tiny_store: Store, tmp_path: Path,
+                                               request: pytest.FixtureRequest) -> None:
+    store = tiny_store
+    env = request.getfixturevalue("neo4j_env") if store.kind == "neo4j" else None
+    day = DAYS[0]
+    total, rows = store.households(day, RULES)
+    audit = store.delegate_audit(day, RULES)
+    other = _fresh(store, tmp_path, env)
+    try:
+        h = next(r for r in other.records()["households"] if r["id"] == rows[0]["household_id"])
+        other.write(Bundle({"households": [{**h, "status": "inactive", "inactive_since": day}]}))
+        assert store.households(day, RULES)[0] == total - 1
+        assert store.delegate_audit(day, RULES) == other.delegate_audit(day, RULES)
+        assert audit  # the fixture has delegates
+    finally:
+        other.close()
