@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,9 @@ from graphsvc.errors import NotFound, StoreError, StoreUnavailable, VersionConfl
 from graphsvc.graph import build_graph
 from graphsvc.rules import RuleError, RuleSettings
 from graphsvc.stores.base import Progress, Store
-from graphsvc.stores.incremental import affected, apply_bundle, touched
-from graphsvc.stores.kept import KeptResults, Row, copy_rows, county_wide, sort_key
-from graphsvc.summary import summarize
+from graphsvc.stores.incremental import affected, apply_bundle, tallied, touched
+from graphsvc.stores.kept import MEND_LIMIT, KeptResults, Row, copy_rows, county_wide, sort_key
+from graphsvc.summary import flatten, summarize, tally, unflatten
 
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
@@ -216,12 +217,23 @@ class EmbeddedStore(Store):
                 self.graph_builds += 1
             return version, self._graph
 
+    def _county_counts(self, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
+        """``rules.status_counts`` of the county's households (kept with their rows)."""
+        e = self._county_entry("households", as_of, rules)
+        counts = e.derived.get("status_counts")
+        if counts is None:
+            counts = e.derived["status_counts"] = R.status_counts(e.rows)
+        return {k: dict(v) for k, v in counts.items()}
+
     def _county(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
+        return self._county_entry(kind, as_of, rules).rows
+
+    def _county_entry(self, kind: str, as_of: dt.date, rules: RuleSettings) -> Any:
         """``kind``'s county-wide rows (``graphsvc.stores.kept``): kept, or computed now."""
         version, G = self._current()
         return self._kept.rows(kind, as_of, rules, version,
                                lambda: self._compute(G, kind, as_of, rules, None),
-                               sort_key(kind, rules)).rows
+                               sort_key(kind, rules))
 
     @staticmethod
     def _compute(G: nx.MultiDiGraph, kind: str, as_of: dt.date, rules: RuleSettings,
@@ -234,12 +246,17 @@ class EmbeddedStore(Store):
 
     def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
                 township_id: str | None = None) -> dict[str, Any]:
-        G = self.graph()
-        out = summarize(G, as_of, township_id=township_id)
-        if rules is not None:
-            rows = (self._county("households", as_of, rules) if township_id is None else
-                    R.household_statuses(G, as_of, rules, township_id=township_id))
-            out.update(R.status_counts(rows))
+        version, G = self._current()
+        if township_id is None:
+            out = unflatten(self._kept.tally(as_of, version, lambda: flatten(summarize(G, as_of))),
+                            as_of)
+        else:
+            out = summarize(G, as_of, township_id=township_id)
+        if rules is not None and township_id is None:
+            out.update(self._county_counts(as_of, rules))
+        elif rules is not None:
+            out.update(R.status_counts(R.household_statuses(G, as_of, rules,
+                                                            township_id=township_id)))
         return out
 
     def households(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
@@ -306,12 +323,24 @@ class EmbeddedStore(Store):
               expect: Mapping[str, str] | None = None,
               audit: Mapping[str, Any] | None = None) -> None:
         with self._kept.writing():
-            before, after = self._write(bundle, replace=replace, progress=progress,
-                                        expect=expect, audit=audit)
+            before, after, G0, G1 = self._write(bundle, replace=replace, progress=progress,
+                                                expect=expect, audit=audit)
             if replace:
                 self._kept.clear()
-            else:
-                self._kept.mend(before, after, self._recompute, lambda: self._affected(bundle))
+                return
+
+            def deltas(dates: list[dt.date]) -> dict[dt.date, Counter[str]] | None:
+                ids = tallied(bundle)
+                if G0 is None or G1 is None or len(ids) > MEND_LIMIT:
+                    return None
+                out = {}
+                for day in dates:
+                    d = tally(G1, day, ids)
+                    d.subtract(tally(G0, day, ids))
+                    out[day] = d
+                return out
+
+            self._kept.mend(before, after, self._recompute, lambda: self._affected(bundle), deltas)
 
     def _recompute(self, kind: str, key: Any, ids: Collection[str]) -> list[Row]:
         _, as_of, rules = key
@@ -323,9 +352,11 @@ class EmbeddedStore(Store):
 
     def _write(self, bundle: Bundle, *, replace: bool, progress: Progress | None,
                expect: Mapping[str, str] | None,
-               audit: Mapping[str, Any] | None) -> tuple[str, str]:
-        """The transaction; (data version before, after). The kept graph follows the write
-        when it was the graph of the version before."""
+               audit: Mapping[str, Any] | None,
+               ) -> tuple[str, str, nx.MultiDiGraph | None, nx.MultiDiGraph | None]:
+        """The transaction; (data version before, after, the graph of the version before and
+        the graph after, when the kept graph was that of the version before and followed the
+        write; else None, None)."""
         total = bundle.count()
         done = 0
         with self._lock:
@@ -367,16 +398,15 @@ class EmbeddedStore(Store):
                 if isinstance(exc, sqlite3.Error):
                     raise StoreError(f"the embedded store could not save the import: {exc}") from exc
                 raise
-            G = self._graph
-            if G is not None and self._graph_version == before and not replace:
+            G0, G1 = self._graph, None
+            if G0 is not None and self._graph_version == before and not replace:
                 try:
-                    G = apply_bundle(G, bundle)
+                    G1 = apply_bundle(G0, bundle)
                 except Exception:  # a committed write stands: the next read builds the graph
                     log.exception("could not apply the write to the kept graph; rebuilding it")
-                    G = None
-                if G is not None:
-                    self._graph, self._graph_version = G, after
-            return before, after
+                if G1 is not None:
+                    self._graph, self._graph_version = G1, after
+            return (before, after, G0, G1) if G1 is not None else (before, after, None, None)
 
     def _write_file(self, spec: FileSpec, rows: list[Record]) -> None:
         db = self._db

@@ -168,6 +168,18 @@ def touched(bundle: Bundle) -> tuple[set[str], bool]:
     return ids, False
 
 
+def tallied(bundle: Bundle) -> set[str]:
+    """The records whose tally (``graphsvc.summary.tally``) a bundle can change: every record
+    it writes, the households its supports and contacts are of, and the units and villages
+    of its pairings (liaisons count in none of the county's numbers)."""
+    ids: set[str] = set()
+    for spec in ENTITY_SPECS.values():
+        ids.update(r["id"] for r in bundle.rows(spec.name))
+    ids.update(r["household_id"] for name in ("supports", "contacts") for r in bundle.rows(name))
+    ids.update(x for r in bundle.rows("pairings") for x in (r["unit_id"], r["village_id"]))
+    return ids
+
+
 def affected(G: nx.MultiDiGraph, ids: Iterable[str]) -> tuple[set[str], set[str]]:
     """(households, people) whose rows a write touching ``ids`` can change, read from the graph
     after the write (liaisons are never deleted, only ended, so it holds every link there was).

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +34,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "members": ("member_id", "people"),
     "committee_members": ("committee_member_id", "people"),
 }
-_HISTORY = 64
+_HISTORY = 64  # versions an entry remembers having held (a reader may have read an older one)
+# a write touching more records than this (an import) is not mended in: computing the county
+# afresh is then as quick as recomputing that many rows
+MEND_LIMIT = 20_000
 
 
 def county_wide(*scope: Any) -> bool:
@@ -53,7 +56,7 @@ def sort_key(kind: str, rules: RuleSettings) -> Callable[[Row], Any]:
 
 def copy_rows(rows: list[Row]) -> list[Row]:
     """Rows a caller may change (kept rows are shared): each row and its lists copied."""
-    return [{k: (list(v) if isinstance(v, list) else v) for k, v in r.items()} for r in rows]  # versions an entry remembers having held (a reader may have read an older one)
+    return [{k: (list(v) if isinstance(v, list) else v) for k, v in r.items()} for r in rows]
 
 
 @dataclass
@@ -91,12 +94,33 @@ class _Entry:
         self.derived = {}
 
 
+@dataclass
+class _Tally:
+    """The county's numbers on one date (``graphsvc.summary.flatten``'s shape)."""
+
+    version: str
+    counts: dict[str, int]
+    seen: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.seen = [self.version]
+
+    def mend(self, delta: Counter[str], version: str) -> None:
+        counts = dict(self.counts)
+        for k, v in delta.items():
+            counts[k] = counts.get(k, 0) + v
+        self.counts = counts
+        self.version = version
+        self.seen = (self.seen + [version])[-_HISTORY:]
+
+
 class KeptResults:
-    """Per (kind, date, rule settings): the county-wide rows, by data version."""
+    """Per (kind, date, rule settings): the county-wide rows, by data version; per date: the
+    county's numbers (``summary``)."""
 
     def __init__(self, max_entries: int = 8) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()  # _Entry or _Tally
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._writing = 0  # writes of this process in flight (their mending still to come)
@@ -112,9 +136,24 @@ class KeptResults:
         """The entry holding ``kind``'s county-wide rows for ``version`` (or a later version of
         this process's writes): kept, or computed by ``compute`` now. Callers must not change
         the rows."""
-        key = self.key(kind, as_of, rules)
+        return self._get(self.key(kind, as_of, rules), version,
+                         lambda: _Entry(version, compute(), sort_key, KINDS[kind][0]))
+
+    def tally(self, as_of: dt.date, version: str, compute: Callable[[], dict[str, int]],
+              ) -> dict[str, int]:
+        """The county's numbers on ``as_of`` (``summary.flatten``) for ``version``: kept, or
+        computed by ``compute`` now."""
+        e = self._get(("summary", as_of), version, lambda: _Tally(version, compute()))
+        return dict(e.counts)
+
+    def tally_dates(self) -> list[dt.date]:
+        """The dates whose numbers are kept (a write tallies its records on each)."""
+        with self._lock:
+            return [k[1] for k in self._entries if k[0] == "summary"]
+
+    def _get(self, key: Hashable, version: str, make: Callable[[], Any]) -> Any:
         if not version:  # a store never written to (or emptied behind our back): nothing to keep
-            return _Entry(version, compute(), sort_key, KINDS[kind][0])
+            return make()
         while True:
             with self._lock:
                 e = self._found(key, version)
@@ -143,8 +182,7 @@ class KeptResults:
                     return e
                 continue
             try:
-                rows = compute()
-                e = _Entry(version, rows, sort_key, KINDS[kind][0])
+                e = make()
                 with self._lock:
                     self.misses += 1
                     self._entries[key] = e
@@ -157,7 +195,7 @@ class KeptResults:
                     self._computing.pop(key, None)
                 busy.set()
 
-    def _found(self, key: Hashable, version: str) -> _Entry | None:
+    def _found(self, key: Hashable, version: str) -> Any:
         e = self._entries.get(key)
         if e is not None and version in e.seen:
             self._entries.move_to_end(key)
@@ -171,14 +209,34 @@ class KeptResults:
         return _Writing(self)
 
     def mend(self, before: str, after: str, recompute: Callable[[str, Any, Any], list[Row]],
-             affected: Callable[[], tuple[set[str], set[str]] | None]) -> None:
+             affected: Callable[[], tuple[set[str], set[str]] | None],
+             deltas: Callable[[list[dt.date]], dict[dt.date, Counter[str]] | None]) -> None:
         """After a write that moved the data from ``before`` to ``after``: entries that held for
-        ``before`` get the affected rows recomputed (``recompute(kind, entry key, ids)``) and
-        hold for ``after``; other entries are dropped (``affected`` None: all of them)."""
+        ``before`` follow it and hold for ``after``, the others are dropped.
+
+        Rows: those of the affected households or people (``affected()``; None: all of them
+        may have changed) are recomputed by ``recompute(kind, entry key, ids)``. The county's
+        numbers: ``deltas(dates)`` gives, per date, how the write changed them (None, or a
+        date missing: unknown)."""
         with self._lock:
             current = [(k, e) for k, e in self._entries.items() if before and e.version == before]
             for k in [k for k, e in self._entries.items() if e.version not in (before, after)]:
                 del self._entries[k]
+        if not current:
+            return
+        tallies = [(k, e) for k, e in current if isinstance(e, _Tally)]
+        current = [(k, e) for k, e in current if not isinstance(e, _Tally)]
+        if tallies:
+            by_date = deltas([k[1] for k, _ in tallies]) or {}
+            with self._lock:
+                for k, e in tallies:
+                    if self._entries.get(k) is not e or e.version != before:
+                        continue
+                    if k[1] in by_date:
+                        e.mend(by_date[k[1]], after)
+                        self.mends += 1
+                    else:
+                        del self._entries[k]
         if not current:
             return
         which = affected()
@@ -191,6 +249,10 @@ class KeptResults:
         for k, e in current:
             kind = k[0]
             ids = households if KINDS[kind][1] == "households" else people
+            if len(ids) > MEND_LIMIT:
+                with self._lock:
+                    self._entries.pop(k, None)
+                continue
             fresh = recompute(kind, k, ids) if ids else []
             with self._lock:
                 if self._entries.get(k) is e and e.version == before:

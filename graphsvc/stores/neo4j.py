@@ -8,6 +8,7 @@ here, and values leave as plain Python (``neo4j.time.Date`` -> ``datetime.date``
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,13 +27,10 @@ from neo4j.exceptions import (
 from graphsvc import rules as R
 from graphsvc.auditlog import etag, from_row, to_row
 from graphsvc.bundle.schema import (
-    CATEGORIES,
     ENTITY_SPECS,
     FILES,
     FOCUS_CATEGORIES,
     LIAISON_KINDS,
-    ORG_KINDS,
-    SECTORS,
     SPECS,
     FileSpec,
     Kind,
@@ -46,8 +44,9 @@ from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable,
 from graphsvc.graph import KIND_LABELS
 from graphsvc.rules import REASONS, STATUSES, RuleSettings
 from graphsvc.stores.base import Progress, Store
-from graphsvc.stores.incremental import touched
-from graphsvc.stores.kept import KeptResults, Row, copy_rows, county_wide, sort_key
+from graphsvc.stores.incremental import tallied, touched
+from graphsvc.stores.kept import MEND_LIMIT, KeptResults, Row, copy_rows, county_wide, sort_key
+from graphsvc.summary import unflatten
 
 T = TypeVar("T")
 _LABEL_KIND = {label: kind for kind, label in KIND_LABELS.items()}
@@ -102,7 +101,7 @@ class Neo4jStore(Store):
         + [f"export/{s.name}" for s in FILES]
         + [f"rules/{n}" for n in RULE_STATEMENTS]
         + ["rules/pairing_network", "meta/data_version", "meta/touch", "meta/audit_append",
-           "meta/audit_list", "meta/affected"]
+           "meta/audit_list", "meta/affected", "meta/summary_part"]
     )
 
     def __init__(self, uri: str, user: str | None, password: str | None,
@@ -241,33 +240,18 @@ class Neo4jStore(Store):
 
     def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
                 township_id: str | None = None) -> dict[str, Any]:
-        (r,) = self._read("summary", as_of=as_of, focus_categories=list(FOCUS_CATEGORIES),
-                          township_id=township_id)
-        out = {
-            "as_of": as_of.isoformat(),
-            "townships": r["townships"],
-            "villages": r["villages"],
-            "villages_needing_pairing": r["villages_needing_pairing"],
-            "organizations": {k: r[f"org_{k}"] for k in ORG_KINDS},
-            "units": {k: r[f"unit_{k}"] for k in SECTORS},
-            "people": r["people"],
-            "committee_members": r["committee_members"],
-            "delegates": r["delegates"],
-            "cadres": r["cadres"],
-            "members_in_hardship": r["members_in_hardship"],
-            "households": r["households"],
-            "focus_households": r["focus_households"],
-            "households_by_category": {c: r[f"cat_{c}"] for c in CATEGORIES},
-            "pairings": r["pairings"],
-            "paired_units": r["paired_units"],
-            "paired_villages": r["paired_villages"],
-            "supports": r["supports"],
-            "contacts": r["contacts"],
-            "requests_raised": r["requests_raised"],
-            "requests_resolved": r["requests_resolved"],
-        }
+        def counts() -> dict[str, int]:
+            (r,) = self._read_values("summary", as_of=as_of,
+                                     focus_categories=list(FOCUS_CATEGORIES),
+                                     township_id=township_id)
+            return {k: int(v) for k, v in r.items()}
+
+        if township_id is None:  # the county's numbers: kept across writes
+            out = unflatten(self._kept.tally(as_of, self.data_version(), counts), as_of)
+        else:
+            out = unflatten(counts(), as_of)
         if rules is not None and township_id is None:
-            out.update(R.status_counts(self._county("households", as_of, rules)))
+            out.update(self._county_counts(as_of, rules))
         elif rules is not None:
             s = self._statuses(as_of, rules, township_id=township_id, limit=0)
             out["households_by_status"] = {k: s[k] for k in STATUSES}
@@ -276,12 +260,23 @@ class Neo4jStore(Store):
 
     # -- county-wide results, kept (graphsvc.stores.kept) ------------------------------------
 
+    def _county_counts(self, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
+        """``rules.status_counts`` of the county's households (kept with their rows)."""
+        e = self._county_entry("households", as_of, rules)
+        counts = e.derived.get("status_counts")
+        if counts is None:
+            counts = e.derived["status_counts"] = R.status_counts(e.rows)
+        return {k: dict(v) for k, v in counts.items()}
+
     def _county(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
+        return self._county_entry(kind, as_of, rules).rows
+
+    def _county_entry(self, kind: str, as_of: dt.date, rules: RuleSettings) -> Any:
         """``kind``'s county-wide rows: kept for the current data version, or computed now."""
         version = self.data_version()
         return self._kept.rows(kind, as_of, rules, version,
                                lambda: self._compute(kind, as_of, rules, None),
-                               sort_key(kind, rules)).rows
+                               sort_key(kind, rules))
 
     def _compute(self, kind: str, as_of: dt.date, rules: RuleSettings,
                  ids: Collection[str] | None) -> list[Row]:
@@ -529,20 +524,36 @@ class Neo4jStore(Store):
         It starts by taking the write lock of the data version node (meta/touch), so writes
         run one after another and what ``expect`` checks cannot change before the commit."""
         with self._kept.writing():
-            before, after = self._write(bundle, replace=replace, progress=progress,
-                                        expect=expect, audit=audit)
+            dates = [] if replace else self._kept.tally_dates()
+            before, after, deltas = self._write(bundle, replace=replace, progress=progress,
+                                                expect=expect, audit=audit, dates=dates)
             if replace:
                 self._kept.clear()
             else:
-                self._kept.mend(before, after, self._recompute, lambda: self._affected(bundle))
+                self._kept.mend(before, after, self._recompute, lambda: self._affected(bundle),
+                                lambda _dates: deltas)
 
     def _write(self, bundle: Bundle, *, replace: bool, progress: Progress | None,
                expect: Mapping[str, str] | None,
-               audit: Mapping[str, Any] | None) -> tuple[str, str]:
-        """The transaction; (data version before, after)."""
+               audit: Mapping[str, Any] | None, dates: list[dt.date],
+               ) -> tuple[str, str, dict[dt.date, Counter[str]] | None]:
+        """The transaction; (data version before, after, how it changed the county's numbers
+        on each of ``dates``: the written records' tally after the write less before it, both
+        read inside the transaction; None when not asked or too many records)."""
         plan = self._plan(bundle)
         total = sum(len(step.rows) for step in plan if not step.only)
         versions: list[str] = []
+        ids = sorted(tallied(bundle)) if dates else []
+        if len(ids) > MEND_LIMIT:
+            dates, ids = [], []
+        deltas: dict[dt.date, Counter[str]] = {}
+
+        def part(tx: ManagedTransaction) -> dict[dt.date, Counter[str]]:
+            text = q.text("meta/summary_part", ["ids", "as_of", "focus_categories"])
+            return {day: Counter({k: int(v) for k, v in tx.run(
+                        text, ids=ids, as_of=day,
+                        focus_categories=list(FOCUS_CATEGORIES)).single(strict=True).items()})
+                    for day in dates}
         size = self.batch_size
         q = self.q
 
@@ -550,6 +561,7 @@ class Neo4jStore(Store):
             done = 0
             touch = tx.run(q.text("meta/touch")).single(strict=True)
             versions[:] = [touch["before"], touch["after"]]
+            tallied_before = part(tx) if dates else {}
             if expect:
                 found: dict[str, str] = {}
                 for row in tx.run(q.text("fetch/entities", ["ids"]), ids=list(expect)):
@@ -593,9 +605,13 @@ class Neo4jStore(Store):
                     done += len(old)
             if audit:
                 tx.run(q.text("meta/audit_append", ["row"]), row=to_row(audit)).consume()
+            deltas.clear()
+            for day, now in (part(tx) if dates else {}).items():
+                now.subtract(tallied_before[day])
+                deltas[day] = now
 
         self._write_tx(work, "writing the import")
-        return versions[0], versions[1]
+        return versions[0], versions[1], (deltas if dates else None)
 
 
     def _stored_keys(self, tx: ManagedTransaction, step: _Step) -> set[str]:
