@@ -33,11 +33,21 @@ def visualize(
                       ] = Path("diagram.html"),
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD (default today)")
                      ] = None,
-    mask: Annotated[bool, typer.Option("--mask", help="mask households' names")] = False,
+    mask: Annotated[bool, typer.Option("--mask", help="mask households' names and the texts "
+                                       "of their requests")] = False,
+    plan: Annotated[bool, typer.Option("--plan", help="township view: open with the repair "
+                                       "plan shown (proposed liaisons dashed, the households "
+                                       "it would cover and those it cannot); a checkbox on the "
+                                       "page switches it off and on")] = False,
+    cap: Annotated[Optional[int], typer.Option("--cap", min=1, max=100, help="township view: "
+                                               "most households per member after the plan "
+                                               "(default GRAPHSVC_REPAIR_CAP, 5)")] = None,
 ) -> None:
     """Write a diagram page (self-contained HTML, UTF-8, nothing loaded from the internet).
 
-    Clicking a node opens the page of that node written beside it (VIEW-ID.html)."""
+    Clicking a node opens the page of that node written beside it (VIEW-ID.html). The
+    household, member and delegate views show the households' open requests; a township's
+    overview carries its repair plan (off until switched on, or on with --plan)."""
     from graphsvc.cli import _fail, _settings_and_day, _store
     from graphsvc.errors import NotFound
     from visual.render import file_link, write_page
@@ -45,13 +55,18 @@ def visualize(
 
     if view.value in NEEDS_ID and not rid:
         raise _fail(f"the {view.value} view needs an id")
+    if (plan or cap is not None) and not (view is View.township and rid):
+        raise _fail("--plan and --cap are for a township's overview: "
+                    "graphsvc visualize township TOWNSHIP_ID --plan")
     rules, day = _settings_and_day(as_of)
     with _store() as store:
         started = time.perf_counter()
         try:
             args = (rid,) if rid else ()
+            extra = {"plan": True if plan else None, "cap": cap} if view is View.township and rid \
+                else {}
             page = VIEWS[view.value](store, *args, as_of=day, rules=rules, mask=mask,
-                                     link=file_link)
+                                     link=file_link, **extra)
         except NotFound as exc:
             raise _fail(str(exc), 1) from None
         took = time.perf_counter() - started

@@ -19,7 +19,8 @@ from __future__ import annotations
 import html as _html
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -83,6 +84,24 @@ class LegendItem:
 
 
 @dataclass
+class Layer:
+    """Nodes and edges a reader switches on and off on the page (a checkbox; ``?PARAM=1`` in
+    the address switches it on at load), with their own legend and notes, shown only while
+    the layer is on. Drawn with ``with diagram.layer(name): ...``."""
+
+    name: str
+    label: str  # the checkbox's words
+    param: str  # the query parameter that switches it on: ?param=1
+    on: bool = False  # on when the page opens
+    legend: list[LegendItem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    edges: list[dict[str, Any]] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    hidden: int = 0  # nodes left out at the cap
+
+
+@dataclass
 class Diagram:
     """Nodes and edges of one page, at most ``max_nodes`` of them drawn."""
 
@@ -94,12 +113,29 @@ class Diagram:
     _edges: set[tuple[str, str]] = field(default_factory=set, init=False)
     _hidden: dict[str | None, list[str]] = field(default_factory=dict, init=False)
     _hidden_level: dict[str | None, int | None] = field(default_factory=dict, init=False)
+    layers: dict[str, Layer] = field(default_factory=dict, init=False)
+    _drawing: Layer | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.net = Network(height="640px", width="100%", directed=True, cdn_resources="in_line")
 
     def __contains__(self, nid: str) -> bool:
-        return nid in self._ids
+        return nid in self._ids or (self._drawing is not None and nid in self._drawing.ids)
+
+    def add_layer(self, layer: Layer) -> Layer:
+        """Register a layer (see ``Layer``); draw into it with ``layer(name)``."""
+        self.layers[layer.name] = layer
+        return layer
+
+    @contextmanager
+    def layer(self, name: str) -> Iterator[Layer]:
+        """While open, ``node`` and ``edge`` add to the layer ``name``, not to the page's base
+        drawing; nodes of the base may be linked to (a node already drawn is not drawn again)."""
+        before, self._drawing = self._drawing, self.layers[name]
+        try:
+            yield self._drawing
+        finally:
+            self._drawing = before
 
     @property
     def node_count(self) -> int:
@@ -114,9 +150,14 @@ class Diagram:
              border: str | None = None, border_width: int = 1, dashes: bool = False,
              parent: str | None = None, force: bool = False) -> bool:
         """Add a node; False (and counted as not shown, under ``parent``) once the cap is hit."""
-        if nid in self._ids:
+        if nid in self:
             return True
-        if not force and len(self._ids) >= self.max_nodes:
+        drawing = self._drawing
+        if drawing is not None:
+            if not force and len(drawing.ids) >= self.max_nodes:
+                drawing.hidden += 1
+                return False
+        elif not force and len(self._ids) >= self.max_nodes:
             self._hidden.setdefault(parent, []).append(nid)
             self._hidden_level.setdefault(parent, level)
             return False
@@ -137,19 +178,37 @@ class Diagram:
             opts["size"] = size
         if dashes:
             opts["shapeProperties"] = {"borderDashes": [6, 4]}
+        if drawing is not None:  # as pyvis would hand it to vis-network; placed near parent
+            drawing.nodes.append({**opts, "id": nid, "label": label, "shape": shape,
+                                  **({"near": parent} if parent else {})})
+            drawing.ids.add(nid)
+            return True
         self.net.add_node(nid, label=label, shape=shape, **opts)
         self._ids.add(nid)
         return True
 
     def edge(self, a: str, b: str, *, color: str = "#888888", dashes: bool = False,
-             width: float = 1.5, tip: str | None = None, arrows: bool = True) -> None:
-        """Link two drawn nodes (an edge to a node not drawn is left out)."""
-        if a not in self._ids or b not in self._ids or (a, b) in self._edges:
+             width: float = 1.5, tip: str | None = None, arrows: bool = True,
+             curved: bool = False) -> None:
+        """Link two drawn nodes (an edge to a node not drawn is left out); ``curved``: bent,
+        so that it stays apart from a straight edge between the same levels."""
+        drawing = self._drawing
+        if a not in self or b not in self:
             return
         opts: dict[str, Any] = {"color": color, "dashes": dashes, "width": width,
                                 "arrows": "to" if arrows else ""}
         if tip:
             opts["tip"] = tip
+        if curved:
+            opts["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": 0.3}
+        if drawing is not None:
+            if (a, b) in self._edges or any(e["from"] == a and e["to"] == b for e in drawing.edges):
+                return
+            drawing.edges.append({"id": f"{drawing.name}:{len(drawing.edges)}", "from": a,
+                                  "to": b, **opts})
+            return
+        if (a, b) in self._edges:
+            return
         self.net.edges.append({"from": a, "to": b, **opts})  # add_edge is quadratic
         self._edges.add((a, b))
 
@@ -217,7 +276,10 @@ class Diagram:
         page = page.replace('<div class="card" style="width: 100%">',
                             top + '<div class="card" style="width: 100%">', 1)
         at = page.rfind("</body>")
-        page = page[:at] + f"<script>{CLIENT_JS}</script>\n" + page[at:]
+        layers = {name: {"nodes": ly.nodes, "edges": ly.edges, "param": ly.param, "on": ly.on,
+                         "physics": self.layout == "physics"} for name, ly in self.layers.items()}
+        page = (page[:at] + f"<script>window.gsLayers = {script_json(layers)};</script>\n"
+                f"<script>{CLIENT_JS}</script>\n" + page[at:])
         found = EXTERNAL_REF.search(page)
         if found:  # never ship a page that would reach out to the internet
             raise AssertionError(f"external reference in a diagram page: {found.group(0)!r}")
@@ -242,14 +304,29 @@ def _header(heading: str, subtitle: str, legend: Iterable[LegendItem], notes: It
     counts = f"{d.node_count} 个节点 · {d.edge_count} 条连线"
     if hidden:
         counts += f" · 另有 {hidden} 个未显示（上限 {d.max_nodes}）"
+    toggles, parts = "", ""
+    for ly in d.layers.values():
+        toggles += (f'<label class="gs-toggle"><input type="checkbox" data-layer="{esc(ly.name)}"'
+                    f'{" checked" if ly.on else ""}> {esc(ly.label)}'
+                    f'<span class="gs-param">（地址加 ?{esc(ly.param)}=1）</span></label>')
+        extra = [f"另有 {ly.hidden} 个未显示（上限 {d.max_nodes}）"] if ly.hidden else []
+        parts += (f'<div class="gs-layer" data-layer-part="{esc(ly.name)}"'
+                  f'{"" if ly.on else " hidden"}>'
+                  + ('<ul class="gs-legend">' + "".join(_swatch(i) for i in ly.legend) + "</ul>"
+                     if ly.legend else "")
+                  + "".join(f'<p class="gs-note gs-layer-note">{esc(n)}</p>'
+                            for n in [*ly.notes, *extra])
+                  + "</div>")
     return (
         '<header class="gs-head">'
         + (f'<nav class="gs-nav">{nav}</nav>' if nav else "")
         + f"<h1>{esc(heading)}</h1>"
         + (f'<p class="gs-sub">{esc(subtitle)}</p>' if subtitle else "")
         + f'<p class="gs-counts" id="gs-counts">{esc(counts)}</p>'
+        + (f'<p class="gs-toggles">{toggles}</p>' if toggles else "")
         + '<ul class="gs-legend">' + "".join(_swatch(i) for i in legend) + "</ul>"
         + "".join(f'<p class="gs-note">{esc(n)}</p>' for n in notes)
+        + parts
         + '<p class="gs-hint">悬停查看详情，点击节点打开其视图 · hover for details, click a node to open its view</p>'
         + "</header>")
 
@@ -265,13 +342,18 @@ body{margin:0;padding:0 12px 12px;font-family:"Noto Sans CJK SC","Source Han San
 .sw{display:inline-block;width:12px;height:12px;border:2px solid #999}
 .sw.dot{border-radius:50%}
 .sw.diamond{transform:rotate(45deg);width:10px;height:10px}
-.sw.tri{width:0;height:0;border-left:7px solid transparent!important;border-right:7px solid transparent!important;border-bottom:12px solid currentColor;background:none!important}
+.sw.tri{width:0;height:0;border-top:0!important;border-left:7px solid transparent!important;border-right:7px solid transparent!important;border-bottom:12px solid currentColor;background:none!important}
 .sw.line{width:22px;height:0;border:0;border-top:3px solid #888}
 .sw.line.dashed{border-top-style:dashed}
 .card{background:#fff}
 #mynetwork{float:none!important;height:calc(100vh - 190px)!important;min-height:420px}
 div.vis-tooltip{white-space:pre-line;font-family:inherit;font-size:13px;max-width:420px}
 .gs-tip{white-space:pre-line}
+.gs-toggles{margin:4px 0}
+.gs-toggle{font-size:14px;font-weight:bold;color:#6a1b9a;cursor:pointer;margin-right:16px}
+.gs-param{font-weight:normal;font-size:12px;color:#777}
+.gs-layer{border-left:4px solid #d500f9;padding-left:8px;margin:4px 0}
+.gs-layer-note{color:#4a148c}
 """
 
 # tooltips built with textContent (never innerHTML); clicking a node opens its view;
@@ -304,6 +386,85 @@ CLIENT_JS = """
   net.on("blurNode", function () { document.getElementById("mynetwork").style.cursor = "default"; });
   net.once("stabilizationIterationsDone", function () { net.setOptions({physics: false}); });
   net.once("afterDrawing", function () { document.body.setAttribute("data-drawn", "1"); });
+  // layers (a repair plan...): added to and taken from the drawing by a checkbox or ?param=1
+  var layers = window.gsLayers || {};
+  function withTips(list) {
+    return list.map(function (x) {
+      var c = Object.assign({}, x);
+      if (c.tip) { c.title = tipElement(c.tip); }
+      return c;
+    });
+  }
+  function setLayer(name, on, atLoad) {
+    var L = layers[name];
+    if (!L || !!L.shown === on) { return; }
+    L.shown = on;
+    if (on) {
+      var placed = {};
+      var add = withTips(L.nodes).map(function (n) {
+        var at = n.near && (placed[n.near] || (nodes.get(n.near) ? net.getPosition(n.near) : null));
+        if (at) {
+          n.x = at.x + (Math.random() - 0.5) * 160;
+          n.y = at.y + (Math.random() - 0.5) * 160;
+          placed[n.id] = {x: n.x, y: n.y};
+        }
+        delete n.near;
+        return n;
+      });
+      nodes.add(add);
+      edges.add(withTips(L.edges));
+      if (L.physics) {
+        net.setOptions({physics: {enabled: true}});
+        net.once("stabilizationIterationsDone", function () {
+          net.setOptions({physics: false});
+          net.fit();
+          document.body.setAttribute("data-layer-" + name, L.shown ? "1" : "0");
+        });
+        net.stabilize(300);
+      }
+    } else {
+      edges.remove(L.edges.map(function (e) { return e.id; }));
+      nodes.remove(L.nodes.map(function (n) { return n.id; }));
+    }
+    document.querySelectorAll("[data-layer-part]").forEach(function (el) {
+      if (el.getAttribute("data-layer-part") === name) { el.hidden = !on; }
+    });
+    document.querySelectorAll("input[data-layer]").forEach(function (el) {
+      if (el.getAttribute("data-layer") === name) { el.checked = on; }
+    });
+    if (!atLoad && window.history && window.history.replaceState && location.protocol !== "file:") {
+      var u = new URL(window.location.href);
+      if (on) { u.searchParams.set(L.param, "1"); } else { u.searchParams.delete(L.param); }
+      window.history.replaceState(null, "", u.toString());
+    }
+    fitHeight();
+    if (!on || !L.physics) { document.body.setAttribute("data-layer-" + name, on ? "1" : "0"); }
+  }
+  // the drawing takes the height the header leaves (a layer's legend makes the header taller)
+  function fitHeight() {
+    var box = document.getElementById("mynetwork");
+    var top = box.getBoundingClientRect().top + window.scrollY;
+    box.style.setProperty("height", Math.max(420, window.innerHeight - top - 12) + "px", "important");
+    net.setSize("100%", box.style.getPropertyValue("height"));
+    net.redraw();
+  }
+  fitHeight();
+  net.fit();
+  var asked = new URLSearchParams(window.location.search);
+  Object.keys(layers).forEach(function (name) {
+    var L = layers[name];
+    document.body.setAttribute("data-layer-" + name, "0");
+    if (!(L.on || asked.get(L.param) === "1")) { return; }
+    if (L.physics) {  // once the page's own layout has settled, beside its nodes
+      net.once("stabilizationIterationsDone", function () { setLayer(name, true, true); });
+    } else {
+      setLayer(name, true, true);
+    }
+  });
+  document.querySelectorAll("input[data-layer]").forEach(function (el) {
+    el.addEventListener("change", function () { setLayer(el.getAttribute("data-layer"), el.checked, false); });
+  });
+  window.gsSetLayer = setLayer;
 })();
 """
 
@@ -312,6 +473,16 @@ def write_page(path: str, page: str) -> None:
     """Write a page as UTF-8 whatever the platform's encoding."""
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(page)
+
+
+def script_json(value: Any) -> str:
+    """A value as JSON that is safe inside a ``<script>`` element (no ``</script>``, no
+    ``<!--``, no line separators that end a JavaScript string)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    for ch, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                     ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, code)
+    return text
 
 
 def json_attr(value: Any) -> str:

@@ -24,7 +24,7 @@ from graphsvc.errors import NotFound
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
 from visual.cache import cached
-from visual.render import MAX_NODES, Diagram, LegendItem, Link, served_link
+from visual.render import MAX_NODES, Diagram, Layer, LegendItem, Link, served_link
 
 # -- words and colours ----------------------------------------------------------------------------
 
@@ -179,10 +179,149 @@ def _risk_legend() -> list[LegendItem]:
     return [LegendItem(f"⚑ 关键人：离开影响最大的前 {RISK_TOP} 人（橙框）", "#ffffff", "box", RISK_COLOR)]
 
 
+# -- open requests beside households -------------------------------------------------------------
+
+REQUEST_STATE = {  # an open request by its age (where it is due): colour, words
+    "member": ("#29b6f6", "未逾期（由党员处理）"),
+    "delegate": ("#ff9800", "逾期：已升至党代表"),
+    "committee_member": ("#e64a19", "逾期较久：已升至县委委员"),
+    "unrouted": ("#6a1b9a", "无人接手：该户链条上各级都无在岗的人"),
+}
+LEVEL_ZH = {"member": "党员", "delegate": "党代表", "committee_member": "县委委员"}
+REQUEST_LABEL_CHARS = 8
+
+
+def _escalate(escalate_after_days: int | None) -> int:
+    if escalate_after_days is not None:
+        return escalate_after_days
+    from graphsvc.config import get_settings
+
+    return get_settings().escalate_after_days
+
+
+def _open_requests(store: Any, household_ids: Iterable[str], as_of: dt.date, rules: RuleSettings,
+                   escalate_after_days: int
+                   ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str | None]]:
+    """Open requests on ``as_of`` of these households (``graphsvc.analysis.requests``), by
+    household, and the township of each person they name. Kept until the data changes."""
+    from graphsvc.analysis.requests import open_of_households
+
+    ids = tuple(sorted(set(household_ids)))
+    if not ids:
+        return {}, {}
+    items, towns = store.memo(
+        "open_requests", (ids, as_of, rules, escalate_after_days),
+        lambda: open_of_households(store.inner, ids, as_of, rules,
+                                   escalate_after_days=escalate_after_days))
+    by_household: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for i in items:
+        by_household[i["household_id"]].append(i)
+    return dict(by_household), towns
+
+
+def _rec(found: dict[str, Any], rid: str) -> dict[str, Any]:
+    """The record of ``rid`` in a ``fetch_entities`` answer (empty when not found)."""
+    got = found.get(rid)
+    return dict(got[1]) if got else {}
+
+
+def _request_state(item: dict[str, Any]) -> str:
+    return "unrouted" if item["level"] is None else item["due_level"]
+
+
+def _requests_line(items: list[dict[str, Any]]) -> str:
+    """A line for a household's hover text: its open requests in numbers."""
+    if not items:
+        return ""
+    late = sum(1 for i in items if i["overdue"])
+    lost = sum(1 for i in items if i["level"] is None)
+    return (f"\n未办结诉求：{len(items)} 件" + (f"（逾期 {late} 件）" if late else "")
+            + (f"，{lost} 件无人接手" if lost else ""))
+
+
+def _request_nodes(d: Diagram, store: Any, by_household: dict[str, list[dict[str, Any]]],
+                   towns: dict[str, str | None], level: int, *, scope: _Scope, mask: bool,
+                   escalate_after_days: int) -> None:
+    """A triangle per open request below its household (when the household is drawn): coloured
+    by where the request is (in time with the members, overdue with a delegate or a committee
+    member, or nobody there), linked (dashed) to whoever holds it now when they are drawn.
+    The text is the household's personal data: masked like its name (``mask``)."""
+    from graphsvc.analysis.requests import mask_request
+
+    people = sorted({p for items in by_household.values() for i in items
+                     for p in (*i["routed_to"], *i["raised_by"])})
+    recs = store.fetch_entities(people) if people else {}
+
+    def who(pid: str, role: str) -> str:
+        if not scope.sees(towns.get(pid)):
+            return f"{role or '人员'}（其他乡镇，不显示姓名）"
+        name = _rec(recs, pid).get("name") or pid
+        return f"{role} {name}（{pid}）".strip()
+
+    for hid in sorted(by_household):
+        if hid not in d:
+            continue
+        for item in by_household[hid]:
+            state = _request_state(item)
+            color, words = REQUEST_STATE[state]
+            text = (mask_request(item["request"]) if mask else item["request"]) or ""
+            short = text if len(text) <= REQUEST_LABEL_CHARS else text[:REQUEST_LABEL_CHARS] + "…"
+            holder = LEVEL_ZH.get(item["level"] or "", "")
+            tip = [f"诉求：{text}",
+                   (f"提出：{item['raised']}（已 {item['age_days']} 天；联系 {item['contacts']} 次，"
+                    f"最近 {item['last_contact']}）"),
+                   f"状态：{words}" + (f"（超过 {escalate_after_days} 天）" if item["overdue"] else "")]
+            if item["level"] is None:
+                tip.append("现由：无人（该户链条上各级都不在岗）")
+            else:
+                tip.append("现由：" + "、".join(who(p, holder) for p in item["routed_to"]))
+            if item["chain_broken"]:
+                tip.append(f"按时限应由{LEVEL_ZH[item['due_level']]}处理，该级无在岗的人，"
+                           + (f"已转{holder}" if holder else "无人可转"))
+            tip.append("记录人：" + "、".join(who(p, "") for p in item["raised_by"]))
+            rid = f"__request__:{item['request_id']}"
+            if not d.node(rid, f"诉求 {short}\n{item['age_days']} 天", tip="\n".join(tip), color=color,
+                          shape="triangle", size=11, level=level, parent=hid,
+                          border=GAP_BORDER if item["chain_broken"] else None,
+                          border_width=3 if item["chain_broken"] else 1):
+                continue
+            d.edge(hid, rid, color=color, width=2)
+            for p in item["routed_to"]:
+                node = p if scope.sees(towns.get(p)) else scope.alias(p)
+                if node in d:
+                    d.edge(rid, node, color=color, dashes=True, width=1.5, curved=True,
+                           tip=f"诉求现由{holder}处理")
+
+
+def _request_notes(by_household: dict[str, list[dict[str, Any]]], person_id: str | None) -> list[str]:
+    """The open requests of a page in one line (and how many the page's person holds)."""
+    items = [i for v in by_household.values() for i in v]
+    if not items:
+        return []
+    late = sum(1 for i in items if i["overdue"])
+    lost = sum(1 for i in items if i["level"] is None)
+    mine = sum(1 for i in items if person_id in i["routed_to"]) if person_id else None
+    return [f"未办结诉求 {len(items)} 件" + (f"，其中逾期 {late} 件" if late else "")
+            + (f"，无人接手 {lost} 件" if lost else "")
+            + (f"；现由本人处理 {mine} 件" if mine is not None else "")]
+
+
+def _request_legend(escalate_after_days: int) -> list[LegendItem]:
+    e = escalate_after_days
+    words = {"member": f"诉求未逾期（不满 {e} 天）", "delegate": f"诉求逾期 {e}–{2 * e - 1} 天：升至党代表",
+             "committee_member": f"诉求逾期 ≥{2 * e} 天：升至县委委员",
+             "unrouted": "诉求无人接手（链条全断）"}
+    return ([LegendItem(words[k], c, "triangle") for k, (c, _) in REQUEST_STATE.items()]
+            + [LegendItem("诉求：该级无人，已越级（红框）", "#ffffff", "box", GAP_BORDER)])
+
+
 def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, list[str]],
                           delegate_rows: dict[str, dict[str, Any]], level: int, *, as_of: dt.date,
                           rules: RuleSettings, mask: bool, link: Link, scope: _Scope,
-                          risks: dict[str, tuple[int, dict[str, Any]]] | None = None) -> None:
+                          risks: dict[str, tuple[int, dict[str, Any]]] | None = None,
+                          escalate_after_days: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The delegates (each below its parents), their members and the members' households;
+    with ``escalate_after_days``, the households' open requests below them too."""
     members: list[str] = []
     for did in delegate_parents:
         for m in (delegate_rows.get(did) or {}).get("member_ids", []):
@@ -198,6 +337,11 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
                 households[m].append(r)
     hh_ids = sorted({r["household_id"] for rows in households.values() for r in rows})
     names = {h: rec.get("head_name") for h, (_, rec) in store.fetch_entities(hh_ids).items()}
+    waiting: dict[str, list[dict[str, Any]]] = {}
+    towns: dict[str, str | None] = {}
+    if escalate_after_days is not None:
+        waiting, towns = _open_requests(store, [h for h in hh_ids], as_of, rules,
+                                        escalate_after_days)
 
     node_of: dict[str, str] = {}  # person id -> the node drawn for them (a stand-in outside)
     for did, parents in delegate_parents.items():
@@ -234,12 +378,17 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
             d.edge(node_of[did], m, color=DELEGATE_COLOR)
     for m in members:
         _household_nodes(d, households.get(m, []), names, m, node_of[m], level + 2, 12,
-                         scope=scope, mask=mask, link=link)
+                         scope=scope, mask=mask, link=link, requests=waiting)
+    if waiting:
+        _request_nodes(d, store, waiting, towns, level + 3, scope=scope, mask=mask,
+                       escalate_after_days=escalate_after_days or 0)
+    return waiting
 
 
 def _household_nodes(d: Diagram, rows: list[dict[str, Any]], names: dict[str, Any], member: str,
                      member_node: str, level: int, size: int, *, scope: _Scope, mask: bool,
-                     link: Link, force: bool = False) -> None:
+                     link: Link, force: bool = False,
+                     requests: dict[str, list[dict[str, Any]]] | None = None) -> None:
     """One member's households below their node; those outside the key's townships counted in
     one stand-in node."""
     outside = 0
@@ -252,7 +401,10 @@ def _household_nodes(d: Diagram, rows: list[dict[str, Any]], names: dict[str, An
         label = mask_name(names.get(h), mask) or h
         tip = [f"户 {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
                f"最近联系：{r.get('last_contact') or '无'}", f"村：{r.get('village_id') or ''}"]
-        if d.node(h, label, tip="\n".join(tip), color=color, level=level, parent=member_node,
+        waiting = (requests or {}).get(h, [])
+        if d.node(h, label + (f" ▲{len(waiting)}" if waiting else ""),
+                  tip="\n".join(tip) + _requests_line(waiting), color=color, level=level,
+                  parent=member_node,
                   url=link("household", h), shape="dot", size=size):
             d.edge(member_node, h, color=MEMBER_COLOR)
     if outside:
@@ -359,8 +511,11 @@ def chain_view(store: Store, committee_member_id: str, *, as_of: dt.date, rules:
 
 def delegate_view(store: Store, delegate_id: str, *, as_of: dt.date, rules: RuleSettings,
                   mask: bool = False, link: Link = served_link, max_nodes: int = MAX_NODES,
-                  townships: Collection[str] | None = None) -> str:
-    """One delegate: the committee members above, members and their households below."""
+                  townships: Collection[str] | None = None,
+                  escalate_after_days: int | None = None) -> str:
+    """One delegate: the committee members above, members and their households below, and the
+    households' open requests (``escalate_after_days``: default the setting)."""
+    escalate = _escalate(escalate_after_days)
     store = cached(store)
     scope = _Scope(townships)
     did = delegate_id
@@ -384,17 +539,24 @@ def delegate_view(store: Store, delegate_id: str, *, as_of: dt.date, rules: Rule
         notes.append("该党代表在此日期不在岗。")
     else:
         notes += [DELEGATE_PROBLEM_ZH.get(p, p) for p in row["problems"]]
-    _draw_below_delegates(d, store, {did: shown or list(cms)}, delegate_rows, 1,
-                          as_of=as_of, rules=rules, mask=mask, link=link, scope=scope)
-    return d.html(f"党代表 {name} 的联系网", subtitle=f"截至 {as_of.isoformat()} · 上：县委委员；下：党员和户",
-                  legend=_people_legend() + _household_legend(), notes=notes,
+    waiting = _draw_below_delegates(d, store, {did: shown or list(cms)}, delegate_rows, 1,
+                                    as_of=as_of, rules=rules, mask=mask, link=link, scope=scope,
+                                    escalate_after_days=escalate)
+    notes += _request_notes({h: v for h, v in waiting.items() if h in d}, did)
+    return d.html(f"党代表 {name} 的联系网",
+                  subtitle=f"截至 {as_of.isoformat()} · 上：县委委员；下：党员、户和户的未办结诉求",
+                  legend=_people_legend() + _household_legend() + _request_legend(escalate),
+                  notes=notes,
                   links=[("首页", link("index", None))])
 
 
 def member_view(store: Store, member_id: str, *, as_of: dt.date, rules: RuleSettings,
                 mask: bool = False, link: Link = served_link, max_nodes: int = MAX_NODES,
-                townships: Collection[str] | None = None) -> str:
-    """One Party member: the delegates and committee members above, their households below."""
+                townships: Collection[str] | None = None,
+                escalate_after_days: int | None = None) -> str:
+    """One Party member: the delegates and committee members above, their households below,
+    and the households' open requests (``escalate_after_days``: default the setting)."""
+    escalate = _escalate(escalate_after_days)
     store = cached(store)
     scope = _Scope(townships)
     mid = member_id
@@ -445,21 +607,31 @@ def member_view(store: Store, member_id: str, *, as_of: dt.date, rules: RuleSett
     hh = [r for r in hh if mid in r["member_ids"]]
     names = {h: rec.get("head_name")
              for h, (_, rec) in store.fetch_entities([r["household_id"] for r in hh]).items()}
-    _household_nodes(d, hh, names, mid, mid, 3, 14, scope=scope, mask=mask, link=link, force=True)
+    waiting, towns = _open_requests(store, [r["household_id"] for r in hh], as_of, rules, escalate)
+    _household_nodes(d, hh, names, mid, mid, 3, 14, scope=scope, mask=mask, link=link, force=True,
+                     requests=waiting)
+    _request_nodes(d, store, waiting, towns, 4, scope=scope, mask=mask,
+                   escalate_after_days=escalate)
     notes = []
     if row is None:
         notes.append("该党员在此日期不在岗，或没有任何计入的联系。")
     else:
         notes += [MEMBER_PROBLEM_ZH.get(p, p) for p in problems]
-    return d.html(f"党员 {name} 的联系户", subtitle=f"截至 {as_of.isoformat()} · 上：党代表和县委委员；下：联系户",
-                  legend=_people_legend() + _household_legend(), notes=notes,
+    notes += _request_notes({h: v for h, v in waiting.items() if h in d}, mid)
+    return d.html(f"党员 {name} 的联系户",
+                  subtitle=f"截至 {as_of.isoformat()} · 上：党代表和县委委员；下：联系户和户的未办结诉求",
+                  legend=_people_legend() + _household_legend() + _request_legend(escalate),
+                  notes=notes,
                   links=[("首页", link("index", None))])
 
 
 def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: RuleSettings,
                    mask: bool = False, link: Link = served_link, max_nodes: int = MAX_NODES,
-                   townships: Collection[str] | None = None) -> str:
-    """Who supports one household, and where its chain breaks."""
+                   townships: Collection[str] | None = None,
+                   escalate_after_days: int | None = None) -> str:
+    """Who supports one household, where its chain breaks, and its open requests with whoever
+    holds each now (``escalate_after_days``: default the setting)."""
+    escalate = _escalate(escalate_after_days)
     store = cached(store)
     scope = _Scope(townships)
     h = store.household(household_id, as_of, rules)
@@ -473,9 +645,10 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
     tip = [f"户 {label}（{hid}）", f"状态：{status}", f"类别：{_categories(h.get('categories') or [])}",
            f"人口：{h.get('size') or '?'}", f"村：{h.get('village_name') or ''}",
            f"最近联系：{h.get('last_contact') or '无'}"]
-    d.node(hid, label, tip="\n".join(tip), color=color, level=3, size=22, shape="dot",
-           url=link("household", hid), force=True)
-    notes = [f"状态：{status}"]
+    waiting, towns = _open_requests(store, [hid], as_of, rules, escalate)
+    d.node(hid, label, tip="\n".join(tip) + _requests_line(waiting.get(hid, [])), color=color,
+           level=3, size=22, shape="dot", url=link("household", hid), force=True)
+    notes = [f"状态：{status}"] + _request_notes(waiting, None)
 
     def person(p: dict[str, Any], role: str, color: str, level: int, view: str | None) -> str:
         """Draw one person of the chain; their node id (a stand-in outside the key's townships)."""
@@ -517,6 +690,8 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
         d.node(k["id"], f"{nm}（结穷亲）", tip=f"帮扶干部 {nm}（{k['id']}）\n结穷亲，自 {k.get('since') or '?'}",
                color=CADRE_COLOR if k.get("active", True) else INACTIVE_PERSON, level=2, force=True)
         d.edge(k["id"], hid, color=CADRE_COLOR, dashes=True)
+    _request_nodes(d, store, waiting, towns, 4, scope=scope, mask=mask,
+                   escalate_after_days=escalate)
     village = h.get("village_id")
     if village:
         vname = h.get("village_name") or village
@@ -536,7 +711,8 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
               + [LegendItem("县委委员", CM_COLOR, "box"), LegendItem("党代表", DELEGATE_COLOR, "box"),
                  LegendItem("联系党员", MEMBER_COLOR), LegendItem("结穷亲干部", CADRE_COLOR),
                  LegendItem("不在岗", INACTIVE_PERSON), LegendItem("断点", BREAK_COLOR, "box", GAP_BORDER),
-                 LegendItem("行政村", VILLAGE_PLAIN), LegendItem("结对单位", SECTOR_STYLE["agency"][0], "box")])
+                 LegendItem("行政村", VILLAGE_PLAIN), LegendItem("结对单位", SECTOR_STYLE["agency"][0], "box")]
+              + (_request_legend(escalate) if waiting else []))
     return d.html(f"谁在帮扶 {label}（{hid}）", subtitle=f"截至 {as_of.isoformat()} · {h.get('village_name') or ''}",
                   legend=legend, notes=notes,
                   links=[("首页", link("index", None))]
@@ -655,9 +831,16 @@ def _size(total: int) -> int:
 def township_view(store: Store, township_id: str | None = None, *, as_of: dt.date,
                   rules: RuleSettings, mask: bool = False, link: Link = served_link,
                   max_nodes: int = MAX_NODES,
-                  townships: Collection[str] | None = None) -> str:
+                  townships: Collection[str] | None = None, plan: bool | None = None,
+                  cap: int | None = None) -> str:
     """A township's villages (sized by households, coloured by coverage) with paired units and
-    delegates; with no township, the county's townships. Households are only counted."""
+    delegates; with no township, the county's townships. Households are only counted.
+
+    A township's page also carries its repair plan (``graphsvc.analysis.repair.plan``) as a
+    layer the reader switches on (a checkbox, or ``?plan=1``): the proposed liaisons dashed,
+    the uncovered households each would cover, and those it cannot. ``plan``: None, the layer
+    is there and off; True, on when the page opens; False, left out. ``cap``: most households
+    per member after the plan (default the setting ``GRAPHSVC_REPAIR_CAP``)."""
     store = cached(store)
     scope = _Scope(townships)
     if not scope.sees(township_id):
@@ -712,6 +895,9 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
         elif dl not in d:
             _delegate_node(d, store, dl, drow, 0, link=link, as_of=as_of, risk=risks.get(dl))
         d.edge(node, vid, color=DELEGATE_COLOR, width=1 + min(6, n / 5), tip=f"经其党员联系 {n} 户")
+    if plan is not False:
+        _plan_layer(d, store, township_id, rows, member_delegates, as_of=as_of, rules=rules,
+                    mask=mask, link=link, scope=scope, on=bool(plan), cap=cap)
     legend = _share_legend() + [
         LegendItem("乡镇（星形）", "#78909c", "diamond"), LegendItem("党代表", DELEGATE_COLOR, "box"),
         LegendItem("党代表有缺口（红框）", "#ffffff", "box", GAP_BORDER)] + _risk_legend() + [
@@ -724,6 +910,161 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
                          ("全县概览", link("township", None))]
                   + ([("覆盖趋势", f"/visual/trends?township_id={quote(township_id, safe='')}")]
                      if link("index", None).startswith("/visual/") else []))
+
+
+# -- the repair plan on a township's overview ------------------------------------------------------
+
+PLAN_COLOR = "#d500f9"  # proposed liaisons: dashed, this colour
+KIND_ZH = {"committee_member-delegate": "县委委员→党代表", "delegate-member": "党代表→党员",
+           "member-household": "党员→户"}
+
+
+def _repair_plan(store: Any, as_of: dt.date, rules: RuleSettings, township_id: str,
+                 cap: int | None) -> dict[str, Any]:
+    """The township's repair plan (``graphsvc.analysis.repair.plan``), kept until the data
+    changes."""
+    from graphsvc.analysis.repair import plan
+
+    if cap is None:
+        from graphsvc.config import get_settings
+
+        cap = get_settings().repair_cap
+    return store.memo("repair_plan", (as_of, rules, township_id, cap),  # type: ignore[no-any-return]
+                      lambda: plan(store.inner, as_of, rules, township_id=township_id, cap=cap))
+
+
+def plan_legend() -> list[LegendItem]:
+    return [LegendItem("补链方案：拟议的联系（紫色虚线，悬停看理由）", PLAN_COLOR, "dashed"),
+            LegendItem("✚ 未覆盖户：方案可覆盖（紫框）", "#ffffff", "dot", PLAN_COLOR),
+            LegendItem("✖ 未覆盖户：方案无法覆盖（红框）", "#ffffff", "dot", GAP_BORDER),
+            LegendItem("党员", MEMBER_COLOR), LegendItem("县委委员", CM_COLOR, "box")] + [
+        LegendItem(f"户 未覆盖：{REASON_ZH[r]}", c) for r, c in REASON_COLOR.items()]
+
+
+def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, Any]],
+                member_delegates: dict[str, list[str]], *, as_of: dt.date, rules: RuleSettings,
+                mask: bool, link: Link, scope: _Scope, on: bool, cap: int | None) -> None:
+    """The repair plan as a layer of the township overview: each proposed liaison a dashed edge
+    (its reason as hover text) between the people and households it joins; every uncovered
+    household of the township beside its village, marked ✚ (the plan covers it: by a proposed
+    member, or through a proposed delegate or committee member above its own member) or ✖ (it
+    cannot, with why); the existing links that carry a household through a proposed upper
+    link drawn solid."""
+    body = _repair_plan(store, as_of, rules, township_id, cap)
+    items = body["items"]
+    by_household = {i["to_id"]: i for i in items if i["kind"] == "member-household"}
+    cannot = {u["household_id"]: u["why"] for u in body["unassigned"]}
+    targets = [r for r in rows if r["status"] == "uncovered"]
+    counts = body["households"]
+    layer = d.add_layer(Layer("plan", "显示补链方案", "plan", on=on, legend=plan_legend()))
+    kinds: dict[str, int] = defaultdict(int)
+    for i in items:
+        kinds[i["kind"]] += 1
+    layer.notes.append(
+        f"补链方案（每名党员至多 {body['cap']} 户）：未覆盖 {counts['targeted']} 户，方案可覆盖 "
+        f"{counts['covered_by_plan']} 户（其中 {counts['covered_by_upper_links']} 户经拟议的党代表或"
+        f"县委委员恢复），无法覆盖 {counts['unassigned']} 户；拟议联系 {len(items)} 条"
+        + ("（" + "，".join(f"{KIND_ZH[k]} {n}" for k, n in kinds.items()) + "）" if items else ""))
+    if body["unassigned_delegates"]:
+        layer.notes.append(f"本乡镇无县委委员可联系的党代表：{len(body['unassigned_delegates'])} 名"
+                           "（全县方案可从别处安排）")
+    if body["unassigned_members"]:
+        layer.notes.append(f"无党代表可联系的党员：{len(body['unassigned_members'])} 名")
+    layer.notes.append(f"方案只是建议：编辑可用 graphsvc repair plan --township-id {township_id} --apply，"
+                       "或 POST /api/v1/repair-plans/apply 写入（记入审计日志）")
+    people = sorted({i["from_id"] for i in items}
+                    | {i["to_id"] for i in items if i["kind"] != "member-household"}
+                    | {m for r in targets if r["household_id"] not in by_household
+                       and r["household_id"] not in cannot for m in r["member_ids"]})
+    recs = store.fetch_entities(people + [r["household_id"] for r in targets])
+    new_delegates = [p for p in people if p not in d and "delegate" in
+                     (_rec(recs, p).get("roles") or ())]
+    delegate_rows = _rows(store.delegate_audit(as_of, rules, ids=new_delegates), "delegate_id") \
+        if new_delegates else {}
+    member_rows = _rows(store.member_audit(as_of, rules, ids=people), "member_id") if people else {}
+    proposed_for: dict[str, list[dict[str, Any]]] = defaultdict(list)  # what each is given
+    for i in items:
+        proposed_for[i["from_id"]].append(i)
+
+    def town_of(pid: str) -> str | None:
+        rec = _rec(recs, pid)
+        row = member_rows.get(pid) or delegate_rows.get(pid) or {}
+        return row.get("township_id") or rec.get("township_id")
+
+    def person(pid: str, kind: str) -> str:
+        """The node of someone the plan names (a stand-in outside the key's townships)."""
+        rec = _rec(recs, pid)
+        role = ("县委委员" if kind == "cm" else "党代表" if kind == "delegate" else "党员")
+        if pid in d:
+            return pid
+        if not scope.sees(town_of(pid)):
+            return scope.stand_in(d, pid, role)
+        name = rec.get("name") or pid
+        gives = proposed_for.get(pid, [])
+        extra = (f"\n方案：拟新联系 {len(gives)} 个（" + "、".join(i["to_id"] for i in gives) + "）"
+                 if gives else "")
+        if kind == "cm":
+            d.node(pid, name, tip=f"县委委员 {name}（{pid}）" + extra, color=CM_COLOR, shape="box",
+                   url=link("chain", pid), parent=township_id)
+        elif kind == "delegate":
+            _delegate_node(d, store, pid, delegate_rows.get(pid), 0, link=link, as_of=as_of)
+        else:
+            mrow = member_rows.get(pid) or {}
+            vid = rec.get("village_id")
+            lines = [f"党员 {name}（{pid}）", (f"现联系户：{mrow.get('household_count', '?')}"
+                                               f" / 应为 {rules.households_per_member}")]
+            d.node(pid, name, tip="\n".join(lines) + extra, color=MEMBER_COLOR, size=12,
+                   url=link("member", pid), parent=vid if vid and vid in d else township_id)
+        return pid
+
+    with d.layer("plan"):
+        # every uncovered household beside its village
+        for r in targets:
+            h = r["household_id"]
+            rec = _rec(recs, h)
+            label = mask_name(rec.get("head_name"), mask) or h
+            color, status = _household_color(r)
+            tip = [f"户 {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
+                   f"村：{r.get('village_id') or ''}", "—— 补链方案 ——"]
+            if h in cannot:
+                mark, border, width = "✖", GAP_BORDER, 4
+                tip.append("方案无法覆盖：" + cannot[h])
+            elif h in by_household:
+                mark, border, width = "✚", PLAN_COLOR, 4
+                tip.append(f"由党员 {by_household[h]['from_id']} 联系：" + by_household[h]["reason"])
+            else:
+                mark, border, width = "✚", PLAN_COLOR, 4
+                tip.append("经拟议的党代表或县委委员联系其现有党员（"
+                           + "、".join(r["member_ids"]) + "），恢复完整链条")
+            if d.node(h, f"{mark} {label}", tip="\n".join(tip), color=color, size=9, border=border,
+                      border_width=width, dashes=h in cannot, url=link("household", h),
+                      parent=r.get("village_id")):
+                d.edge(r["village_id"], h, color="#b0bec5", arrows=False, width=1)
+        # the proposed liaisons, dashed, with their reasons
+        for i in items:
+            kind = i["kind"]
+            upper = "cm" if kind == "committee_member-delegate" else (
+                "delegate" if kind == "delegate-member" else "member")
+            lower = {"committee_member-delegate": "delegate", "delegate-member": "member"}.get(kind)
+            a = person(i["from_id"], upper)
+            b = person(i["to_id"], lower) if lower else i["to_id"]
+            hidden = a != i["from_id"] or b != i["to_id"]
+            words = (f"拟议联系（{KIND_ZH[kind]}）：{i['from_id']} → {i['to_id']}\n{i['reason']}"
+                     f"\n求解代价：{i['cost']}") if not hidden else \
+                f"拟议联系（{KIND_ZH[kind]}）：一端不在本密钥可见的乡镇"
+            d.edge(a, b, color=PLAN_COLOR, dashes=True, width=3, tip=words)
+        # households covered through a proposed upper link: their own member, and the
+        # member's delegate when the plan gives that delegate a committee member
+        for r in targets:
+            h = r["household_id"]
+            if h in by_household or h in cannot or h not in d:
+                continue
+            for m in r["member_ids"]:
+                node = person(m, "member")
+                d.edge(node, h, color=MEMBER_COLOR, width=1.5, tip="现有联系（党员→户）")
+                for dl in member_delegates.get(m, []):
+                    if dl in d:
+                        d.edge(dl, node, color=DELEGATE_COLOR, width=1.5, tip="现有联系（党代表→党员）")
 
 
 def _coverage_tip(title: str, c: dict[str, int]) -> str:

@@ -290,6 +290,23 @@ def overdue_body(store: Store, as_of: dt.date, rules: RuleSettings, *, escalate_
     return body
 
 
+def open_of_households(store: Store, household_ids: Collection[str], as_of: dt.date,
+                       rules: RuleSettings, *, escalate_after_days: int
+                       ) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+    """The open requests on ``as_of`` of these households, routed, oldest first (items as
+    ``GET /requests/overdue`` gives them, texts unmasked), and the township of every person
+    they name (``raised_by``, ``routed_to``; None: no township). What the diagrams draw beside
+    a household; one read of those households and the chain above them."""
+    if not household_ids:
+        return [], {}
+    chains = read_chains(store, household_ids=household_ids, requests_until=as_of)
+    items = [_item(r, rules, escalate_after_days)
+             for r in open_on(chains, as_of, escalate_after_days)]
+    named = {p for i in items for p in (*i["raised_by"], *i["routed_to"])}
+    towns = {p: (chains.people[p].township_id if p in chains.people else None) for p in named}
+    return items, towns
+
+
 def summary_body(store: Store, first: dt.date | None, last: dt.date, *, escalate_after_days: int,
                  within_days: int | None = None, township_id: str | None = None,
                  village_id: str | None = None) -> dict[str, Any]:
