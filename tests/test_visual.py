@@ -31,7 +31,9 @@ RULES = RuleSettings()
 # (view, id) -> (nodes, edges) drawn for the tiny county on DAY
 EXPECTED: dict[tuple[str, str | None], tuple[int, int]] = {
     ("chain", "C1"): (42, 41),  # C1, D1 (D3 inactive), 10 members, 30 households
-    ("delegate", "D2"): (18, 17),  # C2 above; M11, M12, M13, M15 and their 12 households below
+    # C2 above; M11, M12, M13, M15 and their 12 households below; 4 open requests (each from
+    # its household, to the member who holds it)
+    ("delegate", "D2"): (22, 25),
     ("member", "M01"): (6, 5),  # C1 -> D1 -> M01 -> 3 households
     ("household", "H052"): (6, 5),  # M18 -> D4 -> C3 (inactive), village V4 <- U3
     ("household", "H059"): (4, 3),  # no member: a break node; village V4 <- U3
@@ -377,3 +379,230 @@ def test_capped_hierarchy_keeps_levels_on_every_node() -> None:
     more = [n for n in nodes if n["id"].startswith("__more__")]
     assert len(more) == 1 and "另有 80 个未显示" == more[0]["label"]
     assert all("level" in n for n in nodes)
+
+
+# -- repair plans and requests in the diagrams --------------------------------------------------
+
+
+def layers_of(page: str) -> dict[str, Any]:
+    """The layers a page can switch on (``window.gsLayers``)."""
+    found = re.search(r"window\.gsLayers = (.*?);</script>", page)
+    assert found
+    return json.loads(found.group(1))
+
+
+def test_township_plan_layer_draws_the_repair_plan(tiny: Store) -> None:
+    """Every proposed liaison is a dashed edge with its reason; every uncovered household is
+    drawn, ✚ when the plan covers it, ✖ (with why) when it cannot; the base drawing is the
+    page without the plan."""
+    from graphsvc.analysis.repair import plan
+
+    for town, cap in [("T1", 5), ("T2", 5), ("T1", 3), ("T2", 3)]:
+        body = plan(tiny, DAY, RULES, township_id=town, cap=cap)
+        page = build(tiny, "township", town, cap=cap)
+        layer = layers_of(page)["plan"]
+        assert layer["param"] == "plan" and layer["on"] is False and layer["physics"] is True
+        assert 'data-layer="plan"' in page and "显示补链方案" in page
+        base = data_of(page)
+        assert (len(base[0]), len(base[1])) == ((5, 6) if town == "T1" else (6, 5))
+        nodes = {n["id"]: n for n in layer["nodes"]} | {n["id"]: n for n in base[0]}
+        dashed = {(e["from"], e["to"]): e for e in layer["edges"] if e["dashes"]}
+        assert set(dashed) == {(i["from_id"], i["to_id"]) for i in body["items"]}
+        for i in body["items"]:
+            e = dashed[(i["from_id"], i["to_id"])]
+            assert i["reason"] in e["tip"] and e["color"] == "#d500f9" and e["width"] == 3
+        _, rows = tiny.households(DAY, RULES, township_id=town, status="uncovered")
+        cannot = {u["household_id"]: u["why"] for u in body["unassigned"]}
+        for r in rows:
+            h = nodes[r["household_id"]]
+            if r["household_id"] in cannot:
+                assert h["label"].startswith("✖ ") and cannot[r["household_id"]] in h["tip"]
+                assert h["color"]["border"] == "#d50000"
+            else:
+                assert h["label"].startswith("✚ ") and h["color"]["border"] == "#d500f9"
+        assert {n["label"][:1] for n in layer["nodes"] if n["id"].startswith("H")} <= {"✚", "✖"}
+        assert bool(cannot) == (cap == 3)  # at a cap of 3 some stay uncovered, visibly
+        assert f"无法覆盖 {len(cannot)} 户" in page
+    # T1 at cap 5: D1 takes M16 and M17, whose 6 households are covered through them
+    layer = layers_of(build(tiny, "township", "T1"))["plan"]
+    solid = {(e["from"], e["to"]) for e in layer["edges"] if not e["dashes"]}
+    assert {("M16", "H045"), ("M17", "H050")} <= solid
+    # plan=True: on when the page opens; plan=False: no layer at all
+    on = build(tiny, "township", "T1", plan=True)
+    assert layers_of(on)["plan"]["on"] is True and 'data-layer="plan" checked' in on
+    assert layers_of(build(tiny, "township", "T1", plan=False)) == {}
+    assert layers_of(build(tiny, "township", None)) == {}  # the county: no plan layer
+
+
+def test_plan_layer_masks_names_and_keeps_township_keys_inside(tiny: Store) -> None:
+    head = tiny.fetch_entities(["H060"])["H060"][1]["head_name"]
+    page = build(tiny, "township", "T1", mask=True, townships=["T1"])
+    labels = {n["id"]: n["label"] for n in layers_of(page)["plan"]["nodes"]}
+    assert labels["H060"] == f"✚ {head[0]}**" and head not in decoded(page)
+    unmasked = {n["id"]: n["label"] for n in layers_of(build(tiny, "township", "T1"))["plan"]["nodes"]}
+    assert unmasked["H060"] == f"✚ {head}"
+
+
+def decoded(page: str) -> str:
+    """The page with the data it hands to vis-network decoded (pyvis writes non-ASCII
+    characters there as \\u escapes), to look for a name or a text in."""
+    return page + json.dumps([data_of(page), layers_of(page)], ensure_ascii=False)
+
+
+REQUEST_COLORS = {"member": "#29b6f6", "delegate": "#ff9800", "committee_member": "#e64a19",
+                  "unrouted": "#6a1b9a"}
+
+
+def _requests_on_page(page: str) -> dict[str, dict[str, Any]]:
+    return {n["id"]: n for n in data_of(page)[0] if n["id"].startswith("__request__:")}
+
+
+@pytest.mark.parametrize("day", [DAY, dt.date(2026, 7, 10), dt.date(2026, 7, 20)])
+def test_requests_show_where_they_are(tiny: Store, day: dt.date) -> None:
+    """Each open request of a household on the page is a triangle below it, coloured by how
+    overdue it is, its hover text saying when it was raised, for how long and who holds it
+    now, with a dashed edge to them: as ``graphsvc.analysis.requests`` routes it."""
+    from graphsvc.analysis.requests import open_on, overdue_body
+    from graphsvc.analysis.trends import read_chains
+
+    chains = read_chains(tiny, requests_until=day)
+    routed = {r.request.id: r for r in open_on(chains, day, 14)}
+    assert routed  # T2's households have open requests
+    names = {p: rec.get("name") for p, (_, rec) in tiny.fetch_entities(
+        sorted({p for r in routed.values() for p in r.routed_to})).items()}
+    for view, rid in [("household", "H041"), ("member", "M11"), ("delegate", "D2")]:
+        page = VIEWS[view](tiny, rid, as_of=day, rules=RULES)
+        shown = _requests_on_page(page)
+        assert shown, (view, day)
+        _, edges = data_of(page)
+        for nid, n in shown.items():
+            r = routed[nid.split(":", 1)[1]]
+            state = "unrouted" if r.level is None else r.due_level
+            assert n["color"]["background"] == REQUEST_COLORS[state]
+            assert n["shape"] == "triangle"
+            assert f"提出：{r.request.raised.isoformat()}（已 {r.age_days} 天" in n["tip"]
+            assert "申请低保" in n["tip"]
+            for p in r.routed_to:
+                assert f"{names[p]}（{p}）" in n["tip"]
+                if any(x["id"] == p for x in data_of(page)[0]):
+                    assert any(e["from"] == nid and e["to"] == p and e["dashes"] for e in edges)
+            assert any(e["from"] == r.request.household.id and e["to"] == nid for e in edges)
+            assert ("状态：逾期" in n["tip"]) == r.overdue(14)
+    # H041's member left: its request is with delegate D2 from the first day (a red border)
+    h041 = next(iter(_requests_on_page(build(tiny, "household", "H041")).values()))
+    assert "现由：党代表 杨强春（D2）" in h041["tip"] and h041["color"]["border"] == "#d50000"
+    body = overdue_body(tiny, dt.date(2026, 7, 20), RULES, escalate_after_days=14)
+    assert body["total"] == 5  # all five are overdue on 07-20: each with C2
+    assert all(i["routed_to"] == ["C2"] for i in body["items"])
+    assert "未办结诉求 1 件" in build(tiny, "household", "H041")
+
+
+def test_request_texts_are_masked_like_names(tiny: Store) -> None:
+    for view, rid in [("household", "H041"), ("member", "M11"), ("delegate", "D2")]:
+        masked = decoded(build(tiny, view, rid, mask=True))
+        assert "申请低保" not in masked and "申**" in masked, view
+        assert all(n["label"].startswith("诉求 申**") and "诉求：申**" in n["tip"]
+                   for n in _requests_on_page(build(tiny, view, rid, mask=True)).values())
+        assert "申请低保" in decoded(build(tiny, view, rid))
+
+
+def test_served_pages_mask_requests_and_switch_on_the_plan(
+        served: tuple[TestClient, KeyStore]) -> None:
+    client, keys = served
+    login(client, keys, Role.VIEWER, townships=["T2"])  # no --pii
+    page = decoded(client.get("/visual/household/H041", params={"as_of": "2026-07-20"}).text)
+    assert "申请低保" not in page and "诉求 申**" in page
+    town = client.get("/visual/township/T2", params={"as_of": "2026-06-30", "plan": "1"}).text
+    assert layers_of(town)["plan"]["edges"] and "显示补链方案" in town
+    assert "姜霞建" not in decoded(town) and "姜**" in decoded(town)  # H059's head, masked
+
+
+def _with_request(tiny_copy: Path) -> Path:
+    """The tiny county where H001 (T1, chain M01 → D1 → C1) raised a request on 2026-06-01."""
+    with (tiny_copy / "contacts.csv").open("a", encoding="utf-8", newline="") as fh:
+        fh.write("M01,H001,2026-06-01,visit,修缮危房,false\n")
+    return tiny_copy
+
+
+def test_a_township_key_sees_no_one_outside_in_requests_or_plans(
+        store: Store, tiny_copy: Path, tmp_path: Path) -> None:
+    """H001's request is with committee member C1 (of no township) on 2026-06-30: a T1 key's
+    pages show a stand-in, never C1's id or name; the plan layer names no one outside T1."""
+    from graphsvc.rules import township_of
+
+    assert import_path(store, _with_request(tiny_copy)).ok
+    settings = Settings(data_dir=tmp_path / "api", neo4j_uri=None)
+    G = store.graph()
+    outside = {n: (a.get("name") or a.get("head_name")) for n, a in G.nodes(data=True)
+               if a["entity"] in ("person", "household") and township_of(G, n) != "T1"}
+    assert "C1" in outside
+    with TestClient(create_app(settings, store=store)) as client:
+        keys = KeyStore(tmp_path / "api")
+        login(client, keys, Role.EDITOR, townships=["T1"], pii=True)
+        pages = {url: client.get(url, params={"as_of": "2026-06-30", "plan": "1"}).text
+                 for url in ["/visual/household/H001", "/visual/member/M01",
+                             "/visual/delegate/D1", "/visual/township/T1"]}
+    for url, page in pages.items():
+        page = decoded(page)
+        for rid, name in outside.items():
+            assert not re.search(rf"(?<![A-Za-z0-9_]){re.escape(rid)}(?![A-Za-z0-9_])", page), \
+                (url, rid)
+            assert not name or name not in page, (url, name)
+    for url in ["/visual/household/H001", "/visual/member/M01", "/visual/delegate/D1"]:
+        req = next(iter(_requests_on_page(pages[url]).values()))
+        assert "修缮危房" in req["tip"]  # a --pii key reads the text
+        assert "现由：县委委员（其他乡镇，不显示姓名）" in req["tip"]
+        assert req["color"]["background"] == REQUEST_COLORS["committee_member"]
+    edges = data_of(pages["/visual/household/H001"])[1]
+    assert any(e["from"].startswith("__request__:") and e["to"].startswith("__outside__:")
+               for e in edges)  # to the stand-in drawn for C1
+
+
+def test_a_write_shows_on_the_next_page(tiny: Store, tmp_path: Path) -> None:
+    """Requests and plans go through the page cache: a new request, or the plan applied,
+    shows on the next page."""
+    from graphsvc.analysis.repair import apply_items, plan
+    from visual import cache
+
+    cache.clear()
+    assert not _requests_on_page(build(tiny, "household", "H001"))
+    before = build(tiny, "township", "T1")
+    assert build(tiny, "township", "T1") == before and cache._memo.hits
+    change = tmp_path / "change"
+    change.mkdir()
+    (change / "contacts.csv").write_text(
+        "person_id,household_id,date,channel,request,resolved\n"
+        "M01,H001,2026-06-25,visit,修缮危房,false\n", encoding="utf-8")
+    assert not import_path(tiny, change).errors
+    shown = _requests_on_page(build(tiny, "household", "H001"))
+    assert len(shown) == 1 and "修缮危房" in next(iter(shown.values()))["tip"]
+    body = plan(tiny, DAY, RULES, township_id="T1")
+    report, _ = apply_items(tiny, body["items"], DAY)
+    assert report.ok
+    after = layers_of(build(tiny, "township", "T1"))["plan"]
+    assert not after["edges"] and not after["nodes"]  # nothing left uncovered in T1
+    assert "未覆盖 0 户" in build(tiny, "township", "T1")
+
+
+def test_visualize_township_plan_command(tiny_dir: Path, tmp_path: Path) -> None:
+    import graphsvc
+
+    env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data"), "PYTHONIOENCODING": "ascii",
+           "PYTHONPATH": str(Path(graphsvc.__file__).resolve().parents[1]),
+           "PATH": "/usr/bin:/bin"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300, check=False)
+
+    assert run("import", str(tiny_dir)).returncode == 0
+    out = tmp_path / "t.html"
+    r = run("visualize", "township", "T1", "--plan", "--cap", "3", "-o", str(out),
+            "--as-of", "2026-06-30", "--mask")
+    assert r.returncode == 0, r.stderr
+    page = out.read_text(encoding="utf-8")
+    layer = layers_of(page)["plan"]
+    assert layer["on"] is True and any(n["label"] == "✖ 范**" for n in layer["nodes"])
+    r = run("visualize", "household", "H041", "-o", str(out), "--as-of", "2026-07-20")
+    assert r.returncode == 0 and "申请低保" in decoded(out.read_text(encoding="utf-8"))
+    assert run("visualize", "chain", "C1", "--plan", "-o", str(out)).returncode == 2

@@ -195,3 +195,70 @@ def test_capped_page_draws_in_chromium(browser: Any, tiny_dir: Path, tmp_path: P
         assert not w.errors and not w.refused
     finally:
         w.close()
+
+
+def test_plan_and_request_pages_in_chromium(browser: Any, tiny_dir: Path, tmp_path: Path) -> None:
+    """The township overview with its repair plan switched on by ``?plan=1`` and off and on
+    by its checkbox, and the household, member and delegate pages with open requests: no
+    console error, nothing fetched from elsewhere, a drawn canvas, a screenshot of each."""
+    env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
+    assert cli(["import", str(tiny_dir)], env, tmp_path).returncode == 0
+    key = make_key(env, tmp_path, "--role", "admin")
+    shots = shots_dir(tmp_path)
+    later = "2026-07-20"  # the five open requests are overdue: with committee member C2
+    with serving([], env, tmp_path) as (base, _):
+        w = Watched(browser)
+        try:
+            w.page.goto(f"{base}/visual/login")
+            w.page.fill("input[name=key]", key)
+            w.page.click("button[type=submit]")
+            w.page.wait_for_url(f"{base}/visual/")
+            for town, (nodes, edges) in [("T1", EXPECTED[("township", "T1")]), ("T2", (6, 5))]:
+                url = f"{base}/visual/township/{town}?as_of={DAY}&plan=1"
+                w.load(url)
+                w.page.wait_for_selector("body[data-layer-plan='1']", state="attached",
+                                         timeout=15000)
+                shown = w.page.evaluate("[network.body.data.nodes.length, "
+                                        "network.body.data.edges.length]")
+                extra = w.page.evaluate("[window.gsLayers.plan.nodes.length, "
+                                        "window.gsLayers.plan.edges.length]")
+                assert extra[0] > 0 and shown == [nodes + extra[0], edges + extra[1]], url
+                assert w.page.is_checked("input[data-layer=plan]")
+                assert w.page.is_visible("div[data-layer-part=plan]")
+                dashed = w.page.evaluate(
+                    "network.body.data.edges.get().filter(e => e.dashes && e.title).length")
+                assert dashed > 0  # the proposed liaisons, with their reasons as hover text
+                w.page.wait_for_timeout(400)
+                assert w.page.evaluate(DRAWN) > 2000, f"{url}: the canvas is blank"
+                w.page.screenshot(path=str(shots / f"township-{town}-plan.png"))
+                # the checkbox takes the plan away and brings it back; the address follows
+                w.page.uncheck("input[data-layer=plan]")
+                w.page.wait_for_selector("body[data-layer-plan='0']", state="attached")
+                assert w.page.evaluate("network.body.data.nodes.length") == nodes
+                assert "plan=1" not in w.page.url and not w.page.is_visible(
+                    "div[data-layer-part=plan]")
+                w.page.check("input[data-layer=plan]")
+                w.page.wait_for_selector("body[data-layer-plan='1']", state="attached",
+                                         timeout=15000)
+                assert w.page.evaluate("network.body.data.nodes.length") == nodes + extra[0]
+                assert "plan=1" in w.page.url
+                assert not w.errors, (url, w.errors)
+            plain = w.load(f"{base}/visual/township/T1?as_of={DAY}")  # without ?plan=1: off
+            assert plain == EXPECTED[("township", "T1")]
+            assert not w.page.is_checked("input[data-layer=plan]")
+            for view, rid, requests in [("household", "H041", 1), ("member", "M11", 1),
+                                        ("delegate", "D2", 4)]:
+                url = f"{base}/visual/{view}/{rid}?as_of={later}"
+                w.load(url)
+                found = w.page.evaluate("network.body.data.nodes.get().filter("
+                                        "n => n.id.startsWith('__request__:'))"
+                                        ".map(n => [n.shape, n.title.textContent])")
+                assert len(found) == requests, url
+                assert all(shape == "triangle" and "现由：县委委员" in tip for shape, tip in found)
+                w.page.wait_for_timeout(400)
+                assert w.page.evaluate(DRAWN) > 2000, f"{url}: the canvas is blank"
+                w.page.screenshot(path=str(shots / f"{view}-{rid}-requests.png"))
+                assert not w.errors, (url, w.errors)
+            assert not w.refused and not w.dialogs
+        finally:
+            w.close()
