@@ -5,8 +5,11 @@ to a drawn canvas for the largest township overview.
 
 For the tiny county and for the generated N-county bundle, on the embedded store and on
 Neo4j, it builds each view (chain of the committee member with the most delegates, the
-delegate with the most members, an uncovered household, pairings and overview of the
-largest township, the county overview and pairings, the index page) and prints, per view:
+delegate with the most members, an uncovered household, a household with an overdue
+request, the member of the largest township with the most households, pairings and overview
+of the largest township (with its repair plan layer, as served, and the same page without
+it: ``township, no plan``), the county overview and pairings, the index page) and prints,
+per view:
 
 - ``first``: the first build with nothing cached (on a fresh server this includes Neo4j
   planning each statement the first time it sees it);
@@ -85,9 +88,17 @@ def pick(store: Store, rules: RuleSettings) -> dict[str, tuple[str, str | None]]
     net = store.pairing_network(AS_OF)
     per_town = Counter(v.get("township_id") for v in net["villages"])
     town = max(per_town, key=lambda t: (per_town[t], t or ""))
+    from graphsvc.analysis.requests import overdue_body
+
+    asked = overdue_body(store, AS_OF, rules, escalate_after_days=14, township_id=town, limit=1)
+    waiting = asked["items"][0]["household_id"] if asked["items"] else unc[0]["household_id"]
+    mems = store.member_audit(AS_OF, rules, township_id=town)
+    me = max(mems, key=lambda r: (r["household_count"], r["member_id"]))["member_id"]
     return {"chain": ("chain", cm), "delegate": ("delegate", de),
             "household": ("household", unc[0]["household_id"]),
-            "township": ("township", town), "pairings": ("pairings", town),
+            "household+req": ("household", waiting), "member": ("member", me),
+            "township": ("township", town), "township, no plan": ("township-noplan", town),
+            "pairings": ("pairings", town),
             "county overview": ("township", None), "county pairings": ("pairings", None),
             "index": ("index", None)}
 
@@ -99,6 +110,8 @@ def build(store: Any, view: str, rid: str | None, rules: RuleSettings) -> str:
     if view == "index":
         return index_page(store, as_of=AS_OF, rules=rules)
     args = (rid,) if rid is not None else ()
+    if view == "township-noplan":  # the overview without its repair plan layer
+        return VIEWS["township"](store, *args, as_of=AS_OF, rules=rules, mask=True, plan=False)
     return VIEWS[view](store, *args, as_of=AS_OF, rules=rules, mask=True)
 
 
@@ -107,7 +120,7 @@ def measure(store: Store, label: str, rules: RuleSettings, repeat: int) -> dict[
 
     pages = pick(store, rules)
     print(f"\n{label}")
-    print(f"  {'view':<17}{'first':>8}{'uncached':>10}{'reads':>8}{'calls':>6}{'cached':>8}{'max':>7}"
+    print(f"  {'view':<19}{'first':>8}{'uncached':>10}{'reads':>8}{'calls':>6}{'cached':>8}{'max':>7}"
           "  nodes  (slowest reads)")
     for name, (view, rid) in pages.items():
         cache.clear()
@@ -127,7 +140,7 @@ def measure(store: Store, label: str, rules: RuleSettings, repeat: int) -> dict[
             runs.append(time.perf_counter() - t0)
         nodes = html.count('"id": ') if view != "index" else 0
         slow = ", ".join(f"{k} {v * 1000:.0f}" for k, v in timed.seconds.most_common(3))
-        print(f"  {name:<17}{first * 1000:>8.0f}{uncached * 1000:>10.0f}{reads * 1000:>8.0f}"
+        print(f"  {name:<19}{first * 1000:>8.0f}{uncached * 1000:>10.0f}{reads * 1000:>8.0f}"
               f"{sum(timed.calls.values()):>6}{statistics.median(runs) * 1000:>8.0f}"
               f"{max(runs) * 1000:>7.0f}  {nodes or '':>5}  ({slow})")
     return {"township": pages["township"][1]}
