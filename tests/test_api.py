@@ -303,20 +303,135 @@ def test_editor_writes_only_in_its_townships(api: Api) -> None:
     assert api.client.post("/api/v1/contacts", headers=t1, json=contact).status_code == 201
     r = api.client.post("/api/v1/contacts", headers=t1,
                         json={**contact, "household_id": "H059"})
-    assert r.status_code == 403 and "T2" in r.json()["detail"]
+    assert r.status_code == 403 and "'H059'" in r.json()["detail"]
+    assert "T2" not in r.json()["detail"], "the refusal does not say where H059 is"
     r = api.client.patch("/api/v1/households/H059", headers=t1, json={"size": 2})
-    assert r.status_code == 404
+    assert r.status_code == 403
     r = api.client.patch("/api/v1/households/H001", headers=t1, json={"village_id": "V4"})
     assert r.status_code == 403, "moving a household out of the key's townships"
     r = api.client.post("/api/v1/people", headers=t1,
                         json={"id": "M40", "name": "新人", "village_id": "V9"})
-    assert r.status_code == 422, "an unknown reference is a 422 before any township check"
+    assert r.status_code == 403, "an unknown reference is refused as one outside the townships"
     r = api.client.post("/api/v1/people", headers=t1,
                         json={"id": "M40", "name": "新人", "village_id": "V2"})
     assert r.status_code == 201
+    r = api.client.post("/api/v1/people", headers=t1,
+                        json={"id": "M41", "name": "新人", "village_id": "V2", "roles": "boss"})
+    assert r.status_code == 422, "inside its townships, the import's rules answer as for anyone"
     r = api.client.post("/api/v1/imports", headers=t1,
                         files={"file": ("contacts.csv", b"person_id,household_id,date\n")})
     assert r.status_code == 403 and "every township" in r.json()["detail"]
+
+
+# A write of a T1 key naming something of T2, and the same write naming an id that does not
+# exist: (method, path with {}, body with {}, the T2 id, the unknown id). The key must not be
+# able to tell them apart; an admin gets the helpful 404/422 for the unknown one.
+HIDDEN_WRITES: list[Any] = [
+    ("patch", "/api/v1/households/{}", {"size": 2}, "H059", "H999"),
+    ("post", "/api/v1/households/{}/deactivate", {}, "H059", "H999"),
+    ("patch", "/api/v1/people/{}", {"phone": "1"}, "M18", "M99"),
+    ("post", "/api/v1/people/{}/deactivate", {}, "M18", "M99"),
+    ("patch", "/api/v1/people/{}", {"phone": "1"}, "C1", "C9"),  # a committee member: county
+    ("post", "/api/v1/people", {"id": "N1", "name": "x", "village_id": "{}"}, "V4", "V9"),
+    ("post", "/api/v1/people", {"id": "N1", "name": "x", "village_id": "V1",
+                                "organization_id": "{}"}, "O6", "O99"),
+    ("post", "/api/v1/people", {"id": "N1", "name": "x", "township_id": "{}"}, "T2", "T9"),
+    ("post", "/api/v1/households", {"id": "HN", "head_name": "x", "village_id": "{}"},
+     "V4", "V9"),
+    ("patch", "/api/v1/households/H001", {"village_id": "{}"}, "V4", "V9"),
+    ("post", "/api/v1/contacts", {"person_id": "M01", "household_id": "{}", "date": AS_OF},
+     "H059", "H999"),
+    ("post", "/api/v1/contacts", {"person_id": "{}", "household_id": "H001", "date": AS_OF},
+     "M18", "M99"),
+    ("post", "/api/v1/liaisons", {"kind": "member-household", "from_id": "M01", "to_id": "{}"},
+     "H059", "H999"),
+    ("post", "/api/v1/liaisons", {"kind": "member-household", "from_id": "{}", "to_id": "H001"},
+     "M18", "M99"),
+    ("post", "/api/v1/liaisons", {"kind": "delegate-member", "from_id": "{}", "to_id": "M01"},
+     "D2", "D9"),  # D2 is a delegate: the refusal must not say whether the role fits
+    ("post", "/api/v1/liaisons/end", {"kind": "delegate-member", "from_id": "D2", "to_id": "{}"},
+     "M11", "M99"),  # D2-M11 exists: ending it must not say so
+    ("post", "/api/v1/liaisons/end", {"kind": "delegate-member", "from_id": "{}", "to_id": "M01"},
+     "D2", "D9"),
+    ("post", "/api/v1/pairings", {"unit_id": "U1", "village_id": "{}"}, "V4", "V9"),
+    ("post", "/api/v1/pairings/end", {"unit_id": "U3", "village_id": "{}"}, "V4", "V9"),
+    ("post", "/api/v1/supports", {"person_id": "K1", "household_id": "{}"}, "H059", "H999"),
+    ("post", "/api/v1/supports", {"person_id": "{}", "household_id": "H001"}, "M18", "M99"),
+    ("post", "/api/v1/supports/end", {"person_id": "K1", "household_id": "{}"}, "H059", "H999"),
+    pytest.param("post", "/api/v1/repair-plans/apply", {"items": [
+        {"kind": "member-household", "from_id": "M01", "to_id": "{}"}]}, "H059", "H999",
+        marks=pytest.mark.xfail(strict=True, reason=(
+            "graphsvc/api/routes/repair.py (not this file's owner's): apply_plan checks only "
+            "the to_ids it finds, so an unknown one is the import's 422 while one of T2 is 403 "
+            "naming its township; scope.ensure_reaches([(kind, to_id, False), (Kind.PERSON, "
+            "from_id, True)]) per item would make them one 403"))),
+]
+
+
+def _fill(body: dict[str, Any], rid: str) -> dict[str, Any]:
+    return json.loads(json.dumps(body).replace('"{}"', json.dumps(rid)))
+
+
+@pytest.mark.parametrize("method,path,body,outside,unknown", HIDDEN_WRITES,
+                         ids=[f"{v[0]} {v[1].format(v[3])} {v[2]}"
+                              for v in (getattr(w, "values", w) for w in HIDDEN_WRITES)])
+def test_a_write_cannot_tell_a_record_outside_from_none(
+        api: Api, method: str, path: str, body: dict[str, Any], outside: str,
+        unknown: str) -> None:
+    """A township key writing to (or naming) a record of another township, and the same write
+    naming an id that does not exist, get the same status and the same sentence (with the id
+    it named), and neither writes anything; a key for every township learns the id is unknown."""
+    before = api.store.records()
+    answers = {}
+    for key in (api.headers(Role.EDITOR, ("T1",)), api.headers(Role.EDITOR, ("T1", "T3"))):
+        for rid in (outside, unknown):
+            r = api.client.request(method, path.format(rid), headers=key, json=_fill(body, rid))
+            assert r.status_code == 403, r.text
+            answers[rid] = r.json()["detail"]
+        assert f"'{outside}'" in answers[outside]
+        assert answers[outside].replace(outside, "X") == answers[unknown].replace(unknown, "X")
+        assert "T2" not in answers[outside] or outside == "T2"
+    assert api.store.records() == before
+    r = api.client.request(method, path.format(unknown), headers=api.headers(Role.EDITOR),
+                           json=_fill(body, unknown))
+    assert r.status_code in (404, 422), r.text
+    assert unknown in r.json()["detail"]
+    assert api.store.records() == before
+
+
+def test_a_township_key_names_county_people_and_units_but_no_other_township(api: Api) -> None:
+    """Above a record of its township, a township key may name the county's committee members,
+    cadres and units (they serve every township), not people of another township."""
+    t1 = api.headers(Role.EDITOR, ("T1",))
+    r = api.client.post("/api/v1/supports", headers=t1,
+                        json={"person_id": "K1", "household_id": "H001"})
+    assert r.status_code == 201, r.text
+    r = api.client.post("/api/v1/liaisons", headers=t1,
+                        json={"kind": "committee_member-delegate", "from_id": "C2", "to_id": "D1"})
+    assert r.status_code == 201, r.text
+    r = api.client.post("/api/v1/pairings", headers=t1, json={"unit_id": "U4", "village_id": "V1"})
+    assert r.status_code == 201, r.text
+    r = api.client.post("/api/v1/liaisons", headers=t1,
+                        json={"kind": "member-household", "from_id": "M18", "to_id": "H060"})
+    assert r.status_code == 403, r.text
+    both = api.headers(Role.EDITOR, ("T1", "T2"))
+    r = api.client.post("/api/v1/liaisons", headers=both,
+                        json={"kind": "member-household", "from_id": "M18", "to_id": "H060"})
+    assert r.status_code == 201, r.text
+
+
+def test_an_id_in_use_outside_the_township_is_only_said_to_be_taken(api: Api) -> None:
+    """Ids are unique in the county, so a new record cannot take one in use elsewhere; a
+    township key learns only that the id is taken, not what or where it is."""
+    t1 = api.headers(Role.EDITOR, ("T1",))
+    for rid in ("H059", "M18"):  # a household of T2, a person of T2
+        r = api.client.post("/api/v1/households", headers=t1,
+                            json={"id": rid, "head_name": "x", "village_id": "V1"})
+        assert r.status_code == 409, r.text
+        assert r.json()["detail"] == f"the id '{rid}' is already in use in the county; choose another id"
+    r = api.client.post("/api/v1/households", headers=t1,
+                        json={"id": "H001", "head_name": "x", "village_id": "V1"})
+    assert r.status_code == 409 and "change it with PATCH" in r.json()["detail"]
 
 
 # -- 404 and 422 ----------------------------------------------------------------------------------

@@ -32,8 +32,9 @@ Every request but `/health` carries an API key: `Authorization: Bearer gs_…` (
 administrator makes keys with `graphsvc keys create`). Roles: **admin** (everything),
 **editor** (read and change data in its townships), **viewer** (read in its
 townships). A key limited to townships reaches only those: lists are narrowed to
-its township (a key with several must name one in `township_id`), and records
-outside them answer 404.
+its township (a key with several must name one in `township_id`), records
+outside them answer 404 to a read, and a write naming one is refused (403) in the same
+words as a write naming an id that does not exist.
 
 Reads answer exactly what `graphsvc … --format json` prints. Every read takes
 `as_of` (default today). Every change is checked by the same rules as a bundle

@@ -1,12 +1,15 @@
 """Which township a record belongs to, and what a key limited to townships may reach.
 
 A key limited to townships sees only what lies in them. This module is the one
-place that decides it; for now it narrows the ``township_id`` filter of lists
-and hides records outside the key's townships (404). Filtering every row of
-every answer in the query layer comes later, behind the same ``Principal``.
+place that decides it: it narrows the ``township_id`` filter of lists, hides
+records outside the key's townships from reads (404, as if they did not exist),
+and refuses writes that name them (403, in the same words as for an id that does
+not exist: a write must not tell a key what exists outside its reach).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from graphsvc.api.errors import Forbidden, InvalidParameter
 from graphsvc.bundle.schema import Kind
@@ -59,6 +62,56 @@ def visible(store: Store, principal: Principal, kind: Kind, rid: str) -> Record:
     if not principal.every_township and not principal.sees_township(township_of(store, kind, rec)):
         raise not_found(kind, rid)
     return rec
+
+
+def unreachable(principal: Principal, kind: Kind, rid: str, *, county: bool = False) -> Forbidden:
+    """The one answer to a key limited to townships that names a record it may not write to:
+    the same whether the record does not exist or lies in another township, so that writes
+    cannot be used to learn what exists outside the key's reach."""
+    where = f"your townships ({', '.join(principal.townships)})"
+    if county:
+        where += " or of the county level"
+    return Forbidden(f"no {kind.value} '{rid}' among the records of {where}")
+
+
+def ensure_reaches(store: Store, principal: Principal,
+                   refs: Iterable[tuple[Kind, str, bool]]) -> dict[str, Record]:
+    """For a key limited to townships: every ``(kind, id, county)`` a write names must be a
+    stored record of that kind in the key's townships (or, where ``county`` is true, one of
+    no township: the county's committee members, cadres and units, who serve every
+    township). Otherwise ``Forbidden`` with one sentence (``unreachable``) whether the id is
+    unknown, of another kind or of another township. A township named directly must be one
+    of the key's. Keys for every township pass (their unknown ids get the import's 422, or
+    404 for an id in the path). Returns the records found, by id."""
+    if principal.every_township:
+        return {}
+    wanted = [(kind, rid, county) for kind, rid, county in refs if rid]
+    for kind, rid, _ in wanted:
+        if kind is Kind.TOWNSHIP and rid not in principal.townships:
+            raise Forbidden(f"township '{rid}' is not one of your townships "
+                            f"({', '.join(principal.townships)})")
+    found = store.fetch_entities({rid for kind, rid, _ in wanted if kind is not Kind.TOWNSHIP})
+    out: dict[str, Record] = {}
+    for kind, rid, county in wanted:
+        if kind is Kind.TOWNSHIP:
+            continue
+        got = found.get(rid)
+        if got is None or got[0] is not kind:
+            raise unreachable(principal, kind, rid, county=county)
+        town = township_of(store, kind, got[1])
+        if not (principal.sees_township(town) or (county and town is None)):
+            raise unreachable(principal, kind, rid, county=county)
+        out[rid] = got[1]
+    return out
+
+
+def writable(store: Store, principal: Principal, kind: Kind, rid: str) -> Record:
+    """The stored record a write names by id (in the path): ``NotFound`` for a key of every
+    township when there is none; for a key limited to townships, ``Forbidden`` alike for an
+    unknown id and for a record outside its townships (``ensure_reaches``)."""
+    if principal.every_township:
+        return fetch(store, kind, rid)
+    return ensure_reaches(store, principal, [(kind, rid, False)])[rid]
 
 
 def ensure_may_change(store: Store, principal: Principal, kind: Kind, rec: Record) -> None:

@@ -26,12 +26,19 @@ from graphsvc.keys import Principal
 from graphsvc.stores.base import Store
 
 ENTITY_FILE = {Kind.PERSON: "people", Kind.HOUSEHOLD: "households"}
-# the end of a link that decides whose township a change belongs to (the one below)
-LINK_SUBJECT: dict[str, tuple[str, Kind | None]] = {
-    "liaisons": ("to_id", None),  # a person or a household, by kind
-    "pairings": ("village_id", Kind.VILLAGE),
-    "supports": ("household_id", Kind.HOUSEHOLD),
-    "contacts": ("household_id", Kind.HOUSEHOLD),
+# what a write may name for a key limited to townships: (column, kind, county) -- county: a
+# record of no township will do too (the county's committee members, cadres and units serve
+# every township); the end below (a link's subject) must lie in the key's townships
+ENTITY_REFS: dict[Kind, tuple[tuple[str, Kind, bool], ...]] = {
+    Kind.PERSON: (("organization_id", Kind.ORGANIZATION, True),
+                  ("township_id", Kind.TOWNSHIP, False), ("village_id", Kind.VILLAGE, False)),
+    Kind.HOUSEHOLD: (("village_id", Kind.VILLAGE, False),),
+}
+LINK_REFS: dict[str, tuple[tuple[str, Kind | None, bool], ...]] = {  # the end below first
+    "liaisons": (("to_id", None, False), ("from_id", Kind.PERSON, True)),  # to_id: by kind
+    "pairings": (("village_id", Kind.VILLAGE, False), ("unit_id", Kind.UNIT, True)),
+    "supports": (("household_id", Kind.HOUSEHOLD, False), ("person_id", Kind.PERSON, True)),
+    "contacts": (("household_id", Kind.HOUSEHOLD, False), ("person_id", Kind.PERSON, True)),
 }
 LINK_WORDS = {"liaisons": "liaison", "pairings": "pairing", "supports": "support"}
 
@@ -70,9 +77,16 @@ def _apply(store: Store, name: str, fields: dict[str, Any], *, dry_run: bool = F
 
 def _checked(store: Store, principal: Principal, name: str, fields: dict[str, Any],
              after: Record, kind: Kind, expect: dict[str, str] | None = None) -> None:
-    """Write, after making sure that the record as it will be lies in the key's townships."""
+    """Write, after making sure that the record as it will be lies in the key's townships.
+
+    For a key limited to townships, every place the record names is checked first: one
+    unknown and one of another township are refused alike (403), then the import's rules
+    (422), then where the record would be (403: e.g. a person of no township)."""
     if not principal.every_township:
-        _apply(store, name, fields, dry_run=True)  # unknown references are 422, not 403
+        scope.ensure_reaches(store, principal, [(ref, str(fields[col]), county)
+                                                for col, ref, county in ENTITY_REFS[kind]
+                                                if fields.get(col)])
+        _apply(store, name, fields, dry_run=True)
         scope.ensure_may_change(store, principal, kind, after)
     _apply(store, name, fields, principal=principal, expect=expect)
 
@@ -98,6 +112,11 @@ def create_entity(store: Store, principal: Principal, kind: Kind, fields: dict[s
     """Add a person or household; 409 when the id is taken."""
     rid = fields["id"]
     taken = store.fetch_entities([rid]).get(rid)
+    if taken is not None and not principal.every_township and (
+            taken[0] is not kind
+            or not principal.sees_township(scope.township_of(store, kind, taken[1]))):
+        # ids are unique across the county: say no more of a record outside the key's reach
+        raise Conflict(f"the id '{rid}' is already in use in the county; choose another id")
     if taken is not None and taken[0] is kind:
         raise Conflict(f"a {kind.value} with id '{rid}' exists already; change it with PATCH")
     _checked(store, principal, ENTITY_FILE[kind], fields, fields, kind)
@@ -111,7 +130,7 @@ def update_entity(store: Store, principal: Principal, kind: Kind, rid: str,
     With ``if_match`` (the ETag the client read), 409 when the record changed meanwhile:
     checked again inside the write's transaction, so of two clerks who read the same
     version, the second to write gets 409 and nothing of theirs is written."""
-    old = scope.visible(store, principal, kind, rid)
+    old = scope.writable(store, principal, kind, rid)
     expect = _if_match(rid, if_match, old)
     # a bundle file must have its required columns: those not changed keep their stored value
     spec = SPECS[ENTITY_FILE[kind]]
@@ -136,17 +155,18 @@ def _link_key(name: str, fields: dict[str, Any]) -> tuple[str, ...]:
     return tuple(str(fields[k]) for k in SPECS[name].key)
 
 
-def _check_subject(store: Store, principal: Principal, name: str, fields: dict[str, Any]) -> None:
-    """A key limited to townships may change links only of what lies below in its townships."""
+def _check_link(store: Store, principal: Principal, name: str, fields: dict[str, Any]) -> None:
+    """A key limited to townships may change links only of what lies below in its townships,
+    naming above only people and units of its townships or of the county level: anything
+    else, and an id that names nothing, is one and the same 403 (``scope.ensure_reaches``)."""
     if principal.every_township:
         return
-    column, kind = LINK_SUBJECT[name]
-    rid = fields[column]
-    found = store.fetch_entities([rid]).get(rid)
-    if found is None or (kind is not None and found[0] is not kind):
-        _apply(store, name, fields, dry_run=True)  # the import's own sentence for a bad reference
-        raise scope.not_found(kind or Kind.PERSON, rid)  # pragma: no cover - validation refuses it
-    scope.ensure_may_change(store, principal, found[0], found[1])
+    refs: list[tuple[Kind, str, bool]] = []
+    for column, kind, county in LINK_REFS[name]:
+        if kind is None:  # a liaison's to_id: a household or a person, by the liaison's kind
+            kind = Kind.HOUSEHOLD if fields.get("kind") == "member-household" else Kind.PERSON
+        refs.append((kind, str(fields[column]), county))
+    scope.ensure_reaches(store, principal, refs)
 
 
 def _describe(name: str, key: tuple[str, ...]) -> str:
@@ -163,7 +183,7 @@ def add_link(store: Store, principal: Principal, name: str,
     Returns the stored row and whether it is new.
     """
     key = _link_key(name, fields)
-    _check_subject(store, principal, name, fields)
+    _check_link(store, principal, name, fields)
     existed = key in store.fetch_links(name, [key])
     _apply(store, name, fields, principal=principal)
     return store.fetch_links(name, [key])[key], not existed
@@ -173,10 +193,10 @@ def end_link(store: Store, principal: Principal, name: str, key_fields: dict[str
              until: dt.date | None) -> Record:
     """End a liaison, pairing or support on ``until`` (default today); it is kept."""
     key = _link_key(name, key_fields)
+    _check_link(store, principal, name, key_fields)  # before saying whether the link exists
     old = store.fetch_links(name, [key]).get(key)
     if old is None:
         raise NotFound(f"there is no {_describe(name, key)}")
-    _check_subject(store, principal, name, key_fields)
     if old.get("until") is not None:
         raise Conflict(f"the {_describe(name, key)} already ended on {old['until'].isoformat()}; "
                        "to correct the date, add it again with the right 'until'")
@@ -186,7 +206,7 @@ def end_link(store: Store, principal: Principal, name: str, key_fields: dict[str
 
 def add_contact(store: Store, principal: Principal, fields: dict[str, Any]) -> Record:
     """Record a contact (the same contact twice is kept once); returns it as stored."""
-    _check_subject(store, principal, "contacts", fields)
+    _check_link(store, principal, "contacts", fields)
     _apply(store, "contacts", fields, principal=principal)
     spec = SPECS["contacts"]
     return {c.name: fields.get(c.name) if fields.get(c.name) is not None else c.default
