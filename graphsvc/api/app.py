@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 import graphsvc
 from graphsvc.api import errors
+from graphsvc.api.deps import EncodedSlashes
 from graphsvc.api.holder import StoreHolder
 from graphsvc.api.limits import UploadLimit
 from graphsvc.api.routes import API_PREFIX, api_router, health_router, trends, visual
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.keys = KeyStore(settings.data_dir)
     errors.install(app)
+    app.add_middleware(EncodedSlashes, prefix=f"{API_PREFIX}/")  # ids holding '/' (%2F)
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes,  # type: ignore[arg-type]
                        paths=(f"{API_PREFIX}/imports",))
     app.include_router(health_router)

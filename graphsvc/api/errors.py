@@ -184,10 +184,12 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 400:  # a body the framework cannot parse: bad input, 422
             return JSONResponse(unreadable_body(request.headers.get("content-type"), detail),
                                 status_code=422)
+        from graphsvc.api.deps import route_path  # deps raises this module's errors
+
         if exc.status_code == 404 and detail == "Not Found":
-            detail = f"there is no endpoint {request.url.path}; see /docs for the list"
+            detail = f"there is no endpoint {route_path(request.url.path)}; see /docs for the list"
         elif exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}; see /docs"
+            detail = f"{request.method} is not allowed on {route_path(request.url.path)}; see /docs"
         return JSONResponse({"detail": detail}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, sta
 from graphsvc import service
 from graphsvc.api import masking, scope, writes
 from graphsvc.api.deps import (
+    PATH_ID,
     AsOfDep,
     Limit,
     Offset,
@@ -38,7 +39,8 @@ from graphsvc.keys import Principal
 
 router = APIRouter(prefix="/households", tags=["households"])
 
-HouseholdId = Annotated[str, Path(description="the household's id", examples=["H002"])]
+HouseholdId = Annotated[str, Path(description="the household's id (a '/' in it is sent as %2F)",
+                                     examples=["H002"]), PATH_ID]
 
 
 @router.get("", response_model=HouseholdList, response_model_exclude_unset=True,

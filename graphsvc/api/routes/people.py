@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Header, Path, Response, status
 
 from graphsvc import service
 from graphsvc.api import scope, writes
-from graphsvc.api.deps import AsOfDep, PrincipalDep, RulesDep, StoreDep, WriterDep
+from graphsvc.api.deps import PATH_ID, AsOfDep, PrincipalDep, RulesDep, StoreDep, WriterDep
 from graphsvc.api.redact import Redactor
 from graphsvc.api.schemas import (
     READ_ERRORS,
@@ -25,7 +25,8 @@ from graphsvc.bundle.schema import Kind
 
 router = APIRouter(prefix="/people", tags=["people"])
 
-PersonId = Annotated[str, Path(description="the person's id", examples=["M01"])]
+PersonId = Annotated[str, Path(description="the person's id (a '/' in it is sent as %2F)",
+                               examples=["M01"]), PATH_ID]
 
 
 @router.get("/{person_id}", response_model=PersonRecord, summary="One person as stored",
