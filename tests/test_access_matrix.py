@@ -1,14 +1,16 @@
 """The access matrix: every endpoint × every role × inside / outside the key's township.
 
-Three keys: an admin (every township, personal data shown), an editor and a viewer
-limited to township T1 without ``--pii``, and no key at all. Each endpoint of the app
+The keys: an admin (every township, personal data shown), an editor and a viewer
+limited to township T1 without ``--pii``, an editor and a viewer for every township
+without ``--pii``, and no key at all. Each endpoint of the app
 (the JSON API, the CSV export, the documentation and the ``/visual`` diagram pages,
 whose session cookie comes from ``/visual/login``) is asked about something inside T1
 and something in T2 (or the whole county), and for each role the test asserts:
 
 - the status: 200/201 where the role may, 403 for a write outside the key's role or
-  townships, 404 for a record of another township asked for by id (as if it did not
-  exist), 401 without a key (the diagram pages send the browser to their login, 303);
+  townships (the same 403 as for an id that does not exist), 404 for a record of another
+  township read by id (as if it did not exist), 401 without a key (the diagram pages send
+  the browser to their login, 303);
 - that the raw body names (by id or by name) no household, person, village or
   organisation of another township, nor a person of no township (county committee
   members and cadres stand outside every township too); ids are searched as whole
@@ -16,6 +18,10 @@ and something in T2 (or the whole county), and for each role the test asserts:
   unless the request itself named them;
 - for keys without ``--pii``, that no household's real name, phone or address (read
   from the tiny county's files, not from the service) appears anywhere in the body.
+
+Keys limited to several townships (an editor and a viewer for T1 and T2) are asked the
+same way about T2 and about a third township, T3, which the county is given for it
+(``SEVERAL``): lists must name one of their townships, and nothing of T3 may show.
 
 The cases are built against the app's own route list: an endpoint without a case in
 the matrix fails ``test_every_endpoint_is_in_the_matrix``. The matrix runs on both
@@ -52,8 +58,11 @@ from graphsvc.stores.embedded import EmbeddedStore
 
 AS_OF = "2026-06-30"
 HOME = "T1"  # the township of the limited keys
-ROLES = ("admin", "editor", "viewer", "none")  # "none": no key (no session for /visual)
-PII_ROLES = {"admin"}  # admins always see personal data; the limited keys have no --pii
+ROLES = ("admin", "editor", "viewer", "editor-all", "viewer-all", "none")  # "none": no key
+SCOPED = {"editor", "viewer"}  # the keys limited to HOME ("-all": every township, no --pii)
+PII_ROLES = {"admin"}  # admins always see personal data; the other keys have no --pii
+HOMES = ("T1", "T2")  # the townships of the keys limited to several
+SEVERAL_ROLES = ("editor-12", "viewer-12")
 
 # -- the county as its files say (the oracle: not read through the service) --------------------
 
@@ -95,20 +104,21 @@ class County:
         people = frozenset(p["id"] for p in _rows(bundle, "people"))
         return cls(town, name, frozenset(personal), people)
 
-    def _outside(self, township: str) -> Iterator[str]:
+    def _outside(self, townships: str | tuple[str, ...]) -> Iterator[str]:
+        homes = (townships,) if isinstance(townships, str) else townships
         for i, t in self.township.items():
-            if t != township and (t is not None or i in self.people):
+            if t not in homes and (t is not None or i in self.people):
                 yield i
 
-    def outside(self, township: str) -> frozenset[str]:
-        """Ids of households, people, villages and organisations of another township, and of
+    def outside(self, townships: str | tuple[str, ...]) -> frozenset[str]:
+        """Ids of households, people, villages and organisations of other townships, and of
         people of no township (county committee members, county cadres: the key's townships
         do not hold them either). A township's own id is no secret: errors name it."""
-        return frozenset(i for i in self._outside(township) if i != self.township[i])
+        return frozenset(i for i in self._outside(townships) if i != self.township[i])
 
-    def outside_names(self, township: str) -> frozenset[str]:
+    def outside_names(self, townships: str | tuple[str, ...]) -> frozenset[str]:
         """Names of the same, and of the other townships."""
-        return frozenset(self.name[i] for i in self._outside(township) if i in self.name)
+        return frozenset(self.name[i] for i in self._outside(townships) if i in self.name)
 
 
 # -- the cases --------------------------------------------------------------------------------
@@ -418,13 +428,34 @@ def leaked_personal(text: str, personal: frozenset[str]) -> set[str]:
     return set(_any_of(personal, False).findall(text))
 
 
+T3_ROWS = {  # a third township, for the keys limited to T1 and T2
+    "townships": ["T3,青山乡"],
+    "villages": ["V5,青山村,T3,true"],
+    "organizations": ["O10,青山村党支部,branch,village,O1,T3,V5"],
+    "people": ["D5,钱子墨,delegate,,,,O10,T3,,13700000001", "M21,孔令秋,,,,,,,V5,13700000002",
+               "M22,邓雪梅,,,,,,,V5,13700000003"],
+    "households": ["H061,曹雨晴,V5,,2,,,17700000001,青山村1号",
+                   "H062,施云飞,V5,poor,3,,,17700000002,青山村2号"],
+    "liaisons": ["committee_member-delegate,C1,D5,2020-01-01,",
+                 "delegate-member,D5,M21,2020-01-01,", "delegate-member,D5,M22,2020-01-01,",
+                 "member-household,M21,H061,2020-01-01,", "member-household,M22,H062,2020-01-01,"],
+    "contacts": ["M21,H061,2026-06-02,visit,,"],
+    "supports": ["K1,H062,2015-01-01"],
+    "pairings": ["U3,V5,2020-01-01,"],
+}
+
+
 def _bundle(tiny_dir: Path, dst: Path) -> Path:
-    """The tiny county, plus a support of a T2 household (so that ending one can be asked)."""
+    """The tiny county, plus a support of a T2 household (so that ending one can be asked) and
+    a third township T3 (``T3_ROWS``)."""
     shutil.copytree(tiny_dir, dst)
     for p in dst.iterdir():
         p.chmod(0o644)
     with (dst / "supports.csv").open("a", encoding="utf-8", newline="") as f:
         f.write("K1,H059,2015-01-01\n")
+    for name, lines in T3_ROWS.items():
+        with (dst / f"{name}.csv").open("a", encoding="utf-8", newline="") as f:
+            f.write("".join(f"{line}\n" for line in lines))
     return dst
 
 
@@ -446,7 +477,11 @@ def matrix(request: pytest.FixtureRequest, tiny_dir: Path,
     keys = KeyStore(settings.data_dir)
     tokens = {"admin": keys.create(Role.ADMIN)[1],
               "editor": keys.create(Role.EDITOR, townships=[HOME])[1],
-              "viewer": keys.create(Role.VIEWER, townships=[HOME])[1]}
+              "viewer": keys.create(Role.VIEWER, townships=[HOME])[1],
+              "editor-all": keys.create(Role.EDITOR)[1],
+              "viewer-all": keys.create(Role.VIEWER)[1],
+              "editor-12": keys.create(Role.EDITOR, townships=HOMES)[1],
+              "viewer-12": keys.create(Role.VIEWER, townships=HOMES)[1]}
     with TestClient(create_app(settings, store=store)) as client:
         sessions = {}
         for role, token in tokens.items():
@@ -484,6 +519,10 @@ def test_the_search_finds_what_is_there(matrix: Matrix) -> None:
     assert {"李山淑", "15800000001", "双宝村1号"} <= matrix.county.personal
     assert {"林口镇", "小盘道村", "杨强春", "李军秀"} <= matrix.county.outside_names(HOME)
     assert not matrix.county.outside_names(HOME) & {"柳树镇", "双宝村", "陈金兰", "吴凤金"}
+    several = matrix.county.outside(HOMES)
+    assert {"H061", "M21", "D5", "V5", "O10", "C1", "K1"} <= several
+    assert not several & {"H001", "H059", "M18", "D2", "V4", "O6", "T3"}
+    assert {"青山乡", "青山村", "钱子墨"} <= matrix.county.outside_names(HOMES)
     admin = {"Authorization": f"Bearer {matrix.tokens['admin']}"}
     body = matrix.client.get(f"{API}/households", headers=admin,
                              params={"township_id": "T2", "as_of": AS_OF}).text
@@ -501,7 +540,7 @@ def test_access(matrix: Matrix, case: Case, role: str) -> None:
     before = matrix.store.records() if case.writes else None
     r = matrix.send(case, role)
     try:
-        want = case.expect[role]
+        want = expected(case, role)
         assert r.status_code == want, (r.status_code, r.text[:500])
         if case.writes and r.status_code >= 300:
             assert matrix.store.records() == before, "a refused write changed the store"
@@ -509,7 +548,7 @@ def test_access(matrix: Matrix, case: Case, role: str) -> None:
             return  # the OpenAPI document's examples are fixed text (from the tiny county)
         text = readable(r.text)
         named = case.named()
-        if role != "admin":
+        if role in SCOPED:
             ids = leaked_ids(text, matrix.county.outside(HOME)) - set(re.findall(r"\w+", named))
             assert not ids, f"ids of another township in the answer: {sorted(ids)}"
             names = leaked_personal(text, matrix.county.outside_names(HOME))
@@ -518,6 +557,135 @@ def test_access(matrix: Matrix, case: Case, role: str) -> None:
             personal = {v for v in leaked_personal(text, matrix.county.personal)
                         if v not in named}
             assert not personal, f"unmasked personal data in the answer: {sorted(personal)}"
+    finally:
+        if case.writes and r.status_code < 300:
+            matrix.reset()
+
+
+# -- keys limited to several townships ---------------------------------------------------------
+
+R12 = {"editor-12": 200, "viewer-12": 200}
+NAME_ONE = {"editor-12": 422, "viewer-12": 422}  # several townships: a list must name one
+R12_OUTSIDE = {"editor-12": 403, "viewer-12": 403}
+HIDDEN12 = {"editor-12": 404, "viewer-12": 404}
+PAGE12 = R12
+
+
+def write12(ok: int) -> dict[str, int]:
+    return {"editor-12": ok, "viewer-12": 403}
+
+
+def _lists12(path: str, *, village: bool = True) -> list[Case]:
+    """A list asked by a T1+T2 key: no township (it must name one), T2, T3, and villages."""
+    p = {"as_of": AS_OF}
+    route = f"GET {path}"
+    cases = [Case(route, "own", NAME_ONE, path, params=p),
+             Case(route, "in", R12, path, params={**p, "township_id": "T2"}),
+             Case(route, "out", R12_OUTSIDE, path, params={**p, "township_id": "T3"})]
+    if village:
+        cases += [Case(route, "in", R12, path, params={**p, "village_id": "V3"}),
+                  Case(route, "out", R12_OUTSIDE, path, params={**p, "village_id": "V5"})]
+    return cases
+
+
+def several_cases() -> list[Case]:
+    """The endpoints about a place, asked by keys for T1 and T2: inside T2, and about T3."""
+    a = {"as_of": AS_OF}
+    return [
+        *_lists12(f"{API}/households"), *_lists12(f"{API}/audit/delegates"),
+        *_lists12(f"{API}/audit/members"), *_lists12(f"{API}/audit/committee-members"),
+        *_lists12(f"{API}/audit/pairings", village=False),
+        *_lists12(f"{API}/summary", village=False), *_lists12(f"{API}/exports/households"),
+        *_lists12(f"{API}/risks/people", village=False), *_lists12(f"{API}/trends"),
+        *_lists12(f"{API}/requests/overdue"), *_lists12(f"{API}/requests/summary"),
+        *_lists12(f"{API}/repair-plans", village=False),
+        Case(f"GET {API}/households/{{household_id}}", "in", R12, f"{API}/households/H059",
+             params=a),
+        Case(f"GET {API}/households/{{household_id}}", "out", HIDDEN12,
+             f"{API}/households/H061", params=a),
+        Case(f"GET {API}/people/{{person_id}}", "in", R12, f"{API}/people/M18"),
+        Case(f"GET {API}/people/{{person_id}}", "out", HIDDEN12, f"{API}/people/M21"),
+        Case(f"GET {API}/people/{{person_id}}/impact", "in", R12, f"{API}/people/D2/impact",
+             params=a),
+        Case(f"GET {API}/people/{{person_id}}/impact", "out", HIDDEN12,
+             f"{API}/people/D5/impact", params=a),
+        Case(f"GET {API}/requests/open", "in", R12, f"{API}/requests/open",
+             params={**a, "person_id": "M18"}),
+        Case(f"GET {API}/requests/open", "out", HIDDEN12, f"{API}/requests/open",
+             params={**a, "person_id": "M21"}),
+        # writes: T2 is theirs as much as T1; T3 and unknown ids are one 403
+        Case(f"PATCH {API}/households/{{household_id}}", "in", write12(200),
+             f"{API}/households/H059", "PATCH", json={"size": 2}),
+        Case(f"PATCH {API}/households/{{household_id}}", "out", R12_OUTSIDE,
+             f"{API}/households/H061", "PATCH", json={"size": 2}),
+        Case(f"PATCH {API}/households/{{household_id}}", "out", R12_OUTSIDE,
+             f"{API}/households/H999", "PATCH", json={"size": 2}),
+        Case(f"POST {API}/people/{{person_id}}/deactivate", "in", write12(200),
+             f"{API}/people/M18/deactivate", "POST", json={"inactive_since": "2026-07-01"}),
+        Case(f"POST {API}/people/{{person_id}}/deactivate", "out", R12_OUTSIDE,
+             f"{API}/people/M21/deactivate", "POST", json={"inactive_since": "2026-07-01"}),
+        Case(f"POST {API}/households", "in", write12(201), f"{API}/households", "POST",
+             json={"id": "HN2", "head_name": "新户", "village_id": "V4"}),
+        Case(f"POST {API}/households", "out", R12_OUTSIDE, f"{API}/households", "POST",
+             json={"id": "HN3", "head_name": "新户", "village_id": "V5"}),
+        Case(f"POST {API}/contacts", "in", write12(201), f"{API}/contacts", "POST",
+             json={"person_id": "M18", "household_id": "H059", "date": AS_OF}),
+        Case(f"POST {API}/contacts", "out", R12_OUTSIDE, f"{API}/contacts", "POST",
+             json={"person_id": "M21", "household_id": "H061", "date": AS_OF}),
+        Case(f"POST {API}/liaisons", "in", write12(201), f"{API}/liaisons", "POST",
+             json={"kind": "member-household", "from_id": "M18", "to_id": "H001"}),
+        Case(f"POST {API}/liaisons", "out", R12_OUTSIDE, f"{API}/liaisons", "POST",
+             json={"kind": "member-household", "from_id": "M21", "to_id": "H001"}),
+        Case(f"POST {API}/liaisons/end", "out", R12_OUTSIDE, f"{API}/liaisons/end", "POST",
+             json={"kind": "delegate-member", "from_id": "D5", "to_id": "M21"}),
+        Case(f"POST {API}/pairings", "in", write12(201), f"{API}/pairings", "POST",
+             json={"unit_id": "U4", "village_id": "V3"}),
+        Case(f"POST {API}/pairings", "out", R12_OUTSIDE, f"{API}/pairings", "POST",
+             json={"unit_id": "U4", "village_id": "V5"}),
+        Case(f"POST {API}/supports/end", "in", write12(200), f"{API}/supports/end", "POST",
+             json={"person_id": "K1", "household_id": "H059"}),
+        Case(f"POST {API}/supports/end", "out", R12_OUTSIDE, f"{API}/supports/end", "POST",
+             json={"person_id": "K1", "household_id": "H062"}),
+        Case(f"POST {API}/repair-plans/apply", "out", R12_OUTSIDE,
+             f"{API}/repair-plans/apply", "POST", json={"since": "2026-07-01", "items": [
+                 {"kind": "member-household", "from_id": "M22", "to_id": "H061"}]}),
+        Case(f"POST {API}/imports", "in", R12_OUTSIDE, f"{API}/imports", "POST",
+             upload=("contacts.csv", CONTACTS_T2)),
+        # the diagram pages
+        Case("GET /visual/{view}/{rid}", "in", PAGE12, "/visual/household/H059", params=a),
+        Case("GET /visual/{view}/{rid}", "out", HIDDEN12, "/visual/household/H061", params=a),
+        Case("GET /visual/{view}/{rid}", "in", PAGE12, "/visual/township/T2", params=a),
+        Case("GET /visual/{view}/{rid}", "out", HIDDEN12, "/visual/township/T3", params=a),
+        Case("GET /visual/trends", "in", PAGE12, "/visual/trends", params={"township_id": "T2"}),
+        Case("GET /visual/trends", "out", HIDDEN12, "/visual/trends",
+             params={"township_id": "T3"}),
+    ]
+
+
+SEVERAL = several_cases()
+
+
+@pytest.mark.parametrize("case,role", [
+    pytest.param(c, r, id=f"{c.id}-{r}", marks=[pytest.mark.xfail(strict=True, reason=c.leaks[r])]
+                 if r in c.leaks else []) for c in SEVERAL for r in SEVERAL_ROLES])
+def test_access_of_keys_for_several_townships(matrix: Matrix, case: Case, role: str) -> None:
+    """Keys for T1 and T2: what they get inside T2, and nothing of T3 (nor of the county's
+    people) in any answer; personal data masked."""
+    before = matrix.store.records() if case.writes else None
+    r = matrix.send(case, role)
+    try:
+        assert r.status_code == case.expect[role], (r.status_code, r.text[:500])
+        if case.writes and r.status_code >= 300:
+            assert matrix.store.records() == before, "a refused write changed the store"
+        text = readable(r.text)
+        named = set(re.findall(r"\w+", case.named()))
+        ids = leaked_ids(text, matrix.county.outside(HOMES)) - named
+        assert not ids, f"ids of another township in the answer: {sorted(ids)}"
+        names = leaked_personal(text, matrix.county.outside_names(HOMES))
+        assert not names, f"names of another township in the answer: {sorted(names)}"
+        personal = {v for v in leaked_personal(text, matrix.county.personal)
+                    if v not in case.named()}
+        assert not personal, f"unmasked personal data in the answer: {sorted(personal)}"
     finally:
         if case.writes and r.status_code < 300:
             matrix.reset()
