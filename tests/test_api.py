@@ -957,6 +957,26 @@ def test_openapi_is_complete(api: Api) -> None:
     assert resolve(status["schema"]["anyOf"][0])["enum"] == ["covered", "stale", "uncovered"]
 
 
+def test_every_endpoint_is_in_a_described_group(api: Api) -> None:
+    """/docs groups the endpoints by their tags: every tag an endpoint has is in the app's TAGS
+    with a description (requests and trends among them), every tag there is used, and /docs
+    is the Swagger page reading this document."""
+    doc = api.client.get("/openapi.json").json()
+    described = {t["name"]: t.get("description") for t in doc["tags"]}
+    used = {tag for ops in doc["paths"].values() for op in ops.values() for tag in op["tags"]}
+    assert all(len(op["tags"]) == 1 for ops in doc["paths"].values() for op in ops.values())
+    assert used == set(described), (used ^ set(described))
+    assert all(described.values()), described
+    assert {"requests", "trends"} <= used
+    by_tag = {tag: sorted(f"{m.upper()} {p}" for p, ops in doc["paths"].items()
+                          for m, op in ops.items() if tag in op["tags"]) for tag in used}
+    assert by_tag["requests"] == ["GET /api/v1/requests/open", "GET /api/v1/requests/overdue",
+                                  "GET /api/v1/requests/summary"]
+    assert by_tag["trends"] == ["GET /api/v1/trends"]
+    page = api.client.get("/docs")
+    assert page.status_code == 200 and "/openapi.json" in page.text and "swagger" in page.text
+
+
 def test_model_examples_are_valid() -> None:
     from pydantic import BaseModel
 

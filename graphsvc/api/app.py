@@ -59,7 +59,24 @@ TAGS = [
     {"name": "pairings", "description": "Unit–village pairing (结对帮扶): add and end pairings."},
     {"name": "supports", "description": "Cadres supporting poor households (结穷亲)."},
     {"name": "contacts", "description": "Visits, calls and meetings with households."},
+    {"name": "requests", "description": "Difficulties households raised in contacts, as they "
+                                        "travel up the chain: a person's open requests, a "
+                                        "township's overdue ones, and what was raised and "
+                                        "resolved in a period (request texts masked without "
+                                        "--pii)."},
+    {"name": "trends", "description": "Coverage over time: households covered, stale and "
+                                      "uncovered by reason on every week, month or quarter of "
+                                      "a period (chart page: /visual/trends)."},
+    {"name": "risks", "description": "Single points of failure: the people whose leaving would "
+                                     "leave the most households uncovered."},
+    {"name": "repair plans", "description": "Who should take over what lost its chain, and "
+                                            "applying a plan (all or part) in one write."},
+    {"name": "exports", "description": "Whole lists in one answer, JSON or CSV (for Excel; no "
+                                       "cell runs as a formula)."},
     {"name": "imports", "description": "Upload a bundle (.zip, .xlsx or one .csv)."},
+    {"name": "audit log", "description": "For admins: every write (who, which key, when, old "
+                                         "and new values) and every read of unmasked personal "
+                                         "data."},
     {"name": "health", "description": "Is the service up (no key needed)."},
 ]
 
