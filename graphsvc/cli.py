@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sys
 from contextlib import contextmanager
 from enum import Enum
@@ -19,7 +20,7 @@ from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import escape_formula
 from graphsvc.bundle.writer import write_csv_rows
 from graphsvc.config import get_settings
-from graphsvc.errors import ConfigError, StoreError
+from graphsvc.errors import ConfigError, StoreError, StoreUnavailable
 from graphsvc.stores import Store, open_store
 
 app = typer.Typer(
@@ -52,8 +53,19 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _quiet_driver() -> None:
+    """The Neo4j driver logs every retry of a lost connection as a warning (logger "neo4j"),
+    which Python prints to stderr when nothing else takes it: a wall of driver noise before
+    our own one-line message. The command line says what happened itself; the server
+    (``graphsvc serve``) keeps the driver's log."""
+    driver_log = logging.getLogger("neo4j")
+    driver_log.addHandler(logging.NullHandler())
+    driver_log.propagate = False
+
+
 @contextmanager
 def _store() -> Iterator[Store]:
+    _quiet_driver()
     try:
         store = open_store(get_settings())
     except (StoreError, ConfigError) as exc:
@@ -93,6 +105,23 @@ def _print_report(report: Report, limit: int) -> None:
         err.print(f"... and {len(report.warnings) - limit} more warnings (use --report FILE to see all)")
 
 
+def _unavailable_message(exc: StoreUnavailable, path: Path, kind: str, dry_run: bool) -> str:
+    """What to tell a clerk whose import lost the store: what happened, what was written (the
+    import is one transaction: nothing, unless the store went away while saying it had
+    committed), and what to do (importing the same bundle twice changes nothing)."""
+    server = "Neo4j" if kind == "neo4j" else "the store"
+    if dry_run:
+        return f"{exc}\nNothing was written (--dry-run). Run the check again once {server} is back."
+    from neo4j.exceptions import IncompleteCommit  # the driver only on this rare path
+
+    if isinstance(exc.__cause__, IncompleteCommit):
+        return (f"{exc}\n{server} went away while committing the import of {path}, so it may or "
+                f"may not have been written. Run the same import again once {server} is back: "
+                "importing a bundle twice changes nothing.")
+    return (f"{exc}\nNothing of {path} was written: the import is one transaction, and it was "
+            f"not committed. Run the same import again once {server} is back.")
+
+
 @app.command("import")
 def import_cmd(
     path: Annotated[Path, typer.Argument(help="bundle: a folder of CSV files, a .zip of it, or an .xlsx workbook")],
@@ -124,7 +153,11 @@ def import_cmd(
                 bar.update(task, description=f"writing {stage}", completed=done, total=total)
 
             bar.update(task, description=f"checking {rows:,} rows")
-            import_tables(store, tables, report, dry_run=dry_run, replace=replace, progress=progress)
+            try:
+                import_tables(store, tables, report, dry_run=dry_run, replace=replace,
+                              progress=progress)
+            except StoreUnavailable as exc:
+                raise _fail(_unavailable_message(exc, path, store.kind, dry_run)) from None
             bar.update(task, total=1, completed=1, description="done" if report.ok else "refused")
     _print_report(report, show)
     if report_file:

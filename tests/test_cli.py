@@ -165,3 +165,28 @@ def test_summary_counts_statuses(tiny_cli: dict[str, str], tmp_path: Path) -> No
                                            "no_committee_member": 3}
     t2 = _json(["summary", "--township-id", "T2"], tiny_cli, tmp_path)
     assert t2["townships"] == 1 and t2["villages"] == 2 and t2["township_id"] == "T2"
+
+
+def test_an_import_that_loses_neo4j_says_what_was_written_and_what_to_do() -> None:
+    """The sentence after the store's own: nothing written (one transaction), run the same
+    import again once Neo4j is back; and where the commit's answer was lost, that it may or
+    may not have been written, and that importing again is harmless."""
+    from neo4j.exceptions import IncompleteCommit
+
+    from graphsvc.cli import _unavailable_message
+    from graphsvc.errors import StoreUnavailable
+
+    lost = StoreUnavailable("Neo4j at bolt://x:1 cannot be reached while writing the import: gone")
+    said = _unavailable_message(lost, Path("county"), "neo4j", dry_run=False)
+    assert said.startswith(str(lost))
+    assert "Nothing of county was written" in said
+    assert "Run the same import again once Neo4j is back" in said
+    assert "Nothing was written (--dry-run)" in _unavailable_message(lost, Path("c"), "neo4j", True)
+    try:
+        try:
+            raise IncompleteCommit("the connection went away during commit")
+        except IncompleteCommit as cause:
+            raise StoreUnavailable("Neo4j at bolt://x:1 cannot be reached") from cause
+    except StoreUnavailable as exc:
+        said = _unavailable_message(exc, Path("county"), "neo4j", dry_run=False)
+    assert "may or may not have been written" in said and "changes nothing" in said

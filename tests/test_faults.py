@@ -211,10 +211,18 @@ def test_neo4j_killed_mid_import_leaves_nothing(own_neo4j: OwnNeo4j, bundles: di
     assert held >= 20_000
     assert code == 2, said  # 2: the store cannot be used (1 is for a bundle with errors)
     assert "Traceback" not in said
-    # the last thing said names the problem (before it, the driver logs its retries)
+    # the last thing said names the problem, what was written and what to do; the driver's
+    # own log (its retries, logger "neo4j") is not shown: the command says it once, clearly
     uri = own_neo4j.env["GRAPHSVC_NEO4J_URI"]
-    last = said[said.rindex("\nerror: ") + 1:]
+    at = ("\n" + said).rindex("\nerror: ")  # the start of the line of our message
+    last = said[at:]
     assert last.startswith(f"error: Neo4j at {uri} cannot be reached while writing the import"), said
+    assert f"Nothing of {bundles['c1']} was written" in " ".join(last.split()), said
+    assert "Run the same import again once Neo4j is back" in " ".join(last.split()), said
+    assert said.count("error: ") == 1, said
+    for noise in ("will be retried", "Transaction failed", "Unable to retrieve routing",
+                  "Failed to read from defunct connection", "Failed to write data to connection"):
+        assert noise not in said[:at], f"driver noise: {noise!r}\n{said}"
 
     own_neo4j.restart()
     assert export(env, tmp_path, "after-crash") == before  # nothing of the import, all of before
