@@ -107,6 +107,7 @@ class EmbeddedStore(Store):
         self._graph: nx.MultiDiGraph | None = None
         self._graph_version: str | None = None
         self._kept = KeptResults()
+        self._write_lock = threading.Lock()
         self.graph_builds = 0  # full builds of the graph (for tests and benchmarks)
 
     def _create(self) -> None:
@@ -322,7 +323,9 @@ class EmbeddedStore(Store):
     def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
               expect: Mapping[str, str] | None = None,
               audit: Mapping[str, Any] | None = None) -> None:
-        with self._kept.writing():
+        # one write at a time from here to its mending (mended out of order, a result would be
+        # dropped); the database serialises the writes themselves anyway
+        with self._write_lock, self._kept.writing():
             before, after, G0, G1 = self._write(bundle, replace=replace, progress=progress,
                                                 expect=expect, audit=audit)
             if replace:

@@ -8,6 +8,7 @@ here, and values leave as plain Python (``neo4j.time.Date`` -> ``datetime.date``
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -125,6 +126,7 @@ class Neo4jStore(Store):
         self.uri = uri
         # county-wide results kept between reads and mended after this process's writes
         self._kept = KeptResults()
+        self._write_lock = threading.Lock()
         try:
             self.ensure_schema()
         except BaseException:
@@ -523,7 +525,9 @@ class Neo4jStore(Store):
 
         It starts by taking the write lock of the data version node (meta/touch), so writes
         run one after another and what ``expect`` checks cannot change before the commit."""
-        with self._kept.writing():
+        # one write at a time from here to its mending (mended out of order, a result would be
+        # dropped); the database serialises the writes themselves anyway
+        with self._write_lock, self._kept.writing():
             dates = [] if replace else self._kept.tally_dates()
             before, after, deltas = self._write(bundle, replace=replace, progress=progress,
                                                 expect=expect, audit=audit, dates=dates)
