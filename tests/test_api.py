@@ -399,6 +399,20 @@ def test_a_write_cannot_tell_a_record_outside_from_none(
     assert api.store.records() == before
 
 
+@pytest.mark.parametrize("url", ["/api/v1/households", "/api/v1/audit/members",
+                                 "/api/v1/exports/households", "/api/v1/trends"])
+def test_a_read_cannot_tell_a_village_outside_from_none(api: Api, url: str) -> None:
+    """Narrowing a list to a village of another township, or to one that does not exist: the
+    same 403 for a township key; an admin learns that the village is unknown (404)."""
+    t1 = api.headers(Role.VIEWER, ("T1",))
+    outside = api.client.get(url, headers=t1, params={"village_id": "V4", "as_of": AS_OF})
+    unknown = api.client.get(url, headers=t1, params={"village_id": "V9", "as_of": AS_OF})
+    assert outside.status_code == unknown.status_code == 403, (outside.text, unknown.text)
+    assert outside.json()["detail"].replace("V4", "X") == unknown.json()["detail"].replace("V9", "X")
+    r = api.client.get(url, headers=api.admin, params={"village_id": "V9", "as_of": AS_OF})
+    assert r.status_code == 404 and "'V9'" in r.json()["detail"]
+
+
 def test_a_township_key_names_county_people_and_units_but_no_other_township(api: Api) -> None:
     """Above a record of its township, a township key may name the county's committee members,
     cadres and units (they serve every township), not people of another township."""

@@ -129,7 +129,8 @@ def narrow(store: Store, principal: Principal, township_id: str | None,
            village_id: str | None = None) -> tuple[str | None, str | None]:
     """The township and village filters of a list, checked against the store and the key.
 
-    Unknown ids are 404. A key limited to townships may filter only inside them
+    Unknown ids are 404 (for a key limited to townships, an unknown village is the 403 of a
+    village outside them). A key limited to townships may filter only inside them
     (else 403); without a filter it gets its township when it has one, and must
     name one when it has several.
     """
@@ -140,14 +141,18 @@ def narrow(store: Store, principal: Principal, township_id: str | None,
         t = found.get(township_id)
         if t is None or t[0] is not Kind.TOWNSHIP:
             raise NotFound(f"township_id: no township with id '{township_id}'")
+    allowed = ", ".join(principal.townships)
     if village_id is not None:
         v = found.get(village_id)
+        if (v is None or v[0] is not Kind.VILLAGE) and not principal.every_township:
+            # a village is no township: say of an unknown one what is said of one outside
+            raise Forbidden(f"village_id: village '{village_id}' is not in this key's "
+                            f"townships ({allowed})")
         if v is None or v[0] is not Kind.VILLAGE:
             raise NotFound(f"village_id: no village with id '{village_id}'")
         village_town = v[1].get("township_id")
     if principal.every_township:
         return township_id, village_id
-    allowed = ", ".join(principal.townships)
     if township_id is not None and township_id not in principal.townships:
         raise Forbidden(f"township_id: this key may see only townships {allowed}, "
                         f"not '{township_id}'")
