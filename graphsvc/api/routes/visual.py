@@ -13,7 +13,7 @@ import time
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from graphsvc.api import scope
@@ -140,7 +140,13 @@ def index(request: Request, store: StoreDep, rules: RulesDep, as_of: AsOfDep) ->
 @router.get("/{view}")
 @router.get("/{view}/{rid}")
 def view_page(request: Request, view: str, store: StoreDep, rules: RulesDep, as_of: AsOfDep,
-              rid: str | None = None) -> Response:
+              rid: str | None = None,
+              plan: Annotated[bool, Query(description="township view: show the repair plan "
+                                          "(proposed liaisons, dashed) from the start")] = False,
+              cap: Annotated[int | None, Query(ge=1, le=50, description="township view with "
+                                               "the plan: at most this many households per "
+                                               "member (default GRAPHSVC_REPAIR_CAP)")] = None,
+              ) -> Response:
     """One diagram page."""
     from visual.views import NEEDS_ID, VIEWS
 
@@ -158,9 +164,16 @@ def view_page(request: Request, view: str, store: StoreDep, rules: RulesDep, as_
         scope.visible(store, principal, VIEW_KINDS[view], rid)
     keep_warm(store, rules)
     args = (rid,) if rid is not None else ()
+    settings = request.app.state.settings
+    extra: dict[str, object] = {}
+    if view == "township":
+        extra = {"plan": True if plan else None, "cap": cap or settings.repair_cap}
+    elif view in ("household", "member", "delegate"):
+        extra = {"escalate_after_days": settings.escalate_after_days}
     page = VIEWS[view](store, *args, as_of=as_of, rules=rules, mask=not principal.pii,
                        link=_link(request),
-                       townships=None if principal.every_township else principal.townships)
+                       townships=None if principal.every_township else principal.townships,
+                       **extra)
     if principal.pii and view in ("chain", "delegate", "member", "household"):
         # households' names unmasked on this page: who saw them is logged
         request.app.state.keys.log_pii_read(principal, f"/visual/{view}/{{id}}", [rid or ""])
