@@ -22,19 +22,21 @@ CALL (m) {
     RETURN collect(DISTINCT c.id) AS cms
   }
   WITH d, cms WHERE size(cms) > 0
-  RETURN collect(CASE WHEN size(cms) = 1 THEN [d.id, cms[0]] ELSE [d.id] END) AS above
+  RETURN collect(CASE WHEN size(cms) = 1 AND cms[0] <> d.id THEN [d.id, cms[0]] ELSE [d.id] END)
+           AS above
 }
 WITH m, households, above WHERE size(above) > 0
-WITH households, [m.id] + reduce(acc = head(above), s IN tail(above) | [x IN acc WHERE x IN s]) AS held
+// each list holds a person once, as in analysis/risks
+WITH households, [m.id] + [x IN reduce(acc = head(above), s IN tail(above) | [x IN acc WHERE x IN s])
+                           WHERE x <> m.id] AS held
 UNWIND households AS h
 // the people every member of h holds
 WITH h, collect(held) AS helds
-WITH h, reduce(acc = head(helds), s IN tail(helds) | [x IN acc WHERE x IN s]) AS common
+WITH h, CASE WHEN size(helds) = 1 THEN helds[0]
+             ELSE reduce(acc = head(helds), s IN tail(helds) | [x IN acc WHERE x IN s]) END AS common
+WITH common, any(c IN coalesce(h.categories, []) WHERE c IN $focus_categories) AS focus
 UNWIND common AS pid
-WITH DISTINCT h, pid
-WITH pid, count(h) AS lost,
-     count(CASE WHEN any(c IN coalesce(h.categories, []) WHERE c IN $focus_categories) THEN 1 END)
-       AS focus_lost
+WITH pid, count(*) AS lost, count(CASE WHEN focus THEN 1 END) AS focus_lost
 // only the township's people, ranked and paged as in analysis/risks
 MATCH (p:Person {id: pid})
 WITH p, lost, focus_lost, CASE WHEN p.township_id IS NOT NULL THEN p.township_id

@@ -165,14 +165,18 @@ def page(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
     """(how many people would leave at least one household uncovered by leaving, one page of
     them): by score (highest first), then by id. With ``township_id`` only that township's
     households count, and only its people are listed. On Neo4j the page is cut in the
-    statement, so that only its people's names and townships are read."""
-    if store.kind == "neo4j":
-        return _page_neo4j(store, as_of, rules, township_id, focus_weight, limit, offset)
-    rows = _rows_graph(store.graph(), as_of, rules, township_id)
-    for r in rows:
-        r["score"] = score(r["households_lost"], r["focus_households_lost"], focus_weight)
-    rows.sort(key=lambda r: (-r["score"], r["person_id"]))
-    return len(rows), rows[offset: None if limit is None else offset + limit]
+    statement, so that only its people's names and townships are read. Runs with Python's
+    cyclic collector paused (``repair.gc_paused``: many small objects, no cycles)."""
+    from graphsvc.analysis.repair import gc_paused
+
+    with gc_paused():
+        if store.kind == "neo4j":
+            return _page_neo4j(store, as_of, rules, township_id, focus_weight, limit, offset)
+        rows = _rows_graph(store.graph(), as_of, rules, township_id)
+        for r in rows:
+            r["score"] = score(r["households_lost"], r["focus_households_lost"], focus_weight)
+        rows.sort(key=lambda r: (-r["score"], r["person_id"]))
+        return len(rows), rows[offset: None if limit is None else offset + limit]
 
 
 def ranking(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
