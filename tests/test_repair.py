@@ -134,6 +134,73 @@ def test_the_flow_is_optimal_on_small_cases(case: tuple[list[Want], list[Giver]]
     assert (got[0], -got[1]) >= (greedy[0], -greedy[1])
 
 
+@st.composite
+def village_instances(draw: st.DrawFn) -> tuple[list[Want], list[Giver]]:
+    """Shaped like a plan's third step: households of villages V1..V3 (cost 0) in township T1
+    (the township's cost, above any difference of places), members of a village and the
+    township with loads and room; often room enough in every village, sometimes not."""
+    tcost = slot(5) + 100
+    villages = [("v", f"V{i}") for i in range(1, 4)]
+    givers = [Giver(f"G{i}", (draw(st.sampled_from(villages)), ("t", "T1")),
+                    (load := draw(st.integers(0, 4))), 5 - load)
+              for i in range(draw(st.integers(0, 6)))]
+    wants = [Want(f"H{i}", draw(st.integers(1, 4)),
+                  [(draw(st.sampled_from(villages)), 0), (("t", "T1"), tcost)])
+             for i in range(draw(st.integers(0, 12)))]
+    return wants, givers
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=village_instances())
+def test_the_fast_path_is_the_networks_optimum(case: tuple[list[Want], list[Giver]],
+                                               ) -> None:
+    """``_fast_flow`` (no network simplex, when it can prove its flow optimal) assigns the same
+    wants' weight at the same cost as the network solved, and breaks no rule."""
+    wants, givers = case
+    fast = assign(wants, givers, slot)
+    _check_rules(wants, givers, *fast)
+    repair.FAST_PATH = False
+    try:
+        net = assign(wants, givers, slot)
+    finally:
+        repair.FAST_PATH = True
+    weight = {w.id: w.weight for w in wants}
+    assert sorted(fast[1]) == sorted(net[1]) or \
+        sum(weight[w] for w in fast[1]) == sum(weight[w] for w in net[1])
+    assert sum(a.cost for a in fast[0]) == sum(a.cost for a in net[0])
+    assert len(fast[0]) == len(net[0])
+
+
+def test_the_fast_path_is_taken_when_every_village_has_room(monkeypatch: pytest.MonkeyPatch,
+                                                            ) -> None:
+    """Every village has room for its households: no network is solved, and the flow is that of
+    the network (the least loaded first, each household in its village)."""
+    calls: list[int] = []
+    real = repair.nx.min_cost_flow
+    monkeypatch.setattr(repair.nx, "min_cost_flow", lambda F: calls.append(1) or real(F))
+    t = ("t", "T1")
+    givers = [Giver("A", (("v", "V1"), t), 3, 2), Giver("B", (("v", "V1"), t), 0, 5),
+              Giver("C", (("v", "V2"), t), 0, 5)]
+    wants = [Want(f"H{i}", 1 + i % 2, [(("v", "V1" if i < 3 else "V2"), 0), (t, 1000)])
+             for i in range(5)]
+    done, left = assign(wants, givers, slot)
+    assert calls == [] and left == []
+    assert sorted((a.want, a.giver) for a in done) == [
+        ("H0", "B"), ("H1", "B"), ("H2", "B"), ("H3", "C"), ("H4", "C")]
+    assert sorted(a.load_after for a in done if a.giver == "B") == [1, 2, 3]
+    repair.FAST_PATH = False
+    try:
+        net, _ = assign(wants, givers, slot)
+    finally:
+        repair.FAST_PATH = True
+    assert calls and sum(a.cost for a in net) == sum(a.cost for a in done)
+    # one village short of room: the network is solved
+    calls.clear()
+    assign(wants + [Want("H9", 1, [(("v", "V2"), 0), (t, 1000)])],
+           [*givers[:2], Giver("C", (("v", "V2"), t), 0, 2)], slot)
+    assert calls
+
+
 def test_the_flow_does_better_than_greedy() -> None:
     """The focus household F (village V3, no member there) may take X (V1) or Y (V2) at the
     township's cost; the ordinary household H (V1) may take X in its village. Greedy serves F

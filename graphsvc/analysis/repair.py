@@ -30,9 +30,12 @@ for both, and the tests hold the facts and the plans of both stores equal.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +48,9 @@ from graphsvc.summary import counts_on
 
 DEFAULT_CAP = 5
 KINDS = ("committee_member-delegate", "delegate-member", "member-household")
+FAST_PATH = True
+"""Let ``_solve`` take a flow it can prove optimal without the network simplex (``_fast_flow``);
+False: always solve the network (the tests compare the two)."""
 
 # -- the facts a plan is made from ---------------------------------------------------------------
 
@@ -103,21 +109,34 @@ def _facts_neo4j(store: Store, as_of: dt.date, township_ids: Sequence[str] | Non
     (row,) = store.query("analysis/repair_people", as_of=as_of,  # type: ignore[attr-defined]
                          township_ids=None if township_ids is None else sorted(set(township_ids)),
                          ids=sorted(set(ids)))
-    rows = row["people"]
-    def ids(x: list[str]) -> list[str]:
-        return sorted(x) if len(x) > 1 else list(x)
-
-    return {pid: {
-        "roles": list(roles or ()),
-        "village_id": village,
-        "township_id": town,
-        "load": load,
-        "delegates": ids(delegates),
-        "cms": ids(cms),
-        "members": ids(members),
-        "dels_below": ids(dels_below),
-        "in_chain": in_chain,
-    } for pid, roles, village, town, load, in_chain, delegates, cms, members, dels_below in rows}
+    # places by DATA_FORMAT.md, as _facts_graph reads them (rules.village_of, rules.township_of)
+    village_town = {v: t for v, t in row["villages"]}
+    orgs = {o: (t, v) for o, t, v in row["organizations"]}
+    towns = None if township_ids is None else set(township_ids)
+    out: Facts = {}
+    for (pid, roles, village, town, org, wanted, load, above, delegates, cms, members,
+         dels_below) in row["people"]:
+        o = orgs.get(org) if org is not None else None
+        if town is None:
+            if village is not None and village in village_town:
+                town = village_town[village]
+            elif o is not None:
+                town = o[0] if o[0] is not None else village_town.get(o[1])
+        if (towns is not None and not wanted and "committee_member" not in roles
+                and town not in towns):
+            continue
+        out[pid] = {
+            "roles": roles,
+            "village_id": village if village is not None or o is None else o[1],
+            "township_id": town,
+            "load": load,
+            "delegates": sorted(delegates) if len(delegates) > 1 else delegates,
+            "cms": sorted(cms) if len(cms) > 1 else cms,
+            "members": sorted(members) if len(members) > 1 else members,
+            "dels_below": sorted(dels_below) if len(dels_below) > 1 else dels_below,
+            "in_chain": above or load > 0,
+        }
+    return out
 
 
 def people_facts(store: Store, as_of: dt.date, township_ids: Sequence[str] | None,
@@ -271,6 +290,11 @@ def _solve(wants: list[Want], by_group: Mapping[tuple[str, ...], list[_Class]],
     for w in wants:
         own = w.id if w.id in gate_of else ""
         wclasses.setdefault((tuple(w.groups), w.weight, own), []).append(w)
+    fast = None if gate_of or not FAST_PATH else _fast_flow(wclasses, by_group, slot_cost)
+    if fast is not None:
+        flow, classes, levels, arc_cost = fast
+        wnodes = [(("w", i), key, ws) for i, (key, ws) in enumerate(wclasses.items())]
+        return _hand_out(wnodes, flow, arc_cost, classes, levels, order, slot_cost)
     groups = sorted({grp for w in wants for grp, _ in w.groups if grp in by_group})
     reach: dict[tuple[str, ...], list[_Class]] = {}
     cls: dict[tuple[Any, ...], _Class] = {}
@@ -331,7 +355,17 @@ def _solve(wants: list[Want], by_group: Mapping[tuple[str, ...], list[_Class]],
                        weight=slot_cost(c.load + k))
             F.add_edge(("l", c.key, k), "sink", capacity=len(c.givers), weight=0)
     flow = nx.min_cost_flow(F)
-    # hand the flow out: each class of wants, in order, to the hops it sent flow to
+    arc_cost = {(node, hop): F[node][hop]["weight"] for node, _, _ in wnodes for hop in F[node]}
+    return _hand_out(wnodes, flow, arc_cost, classes, levels, order, slot_cost)
+
+
+def _hand_out(wnodes: list[tuple[Any, tuple[Any, ...], list[Want]]],
+              flow: Mapping[Any, Mapping[Any, int]], arc_cost: Mapping[tuple[Any, Any], int],
+              classes: list[_Class], levels: Mapping[tuple[Any, ...], int], order: dict[str, int],
+              slot_cost: Callable[[int], int]) -> tuple[list[Assigned], list[str]]:
+    """Hand a flow out to single wants and givers: each class of wants, in order, to the hops
+    it sent flow to (the heavier first), each class of givers to its givers by id, the k-th
+    new load level to as many givers as flow through it."""
     routed: dict[Any, list[tuple[Want, int, tuple[str, ...]]]] = defaultdict(list)
     left: list[str] = []
     for node, key, ws in wnodes:
@@ -339,7 +373,7 @@ def _solve(wants: list[Want], by_group: Mapping[tuple[str, ...], list[_Class]],
         for hop, f in sorted(flow[node].items(), key=lambda kv: repr(kv[0])):
             if hop == "skip" or f == 0:
                 continue
-            cost = F[node][hop]["weight"]
+            cost = arc_cost[(node, hop)]
             grp = hop[1] if hop[0] == "g" else min(
                 ((g, c) for g, c in key[0] if g in hop[1][0]), key=lambda gc: gc[1])[0]
             for _ in range(f):
@@ -366,6 +400,85 @@ def _solve(wants: list[Want], by_group: Mapping[tuple[str, ...], list[_Class]],
                 i += 1
                 done.append(Assigned(w.id, giver, cost + slot_cost(c.load + j), grp, c.load + j))
     return done, left
+
+
+def _fast_flow(wclasses: Mapping[tuple[Any, ...], list[Want]],
+               by_group: Mapping[tuple[str, ...], list[_Class]], slot_cost: Callable[[int], int],
+               ) -> tuple[dict[Any, dict[Any, int]], list[_Class], dict[tuple[Any, ...], int],
+                          dict[tuple[Any, Any], int]] | None:
+    """A min-cost flow of ``_solve`` found without the network simplex, when one is certain to be
+    optimal; None otherwise (then the network is solved). The usual case of a county's plan:
+    every want is served by its cheapest group (a household by its own village) and that
+    group's cheapest places, because
+
+    (i) each want has one cheapest group (no tie) with givers, and the wants whose cheapest
+        group it is fit in its places;
+    (ii) those groups share no class of givers (two villages never do), and no giver is a want;
+    (iii) for every want, any other group costs at least as much even at that group's cheapest
+        place as its own group at the dearest place taken there.
+
+    Then no flow does better: of the n wants of a cheapest group g, the a sent through g pay at
+    least its a cheapest places, and each of the other n - a at least (iii)'s bound, while this
+    flow pays g's n cheapest places, each at most that bound; skipping a want costs more than
+    any full assignment. The flow is returned in the shape ``_hand_out`` reads (places taken by
+    cost, then class, then level: strictly increasing levels, so a class's levels fill in
+    order, as the network's would). Wants are never skipped here."""
+    first: dict[tuple[str, ...], list[tuple[Any, int, int]]] = {}
+    for i, (key, ws) in enumerate(wclasses.items()):
+        if key[2]:
+            return None
+        costs = sorted(c for _, c in key[0])
+        g1, c1 = min(key[0], key=lambda gc: gc[1]) if key[0] else (None, 0)
+        if g1 is None or g1 not in by_group or (len(costs) > 1 and costs[0] == costs[1]):
+            return None
+        first.setdefault(g1, []).append((("w", i), c1, len(ws)))
+    flow: dict[Any, dict[Any, int]] = defaultdict(dict)
+    levels: dict[tuple[Any, ...], int] = {}
+    used: dict[tuple[Any, ...], _Class] = {}
+    seen: set[tuple[Any, ...]] = set()
+    dearest: dict[tuple[str, ...], int] = {}
+    arc_cost: dict[tuple[Any, Any], int] = {}
+    for g1, entries in first.items():
+        need = sum(n for _, _, n in entries)
+        places = []
+        for c in by_group[g1]:
+            if c.key[3] or c.key in seen:
+                return None
+            seen.add(c.key)
+            for k in range(1, min(c.room, need) + 1):
+                places.append((slot_cost(c.load + k), repr(c.key), k, c))
+        places.sort(key=lambda u: u[:3])
+        left, top = need, 0
+        into = flow[("g", g1)]
+        for cost, _, k, c in places:
+            if not left:
+                break
+            take = min(len(c.givers), left)
+            left -= take
+            flow[("c", c.key)][("l", c.key, k)] = take
+            into[("c", c.key)] = into.get(("c", c.key), 0) + take
+            levels[c.key] = max(levels.get(c.key, 0), k)
+            used[c.key] = c
+            top = cost
+        if left:
+            return None
+        dearest[g1] = top
+        for node, c1, n in entries:
+            flow[node][("g", g1)] = n
+            arc_cost[(node, ("g", g1))] = c1
+    cheapest: dict[tuple[str, ...], int] = {}
+    for key, _ in wclasses.items():
+        g1, c1 = min(key[0], key=lambda gc: gc[1])
+        for g, cost in key[0]:
+            if g == g1 or g not in by_group:
+                continue
+            if g not in cheapest:
+                if any(c.key[3] for c in by_group[g]):
+                    return None
+                cheapest[g] = min(slot_cost(c.load + 1) for c in by_group[g])
+            if cost + cheapest[g] < c1 + dearest[g1]:
+                return None
+    return flow, sorted(used.values(), key=lambda c: repr(c.key)), levels, arc_cost
 
 
 def assign_greedy(wants: Sequence[Want], givers: Sequence[Giver], slot_cost: Callable[[int], int],
@@ -505,6 +618,31 @@ Solver = Callable[[Sequence[Want], Sequence[Giver], Callable[[int], int]],
                   tuple[list[Assigned], list[str]]]
 
 
+_gc_lock = threading.Lock()
+_gc_paused = [0]  # plans running with the cyclic collector paused (it is one per process)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a plan (or a ranking) runs: reading a
+    county allocates hundreds of thousands of small lists, tuples and dicts, none of them in a
+    cycle, and the collector would walk all of them again each time a generation fills (half
+    the client's CPU time at 10 counties). Nested and concurrent uses count: the collector is
+    enabled again when the last one ends, if it was enabled before the first."""
+    with _gc_lock:
+        if _gc_paused[0] == 0:
+            _gc_paused.append(gc.isenabled())
+            gc.disable()
+        _gc_paused[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_paused[0] -= 1
+            if _gc_paused[0] == 0 and _gc_paused.pop():
+                gc.enable()
+
+
 def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
          person_id: str | None = None, cap: int = DEFAULT_CAP,
          solver: Solver = assign, timings: dict[str, float] | None = None) -> dict[str, Any]:
@@ -519,6 +657,14 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
     ``assign_greedy``. ``timings``, when given, receives the seconds spent reading the
     households (``households``), the people (``people``) and solving (``solve``).
     """
+    with gc_paused():
+        return _plan(store, as_of, rules, township_id=township_id, person_id=person_id,
+                     cap=cap, solver=solver, timings=timings)
+
+
+def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str | None,
+          person_id: str | None, cap: int, solver: Solver,
+          timings: dict[str, float] | None) -> dict[str, Any]:
     clock = time.perf_counter()
     spent = timings if timings is not None else {}
     spent["solve"] = 0.0
@@ -539,21 +685,22 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
     spent["people"] = time.perf_counter() - clock
     before = _World(facts, None)
     world = _World(facts, person_id)
+    ordered = [(p, facts[p]) for p in sorted(facts)]  # by id, once
 
     def in_scope(p: str) -> bool:
         return township_id is None or facts[p]["township_id"] == township_id
 
     # what to repair
     if person_id is None:
-        lone_delegates = [d for d, f in sorted(facts.items())
+        lone_delegates = [d for d, f in ordered
                           if "delegate" in f["roles"] and in_scope(d) and not world.cms(d)]
-        lone_members = [m for m, f in sorted(facts.items())
+        lone_members = [m for m, f in ordered
                         if f["in_chain"] and in_scope(m) and not world.delegates(m)]
     else:
-        lone_delegates = [d for d, f in sorted(facts.items())
+        lone_delegates = [d for d, f in ordered
                           if d != person_id and "delegate" in f["roles"] and in_scope(d)
                           and before.cms(d) and not world.cms(d)]
-        lone_members = [m for m, f in sorted(facts.items())
+        lone_members = [m for m, f in ordered
                         if m != person_id and f["in_chain"] and in_scope(m)
                         and before.whole(m) and not world.delegates(m)]
     items: list[dict[str, Any]] = []
@@ -562,7 +709,7 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
 
     # 1. committee members for delegates without one
     # a township's plan stays in the township: its own committee members only
-    cms = [c for c, f in sorted(facts.items())
+    cms = [c for c, f in ordered
            if world.active(c) and "committee_member" in f["roles"] and in_scope(c)]
     county = [(("county",), 50)] if township_id is None else []
     wants = [Want(d, 1, [(("t", facts[d]["township_id"]), 0), *county]) for d in lone_delegates]
@@ -598,7 +745,7 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
         })
 
     # 2. delegates for members without one
-    delegates = [d for d, f in sorted(facts.items())
+    delegates = [d for d, f in ordered
                  if d != person_id and "delegate" in f["roles"] and in_scope(d)
                  and world.anchored(d)]
     wants = [Want(m, 1, [(("t", facts[m]["township_id"]), 0)]) for m in lone_members
@@ -630,7 +777,7 @@ def plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str 
     # 3. members for the households still uncovered
     targets = [r for r in rows if not world.covered(r["member_ids"])]
     covered_above = len(rows) - len(targets)
-    members = [m for m, f in sorted(facts.items())
+    members = [m for m, f in ordered
                if m != person_id and in_scope(m) and world.whole(m)]
     hpm = rules.households_per_member
     slot = _slot_members(rules)
