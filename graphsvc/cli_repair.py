@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         """Propose who takes over (same village first, then the township; the least loaded
         first; never above the cap; focus households first), solved as a min-cost flow; with
         --apply, write it."""
-        from graphsvc.analysis.repair import apply_items, plan
+        from graphsvc.analysis.repair import apply_items, nothing_applied, plan
         from graphsvc.cli import _fail, _print_report, _settings_and_day, _store, emit_rows, err
         from graphsvc.config import get_settings
         from graphsvc.errors import NotFound
@@ -65,6 +65,8 @@ def register(app: typer.Typer) -> None:
             _print_report(report, 50)
             if not report.ok:
                 raise _fail("the plan could not be applied; nothing was written", 1)
+            if not written:
+                raise _fail(nothing_applied(body["items"], day), 1)
             err.print(f"applied: {len(written)} liaisons written, counting from {day.isoformat()}")
         elif apply:
             err.print("nothing to apply")

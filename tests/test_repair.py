@@ -527,10 +527,40 @@ def test_api_apply(client: tuple[TestClient, KeyStore], tiny: Store) -> None:
     total, entries = tiny.audit_entries(key_id=key_id)
     assert total == 1 and entries[0]["files"] == {"liaisons": len(plan["items"])}
     assert tiny.households(DAY, RULES, status="uncovered", township_id="T1")[0] == 0
+    # applied again: nothing to write is refused (409) with why, not answered as a success
+    after = tiny.records()
     again = c.post("/api/v1/repair-plans/apply", headers=editor,
                    json={"since": "2026-06-30", "items": plan["items"]})
-    assert again.status_code == 200 and again.json()["applied"] == 0
+    assert again.status_code == 409, again.text
+    detail = again.json()["detail"]
+    assert detail.startswith(f"nothing was written: all {len(plan['items'])} liaisons given "
+                             "already count on 2026-06-30"), detail
+    first = plan["items"][0]
+    assert f"{first['kind']} {first['from_id']} → {first['to_id']}" in detail
+    assert tiny.records() == after and tiny.audit_entries(key_id=key_id)[0] == 1
+    # one of them again, on a later day: still counts, still refused, named
+    one = c.post("/api/v1/repair-plans/apply", headers=editor,
+                 json={"since": "2026-07-15", "items": [first, first]})
+    assert one.status_code == 409 and "the liaison given already counts on 2026-07-15" in \
+        one.json()["detail"]
     assert c.post("/api/v1/repair-plans/apply", headers=editor, json={"items": []}).status_code == 422
+
+
+def test_api_apply_part_of_an_applied_plan(client: tuple[TestClient, KeyStore],
+                                           tiny: Store) -> None:
+    """Some items already applied, some not: only the new ones are written (200)."""
+    c, keys = client
+    _, admin = _auth(keys)
+    items = [{k: i[k] for k in ("kind", "from_id", "to_id")}
+             for i in repair.plan(tiny, DAY, RULES)["items"]]
+    assert len(items) > 1
+    r = c.post("/api/v1/repair-plans/apply", headers=admin,
+               json={"since": "2026-06-30", "items": items[:1]})
+    assert r.status_code == 200 and r.json()["applied"] == 1
+    r = c.post("/api/v1/repair-plans/apply", headers=admin,
+               json={"since": "2026-06-30", "items": items})
+    assert r.status_code == 200, r.text
+    assert r.json()["applied"] == len(items) - 1 and r.json()["items"] == items[1:]
 
 
 def test_cli_plan_json_and_apply(tiny: Store, client: tuple[TestClient, KeyStore],

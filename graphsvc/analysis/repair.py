@@ -918,3 +918,15 @@ def apply_items(store: Store, items: Sequence[Mapping[str, Any]], since: dt.date
     report = import_tables(store, {"liaisons": liaison_table(written, since)}, Report(),
                            dry_run=dry_run, actor=actor)
     return report, written if report.ok and not dry_run else []
+
+
+def nothing_applied(items: Sequence[Mapping[str, Any]], since: dt.date) -> str:
+    """Why applying ``items`` wrote nothing (``apply_items`` gave no liaison written and no
+    error): each of them already counts on ``since``. The API answers it as 409, the CLI exits
+    with it."""
+    keys = list(dict.fromkeys(f"{i['kind']} {i['from_id']} → {i['to_id']}" for i in items))
+    shown = "; ".join(keys[:5]) + (f"; and {len(keys) - 5} more" if len(keys) > 5 else "")
+    return (f"nothing was written: {'the liaison' if len(keys) == 1 else f'all {len(keys)} liaisons'}"
+            f" given already count{'s' if len(keys) == 1 else ''} on {since.isoformat()} "
+            f"(the plan was applied already, or they were added since it was made): {shown}. "
+            "Make a new plan for what is still uncovered.")

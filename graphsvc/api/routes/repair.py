@@ -20,7 +20,7 @@ from graphsvc.api.deps import (
     TownshipDep,
     WriterDep,
 )
-from graphsvc.api.errors import Forbidden, WriteRefused
+from graphsvc.api.errors import Conflict, Forbidden, WriteRefused
 from graphsvc.api.schemas import NOT_BLANK, READ_ERRORS, WRITE_ERRORS, Day, error_responses
 from graphsvc.bundle.schema import Kind
 
@@ -122,7 +122,8 @@ class Applied(BaseModel):
 
     since: str = Field(description="the day the written liaisons begin")
     applied: int = Field(description="liaisons written (one that already counted on that day is "
-                                     "left as it was and not counted)")
+                                     "left as it was and not counted; when none is written the "
+                                     "answer is 409)")
     items: list[ApplyItem] = Field(description="the liaisons written")
 
 
@@ -156,7 +157,10 @@ def get_plan(
 def apply_plan(store: StoreDep, principal: WriterDep, body: ApplyBody) -> dict[str, object]:
     """Write the given proposed liaisons in one import, checked like liaisons.csv (all or
     nothing), recorded in the audit log under this key. A key limited to townships may only
-    write liaisons to people and households of its townships (else 403, nothing written)."""
+    write liaisons to people and households of its townships (else 403, nothing written). A
+    liaison that already counts on ``since`` is left as it is; when that is so of every one
+    given (the plan was applied already, or they were added since), nothing is written and the
+    answer is 409 naming them."""
     items = [i.model_dump() for i in body.items]
     since = body.since or dt.date.today()
     if not principal.every_township:
@@ -171,4 +175,7 @@ def apply_plan(store: StoreDep, principal: WriterDep, body: ApplyBody) -> dict[s
     report, written = repair.apply_items(store, items, since, actor=writes.actor(principal))
     if not report.ok:
         raise WriteRefused(report)
+    if not written:
+        raise Conflict(repair.nothing_applied(items, since))
     return {"since": since.isoformat(), "applied": len(written), "items": written}
+
