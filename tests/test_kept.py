@@ -340,3 +340,21 @@ def test_concurrent_writers_keep_the_results(tiny_store: Store, tmp_path: Path,
         assert got == _county(fresh, day)
     finally:
         fresh.close()
+
+
+def test_a_failed_mending_drops_what_is_kept_and_the_write_stands(tmp_path: Path,
+                                                                    tiny_dir: Path) -> None:
+    store = EmbeddedStore(tmp_path / "data")
+    import_path(store, tiny_dir)
+    day = DAYS[0]
+    total, rows = store.households(day, RULES)
+
+    def broken(*_: Any) -> Any:
+        raise ConnectionError("the store went away")
+
+    store._affected = broken  # type: ignore[method-assign]
+    h = next(r for r in store.records()["households"] if r["id"] == rows[0]["household_id"])
+    store.write(Bundle({"households": [{**h, "status": "inactive", "inactive_since": day}]}))
+    assert not store._kept._entries  # nothing kept that the write may have changed
+    assert store.households(day, RULES)[0] == total - 1
+    store.close()

@@ -18,6 +18,7 @@ scoped there.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Hashable
@@ -26,6 +27,7 @@ from typing import Any
 
 from graphsvc.rules import RuleSettings, focus_count
 
+log = logging.getLogger(__name__)
 Row = dict[str, Any]
 # kind -> (id field of its rows, the rows of which writes' affected ids: "households"/"people")
 KINDS: dict[str, tuple[str, str]] = {
@@ -211,6 +213,18 @@ class KeptResults:
     def mend(self, before: str, after: str, recompute: Callable[[str, Any, Any], list[Row]],
              affected: Callable[[], tuple[set[str], set[str]] | None],
              deltas: Callable[[list[dt.date]], dict[dt.date, Counter[str]] | None]) -> None:
+        """``_mend``; if it fails (the store went away right after the commit), everything kept
+        is dropped instead: the write has committed and must not be reported as failed."""
+        try:
+            self._mend(before, after, recompute, affected, deltas)
+        except Exception:  # the next reader computes afresh
+            log.warning("could not mend the kept county-wide results after a write; "
+                        "dropping them", exc_info=True)
+            self.clear()
+
+    def _mend(self, before: str, after: str, recompute: Callable[[str, Any, Any], list[Row]],
+              affected: Callable[[], tuple[set[str], set[str]] | None],
+              deltas: Callable[[list[dt.date]], dict[dt.date, Counter[str]] | None]) -> None:
         """After a write that moved the data from ``before`` to ``after``: entries that held for
         ``before`` follow it and hold for ``after``, the others are dropped.
 
