@@ -77,12 +77,13 @@ class _Entry:
     def mend(self, ids: Collection[str], fresh: list[Row], version: str) -> None:
         """Rows of ``ids`` replaced by ``fresh`` (a missing one dropped, a new one added)."""
         new = {r[self.id_field]: r for r in fresh}
-        in_place = all(i in self.pos and i in new
+        here = [i for i in ids if i in self.pos or i in new]  # ids with no row before or after
+        in_place = all(i in self.pos and i in new                # (a member in the delegates'
                        and self.sort_key(new[i]) == self.sort_key(self.rows[self.pos[i]])
-                       for i in ids)
+                       for i in here)                            # audit) change nothing
         if in_place:
             rows = list(self.rows)  # readers may hold the old list
-            for i in ids:
+            for i in here:
                 rows[self.pos[i]] = new[i]
             self.rows = rows
         else:
