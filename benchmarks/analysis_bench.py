@@ -2,7 +2,9 @@
 with their baselines in the same run.
 
     python benchmarks/analysis_bench.py [--counties 10] [--sample 150] [--bundle DIR]
-                                        [--no-neo4j] [--no-embedded]
+                                        [--no-neo4j] [--no-embedded] [--repeat 3]
+                                        [--embedded-from graphsvc.sqlite3] [--neo4j-loaded]
+                                        [--apply-neo4j] [--only-apply]
 
 On the generated N-county bundle (10 counties: about 104,000 households, 140,000 people):
 
@@ -17,10 +19,17 @@ On the generated N-county bundle (10 counties: about 104,000 households, 140,000
   from the household's own village and the total cost, at the default cap (5) and a tight
   one (3).
 
+- applied: the county plan through the API as a user would (cap 3, then cap 5 on what is
+  left), on the embedded store (a copy) and, with --apply-neo4j, on Neo4j (it writes there):
+  the households still uncovered, each with why, checked against an oracle from the store's
+  own audits (none may have a member of its village or township with a whole chain and room
+  under the cap), and applying the same plan again refused (409).
+
 Neo4j comes from GRAPHSVC_NEO4J_URI, or is started with scripts/dev-neo4j for the run (set
 GRAPHSVC_NEO4J_HEAP; 4g is enough, as the bundle is imported file by file and the contacts
-in chunks, each one transaction). Each analysis runs twice; both times are printed (the first
-includes Neo4j planning the statement, or the embedded store building its graph when noted).
+in chunks, each one transaction). Each analysis runs --repeat times; every run's wall time,
+CPU time (client, and Neo4j server when it is ours: GRAPHSVC_NEO4J_STATE/pid) and load
+average are printed (the first run includes Neo4j planning the statement).
 Nothing here asserts a time: it prints figures.
 """
 

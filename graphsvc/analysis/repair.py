@@ -293,9 +293,9 @@ def _solve(wants: list[Want], by_group: Mapping[tuple[str, ...], list[_Class]],
         wclasses.setdefault((tuple(w.groups), w.weight, own), []).append(w)
     fast = None if gate_of or not FAST_PATH else _fast_flow(wclasses, by_group, slot_cost)
     if fast is not None:
-        flow, classes, levels, arc_cost = fast
-        wnodes = [(("w", i), key, ws) for i, (key, ws) in enumerate(wclasses.items())]
-        return _hand_out(wnodes, flow, arc_cost, classes, levels, order, slot_cost)
+        f_flow, f_classes, f_levels, f_cost = fast
+        return _hand_out([(("w", i), key, ws) for i, (key, ws) in enumerate(wclasses.items())],
+                         f_flow, f_cost, f_classes, f_levels, order, slot_cost)
     groups = sorted({grp for w in wants for grp, _ in w.groups if grp in by_group})
     reach: dict[tuple[str, ...], list[_Class]] = {}
     cls: dict[tuple[Any, ...], _Class] = {}
@@ -468,7 +468,7 @@ def _fast_flow(wclasses: Mapping[tuple[Any, ...], list[Want]],
             flow[node][("g", g1)] = n
             arc_cost[(node, ("g", g1))] = c1
     cheapest: dict[tuple[str, ...], int] = {}
-    for key, _ in wclasses.items():
+    for key in wclasses:
         g1, c1 = min(key[0], key=lambda gc: gc[1])
         for g, cost in key[0]:
             if g == g1 or g not in by_group:
