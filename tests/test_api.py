@@ -358,13 +358,10 @@ HIDDEN_WRITES: list[Any] = [
     ("post", "/api/v1/supports", {"person_id": "K1", "household_id": "{}"}, "H059", "H999"),
     ("post", "/api/v1/supports", {"person_id": "{}", "household_id": "H001"}, "M18", "M99"),
     ("post", "/api/v1/supports/end", {"person_id": "K1", "household_id": "{}"}, "H059", "H999"),
-    pytest.param("post", "/api/v1/repair-plans/apply", {"items": [
-        {"kind": "member-household", "from_id": "M01", "to_id": "{}"}]}, "H059", "H999",
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "graphsvc/api/routes/repair.py (not this file's owner's): apply_plan checks only "
-            "the to_ids it finds, so an unknown one is the import's 422 while one of T2 is 403 "
-            "naming its township; scope.ensure_reaches([(kind, to_id, False), (Kind.PERSON, "
-            "from_id, True)]) per item would make them one 403"))),
+    ("post", "/api/v1/repair-plans/apply", {"items": [
+        {"kind": "member-household", "from_id": "M01", "to_id": "{}"}]}, "H059", "H999"),
+    ("post", "/api/v1/repair-plans/apply", {"items": [
+        {"kind": "member-household", "from_id": "{}", "to_id": "H001"}]}, "M18", "M99"),
 ]
 
 

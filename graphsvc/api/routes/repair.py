@@ -20,7 +20,7 @@ from graphsvc.api.deps import (
     TownshipDep,
     WriterDep,
 )
-from graphsvc.api.errors import Conflict, Forbidden, WriteRefused
+from graphsvc.api.errors import Conflict, WriteRefused
 from graphsvc.api.schemas import NOT_BLANK, READ_ERRORS, WRITE_ERRORS, Day, error_responses
 from graphsvc.bundle.schema import Kind
 
@@ -163,15 +163,11 @@ def apply_plan(store: StoreDep, principal: WriterDep, body: ApplyBody) -> dict[s
     answer is 409 naming them."""
     items = [i.model_dump() for i in body.items]
     since = body.since or dt.date.today()
-    if not principal.every_township:
-        below = store.fetch_entities({i["to_id"] for i in items})
-        for rid in sorted(below):
-            kind, rec = below[rid]
-            town = scope.township_of(store, kind, rec)
-            if not principal.sees_township(town):
-                raise Forbidden(f"'{rid}' is in {'township ' + repr(town) if town else 'no township'}"
-                                f", outside this key's townships ({', '.join(principal.townships)})"
-                                "; nothing was written")
+    # a key limited to townships: an unknown id reads as one outside them (the same 403)
+    scope.ensure_reaches(store, principal, [
+        ref for i in items for ref in (
+            (Kind.HOUSEHOLD if i["kind"] == "member-household" else Kind.PERSON, i["to_id"], False),
+            (Kind.PERSON, i["from_id"], True))])
     report, written = repair.apply_items(store, items, since, actor=writes.actor(principal))
     if not report.ok:
         raise WriteRefused(report)
