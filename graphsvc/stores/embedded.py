@@ -41,7 +41,15 @@ from graphsvc.graph import build_graph
 from graphsvc.rules import RuleError, RuleSettings
 from graphsvc.stores.base import Progress, Store
 from graphsvc.stores.incremental import affected, apply_bundle, tallied, touched
-from graphsvc.stores.kept import MEND_LIMIT, KeptResults, Row, copy_rows, county_wide, sort_key
+from graphsvc.stores.kept import (
+    MEND_LIMIT,
+    KeptResults,
+    Row,
+    copy_rows,
+    county_wide,
+    sort_key,
+    status_counts,
+)
 from graphsvc.summary import flatten, summarize, tally, unflatten
 
 SCHEMA_VERSION = 1
@@ -218,14 +226,6 @@ class EmbeddedStore(Store):
                 self.graph_builds += 1
             return version, self._graph
 
-    def _county_counts(self, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
-        """``rules.status_counts`` of the county's households (kept with their rows)."""
-        e = self._county_entry("households", as_of, rules)
-        counts = e.derived.get("status_counts")
-        if counts is None:
-            counts = e.derived["status_counts"] = R.status_counts(e.rows)
-        return {k: dict(v) for k, v in counts.items()}
-
     def _county(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
         return self._county_entry(kind, as_of, rules).rows
 
@@ -254,7 +254,7 @@ class EmbeddedStore(Store):
         else:
             out = summarize(G, as_of, township_id=township_id)
         if rules is not None and township_id is None:
-            out.update(self._county_counts(as_of, rules))
+            out.update(status_counts(self._county_entry("households", as_of, rules)))
         elif rules is not None:
             out.update(R.status_counts(R.household_statuses(G, as_of, rules,
                                                             township_id=township_id)))

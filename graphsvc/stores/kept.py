@@ -56,6 +56,16 @@ def sort_key(kind: str, rules: RuleSettings) -> Callable[[Row], Any]:
     return lambda r: r[idf]
 
 
+def status_counts(e: _Entry) -> dict[str, Any]:
+    """``rules.status_counts`` of a kept entry of household rows (computed once per version)."""
+    from graphsvc.rules import status_counts as counts_of
+
+    counts = e.derived.get("status_counts")
+    if counts is None:
+        counts = e.derived["status_counts"] = counts_of(e.rows)
+    return {k: dict(v) for k, v in counts.items()}
+
+
 def copy_rows(rows: list[Row]) -> list[Row]:
     """Rows a caller may change (kept rows are shared): each row and its lists copied."""
     return [{k: (list(v) if isinstance(v, list) else v) for k, v in r.items()} for r in rows]

@@ -46,7 +46,15 @@ from graphsvc.graph import KIND_LABELS
 from graphsvc.rules import REASONS, STATUSES, RuleSettings
 from graphsvc.stores.base import Progress, Store
 from graphsvc.stores.incremental import tallied, touched
-from graphsvc.stores.kept import MEND_LIMIT, KeptResults, Row, copy_rows, county_wide, sort_key
+from graphsvc.stores.kept import (
+    MEND_LIMIT,
+    KeptResults,
+    Row,
+    copy_rows,
+    county_wide,
+    sort_key,
+    status_counts,
+)
 from graphsvc.summary import unflatten
 
 T = TypeVar("T")
@@ -253,7 +261,7 @@ class Neo4jStore(Store):
         else:
             out = unflatten(counts(), as_of)
         if rules is not None and township_id is None:
-            out.update(self._county_counts(as_of, rules))
+            out.update(status_counts(self._county_entry("households", as_of, rules)))
         elif rules is not None:
             s = self._statuses(as_of, rules, township_id=township_id, limit=0)
             out["households_by_status"] = {k: s[k] for k in STATUSES}
@@ -261,14 +269,6 @@ class Neo4jStore(Store):
         return out
 
     # -- county-wide results, kept (graphsvc.stores.kept) ------------------------------------
-
-    def _county_counts(self, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
-        """``rules.status_counts`` of the county's households (kept with their rows)."""
-        e = self._county_entry("households", as_of, rules)
-        counts = e.derived.get("status_counts")
-        if counts is None:
-            counts = e.derived["status_counts"] = R.status_counts(e.rows)
-        return {k: dict(v) for k, v in counts.items()}
 
     def _county(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
         return self._county_entry(kind, as_of, rules).rows
