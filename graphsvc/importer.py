@@ -49,8 +49,10 @@ def import_tables(store: Store, tables: Tables, report: Report, *, dry_run: bool
         bundle = validate(tables, store, report, replace=replace)
         if report.errors or dry_run:
             return report
-        entry = build_entry(store, bundle, actor or Actor.cli(), replace=replace)
-        store.write(bundle, replace=replace, progress=progress, expect=expect, audit=entry)
+        who = actor or Actor.cli()
+        # the entry is made inside the write, under its lock: its old values are the replaced ones
+        store.write(bundle, replace=replace, progress=progress, expect=expect,
+                    audit=lambda: build_entry(store, bundle, who, replace=replace))
         for hook in AFTER_WRITE:  # the write is committed: a failing listener must not undo it
             try:
                 hook(store)

@@ -23,6 +23,11 @@ from graphsvc.rules import RuleSettings
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances, for progress bars."""
 
+Audit = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+"""An audit log entry (``auditlog.build_entry``), or a function making it: called inside the
+write's transaction once its write lock is held, so the old values it reads are exactly those
+the write replaces."""
+
 
 class Store(ABC):
     """Where the county's records live."""
@@ -44,7 +49,7 @@ class Store(ABC):
     @abstractmethod
     def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
               expect: Mapping[str, str] | None = None,
-              audit: Mapping[str, Any] | None = None) -> None:
+              audit: Audit | None = None) -> None:
         """Write a validated bundle in one transaction: all of it or, on any failure, nothing.
 
         Records are upserted by id (relationship rows by their identity, contacts
@@ -53,8 +58,8 @@ class Store(ABC):
 
         Writes are serialised. ``expect`` maps record ids to the ``auditlog.etag`` the writer
         read: checked inside the transaction, a record that changed since (or is gone)
-        raises ``VersionConflict`` and nothing is written. ``audit`` (``auditlog.build_entry``)
-        is appended to the audit log in the same transaction.
+        raises ``VersionConflict`` and nothing is written. ``audit`` (an ``Audit``) is appended
+        to the audit log in the same transaction.
         """
 
     @abstractmethod

@@ -39,7 +39,7 @@ from graphsvc.bundle.validate import Bundle, Record
 from graphsvc.errors import NotFound, StoreError, StoreUnavailable, VersionConflict
 from graphsvc.graph import build_graph
 from graphsvc.rules import RuleError, RuleSettings
-from graphsvc.stores.base import Progress, Store
+from graphsvc.stores.base import Audit, Progress, Store
 from graphsvc.stores.incremental import affected, apply_bundle, tallied, touched
 from graphsvc.stores.kept import (
     MEND_LIMIT,
@@ -322,7 +322,7 @@ class EmbeddedStore(Store):
 
     def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
               expect: Mapping[str, str] | None = None,
-              audit: Mapping[str, Any] | None = None) -> None:
+              audit: Audit | None = None) -> None:
         # one write at a time from here to its mending (mended out of order, a result would be
         # dropped); the database serialises the writes themselves anyway
         with self._write_lock, self._kept.writing():
@@ -355,7 +355,7 @@ class EmbeddedStore(Store):
 
     def _write(self, bundle: Bundle, *, replace: bool, progress: Progress | None,
                expect: Mapping[str, str] | None,
-               audit: Mapping[str, Any] | None,
+               audit: Audit | None,
                ) -> tuple[str, str, nx.MultiDiGraph | None, nx.MultiDiGraph | None]:
         """The transaction; (data version before, after, the graph of the version before and
         the graph after, when the kept graph was that of the version before and followed the
@@ -373,6 +373,8 @@ class EmbeddedStore(Store):
                         now = etag(found[rid][1]) if rid in found else None
                         if now != tag:
                             raise VersionConflict(rid, now)
+                # the audit entry's old values: read now, under the write lock, before any row
+                entry = audit() if callable(audit) else audit
                 if replace:
                     db.execute("DELETE FROM entity")
                     for spec in FILES:
@@ -388,8 +390,8 @@ class EmbeddedStore(Store):
                 # a new data version, committed with the data (random: never repeats)
                 after = uuid.uuid4().hex
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", (after,))
-                if audit:
-                    row = to_row(audit)
+                if entry:
+                    row = to_row(entry)
                     db.execute('INSERT INTO "audit_log" VALUES (?, ?, ?, ?, ?)',
                                (row["id"], row["at"], row["key_id"], row["action"], row["entry"]))
                     db.executemany('INSERT OR IGNORE INTO "audit_subject" VALUES (?, ?)',

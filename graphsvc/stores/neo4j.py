@@ -44,7 +44,7 @@ from graphsvc.cypher import Queries, queries
 from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable, VersionConflict
 from graphsvc.graph import KIND_LABELS
 from graphsvc.rules import REASONS, STATUSES, RuleSettings
-from graphsvc.stores.base import Progress, Store
+from graphsvc.stores.base import Audit, Progress, Store
 from graphsvc.stores.incremental import tallied, touched
 from graphsvc.stores.kept import (
     MEND_LIMIT,
@@ -520,7 +520,7 @@ class Neo4jStore(Store):
 
     def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
               expect: Mapping[str, str] | None = None,
-              audit: Mapping[str, Any] | None = None) -> None:
+              audit: Audit | None = None) -> None:
         """One managed transaction: new records are CREATEd, stored ones updated (MERGE).
 
         It starts by taking the write lock of the data version node (meta/touch), so writes
@@ -539,7 +539,7 @@ class Neo4jStore(Store):
 
     def _write(self, bundle: Bundle, *, replace: bool, progress: Progress | None,
                expect: Mapping[str, str] | None,
-               audit: Mapping[str, Any] | None, dates: list[dt.date],
+               audit: Audit | None, dates: list[dt.date],
                ) -> tuple[str, str, dict[dt.date, Counter[str]] | None]:
         """The transaction; (data version before, after, how it changed the county's numbers
         on each of ``dates``: the written records' tally after the write less before it, both
@@ -576,6 +576,9 @@ class Neo4jStore(Store):
                 for rid, tag in expect.items():
                     if found.get(rid) != tag:
                         raise VersionConflict(rid, found.get(rid))
+            # the audit entry's old values: read now, under the write lock (no other write can
+            # commit before this one), before any row is written
+            entry = audit() if callable(audit) else audit
             if replace:
                 tx.run(q.text("import/delete_all")).consume()
                 has_data = False
@@ -607,8 +610,8 @@ class Neo4jStore(Store):
                             progress(step.stage, done, total)
                 if not step.update and old:
                     done += len(old)
-            if audit:
-                tx.run(q.text("meta/audit_append", ["row"]), row=to_row(audit)).consume()
+            if entry:
+                tx.run(q.text("meta/audit_append", ["row"]), row=to_row(entry)).consume()
             deltas.clear()
             for day, now in (part(tx) if dates else {}).items():
                 now.subtract(tallied_before[day])
