@@ -358,3 +358,16 @@ def test_a_failed_mending_drops_what_is_kept_and_the_write_stands(tmp_path: Path
     assert not store._kept._entries  # nothing kept that the write may have changed
     assert store.households(day, RULES)[0] == total - 1
     store.close()
+
+
+def test_only_the_dates_asked_for_last_are_kept(tmp_path: Path, tiny_dir: Path) -> None:
+    store = EmbeddedStore(tmp_path / "data")
+    import_path(store, tiny_dir)
+    days = [dt.date(2026, 1, d) for d in range(1, 6)]
+    for day in days:
+        store.households(day, RULES)
+        store.summary(day, RULES)
+    kept = store._kept
+    assert {k[1] for k in kept._entries} == set(days[-kept.max_dates:])
+    assert {k[0] for k in kept._entries} == {"households", "summary"}
+    store.close()

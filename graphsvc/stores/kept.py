@@ -131,8 +131,10 @@ class KeptResults:
     """Per (kind, date, rule settings): the county-wide rows, by data version; per date: the
     county's numbers (``summary``)."""
 
-    def __init__(self, max_entries: int = 8) -> None:
-        self.max_entries = max_entries
+    def __init__(self, max_dates: int = 3) -> None:
+        # a date's results are about 135 MB at ten counties (104,000 household rows): only the
+        # dates asked for last are kept (today, in practice)
+        self.max_dates = max_dates
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()  # _Entry or _Tally
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -200,8 +202,12 @@ class KeptResults:
                     self.misses += 1
                     self._entries[key] = e
                     self._entries.move_to_end(key)
-                    while len(self._entries) > self.max_entries:
-                        self._entries.popitem(last=False)
+                    recent: list[Any] = []
+                    for k in reversed(self._entries):  # the dates, most recently used first
+                        if k[1] not in recent:
+                            recent.append(k[1])
+                    for k in [k for k in self._entries if k[1] not in recent[:self.max_dates]]:
+                        del self._entries[k]
                 return e
             finally:
                 with self._lock:
