@@ -323,14 +323,13 @@ class EmbeddedStore(Store):
     def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
               expect: Mapping[str, str] | None = None,
               audit: Audit | None = None) -> None:
-        # one write at a time from here to its mending (mended out of order, a result would be
-        # dropped); the database serialises the writes themselves anyway
-        with self._write_lock, self._kept.writing():
-            before, after, G0, G1 = self._write(bundle, replace=replace, progress=progress,
-                                                expect=expect, audit=audit)
-            if replace:
-                self._kept.clear()
-                return
+        # one write at a time (the database serialises them anyway); each is mended in after the
+        # one before it (mended out of order, a kept result would be dropped)
+        with self._kept.writing():
+            with self._write_lock:
+                before, after, G0, G1 = self._write(bundle, replace=replace, progress=progress,
+                                                    expect=expect, audit=audit)
+                ticket = self._kept.ticket()
 
             def deltas(dates: list[dt.date]) -> dict[dt.date, Counter[str]] | None:
                 ids = tallied(bundle)
@@ -343,7 +342,9 @@ class EmbeddedStore(Store):
                     out[day] = d
                 return out
 
-            self._kept.mend(before, after, self._recompute, lambda: self._affected(bundle), deltas)
+            # on its turn, after the writes before it; the next write may commit meanwhile
+            self._kept.mend(ticket, before, after, self._recompute,
+                            lambda: self._affected(bundle), deltas, replaced=replace)
 
     def _recompute(self, kind: str, key: Any, ids: Collection[str]) -> list[Row]:
         _, as_of, rules = key

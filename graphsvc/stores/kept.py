@@ -139,6 +139,11 @@ class KeptResults:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._writing = 0  # writes of this process in flight (their mending still to come)
+        # writes are mended in the order they committed, each after the one before: a write
+        # takes a ticket as it commits (under the store's write lock) and mends on its turn,
+        # while the next write's transaction may already run
+        self._issued = self._done = 0
+        self._turn = threading.Condition(self._lock)
         self._computing: dict[Hashable, threading.Event] = {}
         self.hits = self.misses = self.mends = 0
 
@@ -227,17 +232,36 @@ class KeptResults:
         """``with kept.writing():`` around a write and its ``mend``."""
         return _Writing(self)
 
-    def mend(self, before: str, after: str, recompute: Callable[[str, Any, Any], list[Row]],
+    def ticket(self) -> int:
+        """A committed write's place in the order of mending (take it under the write lock,
+        right after the commit)."""
+        with self._lock:
+            self._issued += 1
+            return self._issued - 1
+
+    def mend(self, ticket: int, before: str, after: str,
+             recompute: Callable[[str, Any, Any], list[Row]],
              affected: Callable[[], tuple[set[str], set[str]] | None],
-             deltas: Callable[[list[dt.date]], dict[dt.date, Counter[str]] | None]) -> None:
-        """``_mend``; if it fails (the store went away right after the commit), everything kept
-        is dropped instead: the write has committed and must not be reported as failed."""
+             deltas: Callable[[list[dt.date]], dict[dt.date, Counter[str]] | None],
+             *, replaced: bool = False) -> None:
+        """``_mend`` on this write's turn (``replaced``: drop everything instead). If it fails
+        (the store went away right after the commit), everything kept is dropped instead: the
+        write has committed and must not be reported as failed."""
+        with self._lock:
+            waited = self._turn.wait_for(lambda: self._done >= ticket, timeout=60)
         try:
-            self._mend(before, after, recompute, affected, deltas)
+            if replaced or not waited:  # (not waited: an earlier mending hangs; start afresh)
+                self.clear()
+            else:
+                self._mend(before, after, recompute, affected, deltas)
         except Exception:  # the next reader computes afresh
             log.warning("could not mend the kept county-wide results after a write; "
                         "dropping them", exc_info=True)
             self.clear()
+        finally:
+            with self._lock:
+                self._done = max(self._done, ticket + 1)
+                self._turn.notify_all()
 
     def _mend(self, before: str, after: str, recompute: Callable[[str, Any, Any], list[Row]],
               affected: Callable[[], tuple[set[str], set[str]] | None],

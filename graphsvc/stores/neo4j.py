@@ -525,17 +525,18 @@ class Neo4jStore(Store):
 
         It starts by taking the write lock of the data version node (meta/touch), so writes
         run one after another and what ``expect`` checks cannot change before the commit."""
-        # one write at a time from here to its mending (mended out of order, a result would be
-        # dropped); the database serialises the writes themselves anyway
-        with self._write_lock, self._kept.writing():
-            dates = [] if replace else self._kept.tally_dates()
-            before, after, deltas = self._write(bundle, replace=replace, progress=progress,
-                                                expect=expect, audit=audit, dates=dates)
-            if replace:
-                self._kept.clear()
-            else:
-                self._kept.mend(before, after, self._recompute, lambda: self._affected(bundle),
-                                lambda _dates: deltas)
+        # one write at a time (the database serialises them anyway); each is mended in after the
+        # one before it (mended out of order, a kept result would be dropped)
+        with self._kept.writing():
+            with self._write_lock:
+                dates = [] if replace else self._kept.tally_dates()
+                before, after, deltas = self._write(bundle, replace=replace, progress=progress,
+                                                    expect=expect, audit=audit, dates=dates)
+                ticket = self._kept.ticket()
+            # on its turn, after the writes before it; the next write may commit meanwhile
+            self._kept.mend(ticket, before, after, self._recompute,
+                            lambda: self._affected(bundle), lambda _dates: deltas,
+                            replaced=replace)
 
     def _write(self, bundle: Bundle, *, replace: bool, progress: Progress | None,
                expect: Mapping[str, str] | None,
