@@ -371,3 +371,58 @@ def test_only_the_dates_asked_for_last_are_kept(tmp_path: Path, tiny_dir: Path) 
     assert {k[1] for k in kept._entries} == set(days[-kept.max_dates:])
     assert {k[0] for k in kept._entries} == {"households", "summary"}
     store.close()
+
+
+def test_readers_computing_while_clerks_write_stay_exact(tiny_store: Store, tmp_path: Path,
+                                                         request: pytest.FixtureRequest) -> None:
+    """Full computations of the county (the kept results dropped again and again) run while
+    three clerks write: each computed result holds for exactly the version it is kept under,
+    so the writes mended into it afterwards are counted once."""
+    import threading
+
+    store = tiny_store
+    env = request.getfixturevalue("neo4j_env") if store.kind == "neo4j" else None
+    day = DAYS[1]
+    kept = store._kept  # type: ignore[attr-defined]
+    rec = store.records()
+    members = sorted({r["from_id"] for r in rec["liaisons"] if r["kind"] == "member-household"})
+    households = [h["id"] for h in rec["households"]]
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def clerk(n: int) -> None:
+        try:
+            for i in range(8):
+                store.write(Bundle({"contacts": [{
+                    "person_id": members[(n * 5 + i) % len(members)],
+                    "household_id": households[(n * 13 + i * 7) % len(households)],
+                    "date": day, "channel": "phone", "request": f"读写 {n}-{i}", "resolved": i % 2 == 0}]}))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                kept.clear()
+                store.summary(day, RULES)
+                store.households(day, RULES, status="stale", limit=5)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    clerks = [threading.Thread(target=clerk, args=(n,)) for n in range(3)]
+    for t in readers + clerks:
+        t.start()
+    for t in clerks:
+        t.join()
+    stop.set()
+    for t in readers:
+        t.join()
+    assert not errors, errors
+    for _ in range(3):  # and mended on: a few more writes after the last computation
+        clerk(9)
+    fresh = _fresh(store, tmp_path, env)
+    try:
+        assert _county(store, day) == _county(fresh, day)
+    finally:
+        fresh.close()

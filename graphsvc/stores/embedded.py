@@ -115,7 +115,6 @@ class EmbeddedStore(Store):
         self._graph: nx.MultiDiGraph | None = None
         self._graph_version: str | None = None
         self._kept = KeptResults()
-        self._write_lock = threading.Lock()
         self.graph_builds = 0  # full builds of the graph (for tests and benchmarks)
 
     def _create(self) -> None:
@@ -231,9 +230,8 @@ class EmbeddedStore(Store):
 
     def _county_entry(self, kind: str, as_of: dt.date, rules: RuleSettings) -> Any:
         """``kind``'s county-wide rows (``graphsvc.stores.kept``): kept, or computed now."""
-        version, G = self._current()
-        return self._kept.rows(kind, as_of, rules, version,
-                               lambda: self._compute(G, kind, as_of, rules, None),
+        return self._kept.rows(kind, as_of, rules, self.data_version,
+                               lambda: self._compute(self.graph(), kind, as_of, rules, None),
                                sort_key(kind, rules))
 
     @staticmethod
@@ -247,15 +245,15 @@ class EmbeddedStore(Store):
 
     def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
                 township_id: str | None = None) -> dict[str, Any]:
-        version, G = self._current()
         if township_id is None:
-            out = unflatten(self._kept.tally(as_of, version, lambda: flatten(summarize(G, as_of))),
-                            as_of)
-        else:
-            out = summarize(G, as_of, township_id=township_id)
-        if rules is not None and township_id is None:
-            out.update(status_counts(self._county_entry("households", as_of, rules)))
-        elif rules is not None:
+            out = unflatten(self._kept.tally(
+                as_of, self.data_version, lambda: flatten(summarize(self.graph(), as_of))), as_of)
+            if rules is not None:
+                out.update(status_counts(self._county_entry("households", as_of, rules)))
+            return out
+        G = self.graph()
+        out = summarize(G, as_of, township_id=township_id)
+        if rules is not None:
             out.update(R.status_counts(R.household_statuses(G, as_of, rules,
                                                             township_id=township_id)))
         return out
@@ -326,7 +324,7 @@ class EmbeddedStore(Store):
         # one write at a time (the database serialises them anyway); each is mended in after the
         # one before it (mended out of order, a kept result would be dropped)
         with self._kept.writing():
-            with self._write_lock:
+            with self._kept.write_lock:
                 before, after, G0, G1 = self._write(bundle, replace=replace, progress=progress,
                                                     expect=expect, audit=audit)
                 ticket = self._kept.ticket()

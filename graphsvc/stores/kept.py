@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
@@ -144,6 +145,9 @@ class KeptResults:
         # while the next write's transaction may already run
         self._issued = self._done = 0
         self._turn = threading.Condition(self._lock)
+        # the store's write lock: held by a write from its transaction's start to its ticket,
+        # and by a full computation (so that no write of this process commits during it)
+        self.write_lock = threading.Lock()
         self._computing: dict[Hashable, threading.Event] = {}
         self.hits = self.misses = self.mends = 0
 
@@ -151,19 +155,20 @@ class KeptResults:
     def key(kind: str, as_of: dt.date, rules: RuleSettings) -> Hashable:
         return (kind, as_of, rules)
 
-    def rows(self, kind: str, as_of: dt.date, rules: RuleSettings, version: str,
-             compute: Callable[[], list[Row]], sort_key: Callable[[Row], Any]) -> _Entry:
-        """The entry holding ``kind``'s county-wide rows for ``version`` (or a later version of
-        this process's writes): kept, or computed by ``compute`` now. Callers must not change
-        the rows."""
-        return self._get(self.key(kind, as_of, rules), version,
-                         lambda: _Entry(version, compute(), sort_key, KINDS[kind][0]))
+    def rows(self, kind: str, as_of: dt.date, rules: RuleSettings,
+             version_of: Callable[[], str], compute: Callable[[], list[Row]],
+             sort_key: Callable[[Row], Any]) -> _Entry:
+        """The entry holding ``kind``'s county-wide rows for the data version now
+        (``version_of()``, or a later version of this process's writes): kept, or computed by
+        ``compute`` now. Callers must not change the rows."""
+        return self._get(self.key(kind, as_of, rules), version_of,
+                         lambda v: _Entry(v, compute(), sort_key, KINDS[kind][0]))
 
-    def tally(self, as_of: dt.date, version: str, compute: Callable[[], dict[str, int]],
-              ) -> dict[str, int]:
-        """The county's numbers on ``as_of`` (``summary.flatten``) for ``version``: kept, or
-        computed by ``compute`` now."""
-        e = self._get(("summary", as_of), version, lambda: _Tally(version, compute()))
+    def tally(self, as_of: dt.date, version_of: Callable[[], str],
+              compute: Callable[[], dict[str, int]]) -> dict[str, int]:
+        """The county's numbers on ``as_of`` (``summary.flatten``) for the data version now:
+        kept, or computed by ``compute`` now."""
+        e = self._get(("summary", as_of), version_of, lambda v: _Tally(v, compute()))
         return dict(e.counts)
 
     def tally_dates(self) -> list[dt.date]:
@@ -171,53 +176,66 @@ class KeptResults:
         with self._lock:
             return [k[1] for k in self._entries if k[0] == "summary"]
 
-    def _get(self, key: Hashable, version: str, make: Callable[[], Any]) -> Any:
+    def _get(self, key: Hashable, version_of: Callable[[], str],
+             make: Callable[[str], Any]) -> Any:
+        version = version_of()
         if not version:  # a store never written to (or emptied behind our back): nothing to keep
-            return make()
+            return make(version)
+        deadline = time.monotonic() + 10
         while True:
             with self._lock:
                 e = self._found(key, version)
                 if e is not None:
                     self.hits += 1
                     return e
-                if self._writing:
-                    # a write of ours committed and is being mended in: wait for it rather
-                    # than computing the whole county again (bounded; then compute)
-                    self._changed.wait(timeout=10)
-                    e = self._found(key, version)
-                    if e is not None:
-                        self.hits += 1
-                        return e
+                if self._writing and key in self._entries and time.monotonic() < deadline:
+                    # a write of ours committed this version and is being mended in: wait for
+                    # it (bounded) rather than computing the whole county again
+                    self._changed.wait(timeout=max(0.05, deadline - time.monotonic()))
+                    continue
                 busy = self._computing.get(key)
+                mine = busy is None
                 if busy is None:
                     busy = self._computing[key] = threading.Event()
-                    mine = True
-                else:
-                    mine = False
             if not mine:
                 busy.wait(timeout=300)
-                with self._lock:
-                    e = self._found(key, version)
-                if e is not None:
-                    return e
+                version, deadline = version_of(), time.monotonic() + 10
                 continue
             try:
-                e = make()
-                with self._lock:
-                    self.misses += 1
-                    self._entries[key] = e
-                    self._entries.move_to_end(key)
-                    recent: list[Any] = []
-                    for k in reversed(self._entries):  # the dates, most recently used first
-                        if k[1] not in recent:
-                            recent.append(k[1])
-                    for k in [k for k in self._entries if k[1] not in recent[:self.max_dates]]:
-                        del self._entries[k]
-                return e
+                return self._compute(key, version_of, make)
             finally:
                 with self._lock:
                     self._computing.pop(key, None)
                 busy.set()
+
+    def _compute(self, key: Hashable, version_of: Callable[[], str],
+                 make: Callable[[str], Any]) -> Any:
+        """Compute an entry while no write of this process can commit and after every one
+        that did is mended in, so that it holds for exactly the version it is labelled with:
+        mending it later applies each later write once. (A write of another process meanwhile
+        makes the label older than the data: the next mending then drops the entry.)"""
+        with self.write_lock:
+            with self._lock:
+                self._turn.wait_for(lambda: self._done >= self._issued, timeout=60)
+            version = version_of()
+            with self._lock:
+                e = self._found(key, version)
+            if e is not None:
+                return e
+            e = make(version)
+            if not version:
+                return e
+            with self._lock:
+                self.misses += 1
+                self._entries[key] = e
+                self._entries.move_to_end(key)
+                recent: list[Any] = []
+                for k in reversed(self._entries):  # the dates, most recently used first
+                    if k[1] not in recent:
+                        recent.append(k[1])
+                for k in [k for k in self._entries if k[1] not in recent[:self.max_dates]]:
+                    del self._entries[k]
+            return e
 
     def _found(self, key: Hashable, version: str) -> Any:
         e = self._entries.get(key)

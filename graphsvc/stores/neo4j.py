@@ -8,7 +8,6 @@ here, and values leave as plain Python (``neo4j.time.Date`` -> ``datetime.date``
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -134,7 +133,6 @@ class Neo4jStore(Store):
         self.uri = uri
         # county-wide results kept between reads and mended after this process's writes
         self._kept = KeptResults()
-        self._write_lock = threading.Lock()
         try:
             self.ensure_schema()
         except BaseException:
@@ -257,7 +255,7 @@ class Neo4jStore(Store):
             return {k: int(v) for k, v in r.items()}
 
         if township_id is None:  # the county's numbers: kept across writes
-            out = unflatten(self._kept.tally(as_of, self.data_version(), counts), as_of)
+            out = unflatten(self._kept.tally(as_of, self.data_version, counts), as_of)
         else:
             out = unflatten(counts(), as_of)
         if rules is not None and township_id is None:
@@ -275,8 +273,7 @@ class Neo4jStore(Store):
 
     def _county_entry(self, kind: str, as_of: dt.date, rules: RuleSettings) -> Any:
         """``kind``'s county-wide rows: kept for the current data version, or computed now."""
-        version = self.data_version()
-        return self._kept.rows(kind, as_of, rules, version,
+        return self._kept.rows(kind, as_of, rules, self.data_version,
                                lambda: self._compute(kind, as_of, rules, None),
                                sort_key(kind, rules))
 
@@ -528,7 +525,7 @@ class Neo4jStore(Store):
         # one write at a time (the database serialises them anyway); each is mended in after the
         # one before it (mended out of order, a kept result would be dropped)
         with self._kept.writing():
-            with self._write_lock:
+            with self._kept.write_lock:
                 dates = [] if replace else self._kept.tally_dates()
                 before, after, deltas = self._write(bundle, replace=replace, progress=progress,
                                                     expect=expect, audit=audit, dates=dates)
