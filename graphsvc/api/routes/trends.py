@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from graphsvc.analysis.trends import trends_body
+from graphsvc.api import scope
 from graphsvc.api.deps import PlaceDep, RulesDep, StoreDep
 from graphsvc.api.errors import InvalidParameter
 from graphsvc.api.routes.visual import _html, _principal, _to_login
@@ -158,18 +159,14 @@ def trends_chart(request: Request, store: StoreDep, rules: RulesDep,
     if principal is None:
         return _to_login()
     to = to if to is not None else as_of
-    name = None
-    if township_id is not None:
-        found = store.fetch_entities([township_id]).get(township_id)
-        if found is None or found[0] is not Kind.TOWNSHIP or not principal.sees_township(
-                township_id):
-            raise NotFound(f"no township with id '{township_id}'")
-        name = found[1].get("name")
-    elif not principal.every_township:
+    if township_id is None and not principal.every_township:
         if len(principal.townships) != 1:
             raise NotFound(f"this key sees only {', '.join(principal.townships)}: "
                            "name one as township_id")
-        return trends_chart(request, store, rules, principal.townships[0], from_, to, step)
+        township_id = principal.townships[0]
+    name = None
+    if township_id is not None:
+        name = scope.visible(store, principal, Kind.TOWNSHIP, township_id).get("name")
     body = _body(store, rules, from_, to, step, township_id, None)
 
     def link(view: str, rid: str | None) -> str:
