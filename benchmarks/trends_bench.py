@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from graphsvc.analysis.trends import shift, trends_body
 from graphsvc.importer import import_path
-from graphsvc.rules import REASONS, RuleSettings
+from graphsvc.rules import REASONS, RuleSettings, status_counts
 from graphsvc.stores.base import Store
 
 LAST = dt.date(2026, 6, 30)
@@ -89,13 +89,8 @@ def timed(f: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def counted(rows: list[dict[str, Any]]) -> dict[str, int]:
-    out = dict.fromkeys(KEYS, 0)
-    out["households"] = len(rows)
-    for r in rows:
-        out[r["status"]] += 1
-        if r["reason"]:
-            out[r["reason"]] += 1
-    return out
+    c = status_counts(rows)
+    return {"households": len(rows), **c["households_by_status"], **c["uncovered_by_reason"]}
 
 
 def flat(block: dict[str, Any]) -> dict[str, int]:

@@ -42,7 +42,7 @@ from graphsvc.api.routes.trends import visual_router
 from graphsvc.config import Settings
 from graphsvc.importer import import_path
 from graphsvc.keys import KeyStore, Role
-from graphsvc.rules import REASONS, RuleSettings, household_statuses
+from graphsvc.rules import REASONS, RuleSettings, household_statuses, status_counts
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
 from visual.render import EXTERNAL_REF
@@ -58,13 +58,8 @@ def flat(block: dict[str, Any]) -> dict[str, int]:
 
 
 def counted(rows: list[dict[str, Any]]) -> dict[str, int]:
-    out = dict.fromkeys(KEYS, 0)
-    out["households"] = len(rows)
-    for r in rows:
-        out[r["status"]] += 1
-        if r["reason"]:
-            out[r["reason"]] += 1
-    return out
+    c = status_counts(rows)
+    return {"households": len(rows), **c["households_by_status"], **c["uncovered_by_reason"]}
 
 
 def baseline(store: Store, day: dt.date, rules: RuleSettings, township_id: str | None = None,
