@@ -710,6 +710,14 @@ def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str
     def in_scope(p: str) -> bool:
         return township_id is None or facts[p]["township_id"] == township_id
 
+    def solve(wants: Sequence[Want], givers: Sequence[Giver], slot_cost: Callable[[int], int],
+              ) -> tuple[list[Assigned], list[str]]:
+        """``solver``, its time added to ``spent["solve"]``."""
+        clock = time.perf_counter()
+        out = solver(wants, givers, slot_cost)
+        spent["solve"] += time.perf_counter() - clock
+        return out
+
     # what to repair
     if person_id is None:
         lone_delegates = [d for d, f in ordered
@@ -737,9 +745,7 @@ def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str
                                               if facts[c]["township_id"] else [])),
                     len([x for x in facts[c]["dels_below"] if x != person_id]), len(wants))
               for c in cms]
-    clock = time.perf_counter()
-    done, left = solver(wants, givers, _slot_people)
-    spent["solve"] += time.perf_counter() - clock
+    done, left = solve(wants, givers, _slot_people)
     for a in sorted(done, key=lambda a: a.want):
         same = a.group != ("county",)
         world.new_cm.add(a.want)
@@ -773,9 +779,7 @@ def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str
     givers = [Giver(d, (("t", facts[d]["township_id"]),),
                     len([x for x in facts[d]["members"] if x != person_id]), len(wants))
               for d in delegates if facts[d]["township_id"] is not None]
-    clock = time.perf_counter()
-    done, left = solver(wants, givers, _slot_people)
-    spent["solve"] += time.perf_counter() - clock
+    done, left = solve(wants, givers, _slot_people)
     for a in sorted(done, key=lambda a: a.want):
         world.new_delegate.add(a.want)
         items.append({
@@ -817,9 +821,7 @@ def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str
                                   (("t", f["township_id"]) if f["township_id"] else None)) if g)
         if grps2:
             givers.append(Giver(m, grps2, f["load"], cap - f["load"]))
-    clock = time.perf_counter()
-    done, left = solver(wants, givers, slot)
-    spent["solve"] += time.perf_counter() - clock
+    done, left = solve(wants, givers, slot)
     row_of = {r["household_id"]: r for r in rows}
     rank = {r["household_id"]: i for i, r in enumerate(rows)}  # rows come in the household order
     for a in sorted(done, key=lambda a: rank[a.want]):
