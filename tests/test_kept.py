@@ -15,6 +15,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import pytest
 
 from graphsvc.bundle.validate import Bundle
@@ -23,7 +24,7 @@ from graphsvc.graph import build_graph
 from graphsvc.importer import import_path
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
-from graphsvc.stores.incremental import affected, apply_bundle, same_graph
+from graphsvc.stores.incremental import affected, apply_bundle
 
 RULES = Settings().rules()
 DAYS = [dt.date(2026, 6, 30), dt.date(2026, 12, 31)]
@@ -53,6 +54,25 @@ def _county(store: Store, as_of: dt.date) -> dict[str, Any]:
         "members": store.member_audit(as_of, RULES),
         "committee_members": store.committee_member_audit(as_of, RULES),
     }
+
+
+def same_graph(A: nx.MultiDiGraph, B: nx.MultiDiGraph) -> list[str]:
+    """Differences between two graphs' nodes, attributes and edges (empty when equal): for
+    tests holding ``apply_bundle`` to ``build_graph``."""
+    out: list[str] = []
+    if dict(A.nodes(data=True)) != dict(B.nodes(data=True)):
+        a, b = dict(A.nodes(data=True)), dict(B.nodes(data=True))
+        out += [f"node {n}: {a.get(n)} != {b.get(n)}" for n in sorted(set(a) | set(b), key=str)
+                if a.get(n) != b.get(n)][:10]
+    ea = {(u, v, k): d for u, v, k, d in A.edges(keys=True, data=True)}
+    eb = {(u, v, k): d for u, v, k, d in B.edges(keys=True, data=True)}
+    if ea != eb:
+        out += [f"edge {e}: {ea.get(e)} != {eb.get(e)}" for e in sorted(set(ea) | set(eb), key=str)
+                if ea.get(e) != eb.get(e)][:10]
+    pa = {(u, v, k) for u, v, k in A.in_edges(keys=True)}
+    if pa != set(ea):
+        out.append("predecessor maps differ from successor maps")
+    return out
 
 
 class Clerk:

@@ -41,16 +41,8 @@ from graphsvc.graph import build_graph
 from graphsvc.rules import RuleError, RuleSettings
 from graphsvc.stores.base import Audit, Progress, Store
 from graphsvc.stores.incremental import affected, apply_bundle, tallied, touched
-from graphsvc.stores.kept import (
-    MEND_LIMIT,
-    KeptResults,
-    Row,
-    copy_rows,
-    county_wide,
-    sort_key,
-    status_counts,
-)
-from graphsvc.summary import flatten, summarize, tally, unflatten
+from graphsvc.stores.kept import MEND_LIMIT, CountyWide, KeptResults, Row, county_wide, page_of
+from graphsvc.summary import flatten, summarize, tally
 
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
@@ -95,7 +87,7 @@ def _ddl(spec: FileSpec) -> str:
             " WITHOUT ROWID")
 
 
-class EmbeddedStore(Store):
+class EmbeddedStore(CountyWide, Store):
     """SQLite + NetworkX. Safe to share between threads (one connection, one lock)."""
 
     kind = "embedded"
@@ -225,18 +217,9 @@ class EmbeddedStore(Store):
                 self.graph_builds += 1
             return version, self._graph
 
-    def _county(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
-        return self._county_entry(kind, as_of, rules).rows
-
-    def _county_entry(self, kind: str, as_of: dt.date, rules: RuleSettings) -> Any:
-        """``kind``'s county-wide rows (``graphsvc.stores.kept``): kept, or computed now."""
-        return self._kept.rows(kind, as_of, rules, self.data_version,
-                               lambda: self._compute(self.graph(), kind, as_of, rules, None),
-                               sort_key(kind, rules))
-
-    @staticmethod
-    def _compute(G: nx.MultiDiGraph, kind: str, as_of: dt.date, rules: RuleSettings,
+    def _compute(self, kind: str, as_of: dt.date, rules: RuleSettings,
                  ids: Collection[str] | None) -> list[Row]:
+        G = self.graph()
         if kind == "households":
             return R.household_statuses(G, as_of, rules, household_ids=ids)
         audit = {"delegates": R.delegate_audit, "members": R.member_audit,
@@ -246,11 +229,8 @@ class EmbeddedStore(Store):
     def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
                 township_id: str | None = None) -> dict[str, Any]:
         if township_id is None:
-            out = unflatten(self._kept.tally(
-                as_of, self.data_version, lambda: flatten(summarize(self.graph(), as_of))), as_of)
-            if rules is not None:
-                out.update(status_counts(self._county_entry("households", as_of, rules)))
-            return out
+            return self._county_summary(as_of, rules,
+                                        lambda: flatten(summarize(self.graph(), as_of)))
         G = self.graph()
         out = summarize(G, as_of, township_id=township_id)
         if rules is not None:
@@ -265,17 +245,13 @@ class EmbeddedStore(Store):
                    member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
         if household_ids is not None:
             member_ids = None  # as the Cypher statement: the households asked for win
+        filters = {"status": status, "reason": reason, "focus_only": focus_only, "limit": limit,
+                   "offset": offset}
         if county_wide(township_id, village_id, household_ids, member_ids):
-            rows = self._county("households", as_of, rules)
-        else:
-            rows = R.household_statuses(self.graph(), as_of, rules, township_id=township_id,
-                                        village_id=village_id, household_ids=household_ids,
-                                        member_ids=member_ids)
-        if status is not None or reason is not None or focus_only:
-            rows = [r for r in rows if (status is None or r["status"] == status)
-                    and (reason is None or r["reason"] == reason) and (not focus_only or r["focus"])]
-        end = None if limit is None else offset + limit
-        return len(rows), copy_rows(rows[offset:end])
+            return self._county_households(as_of, rules, **filters)
+        return page_of(R.household_statuses(self.graph(), as_of, rules, township_id=township_id,
+                                            village_id=village_id, household_ids=household_ids,
+                                            member_ids=member_ids), **filters)
 
     def household(self, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
         try:
@@ -287,7 +263,7 @@ class EmbeddedStore(Store):
                        village_id: str | None = None,
                        ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         if county_wide(township_id, village_id, ids):
-            return copy_rows(self._county("delegates", as_of, rules))
+            return self._county_rows("delegates", as_of, rules)
         return R.delegate_audit(self.graph(), as_of, rules, township_id=township_id,
                                 village_id=village_id, ids=ids)
 
@@ -295,7 +271,7 @@ class EmbeddedStore(Store):
                      village_id: str | None = None,
                      ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         if county_wide(township_id, village_id, ids):
-            return copy_rows(self._county("members", as_of, rules))
+            return self._county_rows("members", as_of, rules)
         return R.member_audit(self.graph(), as_of, rules, township_id=township_id,
                               village_id=village_id, ids=ids)
 
@@ -303,7 +279,7 @@ class EmbeddedStore(Store):
                                township_id: str | None = None, village_id: str | None = None,
                                ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         if county_wide(township_id, village_id, ids):
-            return copy_rows(self._county("committee_members", as_of, rules))
+            return self._county_rows("committee_members", as_of, rules)
         return R.committee_member_audit(self.graph(), as_of, rules, township_id=township_id,
                                         village_id=village_id, ids=ids)
 
@@ -340,12 +316,7 @@ class EmbeddedStore(Store):
                     out[day] = d
                 return out
 
-            self._kept.mend(ticket, before, after, self._recompute,
-                            lambda: self._affected(bundle), deltas, replaced=replace)
-
-    def _recompute(self, kind: str, key: Any, ids: Collection[str]) -> list[Row]:
-        _, as_of, rules = key
-        return self._compute(self.graph(), kind, as_of, rules, ids)
+            self._mend(ticket, before, after, bundle, deltas, replace)
 
     def _affected(self, bundle: Bundle) -> tuple[set[str], set[str]] | None:
         ids, everything = touched(bundle)

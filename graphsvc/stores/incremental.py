@@ -16,7 +16,7 @@ change, for the kept county-wide results (``graphsvc.stores.kept``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
@@ -210,22 +210,3 @@ def affected(G: nx.MultiDiGraph, ids: Iterable[str]) -> tuple[set[str], set[str]
     people |= walk(set(seeds), 3, False)
     people |= {n for n in walk(people & set(seeds), 1, True) if G.nodes[n].get("entity") == "person"}
     return households, people
-
-
-def same_graph(A: nx.MultiDiGraph, B: Mapping[str, Any] | nx.MultiDiGraph) -> list[str]:
-    """Differences between two graphs' nodes, attributes and edges (empty when equal): for
-    tests holding ``apply_bundle`` to ``build_graph``."""
-    out: list[str] = []
-    if dict(A.nodes(data=True)) != dict(B.nodes(data=True)):
-        a, b = dict(A.nodes(data=True)), dict(B.nodes(data=True))
-        out += [f"node {n}: {a.get(n)} != {b.get(n)}" for n in sorted(set(a) | set(b), key=str)
-                if a.get(n) != b.get(n)][:10]
-    ea = {(u, v, k): d for u, v, k, d in A.edges(keys=True, data=True)}
-    eb = {(u, v, k): d for u, v, k, d in B.edges(keys=True, data=True)}
-    if ea != eb:
-        out += [f"edge {e}: {ea.get(e)} != {eb.get(e)}" for e in sorted(set(ea) | set(eb), key=str)
-                if ea.get(e) != eb.get(e)][:10]
-    pa = {(u, v, k) for u, v, k in A.in_edges(keys=True)}
-    if pa != set(ea):
-        out.append("predecessor maps differ from successor maps")
-    return out

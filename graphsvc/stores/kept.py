@@ -22,14 +22,18 @@ import logging
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphsvc.rules import RuleSettings, focus_count
+from graphsvc.summary import unflatten
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
+# recompute(kind, as_of, rules, ids): the rows of ``kind`` for those ids only (None: all)
+Recompute = Callable[[str, dt.date, RuleSettings, Collection[str] | None], list[Row]]
 # kind -> (id field of its rows, the rows of which writes' affected ids: "households"/"people")
 KINDS: dict[str, tuple[str, str]] = {
     "households": ("household_id", "households"),
@@ -65,6 +69,17 @@ def status_counts(e: _Entry) -> dict[str, Any]:
     if counts is None:
         counts = e.derived["status_counts"] = counts_of(e.rows)
     return {k: dict(v) for k, v in counts.items()}
+
+
+def page_of(rows: list[Row], *, status: str | None = None, reason: str | None = None,
+            focus_only: bool = False, limit: int | None = None,
+            offset: int = 0) -> tuple[int, list[Row]]:
+    """(total, page) of household status rows matching the filters, as ``Store.households``."""
+    if status is not None or reason is not None or focus_only:
+        rows = [r for r in rows if (status is None or r["status"] == status)
+                and (reason is None or r["reason"] == reason) and (not focus_only or r["focus"])]
+    end = None if limit is None else offset + limit
+    return len(rows), rows[offset:end]
 
 
 def copy_rows(rows: list[Row]) -> list[Row]:
@@ -246,9 +261,18 @@ class KeptResults:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def writing(self) -> _Writing:
-        """``with kept.writing():`` around a write and its ``mend``."""
-        return _Writing(self)
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """``with kept.writing():`` around a write and its ``mend``: readers who find their
+        version not yet mended in wait for it rather than computing the county again."""
+        with self._lock:
+            self._writing += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writing -= 1
+                self._changed.notify_all()
 
     def ticket(self) -> int:
         """A committed write's place in the order of mending (take it under the write lock,
@@ -258,7 +282,7 @@ class KeptResults:
             return self._issued - 1
 
     def mend(self, ticket: int, before: str, after: str,
-             recompute: Callable[[str, Any, Any], list[Row]],
+             recompute: Recompute,
              affected: Callable[[], tuple[set[str], set[str]] | None],
              deltas: Callable[[list[dt.date]], dict[dt.date, Counter[str]] | None],
              *, replaced: bool = False) -> None:
@@ -281,14 +305,14 @@ class KeptResults:
                 self._done = max(self._done, ticket + 1)
                 self._turn.notify_all()
 
-    def _mend(self, before: str, after: str, recompute: Callable[[str, Any, Any], list[Row]],
+    def _mend(self, before: str, after: str, recompute: Recompute,
               affected: Callable[[], tuple[set[str], set[str]] | None],
               deltas: Callable[[list[dt.date]], dict[dt.date, Counter[str]] | None]) -> None:
         """After a write that moved the data from ``before`` to ``after``: entries that held for
         ``before`` follow it and hold for ``after``, the others are dropped.
 
         Rows: those of the affected households or people (``affected()``; None: all of them
-        may have changed) are recomputed by ``recompute(kind, entry key, ids)``. The county's
+        may have changed) are recomputed by ``recompute(kind, as_of, rules, ids)``. The county's
         numbers: ``deltas(dates)`` gives, per date, how the write changed them (None, or a
         date missing: unknown)."""
         with self._lock:
@@ -326,7 +350,7 @@ class KeptResults:
                 with self._lock:
                     self._entries.pop(k, None)
                 continue
-            fresh = recompute(kind, k, ids) if ids else []
+            fresh = recompute(kind, k[1], k[2], ids) if ids else []
             with self._lock:
                 if self._entries.get(k) is e and e.version == before:
                     e.mend(ids, fresh, after)
@@ -337,15 +361,46 @@ class KeptResults:
             self._entries.clear()
 
 
-class _Writing:
-    def __init__(self, kept: KeptResults) -> None:
-        self.kept = kept
+class CountyWide:
+    """The county-wide reads a store answers from its ``KeptResults`` (a mixin before
+    ``Store``). The store provides ``_kept``, ``data_version`` and ``_compute(kind, as_of,
+    rules, ids)``: the rows of ``kind`` (``KINDS``) computed afresh, for ``ids`` only when
+    given; and ``_affected(bundle)``: ``incremental.affected`` of a write, or None."""
 
-    def __enter__(self) -> None:
-        with self.kept._lock:
-            self.kept._writing += 1
+    _kept: KeptResults
+    data_version: Callable[[], str]
+    _compute: Recompute
+    _affected: Callable[[Any], tuple[set[str], set[str]] | None]
 
-    def __exit__(self, *exc: object) -> None:
-        with self.kept._lock:
-            self.kept._writing -= 1
-            self.kept._changed.notify_all()
+    def _county_entry(self, kind: str, as_of: dt.date, rules: RuleSettings) -> _Entry:
+        """``kind``'s county-wide rows: kept for the current data version, or computed now."""
+        return self._kept.rows(kind, as_of, rules, self.data_version,
+                               lambda: self._compute(kind, as_of, rules, None),
+                               sort_key(kind, rules))
+
+    def _county_rows(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
+        """A copy of ``kind``'s county-wide rows, for a caller."""
+        return copy_rows(self._county_entry(kind, as_of, rules).rows)
+
+    def _county_households(self, as_of: dt.date, rules: RuleSettings,
+                           **filters: Any) -> tuple[int, list[Row]]:
+        """``Store.households`` of the whole county (``filters``: those of ``page_of``)."""
+        total, page = page_of(self._county_entry("households", as_of, rules).rows, **filters)
+        return total, copy_rows(page)
+
+    def _county_summary(self, as_of: dt.date, rules: RuleSettings | None,
+                        counts: Callable[[], dict[str, int]]) -> dict[str, Any]:
+        """``Store.summary`` of the whole county: the numbers kept (``counts()`` computes
+        them, as ``summary.flatten`` gives them) and, with ``rules``, the kept statuses'
+        counts."""
+        out = unflatten(self._kept.tally(as_of, self.data_version, counts), as_of)
+        if rules is not None:
+            out.update(status_counts(self._county_entry("households", as_of, rules)))
+        return out
+
+    def _mend(self, ticket: int, before: str, after: str, bundle: Any,
+              deltas: Callable[[list[dt.date]], dict[dt.date, Counter[str]] | None],
+              replaced: bool) -> None:
+        """``KeptResults.mend`` after this store's write of ``bundle``."""
+        self._kept.mend(ticket, before, after, self._compute, lambda: self._affected(bundle),
+                        deltas, replaced=replaced)

@@ -45,15 +45,7 @@ from graphsvc.graph import KIND_LABELS
 from graphsvc.rules import REASONS, STATUSES, RuleSettings
 from graphsvc.stores.base import Audit, Progress, Store
 from graphsvc.stores.incremental import tallied, touched
-from graphsvc.stores.kept import (
-    MEND_LIMIT,
-    KeptResults,
-    Row,
-    copy_rows,
-    county_wide,
-    sort_key,
-    status_counts,
-)
+from graphsvc.stores.kept import MEND_LIMIT, CountyWide, KeptResults, Row, county_wide
 from graphsvc.summary import unflatten
 
 T = TypeVar("T")
@@ -93,7 +85,7 @@ def _record(spec: FileSpec, props: dict[str, Any]) -> Record:
     return out
 
 
-class Neo4jStore(Store):
+class Neo4jStore(CountyWide, Store):
     """A Neo4j 5 server (Community or Enterprise), reached with the official driver."""
 
     kind = "neo4j"
@@ -255,27 +247,15 @@ class Neo4jStore(Store):
             return {k: int(v) for k, v in r.items()}
 
         if township_id is None:  # the county's numbers: kept across writes
-            out = unflatten(self._kept.tally(as_of, self.data_version, counts), as_of)
-        else:
-            out = unflatten(counts(), as_of)
-        if rules is not None and township_id is None:
-            out.update(status_counts(self._county_entry("households", as_of, rules)))
-        elif rules is not None:
+            return self._county_summary(as_of, rules, counts)
+        out = unflatten(counts(), as_of)
+        if rules is not None:
             s = self._statuses(as_of, rules, township_id=township_id, limit=0)
             out["households_by_status"] = {k: s[k] for k in STATUSES}
             out["uncovered_by_reason"] = {k: s[k] for k in REASONS}
         return out
 
     # -- county-wide results, kept (graphsvc.stores.kept) ------------------------------------
-
-    def _county(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
-        return self._county_entry(kind, as_of, rules).rows
-
-    def _county_entry(self, kind: str, as_of: dt.date, rules: RuleSettings) -> Any:
-        """``kind``'s county-wide rows: kept for the current data version, or computed now."""
-        return self._kept.rows(kind, as_of, rules, self.data_version,
-                               lambda: self._compute(kind, as_of, rules, None),
-                               sort_key(kind, rules))
 
     def _compute(self, kind: str, as_of: dt.date, rules: RuleSettings,
                  ids: Collection[str] | None) -> list[Row]:
@@ -287,10 +267,6 @@ class Neo4jStore(Store):
         audit = {"delegates": self._delegate_audit, "members": self._member_audit,
                  "committee_members": self._committee_member_audit}[kind]
         return audit(as_of, rules, None, None, ids)
-
-    def _recompute(self, kind: str, key: Any, ids: Collection[str]) -> list[Row]:
-        _, as_of, rules = key
-        return self._compute(kind, as_of, rules, ids)
 
     def _affected(self, bundle: Bundle) -> tuple[set[str], set[str]] | None:
         ids, everything = touched(bundle)
@@ -337,13 +313,8 @@ class Neo4jStore(Store):
                    offset: int = 0, household_ids: Collection[str] | None = None,
                    member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
         if county_wide(township_id, village_id, household_ids, member_ids):
-            rows = self._county("households", as_of, rules)
-            if status is not None or reason is not None or focus_only:
-                rows = [r for r in rows if (status is None or r["status"] == status)
-                        and (reason is None or r["reason"] == reason)
-                        and (not focus_only or r["focus"])]
-            end = None if limit is None else offset + limit
-            return len(rows), copy_rows(rows[offset:end])
+            return self._county_households(as_of, rules, status=status, reason=reason,
+                                           focus_only=focus_only, limit=limit, offset=offset)
         r = self._statuses(as_of, rules, township_id=township_id, village_id=village_id,
                            household_ids=None if household_ids is None else sorted(household_ids),
                            member_ids=member_ids, status=status, reason=reason,
@@ -385,7 +356,7 @@ class Neo4jStore(Store):
                        village_id: str | None = None,
                        ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         if county_wide(township_id, village_id, ids):
-            return copy_rows(self._county("delegates", as_of, rules))
+            return self._county_rows("delegates", as_of, rules)
         return self._delegate_audit(as_of, rules, township_id, village_id, ids)
 
     def _delegate_audit(self, as_of: dt.date, rules: RuleSettings, township_id: str | None,
@@ -411,9 +382,9 @@ class Neo4jStore(Store):
 
     def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                      village_id: str | None = None,
-                       ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+                     ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         if county_wide(township_id, village_id, ids):
-            return copy_rows(self._county("members", as_of, rules))
+            return self._county_rows("members", as_of, rules)
         return self._member_audit(as_of, rules, township_id, village_id, ids)
 
     def _member_audit(self, as_of: dt.date, rules: RuleSettings, township_id: str | None,
@@ -434,7 +405,7 @@ class Neo4jStore(Store):
                                township_id: str | None = None, village_id: str | None = None,
                                ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         if county_wide(township_id, village_id, ids):
-            return copy_rows(self._county("committee_members", as_of, rules))
+            return self._county_rows("committee_members", as_of, rules)
         return self._committee_member_audit(as_of, rules, township_id, village_id, ids)
 
     def _committee_member_audit(self, as_of: dt.date, rules: RuleSettings, township_id: str | None,
@@ -531,9 +502,7 @@ class Neo4jStore(Store):
                                                     expect=expect, audit=audit, dates=dates)
                 ticket = self._kept.ticket()
             # on its turn, after the writes before it; the next write may commit meanwhile
-            self._kept.mend(ticket, before, after, self._recompute,
-                            lambda: self._affected(bundle), lambda _dates: deltas,
-                            replaced=replace)
+            self._mend(ticket, before, after, bundle, lambda _dates: deltas, replace)
 
     def _write(self, bundle: Bundle, *, replace: bool, progress: Progress | None,
                expect: Mapping[str, str] | None,
