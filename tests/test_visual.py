@@ -9,7 +9,7 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -342,7 +342,8 @@ def test_chain_and_township_views_mark_single_points_of_failure(tiny: Store) -> 
     assert town_marked == {n["id"] for n in data_of(town)[0]} & town_ranked
 
 
-def test_visualize_command_writes_utf8_files(tiny_dir: Path, tmp_path: Path) -> None:
+def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``python -m graphsvc ARGS`` in ``tmp_path`` with its own data directory, ASCII stdout."""
     import graphsvc
 
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data"), "PYTHONIOENCODING": "ascii",
@@ -353,6 +354,11 @@ def test_visualize_command_writes_utf8_files(tiny_dir: Path, tmp_path: Path) -> 
         return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=300, check=False)
 
+    return run
+
+
+def test_visualize_command_writes_utf8_files(tiny_dir: Path, tmp_path: Path) -> None:
+    run = cli(tmp_path)
     assert run("import", str(tiny_dir)).returncode == 0
     out = tmp_path / "h.html"
     r = run("visualize", "household", "H059", "-o", str(out), "--as-of", "2026-06-30")
@@ -585,16 +591,7 @@ def test_a_write_shows_on_the_next_page(tiny: Store, tmp_path: Path) -> None:
 
 
 def test_visualize_township_plan_command(tiny_dir: Path, tmp_path: Path) -> None:
-    import graphsvc
-
-    env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data"), "PYTHONIOENCODING": "ascii",
-           "PYTHONPATH": str(Path(graphsvc.__file__).resolve().parents[1]),
-           "PATH": "/usr/bin:/bin"}
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=300, check=False)
-
+    run = cli(tmp_path)
     assert run("import", str(tiny_dir)).returncode == 0
     out = tmp_path / "t.html"
     r = run("visualize", "township", "T1", "--plan", "--cap", "3", "-o", str(out),
