@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from graphsvc.bundle.schema import Kind
+from graphsvc.api import scope
 from graphsvc.keys import Principal
 from graphsvc.stores.base import Store
 
@@ -35,34 +35,13 @@ class Redactor:
     # -- where people and households belong ---------------------------------------------------
 
     def learn(self, ids: Iterable[str]) -> None:
-        """Find the townships of these records (one read, and one more for their places)."""
+        """Find the townships of these records (one read, and ``scope.townships_of``'s)."""
         wanted = {i for i in ids if i and i not in self._town and not i.startswith(OUTSIDE)}
         if not self.active or not wanted:
             return
-        found = self.store.fetch_entities(wanted)
-        refs = {r for _, rec in found.values()
-                for r in (rec.get("village_id"), rec.get("organization_id")) if r}
-        places = self.store.fetch_entities(refs) if refs else {}
-        org_villages = {rec.get("village_id") for k, rec in places.values()
-                        if k is Kind.ORGANIZATION and rec.get("village_id")} - places.keys()
-        if org_villages:
-            places.update(self.store.fetch_entities(org_villages))
-
-        def village_town(vid: str | None) -> str | None:
-            v = places.get(vid or "")
-            return v[1].get("township_id") if v and v[0] is Kind.VILLAGE else None
-
+        towns = scope.townships_of(self.store, self.store.fetch_entities(wanted))
         for rid in wanted:
-            kind, rec = found.get(rid, (None, {}))
-            town: str | None = None
-            if kind is Kind.HOUSEHOLD:
-                town = village_town(rec.get("village_id"))
-            elif kind is Kind.PERSON:
-                town = rec.get("township_id") or village_town(rec.get("village_id"))
-                org = places.get(rec.get("organization_id") or "")
-                if town is None and org and org[0] is Kind.ORGANIZATION:
-                    town = org[1].get("township_id") or village_town(org[1].get("village_id"))
-            self._town[rid] = town
+            self._town[rid] = towns.get(rid)
 
     def sees(self, rid: str) -> bool:
         if not self.active:

@@ -9,7 +9,7 @@ not exist: a write must not tell a key what exists outside its reach).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from graphsvc.api.errors import Forbidden, InvalidParameter
 from graphsvc.bundle.schema import Kind
@@ -29,23 +29,45 @@ def township_of(store: Store, kind: Kind, rec: Record) -> str | None:
     A household: its village's. A person: ``township_id``, else their village's,
     else their organisation's (its ``township_id``, or its village's township).
     """
+    return townships_of(store, {"": (kind, rec)})[""]
+
+
+def townships_of(store: Store, records: Mapping[str, tuple[Kind, Record]]) -> dict[str, str | None]:
+    """``township_of`` for many records at once, by id: at most two reads of the store (the
+    records' villages and organisations, then those organisations' villages)."""
+
+    def needs_places(kind: Kind, rec: Record) -> bool:
+        return kind not in (Kind.TOWNSHIP, Kind.VILLAGE) and not (
+            kind in (Kind.PERSON, Kind.ORGANIZATION) and rec.get("township_id"))
+
+    refs = {r for kind, rec in records.values() if needs_places(kind, rec)
+            for r in (rec.get("village_id"), rec.get("organization_id")) if r}
+    places = dict(store.fetch_entities(refs)) if refs else {}
+    org_villages = {rec.get("village_id") for kind, rec in places.values()
+                    if kind is Kind.ORGANIZATION and needs_places(kind, rec)
+                    and rec.get("village_id")} - places.keys()
+    if org_villages:
+        places.update(store.fetch_entities(org_villages))
+    return {rid: _township(kind, rec, places) for rid, (kind, rec) in records.items()}
+
+
+def _township(kind: Kind, rec: Record, places: Mapping[str, tuple[Kind, Record]]) -> str | None:
+    """``township_of`` with the villages and organisations a record names already read."""
     if kind is Kind.TOWNSHIP:
         return str(rec["id"])
     if kind is Kind.VILLAGE:
         return rec.get("township_id")
     if kind in (Kind.PERSON, Kind.ORGANIZATION) and rec.get("township_id"):
         return str(rec["township_id"])
-    refs = [r for r in (rec.get("village_id"), rec.get("organization_id")) if r]
-    found = store.fetch_entities(refs) if refs else {}
-    village = found.get(rec.get("village_id") or "")
+    village = places.get(rec.get("village_id") or "")
     if village is not None and village[0] is Kind.VILLAGE:
         return village[1].get("township_id")
     if kind is not Kind.PERSON:
         return None
-    org = found.get(rec.get("organization_id") or "")
+    org = places.get(rec.get("organization_id") or "")
     if org is None or org[0] is not Kind.ORGANIZATION:
         return None
-    return township_of(store, Kind.ORGANIZATION, org[1])
+    return _township(Kind.ORGANIZATION, org[1], places)
 
 
 def fetch(store: Store, kind: Kind, rid: str) -> Record:
@@ -91,6 +113,7 @@ def ensure_reaches(store: Store, principal: Principal,
             raise Forbidden(f"township '{rid}' is not one of your townships "
                             f"({', '.join(principal.townships)})")
     found = store.fetch_entities({rid for kind, rid, _ in wanted if kind is not Kind.TOWNSHIP})
+    towns = townships_of(store, found)
     out: dict[str, Record] = {}
     for kind, rid, county in wanted:
         if kind is Kind.TOWNSHIP:
@@ -98,7 +121,7 @@ def ensure_reaches(store: Store, principal: Principal,
         got = found.get(rid)
         if got is None or got[0] is not kind:
             raise unreachable(principal, kind, rid, county=county)
-        town = township_of(store, kind, got[1])
+        town = towns[rid]
         if not (principal.sees_township(town) or (county and town is None)):
             raise unreachable(principal, kind, rid, county=county)
         out[rid] = got[1]
