@@ -10,7 +10,7 @@ person may visit a household many times).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import networkx as nx
@@ -64,24 +64,35 @@ def build_graph(records: Mapping[str, Iterable[Mapping[str, Any]]]) -> nx.MultiD
     G = nx.MultiDiGraph()
     for kind, spec in ENTITY_SPECS.items():
         for rec in records.get(spec.name, ()):
-            G.add_node(rec["id"], entity=kind.value, **{k: v for k, v in rec.items() if k != "id"})
+            G.add_node(rec["id"], **node_attrs(kind, rec))
     for (kind, column), rel in REFERENCE_REL.items():
         for rec in records.get(ENTITY_SPECS[kind].name, ()):
             target = rec.get(column)
             if target is not None and target in G:
                 G.add_edge(rec["id"], target, key=rel, type=rel)
+    for u, v, key, attrs in link_edges(records):
+        G.add_edge(u, v, key=key, **attrs)
+    return G
+
+
+def node_attrs(kind: Kind, rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's node attributes: ``entity`` and every field but the id."""
+    return {"entity": kind.value, **{k: v for k, v in rec.items() if k != "id"}}
+
+
+def link_edges(records: Mapping[str, Iterable[Mapping[str, Any]]],
+               ) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(from, to, key, attributes) of the edge of every liaison, pairing, support and contact."""
     for rec in records.get("liaisons", ()):
         rel = LIAISON_REL[rec["kind"]]
-        G.add_edge(rec["from_id"], rec["to_id"], key=rel, type=rel,
-                   since=rec.get("since"), until=rec.get("until"))
-    for rec in records.get("pairings", ()):
-        G.add_edge(rec["unit_id"], rec["village_id"], key="PAIRED_WITH", type="PAIRED_WITH",
-                   since=rec.get("since"), until=rec.get("until"))
-    for rec in records.get("supports", ()):
-        G.add_edge(rec["person_id"], rec["household_id"], key="SUPPORTS", type="SUPPORTS",
-                   since=rec.get("since"), until=rec.get("until"))
+        yield rec["from_id"], rec["to_id"], rel, {"type": rel, "since": rec.get("since"),
+                                                  "until": rec.get("until")}
+    for name, frm, to, rel in (("pairings", "unit_id", "village_id", "PAIRED_WITH"),
+                               ("supports", "person_id", "household_id", "SUPPORTS")):
+        for rec in records.get(name, ()):
+            yield rec[frm], rec[to], rel, {"type": rel, "since": rec.get("since"),
+                                           "until": rec.get("until")}
     for rec in records.get("contacts", ()):
-        G.add_edge(rec["person_id"], rec["household_id"], key=contact_key(rec), type="CONTACTED",
-                   date=rec["date"], channel=rec.get("channel"), request=rec.get("request"),
-                   resolved=rec.get("resolved"))
-    return G
+        yield rec["person_id"], rec["household_id"], contact_key(rec), {
+            "type": "CONTACTED", "date": rec["date"], "channel": rec.get("channel"),
+            "request": rec.get("request"), "resolved": rec.get("resolved")}

@@ -21,9 +21,9 @@ from typing import Any
 
 import networkx as nx
 
-from graphsvc.bundle.schema import ENTITY_SPECS, FILES, Kind, contact_key
+from graphsvc.bundle.schema import ENTITY_SPECS, FILES, Kind
 from graphsvc.bundle.validate import Bundle
-from graphsvc.graph import LIAISON_REL, REFERENCE_REL
+from graphsvc.graph import REFERENCE_REL, link_edges, node_attrs
 
 # what other records name (REFERENCE_REL targets): a new one of these may turn a reference of
 # a stored record into an edge, which only a full build finds
@@ -116,7 +116,7 @@ def apply_bundle(G: nx.MultiDiGraph, bundle: Bundle) -> nx.MultiDiGraph | None:
     # records first (every reference below may name one written here), then their references
     for kind, spec in ENTITY_SPECS.items():
         for rec in bundle.rows(spec.name):
-            c.set_node(rec["id"], {"entity": kind.value, **{k: v for k, v in rec.items() if k != "id"}})
+            c.set_node(rec["id"], node_attrs(kind, rec))
     for (kind, column), rel in REFERENCE_REL.items():
         for rec in bundle.rows(ENTITY_SPECS[kind].name):
             n = rec["id"]
@@ -126,23 +126,10 @@ def apply_bundle(G: nx.MultiDiGraph, bundle: Bundle) -> nx.MultiDiGraph | None:
             target = rec.get(column)
             if target is not None and target in H._node:
                 c.set_edge(n, target, rel, {"type": rel})
-    for rec in bundle.rows("liaisons"):
-        rel = LIAISON_REL[rec["kind"]]
-        c.set_edge(rec["from_id"], rec["to_id"], rel,
-                   {"type": rel, "since": rec.get("since"), "until": rec.get("until")})
-    for rec in bundle.rows("pairings"):
-        c.set_edge(rec["unit_id"], rec["village_id"], "PAIRED_WITH",
-                   {"type": "PAIRED_WITH", "since": rec.get("since"), "until": rec.get("until")})
-    for rec in bundle.rows("supports"):
-        c.set_edge(rec["person_id"], rec["household_id"], "SUPPORTS",
-                   {"type": "SUPPORTS", "since": rec.get("since"), "until": rec.get("until")})
-    for rec in bundle.rows("contacts"):
-        key = contact_key(rec)
-        if c.has_edge(rec["person_id"], rec["household_id"], key):
+    for u, v, key, attrs in link_edges(bundle.records):
+        if attrs["type"] == "CONTACTED" and c.has_edge(u, v, key):
             continue  # stored already: the stores keep the first (INSERT OR IGNORE)
-        c.set_edge(rec["person_id"], rec["household_id"], key,
-                   {"type": "CONTACTED", "date": rec["date"], "channel": rec.get("channel"),
-                    "request": rec.get("request"), "resolved": rec.get("resolved")})
+        c.set_edge(u, v, key, attrs)
     return c.result()
 
 
