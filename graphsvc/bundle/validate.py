@@ -59,9 +59,6 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # text cannot hold these: a NUL (no CSV file may carry one, so an export could not be read
 # back) and half of a UTF-16 pair (not a character at all; no store can keep it)
 _BAD_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
-_TRUE = {"true", "1", "yes", "是", "y", "t"}
-_FALSE = {"false", "0", "no", "否", "n", "f"}
-_LIST_SPLIT = re.compile(r"[;；]")
 
 
 class CellError(ValueError):
@@ -104,9 +101,9 @@ def _cell_parser(col: Column, file: str | None = None, lang: zh.Headers = "en") 
     if t == "bool":
         def parse_bool(s: str) -> bool:
             v = s.strip().lower()
-            if v in _TRUE:
+            if v in zh.TRUE_WORDS:
                 return True
-            if v in _FALSE:
+            if v in zh.FALSE_WORDS:
                 return False
             raise CellError(f"'{s}' is not yes or no; write true/false, 1/0, yes/no or 是/否")
         return parse_bool
@@ -156,7 +153,7 @@ def _cell_parser(col: Column, file: str | None = None, lang: zh.Headers = "en") 
         order = {c: i for i, c in enumerate(choices)}
         def parse_list(s: str) -> list[str]:
             found: set[str] = set()
-            for part in _LIST_SPLIT.split(s):
+            for part in zh.LIST_SPLIT.split(s):
                 p = part.strip()
                 if not p:
                     continue

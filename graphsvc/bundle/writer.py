@@ -215,9 +215,9 @@ def _canonical(name: str, column: str, text: str, lang: zh.Headers) -> str:
         return text
     if col.type == "bool":
         v = text.strip().lower()
-        if v in ("true", "1", "yes", "是", "y", "t"):
+        if v in zh.TRUE_WORDS:
             return "true"
-        if v in ("false", "0", "no", "否", "n", "f"):
+        if v in zh.FALSE_WORDS:
             return "false"
         return text
 
@@ -230,7 +230,7 @@ def _canonical(name: str, column: str, text: str, lang: zh.Headers) -> str:
 
     if col.type == "enum":
         return one(text)
-    split = zh.ZH_LIST_SPLIT if lang == "zh" else re.compile(r"[;；]")
+    split = zh.ZH_LIST_SPLIT if lang == "zh" else zh.LIST_SPLIT
     parts = [one(x) for x in split.split(text) if x.strip()]
     order = {c: i for i, c in enumerate(col.choices)}
     known = sorted({x for x in parts if x in order}, key=order.__getitem__)

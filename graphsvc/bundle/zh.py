@@ -45,6 +45,9 @@ HEADER_LANGUAGES: tuple[Headers, ...] = ("en", "zh")
 
 TRUE_ZH = "是"
 FALSE_ZH = "否"
+# what a yes/no cell may say, in either language (lowercased, stripped)
+TRUE_WORDS = frozenset({"true", "1", "yes", TRUE_ZH, "y", "t"})
+FALSE_WORDS = frozenset({"false", "0", "no", FALSE_ZH, "n", "f"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,7 @@ FILES_ZH: dict[str, ZhFile] = {
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SPACE = re.compile(r"[\s\u3000]+")
+LIST_SPLIT = re.compile(r"[;；]")  # a list cell's separators under English headers
 ZH_LIST_SPLIT = re.compile(r"[;；、]")
 
 
