@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from typing import Any
-from urllib.parse import quote
 
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
@@ -62,14 +61,14 @@ def index_page(store: Store, *, as_of: dt.date, rules: RuleSettings,
             f"<td class=num>{c['stale']}</td><td class='num{' bad' if c['uncovered'] else ''}'>"
             f"{c['uncovered']}</td><td><a href=\"{esc(link('township', t['id']))}\">乡镇概览</a> · "
             f"<a href=\"{esc(link('pairings', t['id']))}\">结对图</a> · "
-            f"<a href=\"/visual/trends?township_id={esc(quote(t['id'], safe=''))}\">覆盖趋势</a></td></tr>")
+            f"<a href=\"{esc(link('trends', t['id']))}\">覆盖趋势</a></td></tr>")
     parts = [f"<h1>三联系与结对帮扶图示</h1><p class=muted>截至 {esc(as_of.isoformat())} · "
              '<form method="post" action="/visual/logout" style="display:inline">'
              '<button type="submit">退出</button></form></p>']
     if townships is None:
         parts.append(f'<p><a href="{esc(link("township", None))}">全县概览</a> · '
                      f'<a href="{esc(link("pairings", None))}">全县结对图</a> · '
-                     '<a href="/visual/trends">全县覆盖趋势</a></p>')
+                     f'<a href="{esc(link("trends", None))}">全县覆盖趋势</a></p>')
     parts.append("<h2>乡镇覆盖情况</h2><table><tr><th>乡镇</th><th>在册户</th><th>已覆盖</th>"
                  "<th>覆盖率</th><th>联系过期</th><th>未覆盖</th><th>图示</th></tr>"
                  + "".join(rows) + "</table>")

@@ -46,15 +46,19 @@ Link = Callable[[str, str | None], str]
 
 
 def served_link(view: str, rid: str | None) -> str:
-    """Links between the pages served under ``/visual`` (``index``: the index page)."""
+    """Links between the pages served under ``/visual`` (``index``: the index page;
+    ``trends``: the coverage-over-time chart of a township, or of the county)."""
     if view == "index":
         return "/visual/"
+    if view == "trends":
+        return "/visual/trends" + (f"?township_id={quote(rid, safe='')}" if rid else "")
     return f"/visual/{view}" + (f"/{quote(rid, safe='')}" if rid else "")
 
 
 def file_link(view: str, rid: str | None) -> str:
-    """Links between pages written side by side as files (``chain-C1.html``); no index."""
-    if view == "index":
+    """Links between pages written side by side as files (``chain-C1.html``); no index and
+    no trends chart (an empty link is left out)."""
+    if view in ("index", "trends"):
         return ""
     return quote(f"{view}-{rid}.html" if rid else f"{view}.html", safe="")
 

@@ -18,7 +18,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
-from urllib.parse import quote
 
 from graphsvc.errors import NotFound
 from graphsvc.rules import RuleSettings
@@ -907,9 +906,7 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
                   subtitle=f"截至 {as_of.isoformat()} · 村的大小 = 在册户数，颜色 = 覆盖率（已覆盖户 / 在册户）",
                   legend=legend, notes=[_coverage_line(tc)],
                   links=[("首页", link("index", None)), ("本乡镇结对", link("pairings", township_id)),
-                         ("全县概览", link("township", None))]
-                  + ([("覆盖趋势", f"/visual/trends?township_id={quote(township_id, safe='')}")]
-                     if link("index", None).startswith("/visual/") else []))
+                         ("全县概览", link("township", None)), ("覆盖趋势", link("trends", township_id))])
 
 
 # -- the repair plan on a township's overview ------------------------------------------------------

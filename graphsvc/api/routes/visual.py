@@ -87,7 +87,8 @@ def _link(request: Request) -> Link:
     if not as_of:
         return served_link
     suffix = "?" + urlencode({"as_of": as_of})
-    return lambda view, rid: served_link(view, rid) + suffix
+    # the trends chart takes a period, not a day
+    return lambda view, rid: served_link(view, rid) + ("" if view == "trends" else suffix)
 
 
 @router.get("/login")
