@@ -228,12 +228,16 @@ def _request_state(item: dict[str, Any]) -> str:
     return "unrouted" if item["level"] is None else item["due_level"]
 
 
+def _late_and_lost(items: list[dict[str, Any]]) -> tuple[int, int]:
+    """How many of these open requests are overdue, and how many nobody holds."""
+    return (sum(1 for i in items if i["overdue"]), sum(1 for i in items if i["level"] is None))
+
+
 def _requests_line(items: list[dict[str, Any]]) -> str:
     """A line for a household's hover text: its open requests in numbers."""
     if not items:
         return ""
-    late = sum(1 for i in items if i["overdue"])
-    lost = sum(1 for i in items if i["level"] is None)
+    late, lost = _late_and_lost(items)
     return (f"\n未办结诉求：{len(items)} 件" + (f"（逾期 {late} 件）" if late else "")
             + (f"，{lost} 件无人接手" if lost else ""))
 
@@ -297,8 +301,7 @@ def _request_notes(by_household: dict[str, list[dict[str, Any]]], person_id: str
     items = [i for v in by_household.values() for i in v]
     if not items:
         return []
-    late = sum(1 for i in items if i["overdue"])
-    lost = sum(1 for i in items if i["level"] is None)
+    late, lost = _late_and_lost(items)
     mine = sum(1 for i in items if person_id in i["routed_to"]) if person_id else None
     return [f"未办结诉求 {len(items)} 件" + (f"，其中逾期 {late} 件" if late else "")
             + (f"，无人接手 {lost} 件" if lost else "")
