@@ -1026,18 +1026,16 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
             color, status = _household_color(r)
             tip = [f"户 {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
                    f"村：{r.get('village_id') or ''}", "—— 补链方案 ——"]
+            mark, border = ("✖", GAP_BORDER) if h in cannot else ("✚", PLAN_COLOR)
             if h in cannot:
-                mark, border, width = "✖", GAP_BORDER, 4
                 tip.append("方案无法覆盖：" + cannot[h])
             elif h in by_household:
-                mark, border, width = "✚", PLAN_COLOR, 4
                 tip.append(f"由党员 {by_household[h]['from_id']} 联系：" + by_household[h]["reason"])
             else:
-                mark, border, width = "✚", PLAN_COLOR, 4
                 tip.append("经拟议的党代表或县委委员联系其现有党员（"
                            + "、".join(r["member_ids"]) + "），恢复完整链条")
             if d.node(h, f"{mark} {label}", tip="\n".join(tip), color=color, size=9, border=border,
-                      border_width=width, dashes=h in cannot, url=link("household", h),
+                      border_width=4, dashes=h in cannot, url=link("household", h),
                       parent=r.get("village_id")):
                 d.edge(r["village_id"], h, color="#b0bec5", arrows=False, width=1)
         # the proposed liaisons, dashed, with their reasons
