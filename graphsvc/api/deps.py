@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from urllib.parse import unquote
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -155,17 +155,23 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def get_as_of(as_of: Annotated[str | None, Query(
         description="the date the answer holds on, YYYY-MM-DD (default: today)",
         examples=["2026-06-30"], json_schema_extra={"format": "date"})] = None) -> dt.date:
-    if as_of is None:
-        return dt.date.today()
-    text = as_of.strip()
+    return parse_day("as_of", as_of) or dt.date.today()
+
+
+def parse_day(name: str, value: str | None) -> dt.date | None:
+    """The date in the query parameter ``name`` (None when not given); a clear 422 naming the
+    parameter for anything but a real YYYY-MM-DD date."""
+    if value is None:
+        return None
+    text = value.strip()
     if _DATE.match(text):
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            raise InvalidParameter("as_of", f"'{as_of}' is not a real date: check the month "
-                                            "and the day (YYYY-MM-DD)") from None
-    raise InvalidParameter("as_of", f"'{as_of}' is not a date written YYYY-MM-DD "
-                                    "(for example 2026-06-30)")
+            raise InvalidParameter(name, f"'{value}' is not a real date: check the month "
+                                         "and the day (YYYY-MM-DD)") from None
+    raise InvalidParameter(name, f"'{value}' is not a date written YYYY-MM-DD "
+                                 "(for example 2026-06-30)")
 
 
 AsOfDep = Annotated[dt.date, Depends(get_as_of)]

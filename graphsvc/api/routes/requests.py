@@ -27,6 +27,7 @@ from graphsvc.api.deps import (
     RulesDep,
     SettingsDep,
     StoreDep,
+    parse_day,
 )
 from graphsvc.api.errors import InvalidParameter
 from graphsvc.api.redact import Redactor
@@ -153,19 +154,6 @@ class RequestSummary(BaseModel):
     open_by_level: OpenByLevel = _f("those by where they are routed")
 
 
-def _day(name: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        if len(value.strip()) == 10:
-            return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidParameter(name, f"'{value}' is not a real date: check the month and the "
-                                     "day (YYYY-MM-DD)") from None
-    raise InvalidParameter(name, f"'{value}' is not a date written YYYY-MM-DD "
-                                 "(for example 2026-06-30)")
-
-
 def _towns(principal: Principal) -> tuple[str, ...] | None:
     return None if principal.every_township else principal.townships
 
@@ -240,8 +228,8 @@ def requests_summary(
     the median days taken); requests resolved in the period by the level of who resolved
     them (member, delegate, committee member, a supporting cadre, other); requests open and
     overdue at its end, by where they are."""
-    first = _day("from", from_)
-    last = _day("to", to) or dt.date.today()
+    first = parse_day("from", from_)
+    last = parse_day("to", to) or dt.date.today()
     if first is not None and first > last:
         raise InvalidParameter("from", f"'{first.isoformat()}' is after to "
                                        f"('{last.isoformat()}')")

@@ -5,7 +5,6 @@ cookie of the other diagram pages)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ from pydantic import BaseModel
 
 from graphsvc.analysis.trends import trends_body
 from graphsvc.api import scope
-from graphsvc.api.deps import PlaceDep, RulesDep, StoreDep
+from graphsvc.api.deps import PlaceDep, RulesDep, StoreDep, parse_day
 from graphsvc.api.errors import InvalidParameter
 from graphsvc.api.routes.visual import _html, _principal, _to_login
 from graphsvc.api.schemas import READ_ERRORS, ReasonCounts, _examples, _f, error_responses
@@ -96,21 +95,6 @@ class Trends(BaseModel):
                                 "from from's day, clamped to the month's length)")
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _day(name: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    text = value.strip()
-    if _DATE.match(text):
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise InvalidParameter(name, f"'{value}' is not a real date: check the month and "
-                                         "the day (YYYY-MM-DD)") from None
-    raise InvalidParameter(name, f"'{value}' is not a date written YYYY-MM-DD "
-                                 "(for example 2026-06-30)")
 
 
 FromQuery = Annotated[str | None, Query(
@@ -124,8 +108,8 @@ StepQuery = Annotated[Step, Query(description="week, month or quarter", examples
 
 def _body(store: Store, rules: RuleSettings, from_: str | None, to: str | None, step: Step,
           township_id: str | None, village_id: str | None) -> dict[str, Any]:
-    last = _day("to", to) or dt.date.today()
-    first = _day("from", from_)
+    last = parse_day("to", to) or dt.date.today()
+    first = parse_day("from", from_)
     try:
         return trends_body(store, rules, first=first, last=last, step=step.value,
                            township_id=township_id, village_id=village_id)
