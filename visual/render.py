@@ -102,6 +102,7 @@ class Layer:
     nodes: list[dict[str, Any]] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
+    edge_ends: set[tuple[str, str]] = field(default_factory=set)  # (from, to) of ``edges``
     hidden: int = 0  # nodes left out at the cap
 
 
@@ -206,8 +207,9 @@ class Diagram:
         if curved:
             opts["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": 0.3}
         if drawing is not None:
-            if (a, b) in self._edges or any(e["from"] == a and e["to"] == b for e in drawing.edges):
+            if (a, b) in self._edges or (a, b) in drawing.edge_ends:
                 return
+            drawing.edge_ends.add((a, b))
             drawing.edges.append({"id": f"{drawing.name}:{len(drawing.edges)}", "from": a,
                                   "to": b, **opts})
             return
