@@ -36,6 +36,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from graphsvc.errors import ConfigError, NotFound, StoreUnavailable
+from graphsvc.files import private_dir, private_file, tighten
 
 PREFIX = "gs_"
 ID_LENGTH = 8
@@ -129,9 +130,8 @@ class KeyStore:
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            if not self.path.exists():  # the hashes are nobody else's business either
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            private_dir(self.dir)
+            private_file(self.path)  # the hashes are nobody else's business either
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(
@@ -158,7 +158,7 @@ class KeyStore:
             return self._secret
         try:
             if not self.secret_path.exists():
-                self.dir.mkdir(parents=True, exist_ok=True)
+                private_dir(self.dir)
                 fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".keys.secret.")  # mode 0600
                 try:
                     os.write(fd, secrets.token_hex(32).encode("ascii"))
@@ -169,8 +169,7 @@ class KeyStore:
                         pass
                 finally:
                     os.unlink(tmp)
-            if self.secret_path.stat().st_mode & 0o077:
-                self.secret_path.chmod(0o600)
+            tighten(self.secret_path)
             secret = self.secret_path.read_bytes().strip()
         except OSError as exc:
             raise StoreUnavailable(

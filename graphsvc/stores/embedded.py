@@ -37,6 +37,7 @@ from graphsvc.bundle.schema import (
 )
 from graphsvc.bundle.validate import Bundle, Record
 from graphsvc.errors import NotFound, StoreError, StoreUnavailable, VersionConflict
+from graphsvc.files import private_dir, private_file, tighten
 from graphsvc.graph import build_graph
 from graphsvc.rules import RuleError, RuleSettings
 from graphsvc.stores.base import Audit, Progress, Store
@@ -95,7 +96,12 @@ class EmbeddedStore(CountyWide, Store):
     def __init__(self, data_dir: str | Path) -> None:
         self.path = Path(data_dir) / "graphsvc.sqlite3"
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # every household's name, phone and address is in here: the owner's only (SQLite
+            # makes the -wal and -shm files with the database's mode)
+            private_dir(self.path.parent)
+            private_file(self.path)
+            for extra in ("-wal", "-shm"):
+                tighten(self.path.with_name(self.path.name + extra))
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
