@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     repair_cap: int = Field(
         default=5, ge=1, description="repair plans never give a member more households than this")
 
+    auth_failure_limit: int = Field(
+        default=10, ge=1, description="wrong API keys one address may send within a minute "
+        "before every attempt from it is refused (429) for a while, 1 minute and doubling")
+
     import_batch_size: int = Field(default=10_000, ge=1, description="rows per UNWIND batch")
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     max_unpacked_bytes: int = Field(

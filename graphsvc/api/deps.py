@@ -17,12 +17,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from graphsvc.api import scope
+from graphsvc.api import scope, throttle
 from graphsvc.api.errors import Forbidden, InvalidParameter, Unauthorized
 from graphsvc.api.holder import StoreHolder
 from graphsvc.config import Settings
 from graphsvc.errors import StoreUnavailable
-from graphsvc.keys import KeyStore, Principal
+from graphsvc.keys import Principal
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
 
@@ -110,12 +110,13 @@ bearer = HTTPBearer(
 def get_principal(request: Request,
                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
                   ) -> Principal:
-    """The caller's key; 401 without a valid one."""
+    """The caller's key; 401 without a valid one, 429 while its address must wait after too
+    many wrong keys (``graphsvc.api.throttle``)."""
     if credentials is None:
+        throttle.check_client(request)  # no key is no guess, but a refused address waits
         raise Unauthorized("send an API key as 'Authorization: Bearer gs_…'; "
                            "an administrator makes one with 'graphsvc keys create'")
-    keys: KeyStore = request.app.state.keys
-    principal = keys.authenticate(credentials.credentials)
+    principal = throttle.authenticate(request, credentials.credentials)
     if principal is None:
         raise Unauthorized("the API key is not valid: unknown, mistyped or revoked")
     request.state.principal = principal  # for access logs and, later, the audit log

@@ -14,7 +14,8 @@ They extend the hierarchy of ``graphsvc.errors``::
           ├── InvalidParameter   422  a query parameter is wrong (names it and what is allowed)
           ├── WriteRefused       422  a write breaks a rule of the bundle format
           ├── Conflict           409  a record exists already, or a link has already ended
-          └── PayloadTooLarge    413  an upload over GRAPHSVC_MAX_UPLOAD_BYTES
+          ├── PayloadTooLarge    413  an upload over GRAPHSVC_MAX_UPLOAD_BYTES
+          └── TooManyAttempts    429  too many wrong keys from this address (Retry-After)
 
 Every body is JSON with ``detail``; a client mistake is never answered with a 500, and
 only with statuses the OpenAPI document lists (a body the framework cannot parse, which
@@ -31,6 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from graphsvc.api.headers import PRIVATE
 from graphsvc.api.schemas import NOT_BLANK
 from graphsvc.bundle.report import Problem, Report
 from graphsvc.errors import (
@@ -81,12 +83,23 @@ class PayloadTooLarge(ApiError):
     """An upload is bigger than the server accepts."""
 
 
+class TooManyAttempts(ApiError):
+    """Too many wrong API keys came from this address: it must wait ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many wrong API keys were sent from your address; every attempt "
+                         f"from it is refused for {retry_after} more seconds, even with a valid "
+                         "key. Check the key you were given and try again then")
+
+
 STATUS: dict[type[GraphsvcError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
+    TooManyAttempts: 429,
     InvalidParameter: 422,
     WriteRefused: 422,
     BundleError: 422,
@@ -168,6 +181,8 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, GraphsvcError)
         status = status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, TooManyAttempts):
+            headers = {"Retry-After": str(exc.retry_after)}
         if status == 500:
             log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         elif status > 500:
@@ -196,7 +211,8 @@ def install(app: FastAPI) -> None:
     async def bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error in %s %s", request.method, request.url.path)
         return JSONResponse({"detail": "an unexpected error happened in graphsvc; it has been "
-                                       "logged. Please report it."}, status_code=500)
+                                       "logged. Please report it."}, status_code=500,
+                            headers=PRIVATE)  # answered outside SafeAnswers
 
     app.add_exception_handler(GraphsvcError, graphsvc_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -892,6 +892,10 @@ _ERRORS: dict[int, tuple[type[BaseModel], str, str]] = {
           "the upload is 80.0 MB; this server accepts at most 50.0 MB (GRAPHSVC_MAX_UPLOAD_BYTES)"),
     422: (InvalidRequestBody,
           "a parameter or field is not allowed: the answer names it and says what is allowed", ""),
+    429: (ErrorBody, "too many wrong API keys came from this address: wait the seconds "
+                     "Retry-After gives", "too many wrong API keys were sent from your address; "
+          "every attempt from it is refused for 60 more seconds, even with a valid key. Check "
+          "the key you were given and try again then"),
     503: (ErrorBody, "the store cannot be reached now; the service keeps trying",
           "Neo4j at bolt://127.0.0.1:7687 cannot be reached: Connection refused"),
 }
@@ -900,6 +904,8 @@ _ERRORS: dict[int, tuple[type[BaseModel], str, str]] = {
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` of a route: each error status with its body model and an example."""
     out: dict[int | str, dict[str, Any]] = {}
+    if 401 in codes:  # wherever a key is checked, too many wrong ones are refused
+        codes = (*codes, 429)
     for code in codes:
         model, description, example = _ERRORS[code]
         entry: dict[str, Any] = {"model": model, "description": description}

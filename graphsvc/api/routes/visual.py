@@ -16,8 +16,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from graphsvc.api import scope
+from graphsvc.api import scope, throttle
 from graphsvc.api.deps import AsOfDep, RulesDep, StoreDep
+from graphsvc.api.errors import TooManyAttempts
 from graphsvc.bundle.schema import Kind
 from graphsvc.errors import NotFound
 from graphsvc.keys import KeyStore, Principal
@@ -105,7 +106,12 @@ def login(request: Request, key: Annotated[str, Form()]) -> Response:
     from visual.pages import login_page
 
     keys: KeyStore = request.app.state.keys
-    principal = keys.authenticate(key.strip())
+    try:  # a wrong key counts against the address, as on the API
+        principal = throttle.authenticate(request, key.strip())
+    except TooManyAttempts as exc:
+        page = _html(login_page(f"输错密钥的次数过多，请 {exc.retry_after} 秒后再试"), status=429)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     if principal is None:
         return _html(login_page("密钥无效（未知、输错或已吊销）"), status=401)
     resp = RedirectResponse("/visual/", status_code=303)
