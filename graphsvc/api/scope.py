@@ -152,11 +152,17 @@ def narrow(store: Store, principal: Principal, township_id: str | None,
            village_id: str | None = None) -> tuple[str | None, str | None]:
     """The township and village filters of a list, checked against the store and the key.
 
-    Unknown ids are 404 (for a key limited to townships, an unknown village is the 403 of a
-    village outside them). A key limited to townships may filter only inside them
-    (else 403); without a filter it gets its township when it has one, and must
-    name one when it has several.
+    Unknown ids are 404; for a key limited to townships, an unknown township or village is
+    the 403 of one outside them, in the same words, so that it cannot list which townships
+    exist. A key limited to townships may filter only inside them (else 403); without a
+    filter it gets its township when it has one, and must name one when it has several.
     """
+    allowed = ", ".join(principal.townships)
+    if (township_id is not None and not principal.every_township
+            and township_id not in principal.townships):
+        # asked before the store is: neither the answer nor its time tells whether it exists
+        raise Forbidden(f"township_id: this key may see only townships {allowed}, "
+                        f"not '{township_id}'")
     wanted = [x for x in (township_id, village_id) if x is not None]
     found = store.fetch_entities(wanted) if wanted else {}
     village_town: str | None = None
@@ -164,7 +170,6 @@ def narrow(store: Store, principal: Principal, township_id: str | None,
         t = found.get(township_id)
         if t is None or t[0] is not Kind.TOWNSHIP:
             raise NotFound(f"township_id: no township with id '{township_id}'")
-    allowed = ", ".join(principal.townships)
     if village_id is not None:
         v = found.get(village_id)
         if (v is None or v[0] is not Kind.VILLAGE) and not principal.every_township:
@@ -176,9 +181,6 @@ def narrow(store: Store, principal: Principal, township_id: str | None,
         village_town = v[1].get("township_id")
     if principal.every_township:
         return township_id, village_id
-    if township_id is not None and township_id not in principal.townships:
-        raise Forbidden(f"township_id: this key may see only townships {allowed}, "
-                        f"not '{township_id}'")
     if village_id is not None and village_town not in principal.townships:
         raise Forbidden(f"village_id: village '{village_id}' is not in this key's townships "
                         f"({allowed})")
