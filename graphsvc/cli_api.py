@@ -58,6 +58,8 @@ def keys_create(
         "--name", help="who or what the key is for, to recognise it in 'keys list'")] = None,
 ) -> None:
     """Make an API key. The key is printed once, as the last line; only its hash is kept."""
+    if township_id and role is not Role.ADMIN:  # (an admin key with townships is refused below)
+        _check_townships(township_id)
     try:
         record, token = _keys(get_settings()).create(role, townships=township_id or (), pii=pii,
                                                      name=name)
@@ -68,6 +70,32 @@ def keys_create(
               f"unmasked personal data {'yes' if record.pii or role is Role.ADMIN else 'no'}")
     out.print("The key is shown only now; keep it safe (send it as 'Authorization: Bearer KEY'):")
     sys.stdout.write(token + "\n")
+
+
+def _check_townships(wanted: list[str]) -> None:
+    """Refuse (exit code 1, no key made) townships the store does not hold: a key limited to
+    them would see nothing. The message lists the townships there are."""
+    import datetime as dt
+
+    from graphsvc.bundle.schema import Kind
+    from graphsvc.cli import _store
+
+    names = {t.strip() for t in wanted if t.strip()}
+    with _store() as store:
+        found = store.fetch_entities(names)
+        unknown = sorted(t for t in names if t not in found or found[t][0] is not Kind.TOWNSHIP)
+        if not unknown:
+            return
+        towns = store.pairing_network(dt.date.today())["townships"]
+    listed = ", ".join(f"{t['id']} ({t['name']})" if t.get("name") else t["id"]
+                       for t in towns[:30])
+    there = (f"the townships are: {listed}" + (f" and {len(towns) - 30} more" if len(towns) > 30
+                                                 else "")
+             if towns else "the store holds no township yet: import the county first "
+                           "('graphsvc import BUNDLE')")
+    raise _fail(f"--township-id: there is no township {', '.join(repr(t) for t in unknown)} in "
+                f"the store, so a key limited to it would see nothing; {there}. "
+                "No key was made.", 1)
 
 
 @keys_app.command("list")
@@ -154,6 +182,8 @@ def serve(
     """Run the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs)."""
     import uvicorn
 
+    from graphsvc.logs import server_log_config
+
     settings = get_settings()
     token: str | None = None
     if demo:
@@ -184,7 +214,7 @@ def serve(
             out.print("  no API key yet: make one with 'graphsvc keys create --role admin'")
     sys.stdout.flush()
     uvicorn.run("graphsvc.api.app:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level=log_level)
+                workers=workers, log_level=log_level, log_config=server_log_config())
 
 
 def audit_log(
