@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from graphsvc.api.deps import Limit, Offset, PrincipalDep, StoreDep
 from graphsvc.api.errors import Forbidden, InvalidParameter
 from graphsvc.api.schemas import READ_ERRORS, error_responses
-from graphsvc.auditlog import entries, instant
+from graphsvc.auditlog import SUBJECT_LIMIT, entries, instant
 from graphsvc.keys import Principal, Role
 
 router = APIRouter(prefix="/audit-log", tags=["audit log"])
@@ -85,7 +85,16 @@ def audit_log(
     limit: Limit = 100, offset: Offset = 0,
 ) -> dict[str, Any]:
     """Every write (import, replace, or a clerk's change through the API, with the old and new
-    values) and every read of households' unmasked personal data, newest first."""
-    return entries(store, request.app.state.keys, since=_instant("since", since),
+    values) and every read of households' unmasked personal data, newest first. A read of
+    this log that shows old or new values is itself logged as a read of personal data
+    (``read_pii``, what ``GET /audit-log``, the records those entries touch)."""
+    body = entries(store, request.app.state.keys, since=_instant("since", since),
                    until=_instant("until", until), key_id=key_id, record_id=record_id,
                    action=action.value if action else None, limit=limit, offset=offset)
+    # the values a change lists are unmasked (names, phones, addresses): who saw them is
+    # logged like any other such read; entries listing no values (reads, large imports) are not
+    shown = [s for e in body["items"] if e.get("changes") for s in e.get("subjects", [])]
+    if shown:
+        request.app.state.keys.log_pii_read(principal, "GET /audit-log",
+                                            list(dict.fromkeys(shown))[:SUBJECT_LIMIT])
+    return body
