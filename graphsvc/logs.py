@@ -5,7 +5,7 @@ A key is sent in a header (``Authorization: Bearer``) or a form body (``/visual/
 which no log line prints; the session cookie holds no key. But a client may put one in the
 URL by mistake (``?key=gs_…``, ``?api_key=gs_…``), and uvicorn's access line prints the
 query string. So every line the server logs has anything that looks like a key
-(``gs_`` and at least 8 key characters, also with the ``_`` sent as ``%5F``) replaced by
+(``gs_`` and at least 8 key characters, also with the ``_`` sent as ``%5F`` or ``%255F``) replaced by
 ``gs_[redacted]`` before it is written.
 """
 
@@ -16,7 +16,7 @@ import logging
 import re
 from typing import Any
 
-KEY = re.compile(r"gs(?:_|%5[Ff])[A-Za-z0-9_-]{8,}")
+KEY = re.compile(r"gs(?:_|%(?:25)*5[Ff])[A-Za-z0-9_-]{8,}")  # '_' also encoded, once or more
 REDACTED = "gs_[redacted]"
 
 

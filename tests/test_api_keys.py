@@ -102,8 +102,10 @@ def test_first_keys_made_at_once_share_one_secret(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.secret", "keys.sqlite3"]
 
 
-def test_keys_commands(tmp_path: Path) -> None:
+def test_keys_commands(tmp_path: Path, tiny_dir: Path) -> None:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
+    # a key's townships must be in the store (test_security_auth: an unknown one is refused)
+    assert cli(["import", str(tiny_dir)], env, tmp_path).returncode == 0
     r = cli(["keys", "create", "--role", "editor", "--township-id", "T1", "--township-id", "T2",
              "--name", "柳树镇 clerk"], env, tmp_path)
     assert r.returncode == 0, r.stderr
