@@ -203,7 +203,8 @@ def test_a_township_key_cannot_tell_an_unknown_township_from_another(tiny_api: A
         assert r.status_code == 303
         client.cookies = r.cookies
         for url in urls:
-            def get(town: str, url: str = url) -> httpx.Response:
+            def get(town: str, url: str = url, client: TestClient = client,
+                    token: str = token) -> httpx.Response:
                 path, _, query = url.format(t=town).partition("?")
                 params = dict(q.split("=") for q in query.split("&") if q)
                 return client.get(path, headers=bearer(token),
@@ -327,20 +328,20 @@ def test_a_real_server_logs_no_key_in_any_form(tmp_path: Path, tiny_dir: Path) -
     assert cli(["import", str(tiny_dir)], env, tmp_path).returncode == 0
     key = make_key(env, tmp_path, "--role", "admin")
     secret = key[3:]
-    with serving([], env, tmp_path) as (base, log):
-        with httpx.Client(base_url=base, timeout=60) as c:
-            assert c.get("/api/v1/summary", headers=bearer(key)).status_code == 200
-            for name in ("key", "api_key", "token"):  # a key put in the URL by mistake
-                r = c.get("/api/v1/summary", params={name: key}, headers=bearer(key))
-                assert r.status_code == 200
-            c.get(f"/api/v1/households/{key}", headers=bearer(key))  # or in the path
-            c.get("/api/v1/summary", params={"key": key.replace("_", "%5F")})  # sent as %255F
-            c.get(f"/api/v1/summary?api_key={key.replace('_', '%5F')}")
-            r = c.post("/visual/login", data={"key": key})  # the form's body
-            assert r.status_code == 303
-            c.get("/visual/", cookies=r.cookies)  # the session cookie
-            for _ in range(11):  # wrong keys: graphsvc's own warning, then 429
-                c.get("/api/v1/summary", params={"key": WRONG}, headers=bearer(WRONG))
+    with serving([], env, tmp_path) as (base, log), \
+            httpx.Client(base_url=base, timeout=60) as c:
+        assert c.get("/api/v1/summary", headers=bearer(key)).status_code == 200
+        for name in ("key", "api_key", "token"):  # a key put in the URL by mistake
+            r = c.get("/api/v1/summary", params={name: key}, headers=bearer(key))
+            assert r.status_code == 200
+        c.get(f"/api/v1/households/{key}", headers=bearer(key))  # or in the path
+        c.get("/api/v1/summary", params={"key": key.replace("_", "%5F")})  # sent as %255F
+        c.get(f"/api/v1/summary?api_key={key.replace('_', '%5F')}")
+        r = c.post("/visual/login", data={"key": key})  # the form's body
+        assert r.status_code == 303
+        c.get("/visual/", cookies=r.cookies)  # the session cookie
+        for _ in range(11):  # wrong keys: graphsvc's own warning, then 429
+            c.get("/api/v1/summary", params={"key": WRONG}, headers=bearer(WRONG))
     text = log.read_text()
     assert "GET /api/v1/summary?key=gs_[redacted]" in text  # the access log is on
     assert "/api/v1/households/gs_[redacted]" in text

@@ -892,10 +892,11 @@ _ERRORS: dict[int, tuple[type[BaseModel], str, str]] = {
           "the upload is 80.0 MB; this server accepts at most 50.0 MB (GRAPHSVC_MAX_UPLOAD_BYTES)"),
     422: (InvalidRequestBody,
           "a parameter or field is not allowed: the answer names it and says what is allowed", ""),
-    429: (ErrorBody, "too many wrong API keys came from this address: wait the seconds "
-                     "Retry-After gives", "too many wrong API keys were sent from your address; "
-          "every attempt from it is refused for 60 more seconds, even with a valid key. Check "
-          "the key you were given and try again then"),
+    429: (ErrorBody, ("too many wrong API keys came from this address: wait the seconds "
+                      "Retry-After gives"),
+          ("too many wrong API keys were sent from your address; every attempt from it is "
+           "refused for 60 more seconds, even with a valid key. Check the key you were given "
+           "and try again then")),
     503: (ErrorBody, "the store cannot be reached now; the service keeps trying",
           "Neo4j at bolt://127.0.0.1:7687 cannot be reached: Connection refused"),
 }
