@@ -234,3 +234,44 @@ def test_a_persons_phone_is_masked_without_pii_in_every_answer(api: Api) -> None
     reads = api.get("/api/v1/audit-log", action="read_pii")["items"]
     assert [r["subjects"] for r in reads] == [["M01"], ["M01"]]
     assert {r["what"] for r in reads} == {"GET /people/{id}"}
+
+
+# -- request ids ----------------------------------------------------------------------------------
+
+
+def test_a_request_id_is_not_a_digest_of_its_masked_text(
+        api: Api, store: Store, tmp_path: Path) -> None:
+    """A request's id was sha256(household, text, day raised): with the household and the day
+    shown beside the masked text (屋**), guesses of the text could be tested offline. Now it
+    is keyed with the install's secret: stable for every key of the install, of no use
+    without the secret; the diagram pages no longer carry it in their node ids."""
+    from test_visual import data_of, login
+
+    editor = api.headers(Role.EDITOR, townships=("T1",))
+    text = "屋顶漏雨需要修缮"
+    r = api.client.post("/api/v1/contacts", headers=editor,
+                        json={"person_id": "M01", "household_id": H, "date": "2026-06-29",
+                              "channel": "visit", "request": text})
+    assert r.status_code == 201, r.text
+    raw = hashlib.sha256(f"{H}\x1f{text}\x1f2026-06-29".encode()).hexdigest()[:16]
+
+    def item(a: Api, headers: dict[str, str]) -> dict[str, Any]:
+        body = a.get("/api/v1/requests/open", headers, person_id="M01", as_of=AS_OF)
+        return next(i for i in body["items"] if i["household_id"] == H)
+
+    viewer = api.headers(Role.VIEWER, townships=("T1",))
+    seen = item(api, viewer)
+    assert seen["request"] == "屋**" and seen["request_id"] != raw
+    assert item(api, viewer)["request_id"] == seen["request_id"]  # stable
+    pii = item(api, api.headers(Role.VIEWER, townships=("T1",), pii=True))
+    assert pii["request"] == text and pii["request_id"] == seen["request_id"]
+    overdue = api.get("/api/v1/requests/overdue", viewer, as_of="2026-09-30")["items"]
+    assert seen["request_id"] in {i["request_id"] for i in overdue}
+    for other in _app(store, tmp_path / "another-install"):
+        assert item(other, other.admin)["request_id"] not in (raw, seen["request_id"])
+    login(api.client, api.keys, Role.VIEWER, townships=("T1",))
+    page = api.client.get(f"/visual/household/{H}", params={"as_of": AS_OF})
+    assert page.status_code == 200
+    nodes = [n for n in data_of(page.text)[0] if n["id"].startswith("__request__:")]
+    assert nodes and all("诉求：屋**" in n["tip"] for n in nodes)
+    assert raw not in page.text and text not in json.dumps(data_of(page.text), ensure_ascii=False)
