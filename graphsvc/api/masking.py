@@ -66,6 +66,8 @@ def household(body: Mapping[str, Any], pii: bool) -> dict[str, Any]:
 def person(record: Mapping[str, Any], pii: bool) -> dict[str, Any]:
     """A person's record as this key may see it: the phone masked as a household's."""
     out = dict(record)
-    if not pii and out.get("phone"):
-        out["phone"] = mask_phone(out["phone"])
+    if not pii:
+        for field in PERSON_FIELDS:
+            if field in out:
+                out[field] = MASKS[field](out[field])
     return out

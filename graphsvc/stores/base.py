@@ -64,8 +64,8 @@ class Store(ABC):
         Writes are serialised. Every record the bundle names gets a new stamp (see
         ``versions``), even when its values stay the same. ``expect`` maps record ids to the
         ``auditlog.version`` the writer read: checked inside the transaction, a record written
-        since (or gone) raises ``VersionConflict`` and nothing is written. ``audit`` (an ``Audit``) is appended
-        to the audit log in the same transaction.
+        since (or gone) raises ``VersionConflict`` and nothing is written. ``audit`` (an
+        ``Audit``) is appended to the audit log in the same transaction.
         """
 
     @abstractmethod
