@@ -18,9 +18,16 @@ fails leaves no entry, and no change lands without one. An entry holds:
 Reads of unmasked personal data are logged beside the keys (``graphsvc.keys``), not in
 the store: a read must not become a write to the database.
 
-``etag(record)`` is the version tag of a stored record for optimistic concurrency: the
-API hands it out as ``ETag`` and a change sent with ``If-Match`` is refused (409) when the
-record changed in between; the check runs inside the write's transaction.
+``version(record, stamp)`` is what a stored record is at, for optimistic concurrency: it
+changes whenever a value of the record changes and whenever a write names the record (every
+write gives the records it names a new random ``stamp``). The API hands out
+``etag(keys, version)`` as ``ETag``, and a change sent with ``If-Match`` is refused (409) when
+the record was written in between; the stores check the version inside the write's
+transaction. The version itself never leaves the server: a plain digest of the values could
+be searched offline for the masked ones (a head's name, phone, address: issue 11). The ETag
+is an HMAC under the install's secret, so nobody without the secret can test a guess against
+it, and, since the stamp is new on every write, a client that writes a guess cannot learn
+whether the record came back to a version it saw before (its old ETag never matches again).
 """
 
 from __future__ import annotations
@@ -32,10 +39,13 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphsvc.bundle.schema import SPECS
 from graphsvc.bundle.validate import Bundle, Record
+
+if TYPE_CHECKING:
+    from graphsvc.keys import KeyStore
 
 DETAIL_LIMIT = 500  # records whose old and new values an entry lists
 SUBJECT_LIMIT = 5000  # ids an entry can be found by
@@ -67,11 +77,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def etag(record: Mapping[str, Any]) -> str:
-    """A short tag that changes whenever any value of the stored record changes."""
-    text = json.dumps({k: _plain(v) for k, v in record.items()}, sort_keys=True,
-                      ensure_ascii=False)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
+def version(record: Mapping[str, Any], stamp: str | None) -> str:
+    """What a stored record is at: changes whenever any value changes, and with ``stamp`` (new
+    on every write that names the record; None for a record stored before stamps were kept).
+    For the server only: this is unkeyed, a client sees ``etag``."""
+    text = json.dumps({"record": {k: _plain(v) for k, v in record.items()}, "stamp": stamp},
+                      sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def etag(keys: KeyStore, version: str) -> str:
+    """The ``ETag`` of a record at ``version``: an HMAC under this install's secret (the same
+    file, ``GRAPHSVC_DATA_DIR/keys.secret``, for every server process of the install), so it
+    cannot be computed, nor a guess of a masked value tested, without that secret; and two
+    installs give the same record different tags."""
+    return keys.mac("etag", version)[:32]
 
 
 def _key_of(name: str, rec: Record) -> tuple[str, ...]:

@@ -5,9 +5,12 @@ admin key sees it: request texts unmasked)."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from graphsvc.keys import KeyStore
 
 
 class Fmt(str, Enum):
@@ -45,7 +48,7 @@ def open_cmd(
 ) -> None:
     """The open requests this person holds on the date (as a member, delegate or committee
     member of the household's chain as it stands that day), oldest first."""
-    from graphsvc.analysis.requests import open_body
+    from graphsvc.analysis.requests import keyed, open_body
     from graphsvc.cli import _fail, _settings_and_day, _store, emit_rows
     from graphsvc.errors import NotFound
 
@@ -57,6 +60,7 @@ def open_cmd(
                              limit=limit, offset=offset)
         except NotFound as exc:
             raise _fail(str(exc), 1) from None
+    body = keyed(body, _keys())
     emit_rows(body, body["items"], form, f"open requests of {person_id} on {day.isoformat()}",
               COLUMNS)
 
@@ -72,7 +76,7 @@ def overdue_cmd(
 ) -> None:
     """Open requests that are overdue (open for GRAPHSVC_ESCALATE_AFTER_DAYS or more) or that
     nobody active can take, oldest first."""
-    from graphsvc.analysis.requests import overdue_body
+    from graphsvc.analysis.requests import keyed, overdue_body
     from graphsvc.cli import _settings_and_day, _store, emit_rows
 
     form = _format(fmt)
@@ -81,6 +85,7 @@ def overdue_cmd(
         body = overdue_body(store, day, rules, escalate_after_days=_escalate(),
                             township_id=township_id, village_id=village_id, limit=limit,
                             offset=offset)
+    body = keyed(body, _keys())
     emit_rows(body, body["items"], form, f"overdue requests on {day.isoformat()}", COLUMNS)
 
 
@@ -111,6 +116,14 @@ def summary_cmd(
     where = f"township {township_id}" if township_id else (
         f"village {village_id}" if village_id else "the county")
     emit(body, form, f"requests of {where}, {body['from'] or 'ever'} to {body['to']}")
+
+
+def _keys() -> KeyStore:
+    """The install's key database: its secret keys request ids as the API's are."""
+    from graphsvc.config import get_settings
+    from graphsvc.keys import KeyStore
+
+    return KeyStore(get_settings().data_dir)
 
 
 def _format(fmt: Fmt) -> Any:

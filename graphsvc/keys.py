@@ -183,6 +183,13 @@ class KeyStore:
     def _hash(self, token: str) -> str:
         return hmac.new(self._secret_bytes(), token.encode("utf-8"), hashlib.sha256).hexdigest()
 
+    def mac(self, purpose: str, text: str) -> str:
+        """HMAC-SHA256 of ``text`` under a key derived from the install's secret for ``purpose``
+        alone (``etag``…), so that no such value can ever stand for a key's hash or another's."""
+        sub = hmac.new(self._secret_bytes(), b"graphsvc/" + purpose.encode("utf-8"),
+                       hashlib.sha256).digest()
+        return hmac.new(sub, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
     # -- what the CLI and the API do -------------------------------------------------------------
 
     def create(self, role: Role | str, *, townships: Iterable[str] = (), pii: bool = False,

@@ -16,8 +16,9 @@ and something in T2 (or the whole county), and for each role the test asserts:
   members and cadres stand outside every township too); ids are searched as whole
   words, in the body as sent, HTML-unescaped and with ``\\uXXXX`` escapes decoded,
   unless the request itself named them;
-- for keys without ``--pii``, that no household's real name, phone or address (read
-  from the tiny county's files, not from the service) appears anywhere in the body.
+- for keys without ``--pii``, that no household's real name, phone or address, nor any
+  person's phone (read from the tiny county's files, not from the service) appears
+  anywhere in the body.
 
 Keys limited to several townships (an editor and a viewer for T1 and T2) are asked the
 same way about T2 and about a third township, T3, which the county is given for it
@@ -79,7 +80,7 @@ class County:
 
     township: dict[str, str | None]  # id -> township (None: the county level)
     name: dict[str, str]  # id -> name, of everything but households
-    personal: frozenset[str]  # every household's head_name, phone and address
+    personal: frozenset[str]  # every household's head_name, phone and address; people's phones
     people: frozenset[str]  # ids of people
 
     @classmethod
@@ -101,6 +102,8 @@ class County:
             town[p["id"]] = (p["township_id"] or town.get(p["village_id"])
                              or town.get(p["organization_id"]))
             name[p["id"]] = p["name"]
+            if p["phone"]:  # a person's phone is masked like a household's (issue 11)
+                personal.add(p["phone"])
         people = frozenset(p["id"] for p in _rows(bundle, "people"))
         return cls(town, name, frozenset(personal), people)
 

@@ -202,7 +202,6 @@ def test_cli_audit_log(tiny_dir: Path, tmp_path: Path) -> None:
 def test_the_store_checks_the_version_inside_the_write(store: Store, tiny_dir: Path) -> None:
     """What the API relies on: a write expecting a version that is no longer stored raises
     VersionConflict inside its transaction and leaves data and log as they were."""
-    from graphsvc.auditlog import etag
     from graphsvc.bundle.reader import RawTable
     from graphsvc.bundle.report import Report
     from graphsvc.errors import VersionConflict
@@ -211,7 +210,7 @@ def test_the_store_checks_the_version_inside_the_write(store: Store, tiny_dir: P
     assert import_path(store, tiny_dir).ok
     table = RawTable("households", "households.csv", ["id", "head_name", "village_id"],
                      [(2, [H, "新户主", "V1"])])
-    current = etag(store.fetch_entities([H])[H][1])
+    current = store.versions([H])[H]
     with pytest.raises(VersionConflict, match=H):
         import_tables(store, {"households": table}, Report(), expect={H: "not-" + current})
     assert store.fetch_entities([H])[H][1]["head_name"] == "张国强"

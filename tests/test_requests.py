@@ -303,12 +303,15 @@ def test_api_bodies_are_the_analysis_bodies_with_the_setting(
     r = client.get("/api/v1/requests/open", headers=admin,
                    params={"person_id": "D1", "as_of": "2026-06-30"})
     assert r.status_code == 200, r.text
-    assert r.json() == R.open_body(county, "D1", D("2026-06-30"), RULES, escalate_after_days=10)
+    # request ids keyed with the install's secret (issue 11: not a digest of the text)
+    assert r.json() == R.keyed(R.open_body(county, "D1", D("2026-06-30"), RULES,
+                                           escalate_after_days=10), keys)
     assert r.json()["escalate_after_days"] == 10
     r = client.get("/api/v1/requests/overdue", headers=admin,
                    params={"township_id": "T1", "as_of": "2026-06-30", "limit": 2})
-    assert r.json() == R.overdue_body(county, D("2026-06-30"), RULES, escalate_after_days=10,
-                                      township_id="T1", limit=2)
+    assert r.json() == R.keyed(R.overdue_body(county, D("2026-06-30"), RULES,
+                                              escalate_after_days=10, township_id="T1",
+                                              limit=2), keys)
     r = client.get("/api/v1/requests/summary", headers=admin,
                    params={"from": "2026-01-01", "to": "2026-06-30", "within_days": 5})
     assert r.json() == R.summary_body(county, D("2026-01-01"), D("2026-06-30"),
@@ -398,11 +401,13 @@ def test_cli_prints_the_api_bodies(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     assert _cli(["import", str(write_county(tmp_path / "county"))], data).returncode == 0
+    keys = KeyStore(data)  # the install's: request ids are keyed with its secret
     with EmbeddedStore(data) as s:
         want = {
-            "open": R.open_body(s, "D1", D("2026-06-30"), RULES, escalate_after_days=10),
-            "overdue": R.overdue_body(s, D("2026-06-30"), RULES, escalate_after_days=10,
-                                      township_id="T1"),
+            "open": R.keyed(R.open_body(s, "D1", D("2026-06-30"), RULES,
+                                        escalate_after_days=10), keys),
+            "overdue": R.keyed(R.overdue_body(s, D("2026-06-30"), RULES,
+                                              escalate_after_days=10, township_id="T1"), keys),
             "summary": R.summary_body(s, D("2026-01-01"), D("2026-06-30"),
                                       escalate_after_days=10),
         }

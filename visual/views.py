@@ -264,7 +264,7 @@ def _request_nodes(d: Diagram, store: Any, by_household: dict[str, list[dict[str
     for hid in sorted(by_household):
         if hid not in d:
             continue
-        for item in by_household[hid]:
+        for n, item in enumerate(by_household[hid], 1):
             state = _request_state(item)
             color, words = REQUEST_STATE[state]
             text = (mask_request(item["request"]) if mask else item["request"]) or ""
@@ -282,7 +282,8 @@ def _request_nodes(d: Diagram, store: Any, by_household: dict[str, list[dict[str
                 tip.append(f"按时限应由{LEVEL_ZH[item['due_level']]}处理，该级无在岗的人，"
                            + (f"已转{holder}" if holder else "无人可转"))
             tip.append("记录人：" + "、".join(who(p, "") for p in item["raised_by"]))
-            rid = f"__request__:{item['request_id']}"
+            # numbered within its household: request_id is a digest of the text (masked here)
+            rid = f"__request__:{hid}:{n}"
             if not d.node(rid, f"诉求 {short}\n{item['age_days']} 天", tip="\n".join(tip), color=color,
                           shape="triangle", size=11, level=level, parent=hid,
                           border=GAP_BORDER if item["chain_broken"] else None,

@@ -44,13 +44,16 @@ import hashlib
 import statistics
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphsvc.analysis.trends import Chains, HouseholdData, read_chains
 from graphsvc.errors import NotFound
 from graphsvc.rules import CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD, RuleSettings, focus_count
 from graphsvc.stores.base import Store
 from graphsvc.summary import counts_on
+
+if TYPE_CHECKING:
+    from graphsvc.keys import KeyStore
 
 LEVELS = ("member", "delegate", "committee_member")
 RESOLVER_LEVELS = ("member", "delegate", "committee_member", "cadre", "other")
@@ -72,7 +75,8 @@ class Request:
 
     @property
     def id(self) -> str:
-        """A short, stable id: the same on both stores and across calls."""
+        """A short, stable id: the same on both stores and across calls. A plain digest of the
+        text, so for this process only: clients see ``keyed``'s."""
         key = f"{self.household.id}\x1f{self.text}\x1f{self.raised.isoformat()}"
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
@@ -357,6 +361,15 @@ def mask_request(text: str | None) -> str | None:
     """A request as a key without ``--pii`` sees it: the first character and ``**`` (the
     difficulty is the household's personal data, often about health or money)."""
     return None if not text else text[0] + "**"
+
+
+def keyed(body: dict[str, Any], keys: KeyStore) -> dict[str, Any]:
+    """A list body with each item's ``request_id`` as the API and the CLI give it: ``Request.id``
+    under an HMAC with the install's secret. Still stable across calls and stores of the
+    install, but no longer a digest of the text that a key without ``--pii`` could test
+    guesses of a masked request against (with its household and day, both shown)."""
+    return {**body, "items": [{**i, "request_id": keys.mac("request", i["request_id"])[:16]}
+                              for i in body["items"]]}
 
 
 def masked(body: dict[str, Any]) -> dict[str, Any]:

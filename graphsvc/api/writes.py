@@ -11,6 +11,8 @@ ending a liaison, pairing or support sets ``until``.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+from collections.abc import Callable
 from typing import Any
 
 from graphsvc.api import scope
@@ -22,7 +24,7 @@ from graphsvc.bundle.schema import SPECS, Kind
 from graphsvc.bundle.validate import Record
 from graphsvc.errors import NotFound, VersionConflict
 from graphsvc.importer import import_tables
-from graphsvc.keys import Principal
+from graphsvc.keys import KeyStore, Principal
 from graphsvc.stores.base import Store
 
 ENTITY_FILE = {Kind.PERSON: "people", Kind.HOUSEHOLD: "households"}
@@ -91,25 +93,49 @@ def _checked(store: Store, principal: Principal, name: str, fields: dict[str, An
     _apply(store, name, fields, principal=principal, expect=expect)
 
 
-def _if_match(rid: str, if_match: str | None, current: Record) -> dict[str, str] | None:
-    """What the write must find stored: the version the client read (``If-Match``)."""
+def etag_header(keys: KeyStore, version: str) -> str:
+    """The ``ETag`` header of a record at ``version`` (``auditlog.etag``, quoted)."""
+    return f'"{etag(keys, version)}"'
+
+
+def _versioned(store: Store, rid: str, read: Callable[[], Record]) -> tuple[Record, str]:
+    """``read()`` (the record) and the version of ``rid``, the version read first: an ETag
+    older than the body it comes with can cost a needless 409, never a lost change."""
+    before = store.versions([rid]).get(rid)
+    record = read()
+    return record, before if before is not None else store.versions([rid])[rid]
+
+
+def visible(store: Store, principal: Principal, kind: Kind, rid: str) -> tuple[Record, str]:
+    """``scope.visible``'s record and its version (for the ETag)."""
+    return _versioned(store, rid, lambda: scope.visible(store, principal, kind, rid))
+
+
+def _if_match(keys: KeyStore, rid: str, if_match: str | None,
+              current: str | None) -> dict[str, str] | None:
+    """What the write must find stored: the version the client read (``If-Match``), given
+    ``current``, the version read before the record the write starts from."""
     if if_match is None:
         return None
     tags = [t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")]
     if "*" in tags:
         return None
-    now = etag(current)
-    if now not in tags:  # changed already: no need to try
+    # compared as a MAC is (constant time), though a key that may write here may read the tag
+    mine = etag(keys, current).encode("ascii") if current is not None else None
+    if mine is None or not any(hmac.compare_digest(mine, t.encode("utf-8", "replace"))
+                               for t in tags):
         raise Conflict(f"'{rid}' was changed by someone else since you read it; read it again "
                        "(GET) and send your change with the new ETag in If-Match")
-    return {rid: now}
+    return {rid: current}
 
 
 # -- people and households --------------------------------------------------------------------
 
 
-def create_entity(store: Store, principal: Principal, kind: Kind, fields: dict[str, Any]) -> Record:
-    """Add a person or household; 409 when the id is taken."""
+def create_entity(store: Store, principal: Principal, kind: Kind,
+                  fields: dict[str, Any]) -> tuple[Record, str]:
+    """Add a person or household; 409 when the id is taken. Returns it as stored, with its
+    version."""
     rid = fields["id"]
     taken = store.fetch_entities([rid]).get(rid)
     if taken is not None and not principal.every_township and (
@@ -120,32 +146,36 @@ def create_entity(store: Store, principal: Principal, kind: Kind, fields: dict[s
     if taken is not None and taken[0] is kind:
         raise Conflict(f"a {kind.value} with id '{rid}' exists already; change it with PATCH")
     _checked(store, principal, ENTITY_FILE[kind], fields, fields, kind)
-    return scope.fetch(store, kind, rid)
+    return _versioned(store, rid, lambda: scope.fetch(store, kind, rid))
 
 
 def update_entity(store: Store, principal: Principal, kind: Kind, rid: str,
-                  changes: dict[str, Any], if_match: str | None = None) -> Record:
-    """Change the given fields of a stored person or household; the others stay.
+                  changes: dict[str, Any], if_match: str | None = None, *,
+                  keys: KeyStore) -> tuple[Record, str]:
+    """Change the given fields of a stored person or household; the others stay. Returns it
+    as stored, with its version.
 
-    With ``if_match`` (the ETag the client read), 409 when the record changed meanwhile:
-    checked again inside the write's transaction, so of two clerks who read the same
-    version, the second to write gets 409 and nothing of theirs is written."""
+    With ``if_match`` (the ETag the client read; ``keys`` made it), 409 when the record was
+    written meanwhile: checked again inside the write's transaction, so of two clerks who
+    read the same version, the second to write gets 409 and nothing of theirs is written."""
+    current = store.versions([rid]).get(rid) if if_match is not None else None
     old = scope.writable(store, principal, kind, rid)
-    expect = _if_match(rid, if_match, old)
+    expect = _if_match(keys, rid, if_match, current)
     # a bundle file must have its required columns: those not changed keep their stored value
     spec = SPECS[ENTITY_FILE[kind]]
     kept = {c.name: old.get(c.name) for c in spec.columns if c.required and c.name not in changes}
     fields = {**kept, **changes, "id": rid}
     _checked(store, principal, ENTITY_FILE[kind], fields, {**old, **fields}, kind, expect)
-    return scope.fetch(store, kind, rid)
+    return _versioned(store, rid, lambda: scope.fetch(store, kind, rid))
 
 
 def deactivate(store: Store, principal: Principal, kind: Kind, rid: str,
-               since: dt.date | None, if_match: str | None = None) -> Record:
+               since: dt.date | None, if_match: str | None = None, *,
+               keys: KeyStore) -> tuple[Record, str]:
     """Mark a person or household inactive from ``since`` (default today) on."""
     return update_entity(store, principal, kind, rid,
                          {"status": "inactive", "inactive_since": since or dt.date.today()},
-                         if_match)
+                         if_match, keys=keys)
 
 
 # -- liaisons, pairings, supports, contacts ---------------------------------------------------

@@ -47,6 +47,11 @@ class Store(ABC):
         """Stored rows of ``liaisons``/``pairings``/``supports`` by their identifying columns."""
 
     @abstractmethod
+    def versions(self, ids: Iterable[str]) -> dict[str, str]:
+        """The ``auditlog.version`` of each stored record among ``ids`` (its values and the
+        stamp of the last write that named it); unknown ids are left out."""
+
+    @abstractmethod
     def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
               expect: Mapping[str, str] | None = None,
               audit: Audit | None = None) -> None:
@@ -56,10 +61,11 @@ class Store(ABC):
         by all their columns). With ``replace`` the store first drops everything,
         so that afterwards it holds exactly the bundle.
 
-        Writes are serialised. ``expect`` maps record ids to the ``auditlog.etag`` the writer
-        read: checked inside the transaction, a record that changed since (or is gone)
-        raises ``VersionConflict`` and nothing is written. ``audit`` (an ``Audit``) is appended
-        to the audit log in the same transaction.
+        Writes are serialised. Every record the bundle names gets a new stamp (see
+        ``versions``), even when its values stay the same. ``expect`` maps record ids to the
+        ``auditlog.version`` the writer read: checked inside the transaction, a record written
+        since (or gone) raises ``VersionConflict`` and nothing is written. ``audit`` (an
+        ``Audit``) is appended to the audit log in the same transaction.
         """
 
     @abstractmethod

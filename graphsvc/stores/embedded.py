@@ -24,7 +24,7 @@ from typing import Any
 import networkx as nx
 
 from graphsvc import rules as R
-from graphsvc.auditlog import etag, from_row, to_row
+from graphsvc.auditlog import from_row, to_row, version
 from graphsvc.bundle.schema import (
     ENTITY_SPECS,
     FILES,
@@ -119,6 +119,10 @@ class EmbeddedStore(CountyWide, Store):
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute('CREATE TABLE IF NOT EXISTS "entity" ("id" TEXT PRIMARY KEY, "kind" TEXT NOT NULL) WITHOUT ROWID')
+            # the stamp of the last write naming the record (auditlog.version): a store made
+            # before stamps were kept gets the column; its records have none until written
+            if "stamp" not in {r[1] for r in self._db.execute('PRAGMA table_info("entity")')}:
+                self._db.execute('ALTER TABLE "entity" ADD COLUMN "stamp" TEXT')
             self._db.execute('CREATE TABLE IF NOT EXISTS "meta" ("name" TEXT PRIMARY KEY, "value" TEXT)')
             self._db.execute('CREATE TABLE IF NOT EXISTS "audit_log" ("id" TEXT PRIMARY KEY, "at" TEXT NOT NULL, '
                              '"key_id" TEXT, "action" TEXT NOT NULL, "entry" TEXT NOT NULL) WITHOUT ROWID')
@@ -161,6 +165,17 @@ class EmbeddedStore(CountyWide, Store):
                     for rec in self._rows(spec, f"WHERE id IN ({marks})", chunk):
                         out[rec["id"]] = (Kind(kind), rec)
         return out
+
+    def versions(self, ids: Iterable[str]) -> dict[str, str]:
+        ids = list(ids)
+        with self._lock:
+            found = self.fetch_entities(ids)
+            stamps: dict[str, str | None] = {}
+            for chunk in _chunks(ids, 900):
+                marks = ",".join("?" * len(chunk))
+                stamps.update(self._db.execute(
+                    f"SELECT id, stamp FROM entity WHERE id IN ({marks})", chunk).fetchall())
+        return {rid: version(rec, stamps.get(rid)) for rid, (_, rec) in found.items()}
 
     def fetch_links(self, name: str, keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
         spec = SPECS[name]
@@ -343,27 +358,27 @@ class EmbeddedStore(CountyWide, Store):
                 db.execute("BEGIN IMMEDIATE")  # the write lock first: what we read now holds
                 before = self._token()
                 if expect:
-                    found = self.fetch_entities(expect)
+                    found = self.versions(expect)
                     for rid, tag in expect.items():
-                        now = etag(found[rid][1]) if rid in found else None
-                        if now != tag:
-                            raise VersionConflict(rid, now)
+                        if found.get(rid) != tag:
+                            raise VersionConflict(rid, found.get(rid))
                 # the audit entry's old values: read now, under the write lock, before any row
                 entry = audit() if callable(audit) else audit
                 if replace:
                     db.execute("DELETE FROM entity")
                     for spec in FILES:
                         db.execute(f'DELETE FROM "{spec.name}"')
+                # a new data version, committed with the data (random: never repeats); also
+                # the stamp of every record written (auditlog.version)
+                after = uuid.uuid4().hex
                 for spec in FILES:
                     rows = bundle.rows(spec.name)
                     if not rows:
                         continue
-                    self._write_file(spec, rows)
+                    self._write_file(spec, rows, after)
                     done += len(rows)
                     if progress:
                         progress(spec.name, done, total)
-                # a new data version, committed with the data (random: never repeats)
-                after = uuid.uuid4().hex
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", (after,))
                 if entry:
                     row = to_row(entry)
@@ -388,7 +403,7 @@ class EmbeddedStore(CountyWide, Store):
                     self._graph, self._graph_version = G1, after
             return (before, after, G0, G1) if G1 is not None else (before, after, None, None)
 
-    def _write_file(self, spec: FileSpec, rows: list[Record]) -> None:
+    def _write_file(self, spec: FileSpec, rows: list[Record], stamp: str) -> None:
         db = self._db
         cols = spec.columns
         names = ", ".join(f'"{c.name}"' for c in cols)
@@ -401,8 +416,9 @@ class EmbeddedStore(CountyWide, Store):
                 ([_to_sql(c, r[c.name]) for c in cols] for r in rows),
             )
             kind = spec.kind.value  # type: ignore[union-attr]
-            db.executemany("INSERT OR IGNORE INTO entity (id, kind) VALUES (?, ?)",
-                           ((r["id"], kind) for r in rows))
+            db.executemany("INSERT INTO entity (id, kind, stamp) VALUES (?, ?, ?) "
+                           "ON CONFLICT(id) DO UPDATE SET stamp = excluded.stamp",
+                           ((r["id"], kind, stamp) for r in rows))
             return
         keyf = contact_key if spec.group == "contact" else (lambda r: link_key(spec, r))
         values = ([keyf(r)] + [_to_sql(c, r[c.name]) for c in cols] for r in rows)

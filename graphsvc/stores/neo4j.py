@@ -25,7 +25,7 @@ from neo4j.exceptions import (
 )
 
 from graphsvc import rules as R
-from graphsvc.auditlog import etag, from_row, to_row
+from graphsvc.auditlog import from_row, to_row, version
 from graphsvc.bundle.schema import (
     ENTITY_SPECS,
     FILES,
@@ -101,7 +101,7 @@ class Neo4jStore(CountyWide, Store):
         + [f"export/{s.name}" for s in FILES]
         + [f"rules/{n}" for n in RULE_STATEMENTS]
         + ["rules/pairing_network", "meta/data_version", "meta/touch", "meta/audit_append",
-           "meta/audit_list", "meta/affected", "meta/summary_part"]
+           "meta/audit_list", "meta/affected", "meta/summary_part", "meta/stamp"]
     )
 
     def __init__(self, uri: str, user: str | None, password: str | None,
@@ -217,6 +217,9 @@ class Neo4jStore(CountyWide, Store):
                 rec = _record(ENTITY_SPECS[kind], row["rec"])
                 out[rec["id"]] = (kind, rec)
         return out
+
+    def versions(self, ids: Iterable[str]) -> dict[str, str]:
+        return _versions(self._read("fetch/entities", ids=list(ids)))
 
     def fetch_links(self, name: str, keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
         spec = SPECS[name]
@@ -527,6 +530,8 @@ class Neo4jStore(CountyWide, Store):
                     for day in dates}
         size = self.batch_size
         q = self.q
+        stamped = [r["id"] for spec in FILES if spec.group == "entity"
+                   for r in bundle.rows(spec.name)]
 
         def work(tx: ManagedTransaction) -> None:
             done = 0
@@ -534,12 +539,7 @@ class Neo4jStore(CountyWide, Store):
             versions[:] = [touch["before"], touch["after"]]
             tallied_before = part(tx) if dates else {}
             if expect:
-                found: dict[str, str] = {}
-                for row in tx.run(q.text("fetch/entities", ["ids"]), ids=list(expect)):
-                    kind = next((_LABEL_KIND[lb] for lb in row["labels"] if lb in _LABEL_KIND), None)
-                    if kind is not None:
-                        rec = _record(ENTITY_SPECS[kind], dict(row["rec"]))
-                        found[rec["id"]] = etag(rec)
+                found = _versions(tx.run(q.text("fetch/entities", ["ids"]), ids=list(expect)))
                 for rid, tag in expect.items():
                     if found.get(rid) != tag:
                         raise VersionConflict(rid, found.get(rid))
@@ -577,6 +577,10 @@ class Neo4jStore(CountyWide, Store):
                             progress(step.stage, done, total)
                 if not step.update and old:
                     done += len(old)
+            if stamped:  # new on every write, even of the same values (auditlog.version)
+                text = q.text("meta/stamp", ["ids", "stamp"])
+                for i in range(0, len(stamped), size):
+                    tx.run(text, ids=stamped[i : i + size], stamp=versions[1]).consume()
             if entry:
                 tx.run(q.text("meta/audit_append", ["row"]), row=to_row(entry)).consume()
             deltas.clear()
@@ -597,6 +601,18 @@ class Neo4jStore(CountyWide, Store):
         for i in range(0, len(keys), 50_000):
             found.update(rec["key"] for rec in tx.run(check, {step.check_param: keys[i : i + 50_000]}))
         return found
+
+
+def _versions(rows: Iterable[Any]) -> dict[str, str]:
+    """``auditlog.version`` of each record of ``fetch/entities``'s rows."""
+    out: dict[str, str] = {}
+    for row in rows:
+        kind = next((_LABEL_KIND[lb] for lb in row["labels"] if lb in _LABEL_KIND), None)
+        if kind is not None:
+            props = dict(row["rec"])
+            rec = _record(ENTITY_SPECS[kind], props)
+            out[rec["id"]] = version(rec, props.get("_stamp"))
+    return out
 
 
 def _ids(ids: Collection[str] | None) -> list[str] | None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
 from graphsvc import service
-from graphsvc.api import masking, scope, writes
+from graphsvc.api import masking, writes
 from graphsvc.api.deps import (
     PATH_ID,
     AsOfDep,
@@ -33,8 +33,8 @@ from graphsvc.api.schemas import (
     UncoveredReason,
     error_responses,
 )
-from graphsvc.auditlog import etag
 from graphsvc.bundle.schema import Kind
+from graphsvc.bundle.validate import Record
 from graphsvc.keys import Principal
 
 router = APIRouter(prefix="/households", tags=["households"])
@@ -77,8 +77,8 @@ def get_household(request: Request, response: Response, store: StoreDep, rules: 
     supporting cadres, its village's paired units and recent contacts. Its name, phone and
     address are masked for keys without --pii. The ETag header is the stored record's version:
     send it as If-Match with a change."""
-    record = scope.visible(store, principal, Kind.HOUSEHOLD, household_id)
-    response.headers["ETag"] = f'"{etag(record)}"'
+    _, version = writes.visible(store, principal, Kind.HOUSEHOLD, household_id)
+    response.headers["ETag"] = writes.etag_header(request.app.state.keys, version)
     body = Redactor(store, principal).household_detail(
         service.household_body(store, household_id, as_of, rules))
     return _shown(request, principal, body, "GET /households/{id}")
@@ -109,7 +109,8 @@ def update_household(request: Request, response: Response, store: StoreDep,
     Send the ETag you read as If-Match: if someone changed the household meanwhile, 409 and
     nothing is written (read it again and retry)."""
     record = writes.update_entity(store, principal, Kind.HOUSEHOLD, household_id,
-                                  body.model_dump(mode="json", exclude_unset=True), if_match)
+                                  body.model_dump(mode="json", exclude_unset=True), if_match,
+                                  keys=request.app.state.keys)
     return _record(request, response, principal, record, "PATCH /households/{id}")
 
 
@@ -126,7 +127,8 @@ def deactivate_household(request: Request, response: Response, store: StoreDep,
                          ) -> dict[str, object]:
     """The household moved away or dissolved on inactive_since (default today); it is kept."""
     record = writes.deactivate(store, principal, Kind.HOUSEHOLD, household_id,
-                               body.inactive_since if body else None, if_match)
+                               body.inactive_since if body else None, if_match,
+                               keys=request.app.state.keys)
     return _record(request, response, principal, record, "POST /households/{id}/deactivate")
 
 
@@ -140,6 +142,7 @@ def _shown(request: Request, principal: Principal, body: dict[str, object],
 
 
 def _record(request: Request, response: Response, principal: Principal,
-            record: dict[str, object], what: str) -> dict[str, object]:
-    response.headers["ETag"] = f'"{etag(record)}"'
+            written: tuple[Record, str], what: str) -> dict[str, object]:
+    record, version = written
+    response.headers["ETag"] = writes.etag_header(request.app.state.keys, version)
     return _shown(request, principal, record, what)

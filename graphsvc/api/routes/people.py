@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Response, status
+from fastapi import APIRouter, Body, Header, Path, Request, Response, status
 
 from graphsvc import service
-from graphsvc.api import scope, writes
+from graphsvc.api import masking, scope, writes
 from graphsvc.api.deps import PATH_ID, AsOfDep, PrincipalDep, RulesDep, StoreDep, WriterDep
 from graphsvc.api.redact import Redactor
 from graphsvc.api.schemas import (
@@ -20,8 +20,9 @@ from graphsvc.api.schemas import (
     PersonUpdate,
     error_responses,
 )
-from graphsvc.auditlog import etag
 from graphsvc.bundle.schema import Kind
+from graphsvc.bundle.validate import Record
+from graphsvc.keys import Principal
 
 router = APIRouter(prefix="/people", tags=["people"])
 
@@ -32,10 +33,12 @@ PersonId = Annotated[str, Path(description="the person's id (a '/' in it is sent
 @router.get("/{person_id}", response_model=PersonRecord, summary="One person as stored",
             response_description="the person as stored",
             responses=error_responses(*READ_ERRORS))
-def get_person(store: StoreDep, principal: PrincipalDep, person_id: PersonId,
+def get_person(request: Request, store: StoreDep, principal: PrincipalDep, person_id: PersonId,
                response: Response) -> dict[str, object]:
-    """The person's record, as people.csv holds it."""
-    return _tagged(response, scope.visible(store, principal, Kind.PERSON, person_id))
+    """The person's record, as people.csv holds it; the phone is masked for keys without
+    --pii."""
+    return _tagged(request, response, principal,
+                   writes.visible(store, principal, Kind.PERSON, person_id), "GET /people/{id}")
 
 
 @router.get("/{person_id}/impact", response_model=Impact, response_model_exclude_unset=True,
@@ -55,17 +58,18 @@ def get_impact(store: StoreDep, rules: RulesDep, principal: PrincipalDep, as_of:
              summary="Add a person",
              response_description="the person as stored",
              responses=error_responses(*WRITE_ERRORS))
-def create_person(store: StoreDep, principal: WriterDep, body: PersonCreate,
+def create_person(request: Request, store: StoreDep, principal: WriterDep, body: PersonCreate,
                   response: Response) -> dict[str, object]:
     """Add a person, checked like a row of people.csv; returns them as stored."""
-    return _tagged(response, writes.create_entity(store, principal, Kind.PERSON,
-                                                  body.model_dump(mode="json", exclude_unset=True)))
+    return _tagged(request, response, principal, writes.create_entity(
+        store, principal, Kind.PERSON, body.model_dump(mode="json", exclude_unset=True)),
+        "POST /people")
 
 
 @router.patch("/{person_id}", response_model=PersonRecord, summary="Change a person",
               response_description="the person as stored",
               responses=error_responses(*WRITE_ERRORS))
-def update_person(store: StoreDep, principal: WriterDep, person_id: PersonId,
+def update_person(request: Request, store: StoreDep, principal: WriterDep, person_id: PersonId,
                   body: PersonUpdate, response: Response,
     if_match: Annotated[str | None, Header(
         description="the ETag of the version you read (GET); if it changed since, 409 and "
@@ -73,16 +77,17 @@ def update_person(store: StoreDep, principal: WriterDep, person_id: PersonId,
                   ) -> dict[str, object]:
     """Change the fields given; the others keep their stored values. Returns them as stored.
     Send the ETag you read as If-Match: if someone changed the person meanwhile, 409."""
-    return _tagged(response, writes.update_entity(
+    return _tagged(request, response, principal, writes.update_entity(
         store, principal, Kind.PERSON, person_id, body.model_dump(mode="json", exclude_unset=True),
-        if_match))
+        if_match, keys=request.app.state.keys), "PATCH /people/{id}")
 
 
 @router.post("/{person_id}/deactivate", response_model=PersonRecord,
              summary="Mark a person inactive",
              response_description="the person as stored",
              responses=error_responses(*WRITE_ERRORS))
-def deactivate_person(store: StoreDep, principal: WriterDep, person_id: PersonId,
+def deactivate_person(request: Request, store: StoreDep, principal: WriterDep,
+                      person_id: PersonId,
                       response: Response, body: Annotated[Deactivate | None, Body()] = None,
     if_match: Annotated[str | None, Header(
         description="the ETag of the version you read (GET); if it changed since, 409 and "
@@ -90,11 +95,18 @@ def deactivate_person(store: StoreDep, principal: WriterDep, person_id: PersonId
                       ) -> dict[str, object]:
     """The person left on inactive_since (default today): from then on they no longer count,
     and the households below them show it. Nothing is deleted."""
-    return _tagged(response, writes.deactivate(store, principal, Kind.PERSON, person_id,
-                                               body.inactive_since if body else None, if_match))
+    return _tagged(request, response, principal, writes.deactivate(
+        store, principal, Kind.PERSON, person_id, body.inactive_since if body else None, if_match,
+        keys=request.app.state.keys), "POST /people/{id}/deactivate")
 
 
-def _tagged(response: Response, record: dict[str, object]) -> dict[str, object]:
-    """The record, its version as the ETag header (send it back as If-Match to change it)."""
-    response.headers["ETag"] = f'"{etag(record)}"'
-    return record
+def _tagged(request: Request, response: Response, principal: Principal,
+            read: tuple[Record, str], what: str) -> dict[str, object]:
+    """The record as this key may see it (the phone masked without --pii; a read of it
+    unmasked logged, as a household's), its version as the ETag header (send it back as
+    If-Match to change it)."""
+    record, version = read
+    response.headers["ETag"] = writes.etag_header(request.app.state.keys, version)
+    if principal.pii and record.get("phone"):
+        request.app.state.keys.log_pii_read(principal, what, [str(record["id"])])
+    return masking.person(record, principal.pii)

@@ -53,7 +53,8 @@ class RequestItem(BaseModel):
     """An open request and where it is on the date."""
 
     model_config = _examples(ITEM)
-    request_id: str = _f("a short id of the request (its household, text and day raised)",
+    request_id: str = _f("a short id of the request (its household, text and day raised, "
+                         "keyed with the install's secret)",
                          "0e300b4aa7f843c0")
     household_id: str = _f("the household that raised it", "H041")
     village_id: str | None = _f("its village", "V3")
@@ -160,9 +161,10 @@ def _towns(principal: Principal) -> tuple[str, ...] | None:
 
 def _shown(request: Request, store: Store, principal: Principal, body: dict[str, Any],
            what: str) -> dict[str, Any]:
-    """The body as this key may see it: people outside a township key's townships as
-    stand-ins; request texts masked without --pii, and a read that shows them unmasked
-    logged (the households named)."""
+    """The body as this key may see it: request ids keyed (``R.keyed``); people outside a
+    township key's townships as stand-ins; request texts masked without --pii, and a read
+    that shows them unmasked logged (the households named)."""
+    body = R.keyed(body, request.app.state.keys)
     body = {**body, "items": Redactor(store, principal).rows(body["items"], "raised_by",
                                                              "routed_to")}
     if not principal.pii:
