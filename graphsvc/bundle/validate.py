@@ -79,7 +79,8 @@ def read_date(text: str) -> dt.date:
         try:
             return dt.date.fromisoformat(v)
         except ValueError:
-            raise ValueError(f"'{text}' is not a real date (check the month and the day)") from None
+            raise ValueError(f"'{text}' is not a real date: check the month and the day "
+                             "(YYYY-MM-DD)") from None
     digit = next((c for c in v if c.isdigit() and c not in "0123456789"), None)
     if digit is not None:
         kind = "full-width digits" if "０" <= digit <= "９" else "digits of another script"
