@@ -155,6 +155,8 @@ def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
             given = None  # not repeated: it may be megabytes
         elif kind in _TYPE_WORDS:
             msg = f"must be {_TYPE_WORDS[kind]}"
+        elif kind == "string_unicode":  # (a bounded field's length cannot be counted)
+            msg = "holds a broken character (half of a UTF-16 pair); retype it"
         if kind == "missing":
             msg = "is required"
         elif kind != "json_invalid" and isinstance(given, (str, int, float, bool)):
