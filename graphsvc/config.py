@@ -40,7 +40,12 @@ class Settings(BaseSettings):
         "before every attempt from it is refused (429) for a while, 1 minute and doubling")
 
     import_batch_size: int = Field(default=10_000, ge=1, description="rows per UNWIND batch")
-    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1,
+        description="most bytes of a bundle upload, and of a repair plan sent to be applied")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1, description="most bytes of any other request body (a JSON "
+                                               "write: one record is a few hundred bytes)")
     max_unpacked_bytes: int = Field(
         default=1024 * 1024 * 1024, ge=1, description="zip/xlsx: most bytes a bundle may unpack to"
     )

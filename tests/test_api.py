@@ -230,7 +230,7 @@ def test_revoked_key_is_refused(api: Api) -> None:
 
 WRITES: list[tuple[str, str, dict[str, Any]]] = [
     ("post", "/api/v1/people", {"id": "M30", "name": "王小梅", "village_id": "V1"}),
-    ("patch", "/api/v1/people/M01", {"phone": "1"}),
+    ("patch", "/api/v1/people/M01", {"phone": "13900000099"}),
     ("post", "/api/v1/people/M01/deactivate", {}),
     ("post", "/api/v1/households", {"id": "H100", "head_name": "李", "village_id": "V1"}),
     ("patch", "/api/v1/households/H001", {"size": 9}),
@@ -329,9 +329,9 @@ def test_editor_writes_only_in_its_townships(api: Api) -> None:
 HIDDEN_WRITES: list[Any] = [
     ("patch", "/api/v1/households/{}", {"size": 2}, "H059", "H999"),
     ("post", "/api/v1/households/{}/deactivate", {}, "H059", "H999"),
-    ("patch", "/api/v1/people/{}", {"phone": "1"}, "M18", "M99"),
+    ("patch", "/api/v1/people/{}", {"phone": "13900000099"}, "M18", "M99"),
     ("post", "/api/v1/people/{}/deactivate", {}, "M18", "M99"),
-    ("patch", "/api/v1/people/{}", {"phone": "1"}, "C1", "C9"),  # a committee member: county
+    ("patch", "/api/v1/people/{}", {"phone": "13900000099"}, "C1", "C9"),  # a committee member: county
     ("post", "/api/v1/people", {"id": "N1", "name": "x", "village_id": "{}"}, "V4", "V9"),
     ("post", "/api/v1/people", {"id": "N1", "name": "x", "village_id": "V1",
                                 "organization_id": "{}"}, "O6", "O99"),
@@ -456,7 +456,7 @@ def test_an_id_in_use_outside_the_township_is_only_said_to_be_taken(api: Api) ->
     ("get", "/api/v1/households?township_id=T9", None, "T9"),
     ("get", "/api/v1/audit/members?village_id=V9", None, "V9"),
     ("get", "/api/v1/summary?township_id=V1", None, "V1"),
-    ("patch", "/api/v1/people/X1", {"phone": "1"}, "X1"),
+    ("patch", "/api/v1/people/X1", {"phone": "13900000099"}, "X1"),
     ("post", "/api/v1/households/H999/deactivate", {}, "H999"),
     ("post", "/api/v1/liaisons/end", {"kind": "delegate-member", "from_id": "D1", "to_id": "M19"},
      "M19"),
@@ -655,7 +655,7 @@ def test_households_create_update(api: Api) -> None:
     rows = api.get("/api/v1/households", as_of=AS_OF, limit=1000)["items"]
     assert {"household_id": "H100", "status": "uncovered", "reason": "no_member"}.items() <= \
         next(i for i in rows if i["household_id"] == "H100").items()
-    r = api.client.patch("/api/v1/households/H100", headers=h, json={"size": 2, "phone": "1"})
+    r = api.client.patch("/api/v1/households/H100", headers=h, json={"size": 2, "phone": "15800000100"})
     assert r.json()["size"] == 2 and r.json()["head_name"] == "李桂兰"
 
 

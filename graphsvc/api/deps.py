@@ -6,7 +6,6 @@ Routes never import a driver nor read the environment: they take these.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -20,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from graphsvc.api import scope, throttle
 from graphsvc.api.errors import Forbidden, InvalidParameter, Unauthorized
 from graphsvc.api.holder import StoreHolder
+from graphsvc.bundle.validate import read_date
 from graphsvc.config import Settings
 from graphsvc.errors import StoreUnavailable
 from graphsvc.keys import Principal
@@ -150,8 +150,6 @@ CountyWriterDep = Annotated[Principal, Depends(get_county_writer)]
 
 # -- query parameters shared by many routes ---------------------------------------------------
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
 
 def get_as_of(as_of: Annotated[str | None, Query(
         description="the date the answer holds on, YYYY-MM-DD (default: today)",
@@ -164,15 +162,10 @@ def parse_day(name: str, value: str | None) -> dt.date | None:
     parameter for anything but a real YYYY-MM-DD date."""
     if value is None:
         return None
-    text = value.strip()
-    if _DATE.match(text):
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise InvalidParameter(name, f"'{value}' is not a real date: check the month "
-                                         "and the day (YYYY-MM-DD)") from None
-    raise InvalidParameter(name, f"'{value}' is not a date written YYYY-MM-DD "
-                                 "(for example 2026-06-30)")
+    try:
+        return read_date(value)  # the sentences of a bundle's date cells
+    except ValueError as exc:
+        raise InvalidParameter(name, str(exc)) from None
 
 
 AsOfDep = Annotated[dt.date, Depends(get_as_of)]

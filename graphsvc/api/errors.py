@@ -143,22 +143,40 @@ def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(str(x) for x in loc)
 
 
+# what a value of the wrong JSON type should have been (write bodies are read strictly)
+_TYPE_WORDS = {"int_type": "a whole number, written without quotes (for example 3)",
+               "bool_type": "true or false, written without quotes",
+               "string_type": "text, written in quotes"}
+_ECHO_MAX = 80  # characters of a refused value an answer repeats
+
+
 def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
     problems: list[dict[str, str | None]] = []
     for e in exc.errors():
         where = _where(tuple(e.get("loc", ())))
         msg = e.get("msg", "is not valid")
         kind = e.get("type")
-        if kind == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == NOT_BLANK:
+        ctx = e.get("ctx") or {}
+        given = e.get("input")
+        if kind == "string_pattern_mismatch" and ctx.get("pattern") == NOT_BLANK:
             msg = "must not be empty or only spaces: give an id"
         elif kind == "value_error":  # the model's own sentence, without pydantic's label
             msg = msg.removeprefix("Value error, ")
+        elif kind == "string_too_long" and isinstance(given, str):
+            msg = (f"is {len(given):,} characters long; it may have at most "
+                   f"{ctx.get('max_length', 0):,} characters")
+            given = None  # not repeated: it may be megabytes
+        elif kind in _TYPE_WORDS:
+            msg = f"must be {_TYPE_WORDS[kind]}"
+        elif kind == "string_unicode":  # (a bounded field's length cannot be counted)
+            msg = "holds a broken character (half of a UTF-16 pair); retype it"
         if kind == "missing":
             msg = "is required"
-        elif "input" in e and kind not in ("json_invalid",):
-            given = e["input"]
-            if isinstance(given, (str, int, float, bool)):
-                msg = f"{msg} (got {given!r})"
+        elif kind != "json_invalid" and isinstance(given, (str, int, float, bool)):
+            shown = repr(given)
+            if len(shown) > _ECHO_MAX:
+                shown = shown[:_ECHO_MAX] + "…"
+            msg = f"{msg} (got {shown})"
         sep = " " if e.get("type") == "missing" else ": "
         problems.append({"field": ".".join(str(x) for x in e.get("loc", ())[1:]) or None,
                          "message": f"{where}{sep}{msg}"})

@@ -1,13 +1,18 @@
-"""The upload limit (``GRAPHSVC_MAX_UPLOAD_BYTES``), enforced before the body is read.
+"""The body limits (``GRAPHSVC_MAX_BODY_BYTES``, ``GRAPHSVC_MAX_UPLOAD_BYTES``), enforced
+before the body is read.
 
-A plain ASGI middleware: a request whose ``Content-Length`` is over the limit is
-answered 413 at once; one that streams more than that without announcing it is
-cut off and answered 413 too, so an upload never fills the disk or memory.
+A plain ASGI middleware: a request whose ``Content-Length`` is over its limit is answered
+413 at once; one that streams more than that without announcing it (chunked) is cut off and
+answered 413 too, so no body fills the disk or memory. Every request body has a limit: a
+JSON write's is ``GRAPHSVC_MAX_BODY_BYTES`` (1 MiB: a single change is a few hundred bytes),
+a bundle upload's and a repair plan's (a bulk write, like an import) is
+``GRAPHSVC_MAX_UPLOAD_BYTES``.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,6 +20,8 @@ MULTIPART_SLACK = 64 * 1024  # headers and boundaries of the multipart body arou
 
 
 MB = 1024 * 1024
+
+UPLOAD_ADVICE = "Split the bundle, for example by file, and upload the parts one by one"
 
 
 def amount(size: int) -> str:
@@ -27,50 +34,95 @@ def amount(size: int) -> str:
     return f"{size / MB:.1f} MB" if size >= MB // 20 else f"{size:,} bytes"
 
 
-def too_large_message(size: int | None, limit: int) -> str:
-    got = f"the upload is {amount(size)}; " if size is not None else "the upload is too large; "
-    return (f"{got}this server accepts at most {amount(limit)} (GRAPHSVC_MAX_UPLOAD_BYTES). "
-            "Split the bundle, for example by file, and upload the parts one by one")
+def too_large_message(size: int | None, limit: int, *, what: str = "the upload",
+                      setting: str = "GRAPHSVC_MAX_UPLOAD_BYTES",
+                      advice: str = UPLOAD_ADVICE) -> str:
+    """The sentence of a 413: how large, the limit and its setting, what to do instead."""
+    got = f"{what} is {amount(size)}; " if size is not None else f"{what} is too large; "
+    return f"{got}this server accepts at most {amount(limit)} ({setting}). {advice}"
 
 
-class UploadLimit:
-    """Answer 413 for request bodies over ``limit`` bytes on POSTs to ``paths``."""
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """The most bytes a request body may have, and the words of a refusal."""
 
-    def __init__(self, app: ASGIApp, *, limit: int, paths: tuple[str, ...]) -> None:
-        self.app, self.limit, self.paths = app, limit, paths
+    limit: int
+    setting: str  # the environment variable that sets it
+    what: str  # what the body is, for the sentence: "the upload"
+    advice: str  # what to do instead
+    slack: int = 0  # bytes around the content that the limit does not count (multipart)
+
+    def message(self, size: int | None) -> str:
+        return too_large_message(size, self.limit, what=self.what, setting=self.setting,
+                                 advice=self.advice)
+
+
+def body_bound(limit: int) -> Bound:
+    """The bound of every body but those ``BodyLimit`` is given per path."""
+    return Bound(limit, "GRAPHSVC_MAX_BODY_BYTES", "the request body",
+                 "A single change is far smaller than that: check what is sent (a bundle is "
+                 "uploaded to POST /api/v1/imports)")
+
+
+def upload_bound(limit: int) -> Bound:
+    """The bound of a bundle upload (a multipart form around the file)."""
+    return Bound(limit, "GRAPHSVC_MAX_UPLOAD_BYTES", "the upload", UPLOAD_ADVICE,
+                 MULTIPART_SLACK)
+
+
+def plan_bound(limit: int) -> Bound:
+    """The bound of a repair plan sent to be applied: a bulk write, as large as an upload."""
+    return Bound(limit, "GRAPHSVC_MAX_UPLOAD_BYTES", "the plan",
+                 "Apply the plan in parts: send some of its items at a time")
+
+
+class BodyLimit:
+    """Answer 413 for a request body over its bound: ``paths``' own, else ``default``."""
+
+    def __init__(self, app: ASGIApp, *, default: Bound, paths: dict[str, Bound]) -> None:
+        self.app, self.default, self.paths = app, default, paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in self.paths:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        allowed = self.limit + MULTIPART_SLACK
+        bound = self.paths.get(scope["path"], self.default)
+        allowed = bound.limit + bound.slack
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > allowed:
-            await self._refuse(send, int(length))
+            await self._refuse(send, bound, int(length))
             return
         received = 0
         cut = False
 
         async def counting_receive() -> Message:
             nonlocal received, cut
+            if cut:
+                return {"type": "http.disconnect"}
             message = await receive()
-            if message["type"] == "http.request" and not cut:
+            if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > allowed:
+                    # not the part received so far: a prefix of a body may read as a whole
+                    # (a complete JSON object before the padding) and would be written
                     cut = True
-                    return {"type": "http.request", "body": b"", "more_body": False}
+                    return {"type": "http.disconnect"}
             return message
 
         async def guarded_send(message: Message) -> None:
             if not cut:  # once cut, the app's answer (a parse error) is replaced by the 413
                 await send(message)
 
-        await self.app(scope, counting_receive, guarded_send)
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not cut:  # a body cut off is answered 413, whatever reading it raised
+                raise
         if cut:
-            await self._refuse(send, None)
+            await self._refuse(send, bound, None)
 
-    async def _refuse(self, send: Send, size: int | None) -> None:
-        body = json.dumps({"detail": too_large_message(size, self.limit)}).encode("utf-8")
+    async def _refuse(self, send: Send, bound: Bound, size: int | None) -> None:
+        body = json.dumps({"detail": bound.message(size)}).encode("utf-8")
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode("ascii")),

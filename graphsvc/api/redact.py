@@ -16,10 +16,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from graphsvc.api import scope
+from graphsvc.bundle.schema import OUTSIDE  # no stored id may have it (bundle/validate.py)
 from graphsvc.keys import Principal
 from graphsvc.stores.base import Store
-
-OUTSIDE = "outside:"
 
 
 class Redactor:

@@ -13,7 +13,10 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+
+from graphsvc.bundle.schema import ID_MAX, SIZE_MAX, SPECS
+from graphsvc.bundle.validate import read_date
 
 # -- allowed values (the tests hold them equal to graphsvc.rules and bundle.schema) ----------------
 
@@ -112,6 +115,18 @@ class Sector(StrEnum):
     enterprise = "enterprise"
 
 
+# A write's body is read strictly (``_write``: ConfigDict(strict=True) on every model a client
+# sends): a number is not text, true is not 1, "3" is not 3. JSON has no dates nor enums, only
+# text for them, which strict mode would refuse: those fields stay lax (LAX), so "2026-07-01"
+# and "delegate" are read (and a date is checked by ``_day_text``, a choice against its values).
+LAX = Strict(False)
+RoleIn = Annotated[Role, LAX]
+StatusIn = Annotated[RecordStatus, LAX]
+CategoryIn = Annotated[Category, LAX]
+LiaisonKindIn = Annotated[LiaisonKind, LAX]
+ChannelIn = Annotated[Channel, LAX]
+
+
 def _f(description: str, *example: Any, **kw: Any) -> Any:
     """A field with its description and, when given, an example."""
     if example:
@@ -124,21 +139,36 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def _day_text(value: Any) -> Any:
     """A date in a request is text, YYYY-MM-DD, as in the bundle files: never a number, which
-    pydantic would otherwise take for seconds since 1970 (``0`` would be 1970-01-01)."""
-    if isinstance(value, dt.date) or (isinstance(value, str) and _DAY.fullmatch(value)):
+    pydantic would otherwise take for seconds since 1970 (``0`` would be 1970-01-01). Read as
+    a bundle's date cell is, with its sentences (a real date; digits 0-9, not full-width)."""
+    if isinstance(value, dt.date):
         return value
+    if isinstance(value, str) and _DAY.fullmatch(value.strip()):  # \d: full-width digits too
+        return read_date(value)
     raise ValueError("write the date as YYYY-MM-DD, for example 2026-07-01")
 
 
-Day = Annotated[dt.date, BeforeValidator(_day_text)]  # a date a write sends
+Day = Annotated[dt.date, LAX, BeforeValidator(_day_text)]  # a date a write sends
+
+
+def _write(*examples: dict[str, Any]) -> ConfigDict:
+    """The config of a model a client sends: strict, no unknown fields, with examples."""
+    return ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": list(examples)})
+
 
 NOT_BLANK = r"\S"  # an id in a request: at least one character that is not a space
 
 
 def _ref(description: str, example: str, **kw: Any) -> Any:
     """An id a write names: never empty or only spaces (a row of nothing but blank cells is a
-    blank line to the bundle format, which it skips, so the write would write nothing)."""
-    return _f(description, example, min_length=1, pattern=NOT_BLANK, **kw)
+    blank line to the bundle format, which it skips, so the write would write nothing), and
+    at most ``ID_MAX`` characters."""
+    return _f(description, example, min_length=1, max_length=ID_MAX, pattern=NOT_BLANK, **kw)
+
+
+def _text(file: str, column: str, description: str, example: Any, **kw: Any) -> Any:
+    """A text field of a write, bounded as its bundle column is (``bundle.schema``)."""
+    return _f(description, example, max_length=SPECS[file].column(column).max_length, **kw)
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -609,7 +639,10 @@ class ImportRefused(ImportReport):
 
 # -- writes -------------------------------------------------------------------------------------
 
-MAX_SIZE = 1000  # people in one household; also keeps the number inside both stores' integers
+
+PHONE_TEXT = ("a phone number: a mobile (13900000001, +86 139 0000 0001) or a landline with "
+              "its area code (010-12345678, 0571-8888123), optionally with an extension "
+              "(-123, 转123)")
 
 
 class PersonRecord(BaseModel):
@@ -639,41 +672,42 @@ _PERSON_NEW: dict[str, Any] = {"id": "M30", "name": "王小梅", "roles": [], "v
 class PersonCreate(BaseModel):
     """A new person; fields left out take the bundle format's defaults."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PERSON_NEW]})
-    id: str = _ref("a new id, unique across the whole data set (1–64 characters)", "M30")
-    name: str = _f("their name", "王小梅")
-    roles: list[Role] | None = _f("committee_member, delegate, cadre (default none)", [],
-                                  default=None)
-    status: RecordStatus | None = _f("default active", "active", default=None)
+    model_config = _write(_PERSON_NEW)
+    id: str = _ref("a new id, unique across the whole data set (1–64 characters, not starting "
+                   "with 'outside:')", "M30")
+    name: str = _text("people", "name", "their name", "王小梅")
+    roles: list[RoleIn] | None = _f("committee_member, delegate, cadre (default none)", [],
+                                    default=None)
+    status: StatusIn | None = _f("default active", "active", default=None)
     inactive_since: Day | None = _f("when an inactive person left", None, default=None)
     hardship: bool | None = _f("in hardship (default false)", False, default=None)
-    organization_id: str | None = _f("their Party organisation", "O4", default=None)
-    township_id: str | None = _f("their township", None, default=None)
-    village_id: str | None = _f("their village", "V1", default=None)
-    phone: str | None = _f("their phone number", "13900000030", default=None)
+    organization_id: str | None = _f("their Party organisation", "O4", default=None,
+                                     max_length=ID_MAX)
+    township_id: str | None = _f("their township", None, default=None, max_length=ID_MAX)
+    village_id: str | None = _f("their village", "V1", default=None, max_length=ID_MAX)
+    phone: str | None = _text("people", "phone", PHONE_TEXT, "13900000030", default=None)
 
 
 class PersonUpdate(BaseModel):
     """The fields to change; fields left out keep their stored values, null clears one."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"roles": ["delegate"]}, {"phone": "13900000099", "village_id": "V2"}]})
-    name: str | None = _f("their name", "王小梅", default=None)
-    roles: list[Role] | None = _f("the complete new list of roles", ["delegate"], default=None)
-    status: RecordStatus | None = _f("active or inactive", "active", default=None)
+    model_config = _write({"roles": ["delegate"]}, {"phone": "13900000099", "village_id": "V2"})
+    name: str | None = _text("people", "name", "their name", "王小梅", default=None)
+    roles: list[RoleIn] | None = _f("the complete new list of roles", ["delegate"], default=None)
+    status: StatusIn | None = _f("active or inactive", "active", default=None)
     inactive_since: Day | None = _f("when an inactive person left", None, default=None)
     hardship: bool | None = _f("in hardship", False, default=None)
-    organization_id: str | None = _f("their Party organisation", "O4", default=None)
-    township_id: str | None = _f("their township", None, default=None)
-    village_id: str | None = _f("their village", "V2", default=None)
-    phone: str | None = _f("their phone number", "13900000099", default=None)
+    organization_id: str | None = _f("their Party organisation", "O4", default=None,
+                                     max_length=ID_MAX)
+    township_id: str | None = _f("their township", None, default=None, max_length=ID_MAX)
+    village_id: str | None = _f("their village", "V2", default=None, max_length=ID_MAX)
+    phone: str | None = _text("people", "phone", PHONE_TEXT, "13900000099", default=None)
 
 
 class Deactivate(BaseModel):
     """Mark a person or household inactive from a date on (nothing is deleted)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"inactive_since": "2026-07-01"}]})
+    model_config = _write({"inactive_since": "2026-07-01"})
     inactive_since: Day | None = _f("the day they left (default today); on and after it they "
                                     "no longer count", "2026-07-01", default=None)
 
@@ -699,39 +733,41 @@ class HouseholdRecord(BaseModel):
 class HouseholdCreate(BaseModel):
     """A new household; fields left out take the bundle format's defaults."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"id": "H100", "head_name": "李桂兰", "village_id": "V1",
-         "categories": ["empty_nest_elderly"], "size": 1, "phone": "15800000100",
-         "address": "双宝村100号"}]})
-    id: str = _ref("a new id, unique across the whole data set (1–64 characters)", "H100")
-    head_name: str = _f("the head of the household", "李桂兰")
+    model_config = _write({"id": "H100", "head_name": "李桂兰", "village_id": "V1",
+                           "categories": ["empty_nest_elderly"], "size": 1,
+                           "phone": "15800000100", "address": "双宝村100号"})
+    id: str = _ref("a new id, unique across the whole data set (1–64 characters, not starting "
+                   "with 'outside:')", "H100")
+    head_name: str = _text("households", "head_name", "the head of the household", "李桂兰")
     village_id: str = _ref("its village", "V1")
-    categories: list[Category] | None = _f("military_martyr, extreme_poverty, empty_nest_elderly, "
-                                           "poor (default none)", ["empty_nest_elderly"],
-                                           default=None)
+    categories: list[CategoryIn] | None = _f("military_martyr, extreme_poverty, "
+                                             "empty_nest_elderly, poor (default none)",
+                                             ["empty_nest_elderly"], default=None)
     size: int | None = _f("how many people live in it (1 or more)", 1, default=None,
-                          le=MAX_SIZE)
-    status: RecordStatus | None = _f("default active", "active", default=None)
+                          le=SIZE_MAX)
+    status: StatusIn | None = _f("default active", "active", default=None)
     inactive_since: Day | None = _f("when it became inactive", None, default=None)
-    phone: str | None = _f("its phone number", "15800000100", default=None)
-    address: str | None = _f("its address", "双宝村100号", default=None)
+    phone: str | None = _text("households", "phone", PHONE_TEXT, "15800000100", default=None)
+    address: str | None = _text("households", "address", "its address", "双宝村100号",
+                                default=None)
 
 
 class HouseholdUpdate(BaseModel):
     """The fields to change; fields left out keep their stored values, null clears one."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"categories": ["extreme_poverty", "poor"], "size": 4}]})
-    head_name: str | None = _f("the head of the household", "张国强", default=None)
-    village_id: str | None = _f("its village", "V1", default=None)
-    categories: list[Category] | None = _f("the complete new list of categories",
-                                           ["extreme_poverty", "poor"], default=None)
+    model_config = _write({"categories": ["extreme_poverty", "poor"], "size": 4})
+    head_name: str | None = _text("households", "head_name", "the head of the household",
+                                  "张国强", default=None)
+    village_id: str | None = _f("its village", "V1", default=None, max_length=ID_MAX)
+    categories: list[CategoryIn] | None = _f("the complete new list of categories",
+                                             ["extreme_poverty", "poor"], default=None)
     size: int | None = _f("how many people live in it (1 or more)", 4, default=None,
-                          le=MAX_SIZE)
-    status: RecordStatus | None = _f("active or inactive", "active", default=None)
+                          le=SIZE_MAX)
+    status: StatusIn | None = _f("active or inactive", "active", default=None)
     inactive_since: Day | None = _f("when it became inactive", None, default=None)
-    phone: str | None = _f("its phone number", "15800000002", default=None)
-    address: str | None = _f("its address", "双宝村2号", default=None)
+    phone: str | None = _text("households", "phone", PHONE_TEXT, "15800000002", default=None)
+    address: str | None = _text("households", "address", "its address", "双宝村2号",
+                                default=None)
 
 
 def _since() -> Any:
@@ -764,9 +800,9 @@ class LiaisonRecord(BaseModel):
 class LiaisonCreate(BaseModel):
     """A liaison to add (or, when it exists, the dates to set)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"kind": "member-household", "from_id": "M19", "to_id": "H059", "since": "2026-07-01"}]})
-    kind: LiaisonKind = _f("committee_member-delegate (from a committee member to a delegate), "
+    model_config = _write({"kind": "member-household", "from_id": "M19", "to_id": "H059",
+                           "since": "2026-07-01"})
+    kind: LiaisonKindIn = _f("committee_member-delegate (from a committee member to a delegate), "
                            "delegate-member (from a delegate to a person), member-household "
                            "(from a person to a household)", "member-household")
     from_id: str = _ref("the person above", "M19")
@@ -778,9 +814,9 @@ class LiaisonCreate(BaseModel):
 class LiaisonEnd(BaseModel):
     """Which liaison ends, and when (it is kept, with until set)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"kind": "delegate-member", "from_id": "D1", "to_id": "M01", "until": "2026-07-01"}]})
-    kind: LiaisonKind = _f("the liaison's kind", "delegate-member")
+    model_config = _write({"kind": "delegate-member", "from_id": "D1", "to_id": "M01",
+                           "until": "2026-07-01"})
+    kind: LiaisonKindIn = _f("the liaison's kind", "delegate-member")
     from_id: str = _ref("the person above", "D1")
     to_id: str = _ref("the person or household below", "M01")
     until: Day | None = _end_until()
@@ -800,8 +836,7 @@ class PairingRecord(BaseModel):
 class PairingCreate(BaseModel):
     """A pairing to add (or, when it exists, the dates to set)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"unit_id": "U2", "village_id": "V3", "since": "2026-07-01"}]})
+    model_config = _write({"unit_id": "U2", "village_id": "V3", "since": "2026-07-01"})
     unit_id: str = _ref("the unit", "U2")
     village_id: str = _ref("the village it helps", "V3")
     since: Day | None = _since()
@@ -811,8 +846,7 @@ class PairingCreate(BaseModel):
 class PairingEnd(BaseModel):
     """Which pairing ends, and when."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"unit_id": "U1", "village_id": "V2", "until": "2026-07-01"}]})
+    model_config = _write({"unit_id": "U1", "village_id": "V2", "until": "2026-07-01"})
     unit_id: str = _ref("the unit", "U1")
     village_id: str = _ref("the village", "V2")
     until: Day | None = _end_until()
@@ -832,8 +866,7 @@ class SupportRecord(BaseModel):
 class SupportCreate(BaseModel):
     """A support to add (or, when it exists, the dates to set)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"person_id": "K1", "household_id": "H059", "since": "2026-07-01"}]})
+    model_config = _write({"person_id": "K1", "household_id": "H059", "since": "2026-07-01"})
     person_id: str = _ref("the cadre", "K1")
     household_id: str = _ref("the household", "H059")
     since: Day | None = _since()
@@ -843,8 +876,7 @@ class SupportCreate(BaseModel):
 class SupportEnd(BaseModel):
     """Which support ends, and when."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"person_id": "K1", "household_id": "H005", "until": "2026-07-01"}]})
+    model_config = _write({"person_id": "K1", "household_id": "H005", "until": "2026-07-01"})
     person_id: str = _ref("the cadre", "K1")
     household_id: str = _ref("the household", "H005")
     until: Day | None = _end_until()
@@ -866,14 +898,15 @@ class ContactRecord(BaseModel):
 class ContactCreate(BaseModel):
     """A contact to record (the same contact twice is kept once)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"person_id": "M03", "household_id": "H007", "date": "2026-06-29", "channel": "visit",
-         "request": "屋顶漏雨", "resolved": False}]})
+    model_config = _write({"person_id": "M03", "household_id": "H007", "date": "2026-06-29",
+                           "channel": "visit", "request": "屋顶漏雨", "resolved": False})
     person_id: str = _ref("who made the contact", "M03")
     household_id: str = _ref("the household", "H007")
     date: Day = _f("when", "2026-06-29")
-    channel: Channel | None = _f("visit (default), phone, meeting or other", "visit", default=None)
-    request: str | None = _f("a difficulty the household raised", "屋顶漏雨", default=None)
+    channel: ChannelIn | None = _f("visit (default), phone, meeting or other", "visit",
+                                   default=None)
+    request: str | None = _text("contacts", "request", "a difficulty the household raised",
+                                "屋顶漏雨", default=None)
     resolved: bool | None = _f("whether the request was resolved (default false)", False,
                                default=None)
 
@@ -888,7 +921,7 @@ _ERRORS: dict[int, tuple[type[BaseModel], str, str]] = {
     404: (ErrorBody, "an id names nothing (that this key may see)", "no household with id 'H999'"),
     409: (ErrorBody, "the request clashes with what is stored",
           "a person with id 'D1' exists already; change it with PATCH"),
-    413: (ErrorBody, "the upload is too large",
+    413: (ErrorBody, "the request body (an upload: the file) is larger than this server accepts",
           "the upload is 80.0 MB; this server accepts at most 50.0 MB (GRAPHSVC_MAX_UPLOAD_BYTES)"),
     422: (InvalidRequestBody,
           "a parameter or field is not allowed: the answer names it and says what is allowed", ""),
@@ -917,4 +950,4 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 READ_ERRORS = (401, 403, 404, 422, 503)
-WRITE_ERRORS = (401, 403, 404, 409, 422, 503)
+WRITE_ERRORS = (401, 403, 404, 409, 413, 422, 503)  # 413: a body over GRAPHSVC_MAX_BODY_BYTES

@@ -7,6 +7,7 @@ names, types and order from here.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -35,6 +36,47 @@ CHANNELS = ("visit", "phone", "meeting", "other")
 
 ColumnType = Literal["id", "text", "bool", "date", "int", "enum", "list", "ref"]
 
+# -- how long a value may be ----------------------------------------------------------------------
+#
+# Every text a bundle cell or an API write carries has a bound that fits what it holds, so that no
+# record (and no audit-log entry, which holds a write's old and new values) can grow without
+# limit. A bound is defined here once; the API's schemas take theirs from these columns.
+
+ID_MAX = 64  # an id or a reference (DATA_FORMAT.md: 1-64 characters)
+PLACE_NAME_MAX = 100  # a township, village, organisation or unit ("中共…县…局机关党支部委员会")
+PERSON_NAME_MAX = 50  # a person or the head of a household (transcribed names run long)
+PHONE_MAX = 32  # the longest accepted shape is "+86 139 0000 0001" or a landline with extension
+ADDRESS_MAX = 200
+REQUEST_MAX = 1000  # a difficulty a household raised, in a few sentences
+SIZE_MAX = 1000  # people in one household; also keeps the number inside both stores' integers
+
+# Ids of this prefix are the API's stand-ins for people outside the reader's townships
+# (graphsvc.api.redact): a stored record may not have one, or a township's own member would
+# read as an unnamed stand-in to its own viewer.
+OUTSIDE = "outside:"
+
+# -- the shape of a phone number ------------------------------------------------------------------
+#
+# Chinese numbers, as clerks write them (kept as written; only the shape is checked):
+#   mobile:   11 digits starting 13-19, optionally after +86 or 0086: 13900000001,
+#             +86 139 0000 0001, 0086-139-0000-0001
+#   landline: 0, a 2-3 digit area code, then 7-8 digits: 010-12345678, 0571-8888123,
+#             05718881234 (no +86: a landline is written with its leading 0)
+#   either may end in an extension of 1-6 digits: -123, 转123, ext 123 or x123
+# Between the groups (the prefix; 3-4-4 of a mobile; the area code, the first digits and the
+# last 4 of a landline; the extension) one space or one dash may stand, nothing else: no
+# brackets, no full-width digits (only the ASCII digits 0-9 count).
+
+_SEP = "[ -]?"
+_EXT = r"(?: ?(?:-|转|ext\.? ?|x)[0-9]{1,6})?"
+PHONE_RE = re.compile(
+    rf"(?:(?:\+86|0086){_SEP})?1[3-9][0-9]{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}{_EXT}"
+    rf"|0[0-9]{{2,3}}{_SEP}[0-9]{{3,4}}{_SEP}[0-9]{{4}}{_EXT}")
+PHONE_SHAPES = ("a mobile number of 11 digits starting 13 to 19 (for example 13900000001, "
+                "optionally after +86 or 0086), or a landline number with its area code "
+                "(for example 010-12345678 or 0571-8888123), optionally with an extension "
+                "(-123 or 转123); spaces or dashes may separate the groups of digits")
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -44,6 +86,8 @@ class Column:
     choices: tuple[str, ...] = ()
     ref: Kind | None = None  # for "ref": the kind of record it must name
     default: object = None
+    max_length: int | None = None  # for "text", "id" and "ref": the most characters it may have
+    phone: bool = False  # for "text": the value must have a phone number's shape (PHONE_SHAPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +116,17 @@ class FileSpec:
 
 
 def _c(name: str, type: ColumnType, required: bool = False, **kw: object) -> Column:
+    if type in ("id", "ref"):
+        kw.setdefault("max_length", ID_MAX)
     return Column(name, type, required, **kw)  # type: ignore[arg-type]
+
+
+def _name(name: str = "name", max_length: int = PLACE_NAME_MAX) -> Column:
+    return _c(name, "text", True, max_length=max_length)
+
+
+def _phone() -> Column:
+    return _c("phone", "text", max_length=PHONE_MAX, phone=True)
 
 
 # Order matters twice: entity files are written before the files that refer to
@@ -80,13 +134,13 @@ def _c(name: str, type: ColumnType, required: bool = False, **kw: object) -> Col
 FILES: tuple[FileSpec, ...] = (
     FileSpec(
         "townships", "entity",
-        (_c("id", "id", True), _c("name", "text", True)),
+        (_c("id", "id", True), _name()),
         ("id",), Kind.TOWNSHIP,
     ),
     FileSpec(
         "villages", "entity",
         (
-            _c("id", "id", True), _c("name", "text", True),
+            _c("id", "id", True), _name(),
             _c("township_id", "ref", True, ref=Kind.TOWNSHIP),
             _c("needs_pairing", "bool", default=False),
         ),
@@ -95,7 +149,7 @@ FILES: tuple[FileSpec, ...] = (
     FileSpec(
         "organizations", "entity",
         (
-            _c("id", "id", True), _c("name", "text", True),
+            _c("id", "id", True), _name(),
             _c("kind", "enum", True, choices=ORG_KINDS),
             _c("level", "enum", True, choices=ORG_LEVELS),
             _c("parent_id", "ref", ref=Kind.ORGANIZATION),
@@ -107,7 +161,7 @@ FILES: tuple[FileSpec, ...] = (
     FileSpec(
         "units", "entity",
         (
-            _c("id", "id", True), _c("name", "text", True),
+            _c("id", "id", True), _name(),
             _c("sector", "enum", True, choices=SECTORS),
             _c("organization_id", "ref", ref=Kind.ORGANIZATION),
         ),
@@ -116,7 +170,7 @@ FILES: tuple[FileSpec, ...] = (
     FileSpec(
         "people", "entity",
         (
-            _c("id", "id", True), _c("name", "text", True),
+            _c("id", "id", True), _name(max_length=PERSON_NAME_MAX),
             _c("roles", "list", choices=ROLES, default=()),
             _c("status", "enum", choices=STATUSES, default="active"),
             _c("inactive_since", "date"),
@@ -124,20 +178,20 @@ FILES: tuple[FileSpec, ...] = (
             _c("organization_id", "ref", ref=Kind.ORGANIZATION),
             _c("township_id", "ref", ref=Kind.TOWNSHIP),
             _c("village_id", "ref", ref=Kind.VILLAGE),
-            _c("phone", "text"),
+            _phone(),
         ),
         ("id",), Kind.PERSON,
     ),
     FileSpec(
         "households", "entity",
         (
-            _c("id", "id", True), _c("head_name", "text", True),
+            _c("id", "id", True), _name("head_name", PERSON_NAME_MAX),
             _c("village_id", "ref", True, ref=Kind.VILLAGE),
             _c("categories", "list", choices=CATEGORIES, default=()),
             _c("size", "int"),
             _c("status", "enum", choices=STATUSES, default="active"),
             _c("inactive_since", "date"),
-            _c("phone", "text"), _c("address", "text"),
+            _phone(), _c("address", "text", max_length=ADDRESS_MAX),
         ),
         ("id",), Kind.HOUSEHOLD,
     ),
@@ -176,7 +230,7 @@ FILES: tuple[FileSpec, ...] = (
             _c("household_id", "ref", True, ref=Kind.HOUSEHOLD),
             _c("date", "date", True),
             _c("channel", "enum", choices=CHANNELS, default="visit"),
-            _c("request", "text"),
+            _c("request", "text", max_length=REQUEST_MAX),
             _c("resolved", "bool", default=False),
         ),
         ("person_id", "household_id", "date", "channel", "request", "resolved"),

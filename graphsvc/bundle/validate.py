@@ -21,8 +21,13 @@ from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import (
     ENTITY_SPECS,
     FILES,
+    ID_MAX,
     KIND_WORDS,
     LIAISON_TARGET,
+    OUTSIDE,
+    PHONE_RE,
+    PHONE_SHAPES,
+    SIZE_MAX,
     SPECS,
     Column,
     FileSpec,
@@ -54,7 +59,8 @@ class Bundle:
         return sum(len(v) for v in self.records.values())
 
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_WHOLE_RE = re.compile(r"^[0-9]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # text cannot hold these: a NUL (no CSV file may carry one, so an export could not be read
 # back) and half of a UTF-16 pair (not a character at all; no store can keep it)
@@ -65,15 +71,43 @@ class CellError(ValueError):
     """A cell's text does not fit its column."""
 
 
-def _check_id(text: str) -> str:
+def read_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD (spaces around it ignored); ``ValueError`` with a sentence for
+    anything else. Bundle cells, query parameters and JSON bodies all read dates with it."""
+    v = text.strip()
+    if _DATE_RE.match(v):
+        try:
+            return dt.date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a real date: check the month and the day "
+                             "(YYYY-MM-DD)") from None
+    digit = next((c for c in v if c.isdigit() and c not in "0123456789"), None)
+    if digit is not None:
+        kind = "full-width digits" if "０" <= digit <= "９" else "digits of another script"
+        raise ValueError(f"'{text}': write the date with ordinary digits 0-9 (the date has "
+                         f"{kind} such as {digit})")
+    raise ValueError(f"'{text}' is not a date written YYYY-MM-DD (for example 2026-06-30)")
+
+
+def _check_ref(text: str) -> str:
     if text != text.strip():
         raise CellError(f"the id '{text}' has spaces at its start or end; remove them")
-    if len(text) > 64:
-        raise CellError(f"the id '{text[:20]}…' is {len(text)} characters long; ids have at most 64")
+    if len(text) > ID_MAX:
+        raise CellError(f"the id '{text[:20]}…' is {len(text):,} characters long; ids have at "
+                        f"most {ID_MAX}")
     if _CONTROL_RE.search(text):
         raise CellError("the id holds a control character (a line break or tab); remove it")
     if _BAD_TEXT_RE.search(text):
         raise CellError("the id holds a broken character (half of a UTF-16 pair); retype it")
+    return text
+
+
+def _check_id(text: str) -> str:
+    """The id of a record (a reference only names one: no record can have a refused id)."""
+    _check_ref(text)
+    if text.startswith(OUTSIDE):
+        raise CellError(f"the id '{text}' starts with '{OUTSIDE}', which is reserved for people "
+                        "outside the reader's townships (the API shows them so); choose another id")
     return text
 
 
@@ -86,6 +120,22 @@ def _check_text(text: str) -> str:
     raise CellError("the text holds a broken character (half of a UTF-16 pair); retype it")
 
 
+def _text_parser(col: Column) -> Callable[[str], str]:
+    """Text of at most ``col.max_length`` characters, of a phone number's shape for a phone."""
+    most = col.max_length
+
+    def parse_text(text: str) -> str:
+        if most is not None and len(text) > most:
+            raise CellError(f"the text is {len(text):,} characters long; this column holds at "
+                            f"most {most:,}")
+        _check_text(text)
+        if col.phone and not PHONE_RE.fullmatch(text.strip()):
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            raise CellError(f"'{shown}' is not a phone number; write {PHONE_SHAPES}")
+        return text
+    return parse_text
+
+
 def _cell_parser(col: Column, file: str | None = None, lang: zh.Headers = "en") -> Callable[[str], Any]:
     """A function from cell text (never empty) to the typed value, raising CellError.
 
@@ -94,10 +144,12 @@ def _cell_parser(col: Column, file: str | None = None, lang: zh.Headers = "en") 
     t = col.type
     if file is not None and t in ("enum", "list") and lang == "zh":
         return _zh_parser(col, file)
-    if t in ("id", "ref"):
+    if t == "id":
         return _check_id
+    if t == "ref":
+        return _check_ref
     if t == "text":
-        return _check_text
+        return _text_parser(col)
     if t == "bool":
         def parse_bool(s: str) -> bool:
             v = s.strip().lower()
@@ -109,23 +161,21 @@ def _cell_parser(col: Column, file: str | None = None, lang: zh.Headers = "en") 
         return parse_bool
     if t == "date":
         def parse_date(s: str) -> dt.date:
-            v = s.strip()
-            if _DATE_RE.match(v):
-                try:
-                    return dt.date.fromisoformat(v)
-                except ValueError:
-                    raise CellError(f"'{s}' is not a real date (check the month and the day)") from None
-            raise CellError(f"'{s}' is not a date written YYYY-MM-DD (for example 2026-06-30)")
+            try:
+                return read_date(s)
+            except ValueError as exc:
+                raise CellError(str(exc)) from None
         return parse_date
     if t == "int":
         def parse_size(s: str) -> int:
             v = s.strip()
-            try:
-                n = int(v)
-            except ValueError:
-                raise CellError(f"'{s}' is not a whole number") from None
+            if not _WHOLE_RE.match(v.removeprefix("-")):  # int() takes '+3', '1_0' and '３'
+                raise CellError(f"'{s}' is not a whole number written with the digits 0-9")
+            n = int(v) if len(v) <= 9 else SIZE_MAX + 1  # (int() fails on 4,301 digits)
             if n < 1:
                 raise CellError(f"'{s}' must be 1 or more")
+            if n > SIZE_MAX:
+                raise CellError(f"'{s}' is too large: at most {SIZE_MAX:,}")
             return n
         return parse_size
     choices = col.choices
