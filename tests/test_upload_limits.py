@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,3 +205,38 @@ def test_cli_report_file_lists_more_and_the_terminal_stays_short(
     assert [(o["column"], o["count"]) for o in body["omitted"]] == [("id", 2000)]
     r = run(["summary", "--format", "json"], cli_env, tmp_path)
     assert json.loads(r.stdout)["townships"] == 0
+
+
+def _lie_about(data: bytes, member: str, size: int) -> bytes:
+    """The archive with ``member``'s unpacked size stated as ``size``, in its local header and
+    in the central directory."""
+    out = bytearray(data)
+    at = out.find(b"PK\x01\x02")
+    while at != -1:
+        name_len, = struct.unpack_from("<H", out, at + 28)
+        if out[at + 46: at + 46 + name_len] == member.encode():
+            local, = struct.unpack_from("<I", out, at + 42)
+            struct.pack_into("<I", out, at + 24, size)
+            struct.pack_into("<I", out, local + 22, size)
+            return bytes(out)
+        at = out.find(b"PK\x01\x02", at + 46)
+    raise AssertionError(member)
+
+
+def test_a_workbook_whose_sizes_lie_is_read_no_further_than_stated(api: Api) -> None:
+    """zipfile inflates a member to its stated size at most (then its checksum fails), so the
+    limits checked on the stated sizes hold for workbooks, which openpyxl unpacks itself."""
+    before = snapshot(api.store)
+    wb = openpyxl.Workbook()
+    wb.active.title = "townships"
+    wb.active.append(["id", "name"])
+    for i in range(20_000):
+        wb.active.append([f"T{i}", "新镇"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    liar = _lie_about(buf.getvalue(), "xl/worksheets/sheet1.xml", 300)
+    r = upload(api, "liar.xlsx", liar)
+    assert r.status_code == 422, r.text
+    said = json.dumps(r.json()["errors"], ensure_ascii=False)
+    assert "liar.xlsx" in said and "cannot be opened" in said and "CRC" in said, said
+    assert snapshot(api.store) == before
