@@ -33,7 +33,8 @@ def import_bundle(
                                    examples=[True])] = False,
 ) -> dict[str, object]:
     """Validate the whole bundle, then write all of it or nothing (records matched by id,
-    relationship rows by their end points). 422 with every error when it is invalid."""
+    relationship rows by their end points). 422 when it is invalid, with its errors: at most
+    100 of each kind are listed, and every one is counted (error_count, omitted)."""
     # the upload is spooled to a temporary file; it is read from there as it is parsed
     size = file.file.seek(0, os.SEEK_END)
     if size > settings.max_upload_bytes:
