@@ -106,7 +106,7 @@ def test_a_header_of_a_million_columns_is_refused_at_once(api: Api) -> None:
     head = ",".join(["person_id", "household_id", "date"] + [f"c{i}" for i in range(1_000_000)])
     assert len(head) > 7_000_000
     r = upload(api, "b.zip", zip_of({"contacts.csv": head + "\nM01,H059,2026-06-29\n"}))
-    out = refused(r, "longer than 1,048,576 characters", "right file")
+    out = refused(r, "longer than 1,048,576 bytes", "right file")
     assert [(e["file"], e["row"]) for e in out["errors"]] == [("contacts.csv", 1)]
     assert len(r.content) < 5_000
     assert snapshot(api.store) == before
@@ -117,7 +117,7 @@ def test_a_line_over_a_mebibyte_is_refused_naming_its_row(api: Api) -> None:
     big = b"x" * (1 << 21)
     data = CONTACTS_HEAD + b"M01,H059,2026-06-29\nM01,H059," + big + b"\n"
     r = upload(api, "contacts.csv", data)
-    out = refused(r, "longer than 1,048,576 characters")
+    out = refused(r, "longer than 1,048,576 bytes")
     assert (out["errors"][0]["file"], out["errors"][0]["row"]) == ("contacts.csv", 3)
     assert len(r.content) < 5_000  # the old answer quoted the 2 MiB cell back
     # a quoted cell over a mebibyte made of many short lines is refused too

@@ -36,6 +36,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -47,7 +48,7 @@ from graphsvc.bundle import zh
 from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import SPECS, unescape_formula
 
-MAX_LINE = 1 << 20  # bytes (and characters) of one line of a CSV file: 1 MiB
+MAX_LINE = 1 << 20  # bytes of one line of a CSV file: 1 MiB
 MAX_COLUMNS = 256  # columns of a header row: a bundle file has at most 10, the rest are remarks
 # a member of an archive may unpack to at most this many times its packed size (once it is
 # over MAX_RATIO_FROM): CSV text and workbook XML pack 3 to 13 times (a generated county),
@@ -318,7 +319,8 @@ class _Lines:
     """The lines of a CSV file's bytes, decoded, as ``csv.reader`` takes them (each with its
     line end; ``\r\n``, ``\n`` and ``\r`` all end a line), reading one block ahead at most.
     Each block is checked before its lines are given: no NUL byte, UTF-8 (not UTF-16, not
-    GBK), no line longer than ``MAX_LINE``. A problem is reported and raises ``_Refused``."""
+    GBK), no line longer than ``MAX_LINE`` bytes. A problem is reported and raises
+    ``_Refused``. The lines of a block are split by ``io.StringIO``, not one by one here."""
 
     def __init__(self, blocks: Iterator[bytes], source: str, report: Report) -> None:
         self.blocks, self.source, self.report = blocks, source, report
@@ -326,6 +328,9 @@ class _Lines:
         self.quoted = False  # a "'" seen: only then can a cell carry the formula escape
 
     def __iter__(self) -> Iterator[str]:
+        return itertools.chain.from_iterable(self._texts())
+
+    def _texts(self) -> Iterator[io.StringIO]:
         source, report = self.source, self.report
         carry = b""  # the start of a line whose end has not been read yet
         offset, line = 0, 1  # where carry starts in the file
@@ -352,13 +357,17 @@ class _Lines:
                 raise _Refused
             # cut after the last line end; a "\r" at the very end may be half of "\r\n"
             cut = buf.rfind(b"\n") + 1 or buf.rfind(b"\r", 0, len(buf) - 1) + 1
+            # only the first line can be long: it is what was carried and more; every other
+            # line of buf lies in the new block, which is shorter than MAX_LINE
+            ends = [i for i in (buf.find(b"\n", 0, MAX_LINE + 1),
+                                buf.find(b"\r", 0, MAX_LINE + 1)) if i >= 0]
+            if not ends and len(buf) > MAX_LINE:
+                self._too_long(line)
             if not cut:
                 carry = buf
-                if len(carry) > MAX_LINE:
-                    self._too_long(line)
                 continue
             carry = buf[cut:]
-            yield from self._lines(buf[:cut], offset, line)
+            yield self._text(buf[:cut], offset, line)
             line += buf.count(b"\n", 0, cut) or buf.count(b"\r", 0, cut)
             offset += cut
         if first and carry:  # a file of one or two bytes
@@ -368,23 +377,20 @@ class _Lines:
                 raise _Refused
             carry = carry.removeprefix(b"\xef\xbb\xbf")
         if carry:
-            yield from self._lines(carry, offset, line)
+            yield self._text(carry, offset, line)
 
-    def _lines(self, block: bytes, offset: int, line: int) -> Iterator[str]:
+    def _text(self, block: bytes, offset: int, line: int) -> io.StringIO:
         text = _decode(block, self.source, self.report, offset, line)
         if not self.text_seen and not text.isspace():
             self.text_seen = True
         if not self.quoted and "'" in text:
             self.quoted = True
-        for n, t in enumerate(io.StringIO(text, newline=""), start=line):
-            if len(t) > MAX_LINE:
-                self._too_long(n)
-            yield t
+        return io.StringIO(text, newline="")
 
     def _too_long(self, line: int) -> None:
         self.report.error(self.source, line, None,
-                          f"the line is longer than {MAX_LINE:,} characters; no bundle file has "
-                          "lines that long: is this the right file, saved as CSV?")
+                          f"the line is longer than {MAX_LINE:,} bytes (1 MiB); no bundle file "
+                          "has lines that long: is this the right file, saved as CSV?")
         raise _Refused
 
 
