@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from graphsvc.bundle.report import Report
+from graphsvc.bundle.report import CLI_MOST, CLI_PER_KIND, Report
 from graphsvc.bundle.schema import escape_formula
 from graphsvc.bundle.writer import write_csv_rows
 from graphsvc.config import get_settings
@@ -95,14 +95,16 @@ def _progress() -> Progress:
 
 
 def _print_report(report: Report, limit: int) -> None:
+    """At most ``limit`` errors and warnings each; the rest as counts per kind."""
+    more = f"--report FILE lists up to {CLI_PER_KIND:,} of each kind"
     for p in report.errors[:limit]:
         err.print(f"[red]ERROR[/]   [bold]{p.where()}[/]: {p.message}", markup=True)
-    if len(report.errors) > limit:
-        err.print(f"... and {len(report.errors) - limit} more errors (use --report FILE to see all)")
+    if report.error_count > limit:
+        err.print(f"... and {report.error_count - limit:,} more errors ({more})")
     for p in report.warnings[:limit]:
         err.print(f"[yellow]warning[/] [bold]{p.where()}[/]: {p.message}")
-    if len(report.warnings) > limit:
-        err.print(f"... and {len(report.warnings) - limit} more warnings (use --report FILE to see all)")
+    if report.warning_count > limit:
+        err.print(f"... and {report.warning_count - limit:,} more warnings ({more})")
 
 
 def _unavailable_message(exc: StoreUnavailable, path: Path, kind: str, dry_run: bool) -> str:
@@ -127,7 +129,7 @@ def import_cmd(
     path: Annotated[Path, typer.Argument(help="bundle: a folder of CSV files, a .zip of it, or an .xlsx workbook")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="check everything, write nothing")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="make the store equal to the bundle: records not in it are deleted")] = False,
-    report_file: Annotated[Optional[Path], typer.Option("--report", help="also write the full report (every error and warning) as JSON to this file")] = None,
+    report_file: Annotated[Optional[Path], typer.Option("--report", help="also write the report as JSON to this file: every error and warning up to 10,000 of each kind (100,000 in all), then counts")] = None,
     show: Annotated[int, typer.Option(help="show at most this many errors and warnings")] = 200,
 ) -> None:
     """Import a bundle: validate all of it first, then write all of it or nothing.
@@ -141,7 +143,7 @@ def import_cmd(
     from graphsvc.importer import import_tables, paused_gc
 
     settings = get_settings()
-    report = Report()
+    report = Report(per_kind=CLI_PER_KIND, most=CLI_MOST)  # the API's answers list fewer
     with err.status(f"reading {path} ..."), paused_gc():
         tables = read_bundle(path, report, max_unpacked_bytes=settings.max_unpacked_bytes)
     rows = sum(len(t.rows) for t in tables.values())
@@ -163,7 +165,7 @@ def import_cmd(
     if report_file:
         report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
     if not report.ok:
-        err.print(f"[bold red]The bundle has {len(report.errors)} error(s); nothing was written.[/] "
+        err.print(f"[bold red]The bundle has {report.error_count:,} error(s); nothing was written.[/] "
                   "Fix them and import again.")
         raise typer.Exit(1)
     table = Table("file", "rows", title="checked (nothing written)" if dry_run else

@@ -30,7 +30,7 @@ class BundleError(GraphsvcError):
 
     def __init__(self, report: Report) -> None:
         self.report = report
-        super().__init__(f"the bundle has {len(report.errors)} error(s); nothing was written")
+        super().__init__(f"the bundle has {report.error_count:,} error(s); nothing was written")
 
 
 class StoreError(GraphsvcError):

@@ -7,10 +7,18 @@ import io
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from graphsvc.auditlog import Actor, build_entry
 from graphsvc.bundle import zh
-from graphsvc.bundle.reader import Tables, parse_csv_bytes, read_bundle, read_xlsx, read_zip
+from graphsvc.bundle.reader import (
+    Tables,
+    parse_csv,
+    read_blocks,
+    read_bundle,
+    read_xlsx,
+    read_zip,
+)
 from graphsvc.bundle.report import Report
 from graphsvc.bundle.validate import validate
 from graphsvc.bundle.writer import write_bundle
@@ -47,7 +55,7 @@ def import_tables(store: Store, tables: Tables, report: Report, *, dry_run: bool
     with paused_gc():
         # validate even when some file could not be read, so that every problem is listed at once
         bundle = validate(tables, store, report, replace=replace)
-        if report.errors or dry_run:
+        if not report.ok or dry_run:
             return report
         who = actor or Actor.cli()
         # the entry is made inside the write, under its lock: its old values are the replaced ones
@@ -72,20 +80,22 @@ def import_path(store: Store, path: str | Path, *, dry_run: bool = False, replac
     return import_tables(store, tables, report, dry_run=dry_run, replace=replace, progress=progress)
 
 
-def import_upload(store: Store, filename: str, data: bytes, *, dry_run: bool = False,
-                  replace: bool = False, max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED,
-                  actor: Actor | None = None) -> Report:
-    """Import an uploaded bundle file (.zip, .xlsx, or one bundle .csv) held in memory."""
+def import_upload(store: Store, filename: str, data: bytes | IO[bytes], *, actor: Actor,
+                  dry_run: bool = False, replace: bool = False,
+                  max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED) -> Report:
+    """Import an uploaded bundle file (.zip, .xlsx, or one bundle .csv): its bytes, or a file
+    open for reading (read as it is parsed, never whole into memory). ``actor``: the API key
+    that sent it, named in the audit log (an upload is never the server's own user)."""
     report = Report()
+    fh = io.BytesIO(data) if isinstance(data, bytes) else data
     suffix = Path(filename or "").suffix.lower()
     tables: Tables = {}
     if suffix == ".zip":
-        tables = read_zip(io.BytesIO(data), report, max_unpacked_bytes=max_unpacked_bytes)
+        tables = read_zip(fh, report, max_unpacked_bytes=max_unpacked_bytes)
     elif suffix in (".xlsx", ".xlsm"):
-        tables = read_xlsx(io.BytesIO(data), report, label=filename,
-                           max_unpacked_bytes=max_unpacked_bytes)
+        tables = read_xlsx(fh, report, label=filename, max_unpacked_bytes=max_unpacked_bytes)
     elif suffix == ".csv" and (name := zh.spec_name(Path(filename).stem)) is not None:
-        table = parse_csv_bytes(name, Path(filename).name, data, report)  # 人员.csv as people
+        table = parse_csv(name, Path(filename).name, read_blocks(fh), report)  # 人员.csv as people
         tables = {table.name: table} if table else {}
     else:
         report.error(filename or "the upload", None, None,

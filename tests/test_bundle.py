@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from graphsvc.auditlog import Actor
 from graphsvc.bundle.schema import FILES
 from graphsvc.bundle.writer import write_bundle
 from graphsvc.importer import export_path, import_path, import_upload
@@ -207,9 +208,9 @@ def test_upload_of_zip_in_memory(emb: EmbeddedStore, tiny_dir: Path) -> None:
     with zipfile.ZipFile(buf, "w") as zf:
         for f in sorted(tiny_dir.glob("*.csv")):
             zf.write(f, f.name)
-    report = import_upload(emb, "bundle.zip", buf.getvalue(), dry_run=True)
+    report = import_upload(emb, "bundle.zip", buf.getvalue(), dry_run=True, actor=Actor.cli())
     assert report.ok and not report.written
-    bad = import_upload(emb, "bundle.txt", b"hello")
+    bad = import_upload(emb, "bundle.txt", b"hello", actor=Actor.cli())
     assert not bad.ok and ".zip" in bad.errors[0].message
 
 

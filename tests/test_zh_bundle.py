@@ -503,10 +503,12 @@ def test_one_chinese_file_imports_on_its_own(emb: EmbeddedStore, zh_tiny: Path) 
 
 def test_a_single_chinese_named_csv_upload(tmp_path: Path) -> None:
     """POST /imports with one file named in Chinese (乡镇.csv) reads it as townships.csv."""
+    from graphsvc.auditlog import Actor
     from graphsvc.importer import import_upload
     from graphsvc.stores.embedded import EmbeddedStore
 
     with EmbeddedStore(tmp_path / "s") as store:
-        report = import_upload(store, "乡镇.csv", "编号,名称\nT9,新镇\n".encode())
+        report = import_upload(store, "乡镇.csv", "编号,名称\nT9,新镇\n".encode(),
+                               actor=Actor("api", "K1", "test", "admin"))
         assert report.ok, report.errors
         assert store.records()["townships"] == [{"id": "T9", "name": "新镇"}]

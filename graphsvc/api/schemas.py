@@ -605,15 +605,28 @@ class ImportProblem(BaseModel):
     message: str = _f("what is wrong and how to fix it")
 
 
+class ImportOmitted(BaseModel):
+    """Problems of one kind that were counted but not listed (a report lists at most 100 of
+    each kind and 1,000 of each level)."""
+
+    level: str = _f("error or warning", "error")
+    file: str | None = _f("the file (None: problems of every kind beyond the overall bound)",
+                          "contacts.csv")
+    column: str | None = _f("the column of the problems (None: the whole row or file)", "date")
+    count: int = _f("how many were left out", 299_900)
+    message: str = _f("the same in words, with one of them as an example")
+
+
 _TINY_COUNTS = {"townships": 2, "villages": 4, "organizations": 9, "units": 4, "people": 28,
                 "households": 60, "liaisons": 82, "pairings": 4, "supports": 2, "contacts": 47}
 IMPORT_OK = {"ok": True, "dry_run": True, "replace": False, "written": False,
-             "counts": _TINY_COUNTS, "errors": [], "warnings": []}
+             "counts": _TINY_COUNTS, "errors": [], "warnings": [], "error_count": 0,
+             "warning_count": 0, "omitted": []}
 IMPORT_BAD = {
     "detail": "the bundle has 1 error(s); nothing was written", "ok": False, "dry_run": False,
     "replace": False, "written": False, "counts": {**_TINY_COUNTS, "liaisons": 81},
     "errors": [{"file": "liaisons.csv", "row": 6, "column": "from_id", "message": _NOT_DELEGATE}],
-    "warnings": []}
+    "warnings": [], "error_count": 1, "warning_count": 0, "omitted": []}
 
 
 class ImportReport(BaseModel):
@@ -625,13 +638,19 @@ class ImportReport(BaseModel):
     replace: bool = _f("always false through the API (no replace mode)", False)
     written: bool = _f("true when the store was changed", False)
     counts: dict[str, int] = _f("rows checked per bundle file", {"households": 60})
-    errors: list[ImportProblem] = _f("every error; any error means nothing was written")
+    errors: list[ImportProblem] = _f("the errors (at most 100 of each kind, 1,000 in all); any "
+                                     "error means nothing was written")
     warnings: list[ImportProblem] = _f("warnings (unknown columns, repeated rows); they do not "
                                        "stop an import")
+    error_count: int = _f("errors found (errors lists at most 100 of each kind)", 0)
+    warning_count: int = _f("warnings found (warnings lists at most 100 of each kind)", 0)
+    omitted: list[ImportOmitted] = _f("per kind, the errors and warnings found but not listed",
+                                      default_factory=list)
 
 
 class ImportRefused(ImportReport):
-    """A bundle with errors: nothing was written; every error is listed."""
+    """A bundle with errors: nothing was written; the errors are listed (at most 100 of each
+    kind; ``error_count`` says how many there are, ``omitted`` what was left out)."""
 
     model_config = _examples(IMPORT_BAD)
     detail: str = _f("how many errors there are")

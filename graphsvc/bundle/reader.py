@@ -15,6 +15,14 @@ Two things are undone on the way, both written by ``writer``:
 
 A workbook's formulas are refused, never evaluated, and so are workbooks with macros.
 
+Nothing is unpacked or decoded all at once: a zip member is inflated block by block, each
+block checked (a NUL byte, not UTF-8, a line without end) before the next is inflated, and
+the CSV parser is fed line by line, so a hostile upload is refused after reading about a
+megabyte of it, not after building it in memory. The limits: ``GRAPHSVC_MAX_UNPACKED_BYTES``
+for all members together (counted as they inflate, since an archive's stated sizes can lie),
+``MAX_RATIO`` for one member's unpacked size over its packed size, ``MAX_LINE`` for a line
+and ``MAX_COLUMNS`` for a header.
+
 File and sheet names may be English (``people.csv``, sheet ``people``) or Chinese
 (``党员.csv``, sheet ``党员``; every name ``zh.FILES_ZH`` accepts); a bundle may hold each
 file once. The header row (English or Chinese) is read by ``validate`` through ``zh``.
@@ -28,17 +36,28 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Iterator
+from typing import IO
 
 from graphsvc.bundle import zh
 from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import SPECS, unescape_formula
 
-csv.field_size_limit(10 * 1024 * 1024)
+MAX_LINE = 1 << 20  # bytes of one line of a CSV file: 1 MiB
+MAX_COLUMNS = 256  # columns of a header row: a bundle file has at most 10, the rest are remarks
+# a member of an archive may unpack to at most this many times its packed size (once it is
+# over MAX_RATIO_FROM): CSV text and workbook XML pack 3 to 13 times (a generated county),
+# a zip bomb about 1,000 times
+MAX_RATIO = 100
+MAX_RATIO_FROM = 1 << 20
+_BLOCK = 1 << 18  # bytes inflated (or taken from memory) at a time
+
+csv.field_size_limit(MAX_LINE)  # a quoted cell may hold line ends, but not a megabyte
 
 
 @dataclass(slots=True)
@@ -80,7 +99,8 @@ def read_bundle(path: str | Path, report: Report, *, max_unpacked_bytes: int = 1
         if name is None:
             report.error(p.name, None, None, _unknown_file_message(p.name))
             return {}
-        table = parse_csv_bytes(name, p.name, p.read_bytes(), report)
+        with p.open("rb") as fh:
+            table = parse_csv(name, p.name, read_blocks(fh), report)
         return {name: table} if table else {}
     report.error(
         p.name, None, None,
@@ -117,7 +137,8 @@ def _read_folder(folder: Path, report: Report) -> Tables:
             tables.pop(name, None)
             continue
         seen[name] = f.name
-        table = parse_csv_bytes(name, f.name, f.read_bytes(), report)
+        with f.open("rb") as fh:
+            table = parse_csv(name, f.name, read_blocks(fh), report)
         if table is not None:
             tables[name] = table
     if not tables and not report.errors:
@@ -136,8 +157,12 @@ def _safe_member(name: str) -> PurePosixPath | None:
 
 
 def _check_archive(zf: zipfile.ZipFile, label: str, report: Report, max_unpacked: int) -> bool:
+    """Refuse an archive by what its directory says, before anything is inflated. The stated
+    sizes can lie, but never upward: zipfile inflates a member to at most its stated size
+    (then fails its checksum), so they bound what reading it can make."""
     total = 0
     ok = True
+    packed_too_tight: list[zipfile.ZipInfo] = []
     for info in zf.infolist():
         if _safe_member(info.filename) is None:
             report.error(
@@ -152,12 +177,22 @@ def _check_archive(zf: zipfile.ZipFile, label: str, report: Report, max_unpacked
                          "pack the bundle again without a password")
             ok = False
         total += info.file_size
+        if info.file_size > MAX_RATIO_FROM and info.file_size > MAX_RATIO * info.compress_size:
+            packed_too_tight.append(info)
     if total > max_unpacked:
         report.error(
             label, None, None,
             f"the archive would unpack to {total:,} bytes, more than the limit of "
             f"{max_unpacked:,} bytes; split the bundle or raise GRAPHSVC_MAX_UNPACKED_BYTES",
         )
+        return False
+    for info in packed_too_tight:  # within the limit, but no bundle file packs like that
+        report.error(
+            label, None, None,
+            f"'{info.filename}' in the archive would unpack to {info.file_size:,} bytes from "
+            f"{info.compress_size:,}, more than {MAX_RATIO} times its packed size, which no "
+            "bundle file or workbook comes near (it looks like a 'zip bomb'); nothing from "
+            "this archive was used")
         ok = False
     return ok
 
@@ -185,6 +220,7 @@ def read_zip(fh: IO[bytes], report: Report, *, max_unpacked_bytes: int = 1 << 30
             return {}
         tables: Tables = {}
         seen: dict[str, str] = {}
+        budget = [max_unpacked_bytes]  # bytes all members together may still unpack to
         for info, path in sorted(csvs, key=lambda ip: str(ip[1])):
             name = zh.spec_name(path.stem)
             if name is None:
@@ -197,10 +233,7 @@ def read_zip(fh: IO[bytes], report: Report, *, max_unpacked_bytes: int = 1 << 30
                 tables.pop(name, None)
                 continue
             seen[name] = path.name
-            data = _read_member(zf, info, report, max_unpacked_bytes)
-            if data is None:
-                continue
-            table = parse_csv_bytes(name, path.name, data, report)
+            table = parse_csv(name, path.name, _member_blocks(zf, info, report, budget), report)
             if table is not None:
                 tables[name] = table
         if not tables and not report.errors:
@@ -226,75 +259,182 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     return name
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, report: Report,
-                 limit: int) -> bytes | None:
+class _Refused(Exception):
+    """Reading a file stopped; why is in the report already."""
+
+
+def read_blocks(fh: IO[bytes]) -> Iterator[bytes]:
+    """A file's bytes, a block at a time (for ``parse_csv``)."""
+    while block := fh.read(_BLOCK):
+        yield block
+
+
+def _member_blocks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, report: Report,
+                   budget: list[int]) -> Iterator[bytes]:
+    """A member's bytes as they inflate, a block at a time, counted against ``budget`` (what
+    all members together may still unpack to): reading stops at the first block over it."""
     try:
         with zf.open(info) as src:
-            data = src.read(limit + 1)
+            while block := src.read(_BLOCK):
+                budget[0] -= len(block)
+                if budget[0] < 0:
+                    report.error(info.filename, None, None,
+                                 "unpacks to more than the allowed size (GRAPHSVC_MAX_UNPACKED_"
+                                 "BYTES for the whole archive); split the bundle")
+                    raise _Refused
+                yield block
+    except _Refused:
+        raise
     except Exception as exc:  # noqa: BLE001 - bad CRC, broken deflate data (zlib.error), ...
         report.error(info.filename, None, None, f"cannot be unpacked from the zip file ({exc})")
-        return None
-    if len(data) > limit:
-        report.error(info.filename, None, None, "unpacks to more than the allowed size")
-        return None
-    return data
+        raise _Refused from None
 
 
-def decode_text(data: bytes, source: str, report: Report) -> str | None:
-    """UTF-8 (with or without BOM), or a clear error naming the encoding it looks like."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        report.error(source, None, None,
-                     "the file is not UTF-8: it is UTF-16, which Excel writes for 'Unicode Text'. "
-                     "In Excel choose Save As > 'CSV UTF-8 (逗号分隔)(*.csv)', then import again.")
-        return None
+def _memory_blocks(data: bytes) -> Iterator[bytes]:
+    """Bytes already in memory, a block at a time (so that lines are checked as from a file)."""
+    view = memoryview(data)
+    for start in range(0, len(view), _BLOCK):
+        yield bytes(view[start:start + _BLOCK])
+
+
+def _decode(block: bytes, source: str, report: Report, offset: int, line: int) -> str:
+    """A block of whole lines as text; ``_Refused`` (reported) when it is not UTF-8.
+    ``offset`` and ``line``: where the block starts in its file."""
     try:
-        return data.decode("utf-8-sig")
+        return block.decode("utf-8")
     except UnicodeDecodeError as exc:
         try:
-            data.decode("gb18030")
+            block.decode("gb18030")
         except UnicodeDecodeError:
-            line = data[: exc.start].count(b"\n") + 1
-            report.error(source, line, None,
-                         f"the file is not UTF-8 text (an invalid byte at position {exc.start}); "
-                         "save it as 'CSV UTF-8' and import again")
+            at = line + block[: exc.start].count(b"\n")
+            report.error(source, at, None,
+                         f"the file is not UTF-8 text (an invalid byte at position "
+                         f"{offset + exc.start}); save it as 'CSV UTF-8' and import again")
         else:
             report.error(source, None, None, _GBK_HINT)
-        return None
+        raise _Refused from None
 
 
-def parse_csv_bytes(name: str, source: str, data: bytes, report: Report) -> RawTable | None:
-    """Parse one CSV file's bytes into a RawTable, or report why it cannot be read."""
+class _Lines:
+    """The lines of a CSV file's bytes, decoded, as ``csv.reader`` takes them (each with its
+    line end; ``\r\n``, ``\n`` and ``\r`` all end a line), reading one block ahead at most.
+    Each block is checked before its lines are given: no NUL byte, UTF-8 (not UTF-16, not
+    GBK), no line longer than ``MAX_LINE`` bytes. A problem is reported and raises
+    ``_Refused``. The lines of a block are split by ``io.StringIO``, not one by one here."""
+
+    def __init__(self, blocks: Iterator[bytes], source: str, report: Report) -> None:
+        self.blocks, self.source, self.report = blocks, source, report
+        self.text_seen = False  # anything but white space
+        self.quoted = False  # a "'" seen: only then can a cell carry the formula escape
+
+    def __iter__(self) -> Iterator[str]:
+        return itertools.chain.from_iterable(self._texts())
+
+    def _texts(self) -> Iterator[io.StringIO]:
+        source, report = self.source, self.report
+        carry = b""  # the start of a line whose end has not been read yet
+        offset, line = 0, 1  # where carry starts in the file
+        first = True
+        for block in self.blocks:
+            if first and len(carry) + len(block) < 3:
+                carry += block  # too little yet to tell how the file is encoded
+                continue
+            buf = carry + block if carry else block
+            if first:
+                first = False
+                if buf[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                    report.error(source, None, None,
+                                 "the file is not UTF-8: it is UTF-16, which Excel writes for "
+                                 "'Unicode Text'. In Excel choose Save As > 'CSV UTF-8 "
+                                 "(逗号分隔)(*.csv)', then import again.")
+                    raise _Refused
+                if buf[:3] == b"\xef\xbb\xbf":
+                    buf, offset = buf[3:], 3
+            if b"\x00" in buf:
+                at = line + buf[: buf.index(b"\x00")].count(b"\n")
+                report.error(source, at, None,
+                             "the file holds a NUL character: it is not a CSV text file")
+                raise _Refused
+            # cut after the last line end; a "\r" at the very end may be half of "\r\n"
+            cut = buf.rfind(b"\n") + 1 or buf.rfind(b"\r", 0, len(buf) - 1) + 1
+            # only the first line can be long: it is what was carried and more; every other
+            # line of buf lies in the new block, which is shorter than MAX_LINE
+            ends = [i for i in (buf.find(b"\n", 0, MAX_LINE + 1),
+                                buf.find(b"\r", 0, MAX_LINE + 1)) if i >= 0]
+            if not ends and len(buf) > MAX_LINE:
+                self._too_long(line)
+            if not cut:
+                carry = buf
+                continue
+            carry = buf[cut:]
+            yield self._text(buf[:cut], offset, line)
+            line += buf.count(b"\n", 0, cut) or buf.count(b"\r", 0, cut)
+            offset += cut
+        if first and carry:  # a file of one or two bytes
+            if b"\x00" in carry:
+                report.error(source, 1, None,
+                             "the file holds a NUL character: it is not a CSV text file")
+                raise _Refused
+            carry = carry.removeprefix(b"\xef\xbb\xbf")
+        if carry:
+            yield self._text(carry, offset, line)
+
+    def _text(self, block: bytes, offset: int, line: int) -> io.StringIO:
+        text = _decode(block, self.source, self.report, offset, line)
+        if not self.text_seen and not text.isspace():
+            self.text_seen = True
+        if not self.quoted and "'" in text:
+            self.quoted = True
+        return io.StringIO(text, newline="")
+
+    def _too_long(self, line: int) -> None:
+        self.report.error(self.source, line, None,
+                          f"the line is longer than {MAX_LINE:,} bytes (1 MiB); no bundle file "
+                          "has lines that long: is this the right file, saved as CSV?")
+        raise _Refused
+
+
+def parse_csv(name: str, source: str, blocks: Iterator[bytes], report: Report) -> RawTable | None:
+    """Parse one CSV file, given as blocks of bytes, into a RawTable, or report why it cannot
+    be read. Blank rows are left out (they would be skipped anyway)."""
     report.unreadable.add(name)  # until it is read
-    text = decode_text(data, source, report)
-    if text is None:
-        return None
-    if not text.strip():
-        report.error(source, None, None,
-                     "the file is empty: it needs at least a header row naming its columns")
-        return None
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        report.error(source, line, None,
-                     "the file holds a NUL character: it is not a CSV text file")
-        return None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: Iterator[list[str]] = iter(reader)
-    quoted = "'" in text  # only then can a cell carry the formula escape
+    lines = _Lines(blocks, source, report)
+    reader = csv.reader(iter(lines), strict=True)
     try:
-        header = next(rows)
-        table = RawTable(name, source, [h.strip() for h in header])
+        header = next(reader, None)
+        if header is not None and len(header) > MAX_COLUMNS:
+            report.error(source, 1, None,
+                         f"the header row has {len(header):,} columns, but a bundle file has at "
+                         f"most {max(len(s.columns) for s in SPECS.values())} (and no more than "
+                         f"{MAX_COLUMNS} are read): is this the right file?")
+            return None
+        table = RawTable(name, source, [h.strip() for h in header or ()])
+        rows = table.rows
         number = 1
-        for cells in rows:
+        for cells in reader:
             number += 1
-            if quoted:
+            if not any(cells):
+                continue
+            if lines.quoted:
                 cells = [unescape_formula(c) for c in cells]
-            table.rows.append((number, cells))
+            rows.append((number, cells))
+    except _Refused:
+        return None
     except csv.Error as exc:
         report.error(source, reader.line_num, None,
                      f"the CSV cannot be read here ({exc}); check the quotes on this line")
         return None
+    if not lines.text_seen:
+        report.error(source, None, None,
+                     "the file is empty: it needs at least a header row naming its columns")
+        return None
     report.unreadable.discard(name)
     return table
+
+
+def parse_csv_bytes(name: str, source: str, data: bytes, report: Report) -> RawTable | None:
+    """Parse one CSV file's bytes into a RawTable, or report why it cannot be read."""
+    return parse_csv(name, source, _memory_blocks(data), report)
 
 
 _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")

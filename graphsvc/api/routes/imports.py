@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 
+from graphsvc.api import writes
 from graphsvc.api.deps import CountyWriterDep, SettingsDep, StoreDep
 from graphsvc.api.errors import PayloadTooLarge
 from graphsvc.api.limits import too_large_message
@@ -31,12 +33,16 @@ def import_bundle(
                                    examples=[True])] = False,
 ) -> dict[str, object]:
     """Validate the whole bundle, then write all of it or nothing (records matched by id,
-    relationship rows by their end points). 422 with every error when it is invalid."""
-    data = file.file.read(settings.max_upload_bytes + 1)
-    if len(data) > settings.max_upload_bytes:
+    relationship rows by their end points). 422 when it is invalid, with its errors: at most
+    100 of each kind are listed, and every one is counted (error_count, omitted)."""
+    # the upload is spooled to a temporary file; it is read from there as it is parsed
+    size = file.file.seek(0, os.SEEK_END)
+    if size > settings.max_upload_bytes:
         raise PayloadTooLarge(too_large_message(None, settings.max_upload_bytes))
-    report = import_upload(store, file.filename or "", data, dry_run=dry_run,
-                           max_unpacked_bytes=settings.max_unpacked_bytes)
+    file.file.seek(0)
+    report = import_upload(store, file.filename or "", file.file, dry_run=dry_run,
+                           max_unpacked_bytes=settings.max_unpacked_bytes,
+                           actor=writes.actor(principal))
     if not report.ok:
         raise BundleError(report)
     return report.as_dict()
