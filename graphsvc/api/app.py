@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.keys = KeyStore(settings.data_dir)
     errors.install(app)
     app.add_middleware(EncodedSlashes, prefix=f"{API_PREFIX}/")  # ids holding '/' (%2F)
+    app.add_middleware(EncodedSlashes, prefix="/visual/")  # and the diagram pages' ids
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes,  # type: ignore[arg-type]
                        paths=(f"{API_PREFIX}/imports",))
     app.include_router(health_router)
