@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from graphsvc.api import create_app
 from graphsvc.config import Settings
 from graphsvc.importer import import_path
 from graphsvc.keys import KeyStore, Role
+from graphsvc.sessions import SESSION_SECONDS, SessionStore
 from graphsvc.stores.base import Store
 from visual.render import served_link, with_query
 
@@ -141,6 +143,20 @@ def test_a_revoked_keys_session_is_dead(served: tuple[TestClient, KeyStore]) -> 
     keys.revoke(record.id)
     r = client.get("/visual/township/T1", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/visual/login"
+
+
+def test_a_session_ends_after_eight_hours(tmp_path: Path) -> None:
+    """Sessions expire on the server too (not only the cookie's Max-Age); old ones are
+    cleared away at the next login."""
+    keys = KeyStore(tmp_path)
+    record, _ = keys.create(Role.ADMIN)
+    sessions = SessionStore(keys)
+    stale = sessions.create(record.id, now=time.time() - SESSION_SECONDS - 1)
+    fresh = sessions.create(record.id)
+    assert sessions.principal(stale) is None and sessions.principal(fresh) is not None
+    with sessions._db() as db:  # only the fresh one is kept, and only as a hash
+        rows = db.execute("SELECT hash FROM sessions").fetchall()
+    assert len(rows) == 1 and fresh not in rows[0][0]
 
 
 # -- 12. reads of unmasked households, household by household -----------------------------------
