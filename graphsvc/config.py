@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from graphsvc.rules import RuleSettings
+
+
+_ORIGIN = re.compile(r"^https?://[^/?#@\s]+$")
 
 
 class Settings(BaseSettings):
@@ -49,6 +53,26 @@ class Settings(BaseSettings):
     max_unpacked_bytes: int = Field(
         default=1024 * 1024 * 1024, ge=1, description="zip/xlsx: most bytes a bundle may unpack to"
     )
+
+    public_origin: str | None = Field(
+        default=None, description="the address browsers open graphsvc at (scheme://host[:port]; "
+        "several separated by commas), when a reverse proxy changes the Host header; unset: the "
+        "diagram pages' forms are trusted when sent from the host the request names")
+
+    @field_validator("public_origin")
+    @classmethod
+    def _origins(cls, value: str | None) -> str | None:
+        """Each origin as a browser writes it in its Origin header: scheme://host[:port]."""
+        if value is None or not value.strip():
+            return None
+        out = []
+        for part in value.split(","):
+            text = part.strip().rstrip("/").lower()
+            if not _ORIGIN.match(text):
+                raise ValueError(f"'{part.strip()}' is not an address like https://graphsvc.example"
+                                 " or http://10.0.0.5:8000 (a scheme and a host, no path)")
+            out.append(text)
+        return ",".join(out)
 
     def rules(self) -> "RuleSettings":
         """The rule settings as the rules functions take them."""

@@ -48,7 +48,7 @@ from typing import Any
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from tests_support import clear
+from tests_support import clear, form_token, visual_login
 
 from graphsvc.api import create_app
 from graphsvc.config import Settings
@@ -394,6 +394,9 @@ class Matrix:
             kw["json"] = case.json
         if case.form is not None:
             kw["data"] = {**case.form, "key": self.tokens.get(role, "gs_" + "x" * 32)}
+        if case.method == "POST" and case.url.startswith("/visual/log"):
+            # the login and logout forms, sent as a browser sends them: with the page's token
+            kw["data"] = {**kw.get("data", {}), "csrf": form_token(self.client)}
         if case.upload is not None:
             kw["files"] = {"file": (case.upload[0], case.upload[1], "text/csv")}
         try:
@@ -488,7 +491,7 @@ def matrix(request: pytest.FixtureRequest, tiny_dir: Path,
     with TestClient(create_app(settings, store=store)) as client:
         sessions = {}
         for role, token in tokens.items():
-            r = client.post("/visual/login", data={"key": token}, follow_redirects=False)
+            r = visual_login(client, token)  # through the form, with its token
             assert r.status_code == 303, r.text
             sessions[role] = r.cookies["gs_visual"]
         client.cookies.clear()  # every request sends its own session, or none

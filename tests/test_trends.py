@@ -35,6 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from test_property import DAYS
 from test_requests import write_county
 from test_rules_property import AS_OFS, CONTACT_DAYS, VARIANTS, _load, rule_bundles
+from tests_support import visual_login
 
 from graphsvc.analysis import trends as T
 from graphsvc.api import create_app
@@ -263,7 +264,7 @@ def test_api_answers_the_body_and_refuses_what_is_not_allowed(
 def _login(client: TestClient, keys: KeyStore, role: Role, *towns: str) -> None:
     client.cookies.clear()
     _, token = keys.create(role, townships=towns)
-    r = client.post("/visual/login", data={"key": token}, follow_redirects=False)
+    r = visual_login(client, token)  # through the form, with its token
     assert r.status_code == 303
 
 

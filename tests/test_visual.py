@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests_support import form_token, visual_login
 
 from graphsvc.api import create_app
 from graphsvc.config import Settings
@@ -195,7 +196,7 @@ def served(tiny: Store, tmp_path: Path) -> Iterator[tuple[TestClient, KeyStore]]
 
 def login(client: TestClient, keys: KeyStore, role: Role = Role.ADMIN, **kw: Any) -> str:
     _, token = keys.create(role, **kw)
-    r = client.post("/visual/login", data={"key": token}, follow_redirects=False)
+    r = visual_login(client, token)  # through the form, with its token
     assert r.status_code == 303 and r.headers["location"] == "/visual/"
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/visual" in cookie
@@ -211,7 +212,7 @@ def test_pages_need_the_session_cookie(served: tuple[TestClient, KeyStore]) -> N
     bearer = client.get("/visual/chain/C1", headers={"Authorization": f"Bearer {token}"},
                         follow_redirects=False)
     assert bearer.status_code == 303  # a Bearer header is no session
-    bad = client.post("/visual/login", data={"key": "gs_" + "x" * 32})
+    bad = visual_login(client, "gs_" + "x" * 32)
     assert bad.status_code == 401 and "密钥无效" in bad.text
     login(client, keys)
     index = client.get("/visual/", params={"as_of": "2026-06-30"})
@@ -240,7 +241,8 @@ def test_revoked_key_ends_the_session(served: tuple[TestClient, KeyStore]) -> No
     keys.revoke(token[3:11])
     assert client.get("/visual/", follow_redirects=False).status_code == 303
     login(client, keys)
-    r = client.post("/visual/logout", follow_redirects=False)
+    r = client.post("/visual/logout", data={"csrf": form_token(client, "/visual/")},
+                    follow_redirects=False)
     assert r.status_code == 303 and "gs_visual=" in r.headers["set-cookie"]
 
 

@@ -30,23 +30,34 @@ def _page(title: str, body: str) -> str:
             f"<style>{PAGE_CSS}</style></head><body>{body}</body></html>")
 
 
-def login_page(error: str | None = None) -> str:
-    """A form that exchanges an API key for a session cookie."""
+def login_page(error: str | None = None, *, form: str = "") -> str:
+    """A form that exchanges an API key for a session cookie; ``form``: the hidden field that
+    shows the form comes from this site (``graphsvc.api.csrf``)."""
     err = f'<p class="err">{esc(error)}</p>' if error else ""
     return _page("登录 · graphsvc 图示", (
         "<h1>graphsvc 图示 · 登录</h1>"
         '<form class="login" method="post" action="/visual/login">'
         "<label>API 密钥（gs_…，由管理员用 <code>graphsvc keys create</code> 生成）"
         '<input type="password" name="key" autocomplete="off" required autofocus></label>'
-        f"{err}<button type=\"submit\">登录</button>"
+        f"{form}{err}<button type=\"submit\">登录</button>"
         '<p class="muted">密钥只用于换取本浏览器的会话 Cookie，不会保存在页面中。</p>'
         "</form>"))
 
 
+def refused_page(reason: str, *, again: str, again_label: str) -> str:
+    """A form refused (not sent by this site's own page): why, and a link to start again."""
+    lines = "".join(f'<p class="err">{esc(line)}</p>' for line in reason.splitlines())
+    return _page("已拒绝 · graphsvc 图示", (
+        f"<h1>graphsvc 图示</h1>{lines}"
+        f'<p><a href="{esc(again)}">{esc(again_label)}</a></p>'))
+
+
 def index_page(store: Store, *, as_of: dt.date, rules: RuleSettings,
-               townships: Collection[str] | None = None, link: Link = served_link) -> str:
+               townships: Collection[str] | None = None, link: Link = served_link,
+               form: str = "") -> str:
     """Townships with their coverage and links to their views; committee members' chains and
-    delegates with gaps. ``townships``: the key's townships (None: every township)."""
+    delegates with gaps. ``townships``: the key's townships (None: every township); ``form``:
+    the hidden field of the logout form (``graphsvc.api.csrf``)."""
     store = cached(store)
     net = store.pairing_network(as_of)
     towns = [t for t in net["townships"] if townships is None or t["id"] in townships]
@@ -64,7 +75,7 @@ def index_page(store: Store, *, as_of: dt.date, rules: RuleSettings,
             f"<a href=\"{esc(link('trends', t['id']))}\">覆盖趋势</a></td></tr>")
     parts = [f"<h1>三联系与结对帮扶图示</h1><p class=muted>截至 {esc(as_of.isoformat())} · "
              '<form method="post" action="/visual/logout" style="display:inline">'
-             '<button type="submit">退出</button></form></p>']
+             f'{form}<button type="submit">退出</button></form></p>']
     if townships is None:
         parts.append(f'<p><a href="{esc(link("township", None))}">全县概览</a> · '
                      f'<a href="{esc(link("pairings", None))}">全县结对图</a> · '

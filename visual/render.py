@@ -22,8 +22,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Self
+from urllib.parse import quote, urlencode
 
 from pyvis.network import Network
 
@@ -45,14 +45,37 @@ Link = Callable[[str, str | None], str]
 """link(view, id) -> the URL a click on a node opens."""
 
 
+class Page(str):
+    """A diagram page's HTML, and the households it draws with their personal data (their
+    heads' names, their requests: unmasked for a key that may see them), for the log of
+    reads of personal data."""
+
+    households: frozenset[str]
+
+    def __new__(cls, html: str, households: Iterable[str] = ()) -> Self:
+        page = super().__new__(cls, html)
+        page.households = frozenset(households)
+        return page
+
+
 def served_link(view: str, rid: str | None) -> str:
     """Links between the pages served under ``/visual`` (``index``: the index page;
-    ``trends``: the coverage-over-time chart of a township, or of the county)."""
+    ``trends``: the coverage-over-time chart of a township, or of the county). The id is
+    percent-encoded whole ('/', '?', '#', '%' included): the server reads it back from its
+    one path segment. An id '.' or '..' goes in the query (``?rid=``), since a browser takes
+    such a segment, however encoded, as a step in the path."""
     if view == "index":
         return "/visual/"
     if view == "trends":
         return "/visual/trends" + (f"?township_id={quote(rid, safe='')}" if rid else "")
+    if rid in (".", ".."):
+        return f"/visual/{view}?" + urlencode({"rid": rid})
     return f"/visual/{view}" + (f"/{quote(rid, safe='')}" if rid else "")
+
+
+def with_query(url: str, query: str) -> str:
+    """A link with more query parameters (``query``: already encoded, ``a=1&b=2``)."""
+    return f"{url}{'&' if '?' in url else '?'}{query}" if query else url
 
 
 def file_link(view: str, rid: str | None) -> str:
@@ -120,6 +143,7 @@ class Diagram:
     _hidden_level: dict[str | None, int | None] = field(default_factory=dict, init=False)
     layers: dict[str, Layer] = field(default_factory=dict, init=False)
     _drawing: Layer | None = field(default=None, init=False)
+    households: set[str] = field(default_factory=set, init=False)  # drawn, layers included
 
     def __post_init__(self) -> None:
         self.net = Network(height="640px", width="100%", directed=True, cdn_resources="in_line")
@@ -153,8 +177,9 @@ class Diagram:
     def node(self, nid: str, label: str, *, tip: str, color: str, shape: str = "dot",
              level: int | None = None, url: str | None = None, size: int | None = None,
              border: str | None = None, border_width: int = 1, dashes: bool = False,
-             parent: str | None = None, force: bool = False) -> bool:
-        """Add a node; False (and counted as not shown, under ``parent``) once the cap is hit."""
+             parent: str | None = None, force: bool = False, household: bool = False) -> bool:
+        """Add a node; False (and counted as not shown, under ``parent``) once the cap is hit.
+        ``household``: the node is a household, drawn with its personal data."""
         if nid in self:
             return True
         drawing = self._drawing
@@ -187,9 +212,11 @@ class Diagram:
             drawing.nodes.append({**opts, "id": nid, "label": label, "shape": shape,
                                   **({"near": parent} if parent else {})})
             drawing.ids.add(nid)
-            return True
-        self.net.add_node(nid, label=label, shape=shape, **opts)
-        self._ids.add(nid)
+        else:
+            self.net.add_node(nid, label=label, shape=shape, **opts)
+            self._ids.add(nid)
+        if household:
+            self.households.add(nid)
         return True
 
     def edge(self, a: str, b: str, *, color: str = "#888888", dashes: bool = False,
@@ -267,8 +294,9 @@ class Diagram:
         return opts
 
     def html(self, heading: str, *, subtitle: str = "", legend: Iterable[LegendItem] = (),
-             notes: Iterable[str] = (), links: Iterable[tuple[str, str]] = ()) -> str:
-        """The whole page as a string (UTF-8 when written; nothing fetched from the network)."""
+             notes: Iterable[str] = (), links: Iterable[tuple[str, str]] = ()) -> Page:
+        """The whole page as a string (UTF-8 when written; nothing fetched from the network),
+        knowing the households it drew."""
         self._add_more_nodes()
         self.net.options = self._options()  # a dict: pyvis json.dumps it (our constants only)
         page = self.net.generate_html()
@@ -289,7 +317,7 @@ class Diagram:
         found = EXTERNAL_REF.search(page)
         if found:  # never ship a page that would reach out to the internet
             raise AssertionError(f"external reference in a diagram page: {found.group(0)!r}")
-        return page
+        return Page(page, self.households)
 
 
 def _swatch(item: LegendItem) -> str:

@@ -408,7 +408,7 @@ def _household_nodes(d: Diagram, rows: list[dict[str, Any]], names: dict[str, An
         if d.node(h, label + (f" ▲{len(waiting)}" if waiting else ""),
                   tip="\n".join(tip) + _requests_line(waiting), color=color, level=level,
                   parent=member_node,
-                  url=link("household", h), shape="dot", size=size):
+                  url=link("household", h), shape="dot", size=size, household=True):
             d.edge(member_node, h, color=MEMBER_COLOR)
     if outside:
         nid = scope.alias(f"households-of:{member}")
@@ -650,7 +650,7 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
            f"最近联系：{h.get('last_contact') or '无'}"]
     waiting, towns = _open_requests(store, [hid], as_of, rules, escalate)
     d.node(hid, label, tip="\n".join(tip) + _requests_line(waiting.get(hid, [])), color=color,
-           level=3, size=22, shape="dot", url=link("household", hid), force=True)
+           level=3, size=22, shape="dot", url=link("household", hid), force=True, household=True)
     notes = [f"状态：{status}"] + _request_notes(waiting, None)
 
     def person(p: dict[str, Any], role: str, color: str, level: int, view: str | None) -> str:
@@ -1036,7 +1036,7 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
                 tip.append("经拟议的党代表或县委委员联系其现有党员（"
                            + "、".join(r["member_ids"]) + "），恢复完整链条")
             if d.node(h, f"{mark} {label}", tip="\n".join(tip), color=color, size=9, border=border,
-                      border_width=4, dashes=h in cannot, url=link("household", h),
+                      border_width=4, dashes=h in cannot, url=link("household", h), household=True,
                       parent=r.get("village_id")):
                 d.edge(r["village_id"], h, color="#b0bec5", arrows=False, width=1)
         # the proposed liaisons, dashed, with their reasons

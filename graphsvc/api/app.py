@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.throttle = FailureThrottle(settings.auth_failure_limit)
     errors.install(app)
     app.add_middleware(EncodedSlashes, prefix=f"{API_PREFIX}/")  # ids holding '/' (%2F)
+    app.add_middleware(EncodedSlashes, prefix="/visual/")  # and the diagram pages' ids
     app.add_middleware(BodyLimit,  # type: ignore[arg-type]
                        default=body_bound(settings.max_body_bytes),
                        paths={f"{API_PREFIX}/imports": upload_bound(settings.max_upload_bytes),

@@ -136,7 +136,7 @@ def trends_chart(request: Request, store: StoreDep, rules: RulesDep,
     """The chart page of ``GET /api/v1/trends`` (a township, or the county for keys that see
     every township). ``as_of`` (the date the diagram pages pass on in their links) is the
     default of ``to``."""
-    from visual.render import served_link
+    from visual.render import served_link, with_query
     from visual.trends import trends_page
 
     principal = _principal(request)
@@ -156,7 +156,7 @@ def trends_chart(request: Request, store: StoreDep, rules: RulesDep,
     def link(view: str, rid: str | None) -> str:
         if view == "index":
             return served_link(view, rid)
-        return served_link(view, rid) + "?as_of=" + body["to"]
+        return with_query(served_link(view, rid), "as_of=" + body["to"])
 
     return _html(trends_page(body, place_name=name, link=link, form_action="/visual/trends"))
 

@@ -1,73 +1,50 @@
 """The diagram pages under ``/visual`` (not under ``/api/v1``: a browser cannot send a
 Bearer header). ``/visual/login`` exchanges an API key for an HttpOnly, SameSite=Strict
-session cookie signed with the install's key secret; every other page needs it
-(else a redirect to the login page). Keys limited to townships see only their
-townships' pages; anything else answers 404, as the API does.
+session cookie holding a random session id; the session itself is kept on the server
+(``graphsvc.sessions``), so ``/visual/logout`` ends it for good. Every other page needs it
+(else a redirect to the login page). The login and logout forms carry a form token and are
+refused when sent from another site (``graphsvc.api.csrf``). Keys limited to townships see
+only their townships' pages; anything else answers 404, as the API does. An id may hold any
+character: a '/' arrives encoded (%2F) within its segment, as under ``/api/v1``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import time
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from graphsvc.api import scope, throttle
-from graphsvc.api.deps import AsOfDep, RulesDep, StoreDep
+from graphsvc.api import csrf, scope, throttle
+from graphsvc.api.deps import PATH_ID, AsOfDep, RulesDep, StoreDep
 from graphsvc.api.errors import TooManyAttempts
 from graphsvc.bundle.schema import Kind
 from graphsvc.errors import NotFound
 from graphsvc.keys import KeyStore, Principal
+from graphsvc.sessions import SESSION_SECONDS, SessionStore
 from visual.cache import keep_warm
-from visual.render import Link, served_link
+from visual.render import Link, Page, served_link, with_query
 
 router = APIRouter(prefix="/visual", include_in_schema=False)
 
 COOKIE = "gs_visual"
-SESSION_SECONDS = 8 * 3600
 SECURITY_HEADERS = {
     # the pages carry everything inline; forbid any fetch from elsewhere
     "Content-Security-Policy": ("default-src 'none'; script-src 'unsafe-inline'; "
                                 "style-src 'unsafe-inline'; img-src data:; font-src data:; "
                                 "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # the address of a page goes to this same server only; and a form posted from a page
+    # carries its true Origin (under no-referrer a browser sends 'Origin: null', which the
+    # forms' origin check must refuse: a foreign page can ask for it too)
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 VIEW_KINDS = {"chain": Kind.PERSON, "delegate": Kind.PERSON, "member": Kind.PERSON,
               "household": Kind.HOUSEHOLD,
               "pairings": Kind.TOWNSHIP, "township": Kind.TOWNSHIP}
-
-
-def _sign(keys: KeyStore, payload: str) -> str:
-    # the install's HMAC secret (keys.secret) also signs sessions, under its own label
-    secret = keys._secret_bytes()  # noqa: SLF001 - one secret per install, kept by KeyStore
-    return hmac.new(secret, b"visual-session|" + payload.encode("ascii"), hashlib.sha256).hexdigest()
-
-
-def make_session(keys: KeyStore, key_id: str, now: float | None = None) -> str:
-    expires = int((now or time.time()) + SESSION_SECONDS)
-    payload = f"{key_id}.{expires}"
-    return f"{payload}.{_sign(keys, payload)}"
-
-
-def session_principal(keys: KeyStore, cookie: str | None) -> Principal | None:
-    """The key behind a session cookie, while the cookie is genuine, fresh and the key unrevoked."""
-    if not cookie or cookie.count(".") != 2:
-        return None
-    key_id, expires, sig = cookie.split(".")
-    payload = f"{key_id}.{expires}"
-    try:
-        if not hmac.compare_digest(_sign(keys, payload), sig) or int(expires) < time.time():
-            return None
-        key = keys.get(key_id)
-    except (NotFound, ValueError, UnicodeEncodeError):
-        return None
-    return key.principal() if key.active else None
+PERSONAL_VIEWS = {"chain", "delegate", "member", "household"}  # a pii read even with no household
 
 
 def _html(page: str, status: int = 200) -> HTMLResponse:
@@ -78,8 +55,20 @@ def _to_login() -> RedirectResponse:
     return RedirectResponse("/visual/login", status_code=303)
 
 
+def _sessions(request: Request) -> SessionStore:
+    keys: KeyStore = request.app.state.keys
+    return SessionStore(keys)
+
+
 def _principal(request: Request) -> Principal | None:
-    return session_principal(request.app.state.keys, request.cookies.get(COOKIE))
+    return _sessions(request).principal(request.cookies.get(COOKIE))
+
+
+def _refused(reason: str, again: str, label: str) -> HTMLResponse:
+    """A form not sent by this site's own page: 403, no cookie set or ended."""
+    from visual.pages import refused_page
+
+    return _html(refused_page(reason, again=again, again_label=label), status=403)
 
 
 def _link(request: Request) -> Link:
@@ -87,43 +76,57 @@ def _link(request: Request) -> Link:
     as_of = request.query_params.get("as_of")
     if not as_of:
         return served_link
-    suffix = "?" + urlencode({"as_of": as_of})
+    suffix = urlencode({"as_of": as_of})
     # the trends chart takes a period, not a day
-    return lambda view, rid: served_link(view, rid) + ("" if view == "trends" else suffix)
+    return lambda view, rid: (served_link(view, rid) if view == "trends"
+                              else with_query(served_link(view, rid), suffix))
 
 
 @router.get("/login")
-def login_form() -> HTMLResponse:
+def login_form(request: Request) -> Response:
     """The login form."""
     from visual.pages import login_page
 
-    return _html(login_page())
+    token = csrf.form_token(request)
+    return token.keep(request, _html(login_page(form=token.field())))
 
 
 @router.post("/login")
-def login(request: Request, key: Annotated[str, Form()]) -> Response:
+def login(request: Request, key: Annotated[str, Form()],
+          form_token: Annotated[str | None, Form(alias=csrf.FIELD)] = None) -> Response:
     """Exchange an API key for a session cookie."""
     from visual.pages import login_page
 
+    refused = csrf.refusal(request, form_token)
+    if refused is not None:
+        return _refused(refused, "/visual/login", "重新打开登录页 · open the login page again")
     keys: KeyStore = request.app.state.keys
     try:  # a wrong key counts against the address, as on the API
         principal = throttle.authenticate(request, key.strip())
     except TooManyAttempts as exc:
-        page = _html(login_page(f"输错密钥的次数过多，请 {exc.retry_after} 秒后再试"), status=429)
+        token = csrf.form_token(request)
+        page = _html(login_page(f"输错密钥的次数过多，请 {exc.retry_after} 秒后再试",
+                                form=token.field()), status=429)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     if principal is None:
-        return _html(login_page("密钥无效（未知、输错或已吊销）"), status=401)
+        token = csrf.form_token(request)
+        return _html(login_page("密钥无效（未知、输错或已吊销）", form=token.field()), status=401)
     resp = RedirectResponse("/visual/", status_code=303)
-    resp.set_cookie(COOKIE, make_session(keys, principal.key_id), max_age=SESSION_SECONDS,
-                    path="/visual", httponly=True, samesite="strict",
+    resp.set_cookie(COOKIE, _sessions(request).create(principal.key_id),
+                    max_age=SESSION_SECONDS, path="/visual", httponly=True, samesite="strict",
                     secure=request.url.scheme == "https")
     return resp
 
 
 @router.post("/logout")
-def logout() -> Response:
-    """Forget the session cookie."""
+def logout(request: Request,
+           form_token: Annotated[str | None, Form(alias=csrf.FIELD)] = None) -> Response:
+    """End the session (on the server: the cookie is worth nothing after) and forget it."""
+    refused = csrf.refusal(request, form_token)
+    if refused is not None:
+        return _refused(refused, "/visual/", "返回首页 · back to the index")
+    _sessions(request).end(request.cookies.get(COOKIE))
     resp = _to_login()
     resp.delete_cookie(COOKIE, path="/visual", httponly=True, samesite="strict")
     return resp
@@ -140,14 +143,16 @@ def index(request: Request, store: StoreDep, rules: RulesDep, as_of: AsOfDep) ->
         return _to_login()
     keep_warm(store, rules)
     towns = None if principal.every_township else principal.townships
-    return _html(index_page(store, as_of=as_of, rules=rules, townships=towns,
-                            link=_link(request)))
+    token = csrf.form_token(request)  # for the logout form
+    return token.keep(request, _html(index_page(store, as_of=as_of, rules=rules, townships=towns,
+                                                link=_link(request), form=token.field())))
 
 
 @router.get("/{view}")
 @router.get("/{view}/{rid}")
 def view_page(request: Request, view: str, store: StoreDep, rules: RulesDep, as_of: AsOfDep,
-              rid: str | None = None,
+              # in the path, or (/visual/member?rid=..) in the query: an id '.' or '..'
+              rid: Annotated[str | None, PATH_ID] = None,
               plan: Annotated[bool, Query(description="township view: show the repair plan "
                                           "(proposed liaisons, dashed) from the start")] = False,
               cap: Annotated[int | None, Query(ge=1, le=50, description="township view with "
@@ -181,7 +186,12 @@ def view_page(request: Request, view: str, store: StoreDep, rules: RulesDep, as_
                        link=_link(request),
                        townships=None if principal.every_township else principal.townships,
                        **extra)
-    if principal.pii and view in ("chain", "delegate", "member", "household"):
-        # households' names unmasked on this page: who saw them is logged
-        request.app.state.keys.log_pii_read(principal, f"/visual/{view}/{{id}}", [rid or ""])
+    shown = page.households if isinstance(page, Page) else frozenset()
+    if principal.pii and (shown or view in PERSONAL_VIEWS):
+        # households' names and requests unmasked on this page: who saw which is logged, each
+        # household drawn (the plan layer's too, shown or not: it is in the page), and the
+        # page's own id, which says which page it was
+        keys: KeyStore = request.app.state.keys
+        keys.log_pii_read(principal, f"/visual/{view}/{{id}}" if rid is not None
+                          else f"/visual/{view}", [*shown, *([rid] if rid is not None else [])])
     return _html(page)
