@@ -12,8 +12,8 @@ fails leaves no entry, and no change lands without one. An entry holds:
   and both ends of each relationship), by which the log is filtered;
 - ``changes``: for each record, ``op`` (``create`` or ``update``), its ``id`` (or ``key``
   for a relationship) and the ``old`` and ``new`` values of the columns that changed. A
-  large import (more than ``DETAIL_LIMIT`` records) lists its counts only
-  (``detailed: false``): the bundle itself is the record of what it held.
+  large import (more than ``DETAIL_LIMIT`` records, or changes of more than ``DETAIL_BYTES``
+  as JSON) lists its counts only (``detailed: false``): the bundle itself is the record of what it held.
 
 Reads of unmasked personal data are logged beside the keys (``graphsvc.keys``), not in
 the store: a read must not become a write to the database.
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from graphsvc.keys import KeyStore
 
 DETAIL_LIMIT = 500  # records whose old and new values an entry lists
+DETAIL_BYTES = 64 * 1024  # and at most this much of them (as JSON): a page of entries stays small
 SUBJECT_LIMIT = 5000  # ids an entry can be found by
 
 
@@ -137,6 +138,8 @@ def build_entry(store: Any, bundle: Bundle, actor: Actor, *, replace: bool = Fal
                     changes.append({"file": name, "op": "record",
                                     "new": {k: _plain(v) for k, v in r.items()}})
     changes = [c for c in changes if c.get("op") != "same"]
+    if detailed and len(json.dumps(changes, ensure_ascii=False).encode("utf-8")) > DETAIL_BYTES:
+        detailed, changes = False, []  # counts only, as for a large import
     return {
         "id": uuid.uuid4().hex,
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),

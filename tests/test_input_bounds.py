@@ -236,6 +236,38 @@ def test_an_audit_entry_of_a_write_is_bounded(api: Api) -> None:
     assert len(page.content) < 8_000, len(page.content)
 
 
+def test_an_audit_entry_of_an_import_is_bounded_in_bytes(store: Store, tiny_copy: Path) -> None:
+    """500 contacts with 1,000-character requests are under DETAIL_LIMIT records but 1.5 MB of
+    values: the entry lists counts only, so a page of 100 import entries cannot reach 150 MB;
+    a small import still lists its values."""
+    from graphsvc.auditlog import DETAIL_BYTES, entries
+
+    assert import_path(store, tiny_copy).ok
+    path = tiny_copy / "contacts.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    first = lines[1].split(",")
+    rows = []
+    for i in range(500):
+        cells = list(first)
+        cells[header.index("date")] = f"2026-0{1 + i % 6}-{1 + i % 28:02d}"
+        cells[header.index("request")] = f"{i:04d}" + "难" * (REQUEST_MAX - 4)
+        rows.append(",".join(cells))
+    for f in tiny_copy.iterdir():
+        if f.name != "contacts.csv":
+            f.unlink()
+    path.write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
+    assert import_path(store, tiny_copy).ok
+    newest = entries(store, None, action="import", limit=1)["items"][0]
+    assert newest["records"] == 500 and newest["detailed"] is False and newest["changes"] == []
+    assert len(json.dumps(newest, ensure_ascii=False).encode("utf-8")) < DETAIL_BYTES
+    path.write_text("\n".join([lines[0], rows[0].replace("0000", "9999", 1)]) + "\n",
+                    encoding="utf-8")
+    assert import_path(store, tiny_copy).ok
+    small = entries(store, None, action="import", limit=1)["items"][0]
+    assert small["records"] == 1 and small["detailed"] is True and len(small["changes"]) == 1
+
+
 @pytest.mark.parametrize("file,column,most", BOUNDS)
 def test_a_bundle_cell_over_its_length_is_an_error_with_file_row_column(
         store: Store, tiny_copy: Path, file: str, column: str, most: int) -> None:
