@@ -100,18 +100,16 @@ def login(request: Request, key: Annotated[str, Form()],
     refused = csrf.refusal(request, form_token)
     if refused is not None:
         return _refused(refused, "/visual/login", "重新打开登录页 · open the login page again")
-    keys: KeyStore = request.app.state.keys
     try:  # a wrong key counts against the address, as on the API
         principal = throttle.authenticate(request, key.strip())
     except TooManyAttempts as exc:
-        token = csrf.form_token(request)
         page = _html(login_page(f"输错密钥的次数过多，请 {exc.retry_after} 秒后再试",
-                                form=token.field()), status=429)
+                                form=csrf.form_token(request).field()), status=429)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     if principal is None:
-        token = csrf.form_token(request)
-        return _html(login_page("密钥无效（未知、输错或已吊销）", form=token.field()), status=401)
+        return _html(login_page("密钥无效（未知、输错或已吊销）",
+                                form=csrf.form_token(request).field()), status=401)
     resp = RedirectResponse("/visual/", status_code=303)
     resp.set_cookie(COOKIE, _sessions(request).create(principal.key_id),
                     max_age=SESSION_SECONDS, path="/visual", httponly=True, samesite="strict",
