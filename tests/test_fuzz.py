@@ -308,3 +308,34 @@ def test_the_long_runs_summary_sees_a_failure(tmp_path: Path) -> None:
         "-H", "Authorization: Bearer $EDITOR_KEY", "-H", "Content-Type: application/json",
         "--data-binary", '{"a": "x\'y"}']
     assert s.not_http == {"POST /api/v1/contacts": 1}
+
+
+@pytest.mark.parametrize("path,new", [
+    ("/api/v1/liaisons", {"kind": "member-household", "from_id": "M19", "to_id": "H059"}),
+    ("/api/v1/pairings", {"unit_id": "U4", "village_id": "V3"}),
+    ("/api/v1/supports", {"person_id": "K1", "household_id": "H059"}),
+])
+def test_an_add_links_to_ending_what_it_added(admin: Target, path: str,
+                                              new: dict[str, str]) -> None:
+    """The document's links (what stateful fuzzing follows): the answer to an add, new (201)
+    or existing (200), links to ending that very liaison, pairing or support. Following the
+    link ends it: 200, with until set."""
+    doc = schema.raw_schema
+    operations = {o["operationId"]: (m, p) for p, ops in doc["paths"].items()
+                  for m, o in ops.items()}
+    add = doc["paths"][path]["post"]
+    new = {**new, "since": "2026-07-01"}
+    first = admin.request("POST", path, json=new)
+    again = admin.request("POST", path, json=new)
+    assert (first.status_code, again.status_code) == (201, 200), first.text
+    assert again.json()["until"] is None
+    links = {code: add["responses"][code]["links"]["End"] for code in ("200", "201")}
+    assert links["200"] == links["201"]
+    method, end = operations[links["200"]["operationId"]]
+    assert (method, end) == ("post", f"{path}/end")
+    body = {k: again.json()[v.removeprefix("$response.body#/")]
+            for k, v in links["200"]["requestBody"].items()}
+    r = admin.request("POST", end, json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["until"] is not None
+    assert {k: r.json()[k] for k in body} == body
