@@ -203,3 +203,139 @@ def test_an_upload_without_its_file_is_422_as_documented(admin: Target) -> None:
     refs = [s["$ref"].rsplit("/", 1)[1]
             for s in doc["content"]["application/json"]["schema"]["anyOf"]]
     assert refs == ["ImportRefused", "InvalidRequestBody"]
+
+
+# -- the long run against a real server (benchmarks/fuzz_server.py) ---------------------------
+
+FUZZ_SERVER = Path(__file__).resolve().parents[1] / "benchmarks" / "fuzz_server.py"
+
+
+def _fuzz_server() -> Any:
+    """benchmarks/fuzz_server.py as a module (its summary of schemathesis' report)."""
+    import importlib.util
+    import sys
+
+    name = "graphsvc_fuzz_server"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, FUZZ_SERVER)
+        assert spec and spec.loader
+        sys.modules[name] = importlib.util.module_from_spec(spec)  # dataclasses look it up
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+@pytest.mark.parametrize("kind", ["embedded", "neo4j"])
+def test_the_long_run_in_short_form(kind: str, tiny_dir: Path, tmp_path: Path,
+                                    request: pytest.FixtureRequest) -> None:
+    """``python benchmarks/fuzz_server.py`` for 15 s: a real ``graphsvc serve`` on the tiny
+    county answers every generated request (three keys) without a failure, exit code 0."""
+    import re
+    import subprocess
+    import sys
+
+    import graphsvc
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHSVC_")}
+    env["PYTHONPATH"] = str(Path(graphsvc.__file__).resolve().parents[1])
+    args = [sys.executable, str(FUZZ_SERVER), "--store", kind, "--minutes", "0.25", "--seed", "1",
+            "--bundle", str(tiny_dir), "--keep", str(tmp_path / "run")]
+    if kind == "neo4j":
+        clear(request.getfixturevalue("neo4j_shared"))
+        env.update(request.getfixturevalue("neo4j_env"))
+    r = subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900,
+                       stdin=subprocess.DEVNULL, check=False)
+    out = r.stdout
+    assert r.returncode == 0, f"{out[-5000:]}\n{r.stderr[-3000:]}"
+    assert f"graphsvc serve on the {kind} store" in out
+    assert "failures: 0 in 0 kind(s)" in out
+    sent = re.search(r"requests sent: ([\d,]+)", out)
+    assert sent and int(sent[1].replace(",", "")) > 100, out[-3000:]
+    # every key was used (the table's admin, editor and viewer columns; the rest went without
+    # a valid key), and the table covers the requests sent
+    rows = [[int(g.replace(",", "")) for g in m.groups()] for m in re.finditer(
+        r"^(?:GET|POST|PATCH|\(methods).*?  +([\d,]+)  +([\d,]+) +([\d,]+) +([\d,]+) ", out,
+        re.MULTILINE)]
+    n, admin, editor, viewer = (sum(col) for col in zip(*rows))
+    assert n == int(sent[1].replace(",", "")) >= admin + editor + viewer
+    assert min(admin, editor, viewer) > 0, out[-3000:]
+
+
+def test_the_long_runs_summary_sees_a_failure(tmp_path: Path) -> None:
+    """The summary is not vacuous: a failed check in schemathesis' report (NDJSON, as 4.x
+    writes it) is counted, with a curl line that sends the request again (the key by its
+    role, the body as sent); uvicorn's own 400 for malformed HTTP is listed apart."""
+    import base64
+    import json
+    import shlex
+
+    fs = _fuzz_server()
+    keys = {"gs_admin": "admin", "gs_editor": "editor"}
+
+    def exchange(status: int, body: bytes, ctype: str, key: str) -> dict[str, Any]:
+        return {"request": {"method": "POST", "uri": "http://127.0.0.1:1/api/v1/contacts",
+                            "headers": {"Authorization": [f"Bearer {key}"],
+                                        "Content-Type": ["application/json"]},
+                            "body": {"$base64": base64.b64encode(b'{"a": "x\'y"}').decode()}},
+                "response": {"status_code": status, "headers": {"content-type": [ctype]},
+                             "content": {"$base64": base64.b64encode(body).decode()}}}
+
+    checks = ["not_a_server_error", "status_code_conformance"]
+    cases = {c: {"value": {"method": "POST", "path": "/api/v1/contacts", "id": c}}
+             for c in ("ok", "bad", "nothttp")}
+    event = {"ScenarioFinished": {"phase": "fuzzing", "status": "failure", "recorder": {
+        "label": "POST /api/v1/contacts", "cases": cases,
+        "checks": {
+            "ok": [{"name": n, "status": "success"} for n in checks],
+            "bad": [{"name": "not_a_server_error", "status": "failure", "failure_info": {
+                "failure": {"title": "Server error", "message": "Received: 500"}}}],
+            "nothttp": [{"name": "status_code_conformance", "status": "failure",
+                         "failure_info": {"failure": {"title": "Undocumented status code"}}}]},
+        "interactions": {
+            "ok": exchange(201, b"{}", "application/json", "gs_admin"),
+            "bad": exchange(500, b"Internal Server Error", "text/plain", "gs_editor"),
+            "nothttp": exchange(400, b"Invalid HTTP request received.",
+                                "text/plain; charset=utf-8", "gs_admin")}}}}
+    report = tmp_path / "report.ndjson"
+    report.write_text(json.dumps({"Initialize": {}}) + "\n" + json.dumps(event) + "\n")
+    s = fs.read_report(report, keys)
+    assert s.requests == {"POST /api/v1/contacts": 3}
+    assert s.by_role["POST /api/v1/contacts"] == {"admin": 2, "editor": 1}
+    assert list(s.failures) == [("not_a_server_error", "POST /api/v1/contacts")]
+    failure = s.failures[("not_a_server_error", "POST /api/v1/contacts")]
+    assert (failure.count, failure.status, failure.title) == (1, 500, "Server error")
+    assert shlex.split(failure.curl) == [
+        "curl", "-sS", "-i", "-X", "POST", "http://127.0.0.1:1/api/v1/contacts",
+        "-H", "Authorization: Bearer $EDITOR_KEY", "-H", "Content-Type: application/json",
+        "--data-binary", '{"a": "x\'y"}']
+    assert s.not_http == {"POST /api/v1/contacts": 1}
+
+
+@pytest.mark.parametrize("path,new", [
+    ("/api/v1/liaisons", {"kind": "member-household", "from_id": "M19", "to_id": "H059"}),
+    ("/api/v1/pairings", {"unit_id": "U4", "village_id": "V3"}),
+    ("/api/v1/supports", {"person_id": "K1", "household_id": "H059"}),
+])
+def test_an_add_links_to_ending_what_it_added(admin: Target, path: str,
+                                              new: dict[str, str]) -> None:
+    """The document's links (what stateful fuzzing follows): the answer to an add, new (201)
+    or existing (200), links to ending that very liaison, pairing or support. Following the
+    link ends it: 200, with until set."""
+    doc = schema.raw_schema
+    operations = {o["operationId"]: (m, p) for p, ops in doc["paths"].items()
+                  for m, o in ops.items()}
+    add = doc["paths"][path]["post"]
+    new = {**new, "since": "2026-07-01"}
+    first = admin.request("POST", path, json=new)
+    again = admin.request("POST", path, json=new)
+    assert (first.status_code, again.status_code) == (201, 200), first.text
+    assert again.json()["until"] is None
+    links = {code: add["responses"][code]["links"]["End"] for code in ("200", "201")}
+    assert links["200"] == links["201"]
+    method, end = operations[links["200"]["operationId"]]
+    assert (method, end) == ("post", f"{path}/end")
+    body = {k: again.json()[v.removeprefix("$response.body#/")]
+            for k, v in links["200"]["requestBody"].items()}
+    r = admin.request("POST", end, json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["until"] is not None
+    assert {k: r.json()[k] for k in body} == body

@@ -968,5 +968,13 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+def end_link(operation_id: str, *keys: str) -> dict[str, Any]:
+    """The OpenAPI ``links`` of an add: ending what it added, by the keys in its answer (what a
+    client, and the stateful fuzzer, sends next)."""
+    return {"End": {"operationId": operation_id,
+                    "description": f"end what was just added (the same {', '.join(keys)})",
+                    "requestBody": {k: f"$response.body#/{k}" for k in keys}}}
+
+
 READ_ERRORS = (401, 403, 404, 422, 503)
 WRITE_ERRORS = (401, 403, 404, 409, 413, 422, 503)  # 413: a body over GRAPHSVC_MAX_BODY_BYTES

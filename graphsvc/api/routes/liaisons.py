@@ -11,8 +11,12 @@ from graphsvc.api.schemas import (
     LiaisonCreate,
     LiaisonEnd,
     LiaisonRecord,
+    end_link,
     error_responses,
 )
+
+# what the answer to an add links to: ending it (FastAPI's operationId of the end route)
+END = end_link("end_liaison_api_v1_liaisons_end_post", "kind", "from_id", "to_id")
 
 router = APIRouter(prefix="/liaisons", tags=["liaisons"], responses=error_responses(*WRITE_ERRORS))
 
@@ -20,7 +24,8 @@ router = APIRouter(prefix="/liaisons", tags=["liaisons"], responses=error_respon
 @router.post("", response_model=LiaisonRecord, status_code=status.HTTP_201_CREATED,
              summary="Add a liaison",
              response_description="the liaison as stored (new)",
-             responses={200: {"model": LiaisonRecord, "description": "it existed; dates set"}})
+             responses={200: {"model": LiaisonRecord, "description": "it existed; dates set",
+                             "links": END}, 201: {"links": END}})
 def add_liaison(store: StoreDep, principal: WriterDep, body: LiaisonCreate,
                 response: Response) -> dict[str, object]:
     """Add a liaison, checked like a row of liaisons.csv (a delegate-member liaison must start

@@ -11,8 +11,12 @@ from graphsvc.api.schemas import (
     PairingCreate,
     PairingEnd,
     PairingRecord,
+    end_link,
     error_responses,
 )
+
+# what the answer to an add links to: ending it (FastAPI's operationId of the end route)
+END = end_link("end_pairing_api_v1_pairings_end_post", "unit_id", "village_id")
 
 router = APIRouter(prefix="/pairings", tags=["pairings"], responses=error_responses(*WRITE_ERRORS))
 
@@ -20,7 +24,8 @@ router = APIRouter(prefix="/pairings", tags=["pairings"], responses=error_respon
 @router.post("", response_model=PairingRecord, status_code=status.HTTP_201_CREATED,
              summary="Add a pairing",
              response_description="the pairing as stored (new)",
-             responses={200: {"model": PairingRecord, "description": "it existed; dates set"}})
+             responses={200: {"model": PairingRecord, "description": "it existed; dates set",
+                             "links": END}, 201: {"links": END}})
 def add_pairing(store: StoreDep, principal: WriterDep, body: PairingCreate,
                 response: Response) -> dict[str, object]:
     """Add a pairing, checked like a row of pairings.csv (the unit and the village must exist…).

@@ -11,8 +11,12 @@ from graphsvc.api.schemas import (
     SupportCreate,
     SupportEnd,
     SupportRecord,
+    end_link,
     error_responses,
 )
+
+# what the answer to an add links to: ending it (FastAPI's operationId of the end route)
+END = end_link("end_support_api_v1_supports_end_post", "person_id", "household_id")
 
 router = APIRouter(prefix="/supports", tags=["supports"], responses=error_responses(*WRITE_ERRORS))
 
@@ -20,7 +24,8 @@ router = APIRouter(prefix="/supports", tags=["supports"], responses=error_respon
 @router.post("", response_model=SupportRecord, status_code=status.HTTP_201_CREATED,
              summary="Add a support",
              response_description="the support as stored (new)",
-             responses={200: {"model": SupportRecord, "description": "it existed; dates set"}})
+             responses={200: {"model": SupportRecord, "description": "it existed; dates set",
+                             "links": END}, 201: {"links": END}})
 def add_support(store: StoreDep, principal: WriterDep, body: SupportCreate,
                 response: Response) -> dict[str, object]:
     """Add a support, checked like a row of supports.csv (the person and the household must exist…).
