@@ -20,6 +20,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from test_api_server import cli, make_key, serving
+from tests_support import form_token, visual_login
 
 from graphsvc.api import create_app
 from graphsvc.api.errors import TooManyAttempts
@@ -109,16 +110,16 @@ def test_eleven_wrong_keys_on_the_api_are_429_for_that_address_only(
 def test_eleven_wrong_keys_on_the_login_form_are_429(app: App) -> None:
     good = app.token(Role.VIEWER)
     for _ in range(10):
-        r = app.client.post("/visual/login", data={"key": WRONG})
+        r = visual_login(app.client, WRONG)
         assert r.status_code == 401
-    r = app.client.post("/visual/login", data={"key": good})
+    r = visual_login(app.client, good)
     assert r.status_code == 429 and 0 < int(r.headers["Retry-After"]) <= 60
     assert "text/html" in r.headers["content-type"] and "秒后再试" in r.text
     assert "Set-Cookie" not in r.headers  # no session for a waiting address, even a valid key
     # the form and the API count together: the address waits on the API too
     assert app.client.get("/api/v1/summary", headers=bearer(good)).status_code == 429
     other = app.other_client("10.0.0.3")
-    r = other.post("/visual/login", data={"key": good})
+    r = visual_login(other, good)
     assert r.status_code == 303 and r.headers["location"] == "/visual/"
 
 
@@ -163,9 +164,10 @@ def test_no_redirect_follows_the_host_header(app: App) -> None:
     assert seen >= len(paths) // 2  # the trailing-slash redirects were met
     r = app.client.get("/api/v1/households/", headers=evil, params={"as_of": AS_OF})
     assert r.status_code == 307 and r.headers["location"] == f"/api/v1/households?as_of={AS_OF}"
-    r = app.client.post("/visual/login", data={"key": app.token()}, headers=evil)
+    r = visual_login(app.client, app.token(), headers=evil)
     assert r.status_code == 303 and r.headers["location"] == "/visual/"
-    r = app.client.post("/visual/logout", headers=evil)
+    r = app.client.post("/visual/logout", headers=evil,
+                        data={"csrf": form_token(app.client, "/visual/")})
     assert r.status_code == 303 and r.headers["location"] == "/visual/login"
 
 
@@ -199,7 +201,7 @@ def test_a_township_key_cannot_tell_an_unknown_township_from_another(tiny_api: A
     for role in (Role.VIEWER, Role.EDITOR):
         token = tiny_api.token(role, townships=("T1",))
         client = tiny_api.other_client("10.0.1.1")
-        r = client.post("/visual/login", data={"key": token})
+        r = visual_login(client, token)
         assert r.status_code == 303
         client.cookies = r.cookies
         for url in urls:
@@ -287,7 +289,8 @@ def test_every_answer_says_no_store_and_nosniff(app: App) -> None:
         assert r.headers.get_list("X-Content-Type-Options") == ["nosniff"], what
     # the diagram pages keep their own headers
     assert "default-src 'none'" in answers["page"].headers["Content-Security-Policy"]
-    assert answers["page"].headers["Referrer-Policy"] == "no-referrer"
+    # same-origin: a same-site form post must carry its Origin for the CSRF check
+    assert answers["page"].headers["Referrer-Policy"] == "same-origin"
 
 
 # -- item 16: keys create refuses an unknown township ----------------------------------------------
@@ -337,7 +340,7 @@ def test_a_real_server_logs_no_key_in_any_form(tmp_path: Path, tiny_dir: Path) -
         c.get(f"/api/v1/households/{key}", headers=bearer(key))  # or in the path
         c.get("/api/v1/summary", params={"key": key.replace("_", "%5F")})  # sent as %255F
         c.get(f"/api/v1/summary?api_key={key.replace('_', '%5F')}")
-        r = c.post("/visual/login", data={"key": key})  # the form's body
+        r = visual_login(c, key)  # the form's body
         assert r.status_code == 303
         c.get("/visual/", cookies=r.cookies)  # the session cookie
         for _ in range(11):  # wrong keys: graphsvc's own warning, then 429
