@@ -20,7 +20,6 @@ Two checks, both on every such form (``refusal``):
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -36,10 +35,8 @@ PATH = "/visual"  # where the forms are posted
 
 
 def _sign(request: Request, binding: str) -> str:
-    keys: KeyStore = request.app.state.keys
-    secret = keys._secret_bytes()  # one secret per install, kept by KeyStore
-    return hmac.new(secret, b"visual-form|" + binding.encode("utf-8", "surrogatepass"),
-                    hashlib.sha256).hexdigest()
+    keys: KeyStore = request.app.state.keys  # the install's secret, under this purpose alone
+    return keys.mac("visual-form", binding)
 
 
 @dataclass(frozen=True, slots=True)
