@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import random
 from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -225,7 +226,8 @@ class _P:
 
     def __init__(self, pid: str, name: str, roles: tuple[str, ...], phone: str) -> None:
         self.id, self.name, self.roles, self.phone = pid, name, roles, phone
-        self.status, self.since, self.hardship = "active", None, False
+        self.status, self.hardship = "active", False
+        self.since: date | None = None
         self.org = self.town = self.village = ""
         self.unit = -1  # index of the paired unit a cadre works in
 
@@ -242,18 +244,23 @@ class _H:
         self.v, self.seq = v, seq
         self.id = self.head = self.phone = self.addr = ""
         self.cats: tuple[str, ...] = ()
-        self.size, self.status, self.since = 1, "active", None
+        self.size, self.status = 1, "active"
+        self.since: date | None = None
 
     def active(self, on: date) -> bool:
         return self.status == "active" or (self.since is not None and on < self.since)
 
 
-class _L:
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+
+
+class _L(Generic[_A, _B]):
     """A liaison, pairing or support: from, to, since, until."""
 
     __slots__ = ("a", "b", "since", "until")
 
-    def __init__(self, a: object, b: object, since: date | None, until: date | None = None):
+    def __init__(self, a: _A, b: _B, since: date | None, until: date | None = None) -> None:
         self.a, self.b, self.since, self.until = a, b, since, until
 
     def counts(self, on: date) -> bool:
@@ -316,14 +323,14 @@ class _County:
     def _places(self) -> None:
         r, pre = self.rng, self.pre
         if self.k == 1:
-            rest = [n for n in _TOWN_POOL if n not in _TOWN_FIXED]
-            tnames = list(_TOWN_FIXED) + r.sample(rest, 12 - len(_TOWN_FIXED))
+            pool = [n for n in _TOWN_POOL if n not in _TOWN_FIXED]
+            tnames = list(_TOWN_FIXED) + r.sample(pool, 12 - len(_TOWN_FIXED))
         else:
             tnames = r.sample(list(_TOWN_FIXED + _TOWN_POOL), 12)
         self.towns = [(f"{pre}T{i + 1:02d}", n) for i, n in enumerate(tnames)]
         counts = _apportion(_N_VILLAGES, [r.uniform(0.75, 1.25) for _ in tnames])
         used = {v for vs in _VILLAGE_FIXED.values() for v in vs}
-        self.villages: list[list] = []  # [id, name, town index, needs_pairing]
+        self.villages: list[list[Any]] = []  # [id, name, town index, needs_pairing]
         self.town_villages: list[list[int]] = []
         for ti, (tn, n) in enumerate(zip(tnames, counts)):
             names = list(_VILLAGE_FIXED.get(tn, ()))[:n]
@@ -446,7 +453,7 @@ class _County:
         r.shuffle(vs)
         us = list(range(nu))
         r.shuffle(us)
-        self.pairings: list[_L] = []  # a = unit index, b = village index
+        self.pairings: list[_L[int, int]] = []  # a = unit index, b = village index
         early, late = date(2008, 3, 1), date(2012, 12, 31)
         for i, v in enumerate(vs):
             self.pairings.append(_L(us[i], v, self.rdate(early, late)))
@@ -505,11 +512,11 @@ class _County:
         per_town = _apportion(len(dels), [len(v) for v in self.town_villages])
         self.del_town: dict[str, int] = {}
         few = set(r.sample(range(len(dels)), 4))  # delegates with too few members
-        self.dm: list[_L] = []  # delegate-member
-        self.mh: list[_L] = []  # member-household
+        self.dm: list[_L[_P, _P]] = []  # delegate-member
+        self.mh: list[_L[_P, _H]] = []  # member-household
         self.members: list[_P] = []
         self.households: list[_H] = []
-        self.member_hh: dict[str, list[_L]] = {}
+        self.member_hh: dict[str, list[_L[_P, _H]]] = {}
         pos = 0
         self.village_people = 0
         for ti, n_d in enumerate(per_town):
@@ -572,7 +579,7 @@ class _County:
         for m in self.members:
             by_village.setdefault(self._vidx(m), []).append(m)
         for lk in list(self.mh):
-            if r.random() < 0.03 and lk.since > date(2010, 1, 1):
+            if r.random() < 0.03 and lk.since is not None and lk.since > date(2010, 1, 1):
                 old = r.choice(by_village[self._vidx(lk.a)])
                 if old is lk.a:
                     continue
@@ -582,13 +589,13 @@ class _County:
         dels_by_town: list[list[_P]] = [[] for _ in self.towns]
         for d in self.delegates:
             dels_by_town[self.del_town[d.id]].append(d)
-        for lk in list(self.dm):
-            if r.random() < 0.03 and lk.since > date(2010, 1, 1):
-                old = r.choice(dels_by_town[self.del_town[lk.a.id]])
-                if old is lk.a or old is lk.b:
+        for dl in list(self.dm):
+            if r.random() < 0.03 and dl.since is not None and dl.since > date(2010, 1, 1):
+                old = r.choice(dels_by_town[self.del_town[dl.a.id]])
+                if old is dl.a or old is dl.b:
                     continue
-                since = self.rdate(_CHAIN_START, lk.since - timedelta(days=200))
-                self.dm.append(_L(old, lk.b, since, lk.since))
+                since = self.rdate(_CHAIN_START, dl.since - timedelta(days=200))
+                self.dm.append(_L(old, dl.b, since, dl.since))
         self.dels_by_town = dels_by_town
 
     def _vidx(self, p: _P) -> int:
@@ -695,7 +702,7 @@ class _County:
         r.shuffle(working)
         dels = sorted(self.delegates, key=lambda d: (self.del_town[d.id], d.id))
         per = _apportion(len(dels), [1.0] * len(working))
-        self.cd: list[_L] = []
+        self.cd: list[_L[_P, _P]] = []
         seen: set[tuple[str, str]] = set()
 
         def link(c: _P, d: _P, since: date, until: date | None = None) -> bool:
@@ -754,7 +761,7 @@ class _County:
         for m in pool[50:56]:
             m.status, m.since = "inactive", self.rdate(today + _ONE, today + timedelta(180))
         # members whose delegate-member liaison ended without a successor
-        current = {}
+        current: dict[str, list[_L[_P, _P]]] = {}
         for lk in self.dm:
             if lk.until is None:
                 current.setdefault(lk.b.id, []).append(lk)
@@ -770,10 +777,10 @@ class _County:
         # member-household liaisons that ended without a successor (~1% of households)
         n = 0
         for m in pool[200:]:
-            links = self.member_hh.get(m.id, [])
-            if len(links) == 3:
-                lk = r.choice(links)
-                lk.until = self.until_after(lk.since, today - timedelta(300), today - timedelta(30))
+            hh = self.member_hh.get(m.id, [])
+            if len(hh) == 3:
+                mh = r.choice(hh)
+                mh.until = self.until_after(mh.since, today - timedelta(300), today - timedelta(30))
                 n += 1
                 if n == 100:
                     break
@@ -799,7 +806,7 @@ class _County:
             by_village.setdefault(h.v, []).append(h)
         taken: set[str] = set()
         gi = 0
-        self.supports: list[_L] = []
+        self.supports: list[_L[_P, _H]] = []
         seen: set[tuple[str, str]] = set()
 
         def pick(p: _P) -> _H:
@@ -878,7 +885,7 @@ class _County:
                 res = _b(r.random() < (0.85 if (today - d).days > 30 else 0.35))
             self.contacts.add((p.id, h.id, d.isoformat(), ch, req, res or "false"))
 
-        def schedule(lk: _L, lo: int, hi: int, chans: tuple[int, ...], p_req: float,
+        def schedule(lk: _L[_P, _H], lo: int, hi: int, chans: tuple[int, ...], p_req: float,
                      primary: bool) -> None:
             p, h = lk.a, lk.b
             if p.status == "inactive" and p.since is None:
@@ -998,11 +1005,11 @@ def generate_bundle(path: str | Path, counties: int = 1, seed: int = 1,
         side_w = {k: csv.writer(h, lineterminator="\n") for k, h in side.items()}
         for n in names:
             writers[n].writerow(COLUMNS[n])
-        for k in range(1, counties + 1):
-            rows = _County(k, width, seed, today).build()
+        for c in range(1, counties + 1):
+            rows = _County(c, width, seed, today).build()
             done += 1
             if progress:
-                progress(f"county {k}/{counties}: generated", done, total)
+                progress(f"county {c}/{counties}: generated", done, total)
             for n in names:
                 data = rows.pop(n)
                 if n == "liaisons.csv":
@@ -1016,7 +1023,7 @@ def generate_bundle(path: str | Path, counties: int = 1, seed: int = 1,
                 counts[n] += len(data)
                 done += 1
                 if progress:
-                    progress(f"county {k}/{counties}: {n}", done, total)
+                    progress(f"county {c}/{counties}: {n}", done, total)
         for k in kinds:
             side[k].seek(0)
             while chunk := side[k].read(1 << 20):
