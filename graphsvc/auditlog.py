@@ -186,7 +186,7 @@ def entries(store: Any, keys: Any, *, since: str | None = None, until: str | Non
     """The audit log's body (``GET /api/v1/audit-log``, ``graphsvc audit-log``): the store's
     write entries and the key database's reads of personal data, merged newest first."""
     want = offset + limit
-    total, items = 0, []
+    total, items = 0, list[dict[str, Any]]()
     if action != "read_pii":
         n, rows = store.audit_entries(since=since, until=until, key_id=key_id, subject=record_id,
                                       action=action, limit=want)

@@ -11,11 +11,14 @@ person may visit a household many times).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import networkx as nx
 
 from graphsvc.bundle.schema import ENTITY_SPECS, Kind, contact_key
+
+Graph: TypeAlias = "nx.MultiDiGraph[str]"
+"""The county as one graph: nodes are record ids (see the module docstring)."""
 
 LIAISON_REL: dict[str, str] = {
     "committee_member-delegate": "LIAISES_WITH_DELEGATE",
@@ -52,7 +55,7 @@ KIND_LABELS: dict[Kind, str] = {
 }
 
 
-def build_graph(records: Mapping[str, Iterable[Mapping[str, Any]]]) -> nx.MultiDiGraph:
+def build_graph(records: Mapping[str, Iterable[Mapping[str, Any]]]) -> Graph:
     """A graph of every record, as described in the module docstring.
 
     Examples
@@ -61,7 +64,7 @@ def build_graph(records: Mapping[str, Iterable[Mapping[str, Any]]]) -> nx.MultiD
     >>> G.nodes["T1"]["entity"]
     'township'
     """
-    G = nx.MultiDiGraph()
+    G: Graph = nx.MultiDiGraph()
     for kind, spec in ENTITY_SPECS.items():
         for rec in records.get(spec.name, ()):
             G.add_node(rec["id"], **node_attrs(kind, rec))

@@ -121,9 +121,9 @@ def _if_match(keys: KeyStore, rid: str, if_match: str | None,
     if "*" in tags:
         return None
     # compared as a MAC is (constant time), though a key that may write here may read the tag
-    mine = etag(keys, current).encode("ascii") if current is not None else None
-    if mine is None or not any(hmac.compare_digest(mine, t.encode("utf-8", "replace"))
-                               for t in tags):
+    if current is None or not any(hmac.compare_digest(etag(keys, current).encode("ascii"),
+                                                      t.encode("utf-8", "replace"))
+                                  for t in tags):
         raise Conflict(f"'{rid}' was changed by someone else since you read it; read it again "
                        "(GET) and send your change with the new ETag in If-Match")
     return {rid: current}

@@ -59,7 +59,7 @@ class Omitted:
     count: int = 0
 
     def message(self, most: int) -> str:
-        noun = self.first.level if self.first else "problem"
+        noun: str = self.first.level if self.first else "problem"
         noun += "" if self.count == 1 else "s"
         if self.first is None:
             return (f"... and {self.count:,} more {noun} not listed: a report lists at most "

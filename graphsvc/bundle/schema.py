@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -301,7 +302,7 @@ def _digest(parts: list[str]) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=12).hexdigest()
 
 
-def contact_key(row: dict[str, object]) -> str:
+def contact_key(row: Mapping[str, object]) -> str:
     """The identity of a contact: a digest of all of its columns, in canonical text."""
     return _digest([
         str(row["person_id"]),

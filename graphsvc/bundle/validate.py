@@ -463,19 +463,19 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
         ref_cols = [c for c in spec.columns if c.type == "ref" and c.name in p.present]
         for number, rec in p.rows:
             rid = rec.get("id")
-            full = entities.get(rid) if rid is not None else None
-            if full is None:
+            entity = entities.get(rid) if rid is not None else None
+            if entity is None:
                 continue
             for col in ref_cols:
-                v = full.get(col.name)
+                v = entity.get(col.name)
                 if v is not None and col.ref is not None:
                     check_ref(p.source, number, p.col(col.name), v, col.ref)
-            if "status" in full and full.get("inactive_since") and full.get("status") == "active":
+            if "status" in entity and entity.get("inactive_since") and entity.get("status") == "active":
                 report.warn(p.source, number, p.col("inactive_since"),
                             f"a date is given but the status is {p.word('status', 'active')}, so "
                             "the date is ignored; set the status to "
                             f"{p.word('status', 'inactive')} if this one has left")
-            if kind is Kind.ORGANIZATION and full.get("parent_id") == rid:
+            if kind is Kind.ORGANIZATION and entity.get("parent_id") == rid:
                 report.error(p.source, number, p.col("parent_id"),
                              f"the organisation '{rid}' cannot be its own parent")
     _check_org_cycles(parsed.get("organizations"), entities, stored, report)
@@ -519,11 +519,11 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
         recs = []
         for key, (number, rec) in by_key.items():
             full = _full_record(spec, rec, old_links.get(key))
-            s, u = full.get("since"), full.get("until")
-            if s is not None and u is not None and not u > s:
+            start, end = full.get("since"), full.get("until")
+            if start is not None and end is not None and not end > start:
                 report.error(p.source, number, p.col("until"),
-                             f"'{p.col('until')}' ({u}) must be after the stored "
-                             f"'{p.col('since')}' ({s})")
+                             f"'{p.col('until')}' ({end}) must be after the stored "
+                             f"'{p.col('since')}' ({start})")
                 continue
             recs.append(full)
         out.records[spec.name] = recs
@@ -540,12 +540,12 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
             if not ok or rec.get("date") is None:
                 continue
             full = _full_record(p.spec, rec, None)
-            key = contact_key(full)
-            if key in seen_contacts:
+            ckey = contact_key(full)
+            if ckey in seen_contacts:
                 report.warn(p.source, number, None,
-                            f"the same contact is also on row {seen_contacts[key]}; it is kept once")
+                            f"the same contact is also on row {seen_contacts[ckey]}; it is kept once")
                 continue
-            seen_contacts[key] = number
+            seen_contacts[ckey] = number
             recs.append(full)
         out.records["contacts"] = recs
 

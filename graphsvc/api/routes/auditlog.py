@@ -20,7 +20,7 @@ router = APIRouter(prefix="/audit-log", tags=["audit log"])
 
 class AuditAction(StrEnum):
     import_ = "import"
-    replace = "replace"
+    replace_ = "replace"  # (`replace` would hide str.replace)
     write = "write"
     read_pii = "read_pii"
 
