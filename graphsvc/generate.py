@@ -28,9 +28,9 @@ from __future__ import annotations
 import csv
 import random
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 __all__ = ["COLUMNS", "SOURCE_FIGURES", "generate_bundle"]
 

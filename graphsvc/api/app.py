@@ -14,10 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 import graphsvc
 from graphsvc.api import errors
-from graphsvc.api.deps import EncodedSlashes
 from graphsvc.api.headers import SafeAnswers
 from graphsvc.api.holder import StoreHolder
 from graphsvc.api.limits import BodyLimit, body_bound, plan_bound, upload_bound
+from graphsvc.api.paths import EncodedSlashes
 from graphsvc.api.routes import API_PREFIX, api_router, health_router, trends, visual
 from graphsvc.api.throttle import FailureThrottle
 from graphsvc.config import Settings, get_settings

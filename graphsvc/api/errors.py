@@ -33,6 +33,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graphsvc.api.headers import PRIVATE
+from graphsvc.api.paths import route_path
 from graphsvc.api.schemas import NOT_BLANK
 from graphsvc.bundle.report import Problem, Report
 from graphsvc.errors import (
@@ -217,8 +218,6 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 400:  # a body the framework cannot parse: bad input, 422
             return JSONResponse(unreadable_body(request.headers.get("content-type"), detail),
                                 status_code=422)
-        from graphsvc.api.deps import route_path  # deps raises this module's errors
-
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"there is no endpoint {route_path(request.url.path)}; see /docs for the list"
         elif exc.status_code == 405:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, sta
 from graphsvc import service
 from graphsvc.api import masking, writes
 from graphsvc.api.deps import (
-    PATH_ID,
     AsOfDep,
     Limit,
     Offset,
@@ -19,6 +18,7 @@ from graphsvc.api.deps import (
     StoreDep,
     WriterDep,
 )
+from graphsvc.api.paths import PATH_ID
 from graphsvc.api.redact import Redactor
 from graphsvc.api.schemas import (
     READ_ERRORS,

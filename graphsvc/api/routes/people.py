@@ -8,7 +8,8 @@ from fastapi import APIRouter, Body, Header, Path, Request, Response, status
 
 from graphsvc import service
 from graphsvc.api import masking, scope, writes
-from graphsvc.api.deps import PATH_ID, AsOfDep, PrincipalDep, RulesDep, StoreDep, WriterDep
+from graphsvc.api.deps import AsOfDep, PrincipalDep, RulesDep, StoreDep, WriterDep
+from graphsvc.api.paths import PATH_ID
 from graphsvc.api.redact import Redactor
 from graphsvc.api.schemas import (
     READ_ERRORS,

@@ -17,8 +17,9 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from graphsvc.api import csrf, scope, throttle
-from graphsvc.api.deps import PATH_ID, AsOfDep, RulesDep, StoreDep
+from graphsvc.api.deps import AsOfDep, RulesDep, StoreDep
 from graphsvc.api.errors import TooManyAttempts
+from graphsvc.api.paths import PATH_ID
 from graphsvc.bundle.schema import Kind
 from graphsvc.errors import NotFound
 from graphsvc.keys import KeyStore, Principal
