@@ -105,14 +105,14 @@ def main() -> None:
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "graphsvc-bench"))
     a = ap.parse_args()
 
+    from _neo4j import neo4j_env, stop
+
     from graphsvc.config import Settings
     from graphsvc.generate import generate_bundle
     from graphsvc.importer import import_path
     from graphsvc.rules import RuleSettings
     from graphsvc.stores.embedded import EmbeddedStore
     from graphsvc.stores.neo4j import Neo4jStore
-
-    from _neo4j import neo4j_env, stop
 
     env, started = neo4j_env(True)
     server = None

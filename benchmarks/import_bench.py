@@ -133,9 +133,9 @@ def main() -> None:
         print(json.dumps(naive(a._naive[0], int(a._naive[1]))))
         return
 
-    from graphsvc.generate import generate_bundle
-
     from _neo4j import neo4j_env, stop
+
+    from graphsvc.generate import generate_bundle
 
     env, started = neo4j_env("neo4j" in a.stores)
     results = []

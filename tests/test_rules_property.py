@@ -18,6 +18,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_property import DAYS, bundles
 
 from graphsvc.bundle.schema import ORG_KINDS, ORG_LEVELS
 from graphsvc.bundle.writer import write_bundle
@@ -25,7 +26,6 @@ from graphsvc.importer import import_path
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
-from test_property import DAYS, bundles
 
 AS_OFS = [DAYS[2], DAYS[4], DAYS[6]]  # 2025-07-20, 2026-01-01, 2026-06-30: all also dates in the data
 VARIANTS = [RuleSettings(), RuleSettings(min_members_per_delegate=2, households_per_member=1,

@@ -7,7 +7,6 @@ import datetime as dt
 import filecmp
 from pathlib import Path
 
-
 from graphsvc.bundle.schema import FILES
 from graphsvc.importer import export_path, import_path
 from graphsvc.stores.base import Store
