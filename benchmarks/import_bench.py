@@ -73,10 +73,14 @@ def naive(bundle: str, limit: int) -> dict[str, float]:
     drv = store.driver
     with drv.session() as s:
         s.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS").consume()
-    people = list(csv.DictReader(open(Path(bundle) / "people.csv", encoding="utf-8")))
-    households = list(csv.DictReader(open(Path(bundle) / "households.csv", encoding="utf-8")))
-    liaisons = [r for r in csv.DictReader(open(Path(bundle) / "liaisons.csv", encoding="utf-8"))
-                if r["kind"] == "member-household"]
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with open(Path(bundle) / name, encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+
+    people = rows("people.csv")
+    households = rows("households.csv")
+    liaisons = [r for r in rows("liaisons.csv") if r["kind"] == "member-household"]
     third = limit // 3
     t0 = time.perf_counter()
     n = 0
@@ -101,7 +105,8 @@ def naive(bundle: str, limit: int) -> dict[str, float]:
 
 
 def sub(args: list[str], env: dict[str, str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True,
+                         text=True, check=False)  # a failure is reported below, with its stderr
     if out.returncode != 0:
         raise SystemExit(f"benchmark step {args} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -112,7 +112,8 @@ def test_two_clerks_at_once_one_wins_one_gets_409(api: Api) -> None:
         results: dict[int, Any] = {}
         go = threading.Barrier(2)
 
-        def edit(i: int, tag: str = tag, rnd: int = rnd) -> None:
+        def edit(i: int, tag: str = tag, rnd: int = rnd, go: threading.Barrier = go,
+                 results: dict[int, Any] = results) -> None:
             go.wait()
             results[i] = api.client.patch(
                 f"/api/v1/households/{H}", headers={**clerks[i], "If-Match": tag},

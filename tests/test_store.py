@@ -69,7 +69,7 @@ def test_reimport_changes_nothing(store: Store, tiny_dir: Path, tmp_path: Path) 
     export_path(store, tmp_path / "a")
     assert import_path(store, tiny_dir).ok
     export_path(store, tmp_path / "b")
-    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b",
+    _match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b",
                                                [s.filename for s in FILES], shallow=False)
     assert mismatch == [] and errors == []
     assert store.summary(AS_OF)["contacts"] == 46
