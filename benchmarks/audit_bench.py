@@ -6,8 +6,8 @@ On the generated N-county bundle (10 counties: about 100,000 households) in Neo4
 in one run:
 
 - the full uncovered-household audit through the HTTP API (``GET /api/v1/exports/households
-  ?status=uncovered``, one answer; paging through ``/households`` is shown too) and the same list from ONE hand-written Cypher
-  query sent with the driver (the floor), and their ratio;
+  ?status=uncovered``, one answer; paging through ``/households`` is shown too) and the same
+  list from ONE hand-written Cypher query sent with the driver (the floor), and their ratio;
 - a one-township page of households (limit 100): p50 / p95 over repeated requests;
 - the delegate audit of the whole store through the API;
 - requests per second for single-household reads (``GET /api/v1/households/{id}``)
@@ -95,15 +95,18 @@ def timed(fn, n: int = 1) -> list[float]:
 
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--counties", type=int, default=10)
     ap.add_argument("--reads", type=int, default=2000, help="single-household reads for req/s")
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "graphsvc-bench"))
     a = ap.parse_args()
+
+    from _neo4j import neo4j_env, stop
 
     from graphsvc.config import Settings
     from graphsvc.generate import generate_bundle
@@ -111,8 +114,6 @@ def main() -> None:
     from graphsvc.rules import RuleSettings
     from graphsvc.stores.embedded import EmbeddedStore
     from graphsvc.stores.neo4j import Neo4jStore
-
-    from _neo4j import neo4j_env, stop
 
     env, started = neo4j_env(True)
     server = None
@@ -136,13 +137,15 @@ def main() -> None:
         emb.close()
 
         # -- Neo4j, N counties
-        s = Settings(neo4j_uri=env["GRAPHSVC_NEO4J_URI"], neo4j_user=env.get("GRAPHSVC_NEO4J_USER", "neo4j"),
+        s = Settings(neo4j_uri=env["GRAPHSVC_NEO4J_URI"],
+                     neo4j_user=env.get("GRAPHSVC_NEO4J_USER", "neo4j"),
                      neo4j_password=env.get("GRAPHSVC_NEO4J_PASSWORD"))
         store = Neo4jStore.from_settings(s)
         have = store.summary(AS_OF)["households"]
         if have < 1000 * a.counties:
             with store.driver.session() as ss:
-                ss.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS").consume()
+                ss.run("MATCH (n) CALL (n) { DETACH DELETE n } "
+                       "IN TRANSACTIONS OF 20000 ROWS").consume()
             t = time.perf_counter()
             rep = import_path(store, big)
             assert rep.ok, rep.errors[:3]
@@ -151,7 +154,8 @@ def main() -> None:
         floor_rows: list = []
 
         def floor() -> None:
-            floor_rows[:] = store.driver.execute_query(FLOOR, as_of=AS_OF, database_=store.database)[0]
+            floor_rows[:] = store.driver.execute_query(FLOOR, as_of=AS_OF,
+                                                       database_=store.database)[0]
 
         t_floor = timed(floor, 3)
         data_dir = tempfile.mkdtemp(prefix="bench-api-")
@@ -187,21 +191,27 @@ def main() -> None:
 
         api_uncovered()  # warm-up (plans cached)
         t_api = timed(api_uncovered, 3)
-        assert sorted(r["household_id"] for r in api_rows) == sorted(r["household_id"] for r in floor_rows), \
+        assert (sorted(r["household_id"] for r in api_rows)
+                == sorted(r["household_id"] for r in floor_rows)), \
             "the API and the floor query disagree"
         print(f"neo4j x{a.counties}: {households:,} households, {len(api_rows):,} uncovered")
         print(f"  uncovered audit: API {min(t_api):.2f} s (GET /exports/households, best of 3) "
-              f"vs one hand-written Cypher query {min(t_floor):.2f} s  ->  {min(t_api) / min(t_floor):.2f}x the floor")
+              f"vs one hand-written Cypher query {min(t_floor):.2f} s  ->  "
+              f"{min(t_api) / min(t_floor):.2f}x the floor")
         t_paged = timed(api_paged, 1)
         print(f"  (paging through GET /households 1000 at a time instead: {t_paged[0]:.2f} s)")
         township = get(f"{base}/api/v1/summary?as_of={AS_OF}", key)
         tid = "c01-T01"
-        page = [timed(lambda: get(f"{base}/api/v1/households?township_id={tid}&as_of={AS_OF}&limit=100", key))[0]
+        page = [timed(lambda: get(f"{base}/api/v1/households?township_id={tid}"
+                                  f"&as_of={AS_OF}&limit=100", key))[0]
                 for _ in range(60)]
-        print(f"  one-township page (limit 100): p50 {pct(page, 50) * 1000:.0f} ms, p95 {pct(page, 95) * 1000:.0f} ms")
-        t_del = timed(lambda: get(f"{base}/api/v1/audit/delegates?as_of={AS_OF}&limit=1000", key), 3)
+        print(f"  one-township page (limit 100): p50 {pct(page, 50) * 1000:.0f} ms, "
+              f"p95 {pct(page, 95) * 1000:.0f} ms")
+        t_del = timed(lambda: get(f"{base}/api/v1/audit/delegates?as_of={AS_OF}&limit=1000",
+                                  key), 3)
         print(f"  delegate audit, whole store: {min(t_del):.2f} s (best of 3)")
-        ids = [r["household_id"] for r in get(f"{base}/api/v1/households?as_of={AS_OF}&limit=1000", key)["items"]]
+        ids = [r["household_id"]
+               for r in get(f"{base}/api/v1/households?as_of={AS_OF}&limit=1000", key)["items"]]
 
         def one(i: int) -> None:
             get(f"{base}/api/v1/households/{ids[i % len(ids)]}?as_of={AS_OF}", key)

@@ -33,7 +33,8 @@ was no failure. ``--verbose`` shows schemathesis' own progress and report too.
     python benchmarks/fuzz_server.py --minutes 2                      # embedded store
     eval "$(scripts/dev-neo4j start)"
     python benchmarks/fuzz_server.py --store neo4j --minutes 20      # GRAPHSVC_NEO4J_* from the env
-    python benchmarks/fuzz_server.py --minutes 3 -- --include-path-regex households   # schemathesis options
+    # schemathesis options after --
+    python benchmarks/fuzz_server.py --minutes 3 -- --include-path-regex households
 
 ``--store neo4j`` REPLACES everything in the database GRAPHSVC_NEO4J_URI names by the bundle:
 point it at a throw-away server (scripts/dev-neo4j; without GRAPHSVC_NEO4J_URI one is started,
@@ -216,7 +217,8 @@ def _not_http(response: dict[str, Any]) -> bool:
     """uvicorn's own answer to a request that is not valid HTTP (the app never saw it)."""
     return (response["status_code"] == 400
             and _decode(response.get("content")) == UVICORN_NOT_HTTP
-            and any(v.startswith("text/plain") for v in response["headers"].get("content-type", [])))
+            and any(v.startswith("text/plain")
+                    for v in response["headers"].get("content-type", [])))
 
 
 def read_report(path: Path, roles_by_key: dict[str, str]) -> Summary:
@@ -339,7 +341,8 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
 
     bundle = Path(args.bundle).resolve()
     township = args.township or first_township(bundle)
-    tmp = Path(args.keep).resolve() if args.keep else Path(tempfile.mkdtemp(prefix="graphsvc-fuzz-"))
+    tmp = (Path(args.keep).resolve() if args.keep
+           else Path(tempfile.mkdtemp(prefix="graphsvc-fuzz-")))
     tmp.mkdir(parents=True, exist_ok=True)
     data = tmp / "data"
     neo4j_started = False

@@ -73,16 +73,21 @@ def naive(bundle: str, limit: int) -> dict[str, float]:
     drv = store.driver
     with drv.session() as s:
         s.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS").consume()
-    people = list(csv.DictReader(open(Path(bundle) / "people.csv", encoding="utf-8")))
-    households = list(csv.DictReader(open(Path(bundle) / "households.csv", encoding="utf-8")))
-    liaisons = [r for r in csv.DictReader(open(Path(bundle) / "liaisons.csv", encoding="utf-8"))
-                if r["kind"] == "member-household"]
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with open(Path(bundle) / name, encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+
+    people = rows("people.csv")
+    households = rows("households.csv")
+    liaisons = [r for r in rows("liaisons.csv") if r["kind"] == "member-household"]
     third = limit // 3
     t0 = time.perf_counter()
     n = 0
     with drv.session() as s:
         for r in people[:third]:
-            s.run("MERGE (p:Person {id: $id}) SET p.name = $name, p.status = $status, p.phone = $phone, p:Entity",
+            s.run("MERGE (p:Person {id: $id}) "
+                  "SET p.name = $name, p.status = $status, p.phone = $phone, p:Entity",
                   id=r["id"], name=r["name"], status=r["status"], phone=r["phone"]).consume()
             n += 1
         for r in households[:third]:
@@ -92,7 +97,8 @@ def naive(bundle: str, limit: int) -> dict[str, float]:
         for r in liaisons[:third]:
             s.run("MATCH (p:Person {id: $a}) MATCH (h:Household {id: $b}) "
                   "MERGE (p)-[x:LIAISES_WITH_HOUSEHOLD {key: $key}]->(h) SET x.since = $since",
-                  a=r["from_id"], b=r["to_id"], key=f"member-household\x1f{r['from_id']}\x1f{r['to_id']}",
+                  a=r["from_id"], b=r["to_id"],
+                  key=f"member-household\x1f{r['from_id']}\x1f{r['to_id']}",
                   since=r["since"] or None).consume()
             n += 1
     t = time.perf_counter() - t0
@@ -101,7 +107,8 @@ def naive(bundle: str, limit: int) -> dict[str, float]:
 
 
 def sub(args: list[str], env: dict[str, str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True,
+                         text=True, check=False)  # a failure is reported below, with its stderr
     if out.returncode != 0:
         raise SystemExit(f"benchmark step {args} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -118,7 +125,8 @@ def neo4j_rss_mb(env: dict[str, str]) -> float | None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--counties", type=int, nargs="+", default=[1, 10])
     ap.add_argument("--naive-rows", type=int, default=3000)
     ap.add_argument("--stores", nargs="+", default=["embedded", "neo4j"])
@@ -133,9 +141,9 @@ def main() -> None:
         print(json.dumps(naive(a._naive[0], int(a._naive[1]))))
         return
 
-    from graphsvc.generate import generate_bundle
-
     from _neo4j import neo4j_env, stop
+
+    from graphsvc.generate import generate_bundle
 
     env, started = neo4j_env("neo4j" in a.stores)
     results = []
@@ -146,7 +154,8 @@ def main() -> None:
             if not (bundle / "contacts.csv").exists():
                 t = time.perf_counter()
                 generate_bundle(bundle, counties=n, seed=1)
-                print(f"generated {n} count{'y' if n == 1 else 'ies'} in {time.perf_counter() - t:.1f} s", flush=True)
+                print(f"generated {n} count{'y' if n == 1 else 'ies'} "
+                      f"in {time.perf_counter() - t:.1f} s", flush=True)
             for kind in a.stores:
                 r = sub(["--_one", kind, str(bundle)], env if kind == "neo4j" else
                         {k: v for k, v in env.items() if k != "GRAPHSVC_NEO4J_URI"})
@@ -158,15 +167,18 @@ def main() -> None:
                       f"validate {r['validate']:6.1f}s  write {r['write']:6.1f}s  "
                       f"total {r['total']:6.1f}s  {r['rows_per_s']:>9,.0f} rows/s  "
                       f"peak {r['peak_rss_mb']:,.0f} MB"
-                      + (f"  (Neo4j server RSS {r['server_rss_mb']:,.0f} MB)" if kind == "neo4j" else ""),
+                      + (f"  (Neo4j server RSS {r['server_rss_mb']:,.0f} MB)"
+                         if kind == "neo4j" else ""),
                       flush=True)
         if "neo4j" in a.stores:
-            base = sub(["--_naive", str(Path(a.work) / f"county-x{a.counties[0]}"), str(a.naive_rows)], env)
-            print(f"naive     x1   {base['rows']:>9,} rows  one MERGE per row: {base['total']:.1f}s  "
-                  f"{base['rows_per_s']:>9,.0f} rows/s", flush=True)
+            base = sub(["--_naive", str(Path(a.work) / f"county-x{a.counties[0]}"),
+                        str(a.naive_rows)], env)
+            print(f"naive     x1   {base['rows']:>9,} rows  one MERGE per row: "
+                  f"{base['total']:.1f}s  {base['rows_per_s']:>9,.0f} rows/s", flush=True)
             for r in results:
                 if r["store"] == "neo4j":
-                    print(f"neo4j x{r['counties']}: {r['rows_per_s'] / base['rows_per_s']:.0f}x the naive baseline")
+                    print(f"neo4j x{r['counties']}: "
+                          f"{r['rows_per_s'] / base['rows_per_s']:.0f}x the naive baseline")
     finally:
         if started:
             stop(env)

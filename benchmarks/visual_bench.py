@@ -81,7 +81,8 @@ class Timed:
 def pick(store: Store, rules: RuleSettings) -> dict[str, tuple[str, str | None]]:
     """The page of each view worth timing: the biggest of its kind."""
     cms = store.committee_member_audit(AS_OF, rules)
-    cm = max(cms, key=lambda r: (r["delegate_count"], r["households_reached"]))["committee_member_id"]
+    cm = max(cms, key=lambda r: (r["delegate_count"],
+                                 r["households_reached"]))["committee_member_id"]
     dels = store.delegate_audit(AS_OF, rules)
     de = max(dels, key=lambda r: (r["member_count"], r["households_reached"]))["delegate_id"]
     _, unc = store.households(AS_OF, rules, status="uncovered", limit=1)
@@ -120,8 +121,8 @@ def measure(store: Store, label: str, rules: RuleSettings, repeat: int) -> dict[
 
     pages = pick(store, rules)
     print(f"\n{label}")
-    print(f"  {'view':<19}{'first':>8}{'uncached':>10}{'reads':>8}{'calls':>6}{'cached':>8}{'max':>7}"
-          "  nodes  (slowest reads)")
+    print(f"  {'view':<19}{'first':>8}{'uncached':>10}{'reads':>8}{'calls':>6}"
+          f"{'cached':>8}{'max':>7}  nodes  (slowest reads)")
     for name, (view, rid) in pages.items():
         cache.clear()
         t0 = time.perf_counter()
@@ -161,8 +162,8 @@ def browser_draw(store: Store, township_id: str, rules: RuleSettings) -> None:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                         args=["--no-sandbox", "--disable-gpu"])
             page = browser.new_page()
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
-                       else route.abort())
+            page.route("**/*", lambda route: route.continue_()
+                       if route.request.url.startswith("file:") else route.abort())
             times = []
             for _ in range(3):
                 t0 = time.perf_counter()

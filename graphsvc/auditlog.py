@@ -13,7 +13,8 @@ fails leaves no entry, and no change lands without one. An entry holds:
 - ``changes``: for each record, ``op`` (``create`` or ``update``), its ``id`` (or ``key``
   for a relationship) and the ``old`` and ``new`` values of the columns that changed. A
   large import (more than ``DETAIL_LIMIT`` records, or changes of more than ``DETAIL_BYTES``
-  as JSON) lists its counts only (``detailed: false``): the bundle itself is the record of what it held.
+  as JSON) lists its counts only (``detailed: false``): the bundle itself is the record of
+  what it held.
 
 Reads of unmasked personal data are logged beside the keys (``graphsvc.keys``), not in
 the store: a read must not become a write to the database.
@@ -125,7 +126,8 @@ def build_entry(store: Any, bundle: Bundle, actor: Actor, *, replace: bool = Fal
                     found = old_entities.get(r["id"])
                     changes.append(_change(name, {"id": r["id"]}, found[1] if found else None, r))
         elif spec.group == "link":
-            old_links = store.fetch_links(name, [_key_of(name, r) for r in rows]) if detailed else {}
+            old_links = (store.fetch_links(name, [_key_of(name, r) for r in rows])
+                         if detailed else {})
             for r in rows:
                 key = _key_of(name, r)
                 subject(*key[-2:] if name == "liaisons" else key)

@@ -207,7 +207,8 @@ class KeyStore:
             for _ in range(10):
                 token = PREFIX + secrets.token_urlsafe(SECRET_LENGTH * 3 // 4)
                 kid = token[len(PREFIX): len(PREFIX) + ID_LENGTH]
-                if not kid[0].isalnum():  # an id starting with '-' reads as an option on a command line
+                # an id starting with '-' reads as an option on a command line
+                if not kid[0].isalnum():
                     continue
                 rec = ApiKey(kid, name or f"{role.value} key {kid}", role, towns, pii, _now())
                 try:
@@ -286,7 +287,8 @@ class KeyStore:
         with self._db() as db:
             total = db.execute(f"SELECT count(*) FROM pii_reads {cond}", params).fetchone()[0]
             rows = db.execute(f"SELECT at, key_id, key_name, what, ids FROM pii_reads {cond} "
-                              "ORDER BY at DESC LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+                              "ORDER BY at DESC LIMIT ? OFFSET ?",
+                              [*params, limit, offset]).fetchall()
         return int(total), [{"at": at, "action": "read_pii", "via": "api", "key_id": kid,
                              "key_name": name, "what": what, "subjects": json.loads(ids)}
                             for at, kid, name, what, ids in rows]

@@ -25,7 +25,8 @@ def households_body(store: Store, as_of: dt.date, rules: RuleSettings, *,
     return {"as_of": as_of.isoformat(), "total": total, "items": items}
 
 
-def household_body(store: Store, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
+def household_body(store: Store, household_id: str, as_of: dt.date,
+                   rules: RuleSettings) -> dict[str, Any]:
     """``GET /api/v1/households/{id}``."""
     return store.household(household_id, as_of, rules)
 
@@ -36,7 +37,8 @@ def _page(items: list[dict[str, Any]], limit: int | None, offset: int) -> list[d
 
 def delegates_body(store: Store, as_of: dt.date, rules: RuleSettings, *,
                    township_id: str | None = None, village_id: str | None = None,
-                   status: str | None = None, limit: int | None = None, offset: int = 0) -> dict[str, Any]:
+                   status: str | None = None, limit: int | None = None,
+                   offset: int = 0) -> dict[str, Any]:
     """``GET /api/v1/audit/delegates``; ``status`` is ``ok`` or ``gap``."""
     items = store.delegate_audit(as_of, rules, township_id=township_id, village_id=village_id)
     if status is not None:
@@ -46,7 +48,8 @@ def delegates_body(store: Store, as_of: dt.date, rules: RuleSettings, *,
 
 def members_body(store: Store, as_of: dt.date, rules: RuleSettings, *,
                  township_id: str | None = None, village_id: str | None = None,
-                 problem: str | None = None, limit: int | None = None, offset: int = 0) -> dict[str, Any]:
+                 problem: str | None = None, limit: int | None = None,
+                 offset: int = 0) -> dict[str, Any]:
     """``GET /api/v1/audit/members``; ``problem`` keeps the members that have it."""
     items = store.member_audit(as_of, rules, township_id=township_id, village_id=village_id)
     if problem is not None:
@@ -59,18 +62,21 @@ def committee_members_body(store: Store, as_of: dt.date, rules: RuleSettings, *,
                            problem: str | None = None, limit: int | None = None,
                            offset: int = 0) -> dict[str, Any]:
     """``GET /api/v1/audit/committee-members``."""
-    items = store.committee_member_audit(as_of, rules, township_id=township_id, village_id=village_id)
+    items = store.committee_member_audit(as_of, rules, township_id=township_id,
+                                         village_id=village_id)
     if problem is not None:
         items = [i for i in items if problem in i["problems"]]
     return {"as_of": as_of.isoformat(), "total": len(items), "items": _page(items, limit, offset)}
 
 
-def pairings_body(store: Store, as_of: dt.date, *, township_id: str | None = None) -> dict[str, Any]:
+def pairings_body(store: Store, as_of: dt.date, *,
+                  township_id: str | None = None) -> dict[str, Any]:
     """``GET /api/v1/audit/pairings``."""
     return {"as_of": as_of.isoformat(), **store.pairing_audit(as_of, township_id=township_id)}
 
 
-def impact_body(store: Store, person_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
+def impact_body(store: Store, person_id: str, as_of: dt.date,
+                rules: RuleSettings) -> dict[str, Any]:
     """``GET /api/v1/people/{id}/impact``."""
     items = store.impact(person_id, as_of, rules)
     return {"person_id": person_id, "as_of": as_of.isoformat(), "total": len(items), "items": items}

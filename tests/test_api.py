@@ -331,7 +331,8 @@ HIDDEN_WRITES: list[Any] = [
     ("post", "/api/v1/households/{}/deactivate", {}, "H059", "H999"),
     ("patch", "/api/v1/people/{}", {"phone": "13900000099"}, "M18", "M99"),
     ("post", "/api/v1/people/{}/deactivate", {}, "M18", "M99"),
-    ("patch", "/api/v1/people/{}", {"phone": "13900000099"}, "C1", "C9"),  # a committee member: county
+    # a committee member: county
+    ("patch", "/api/v1/people/{}", {"phone": "13900000099"}, "C1", "C9"),
     ("post", "/api/v1/people", {"id": "N1", "name": "x", "village_id": "{}"}, "V4", "V9"),
     ("post", "/api/v1/people", {"id": "N1", "name": "x", "village_id": "V1",
                                 "organization_id": "{}"}, "O6", "O99"),
@@ -405,7 +406,8 @@ def test_a_read_cannot_tell_a_village_outside_from_none(api: Api, url: str) -> N
     outside = api.client.get(url, headers=t1, params={"village_id": "V4", "as_of": AS_OF})
     unknown = api.client.get(url, headers=t1, params={"village_id": "V9", "as_of": AS_OF})
     assert outside.status_code == unknown.status_code == 403, (outside.text, unknown.text)
-    assert outside.json()["detail"].replace("V4", "X") == unknown.json()["detail"].replace("V9", "X")
+    assert (outside.json()["detail"].replace("V4", "X")
+            == unknown.json()["detail"].replace("V9", "X"))
     r = api.client.get(url, headers=api.admin, params={"village_id": "V9", "as_of": AS_OF})
     assert r.status_code == 404 and "'V9'" in r.json()["detail"]
 
@@ -439,7 +441,8 @@ def test_an_id_in_use_outside_the_township_is_only_said_to_be_taken(api: Api) ->
         r = api.client.post("/api/v1/households", headers=t1,
                             json={"id": rid, "head_name": "x", "village_id": "V1"})
         assert r.status_code == 409, r.text
-        assert r.json()["detail"] == f"the id '{rid}' is already in use in the county; choose another id"
+        assert r.json()["detail"] == (f"the id '{rid}' is already in use in the county; "
+                                      "choose another id")
     r = api.client.post("/api/v1/households", headers=t1,
                         json={"id": "H001", "head_name": "x", "village_id": "V1"})
     assert r.status_code == 409 and "change it with PATCH" in r.json()["detail"]
@@ -655,7 +658,8 @@ def test_households_create_update(api: Api) -> None:
     rows = api.get("/api/v1/households", as_of=AS_OF, limit=1000)["items"]
     assert {"household_id": "H100", "status": "uncovered", "reason": "no_member"}.items() <= \
         next(i for i in rows if i["household_id"] == "H100").items()
-    r = api.client.patch("/api/v1/households/H100", headers=h, json={"size": 2, "phone": "15800000100"})
+    r = api.client.patch("/api/v1/households/H100", headers=h,
+                         json={"size": 2, "phone": "15800000100"})
     assert r.json()["size"] == 2 and r.json()["head_name"] == "李桂兰"
 
 

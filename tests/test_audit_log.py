@@ -71,8 +71,10 @@ def test_the_import_and_every_change_are_logged_with_old_and_new_values(api: Api
     # (counting the writes: each read of the log above showed changed values, and such a read
     # is itself logged as a read_pii, test_security_auth)
     before = _log(api, action="write")["total"]
-    bad = api.client.patch(f"/api/v1/households/{H}", headers=editor, json={"village_id": "NOPE"})
-    assert bad.status_code == 403  # a township key: an unknown id reads as one outside its townships
+    bad = api.client.patch(f"/api/v1/households/{H}", headers=editor,
+                           json={"village_id": "NOPE"})
+    # a township key: an unknown id reads as one outside its townships
+    assert bad.status_code == 403
     assert _log(api, action="write")["total"] == before
     # only admins read the log; a bad date is 422 naming the parameter
     assert api.client.get("/api/v1/audit-log", headers=editor).status_code == 403
@@ -112,7 +114,8 @@ def test_two_clerks_at_once_one_wins_one_gets_409(api: Api) -> None:
         results: dict[int, Any] = {}
         go = threading.Barrier(2)
 
-        def edit(i: int, tag: str = tag, rnd: int = rnd) -> None:
+        def edit(i: int, tag: str = tag, rnd: int = rnd, go: threading.Barrier = go,
+                 results: dict[int, Any] = results) -> None:
             go.wait()
             results[i] = api.client.patch(
                 f"/api/v1/households/{H}", headers={**clerks[i], "If-Match": tag},
@@ -165,7 +168,8 @@ def test_simultaneous_changes_without_if_match_log_the_values_they_replaced(api:
 def test_personal_data_is_masked_without_pii_and_reads_with_it_are_logged(api: Api) -> None:
     viewer = api.headers(Role.VIEWER, townships=("T1",))
     body, _ = _household(api, viewer)
-    assert (body["head_name"], body["phone"], body["address"]) == ("张**", "158****0002", "双宝村****")
+    assert ((body["head_name"], body["phone"], body["address"])
+            == ("张**", "158****0002", "双宝村****"))
     assert "张国强" not in json.dumps(body, ensure_ascii=False)
     editor = api.headers(Role.EDITOR, townships=("T1",))
     r = api.client.patch(f"/api/v1/households/{H}", headers=editor, json={"size": 4})

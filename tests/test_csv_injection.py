@@ -303,7 +303,8 @@ id_prefixes = st.sampled_from(["", "=", "+", "-", "@", "'", "''", "'=", "'@", "'
 
 @st.composite
 def hostile_bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
-    t = [{"id": draw(id_prefixes) + f"T{i}", "name": draw(texts)} for i in range(draw(st.integers(1, 2)))]
+    t = [{"id": draw(id_prefixes) + f"T{i}", "name": draw(texts)}
+         for i in range(draw(st.integers(1, 2)))]
     v = [{"id": draw(id_prefixes) + f"V{i}", "name": draw(texts),
           "township_id": draw(st.sampled_from(t))["id"], "needs_pairing": False}
          for i in range(draw(st.integers(1, 3)))]
@@ -322,14 +323,16 @@ def hostile_bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     liaisons += [{"kind": "member-household", "from_id": draw(st.sampled_from(people))["id"],
                   "to_id": h["id"], "since": None, "until": None} for h in households]
     contacts = [{"person_id": draw(st.sampled_from(people))["id"],
-                 "household_id": draw(st.sampled_from(households))["id"], "date": "2026-01-0" + str(d),
+                 "household_id": draw(st.sampled_from(households))["id"],
+                 "date": "2026-01-0" + str(d),
                  "channel": "visit", "request": draw(opt_texts), "resolved": False}
                 for d in range(1, draw(st.integers(0, 3)) + 1)]
     return {"townships": t, "villages": v, "people": people, "households": households,
             "liaisons": liaisons, "contacts": contacts}
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=hostile_bundles())
 def test_random_hostile_values_round_trip_on_both_stores(
         data: dict[str, list[dict[str, Any]]], neo4j_shared: Store) -> None:

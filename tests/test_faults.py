@@ -67,7 +67,8 @@ def rows(files: dict[str, bytes], name: str) -> int:
     return len(files[name].decode("utf-8-sig").splitlines()) - 1
 
 
-def started_cli(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[str]:
+def started_cli(args: list[str], env: dict[str, str], cwd: Path,
+                log: Path) -> subprocess.Popen[str]:
     fh = log.open("w")
     try:
         return subprocess.Popen([sys.executable, "-m", "graphsvc", *args], env=env, cwd=cwd,
@@ -123,7 +124,8 @@ class OwnNeo4j:
     def terminate(self) -> None:
         """Stop the server the orderly way (SIGTERM), keeping its data."""
         pid = int((self.state / "pid").read_text())
-        assert "graphsvc.Launcher" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        assert "graphsvc.Launcher" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(
+            errors="replace")
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 120
         while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
@@ -216,7 +218,8 @@ def test_neo4j_killed_mid_import_leaves_nothing(own_neo4j: OwnNeo4j, bundles: di
     uri = own_neo4j.env["GRAPHSVC_NEO4J_URI"]
     at = ("\n" + said).rindex("\nerror: ")  # the start of the line of our message
     last = said[at:]
-    assert last.startswith(f"error: Neo4j at {uri} cannot be reached while writing the import"), said
+    assert last.startswith(f"error: Neo4j at {uri} cannot be reached "
+                           "while writing the import"), said
     assert f"Nothing of {bundles['c1']} was written" in " ".join(last.split()), said
     assert "Run the same import again once Neo4j is back" in " ".join(last.split()), said
     assert said.count("error: ") == 1, said

@@ -9,8 +9,9 @@ have a body that matches the document's schema for that status.
 
 Bounded by default: ``EXAMPLES`` generated requests per operation on top of the
 examples and boundary cases (about 2,000 requests per store), one county per store for
-the whole run, under a minute for both stores on an idle machine. ``GRAPHSVC_FUZZ_EXAMPLES=500`` runs the long form with that many per
-operation; ``GRAPHSVC_FUZZ_SEED`` fixes the seed to replay a run, and
+the whole run, under a minute for both stores on an idle machine.
+``GRAPHSVC_FUZZ_EXAMPLES=500`` runs the long form with that many per operation;
+``GRAPHSVC_FUZZ_SEED`` fixes the seed to replay a run, and
 ``GRAPHSVC_FUZZ_KEY=editor`` (or ``viewer``) sends a key limited to township T1 instead.
 
 The last tests pin what the fuzzer found, so each stays fixed whatever it generates.

@@ -51,7 +51,8 @@ def test_short_load_run(load_env: dict[str, str], tiny_dir: Path, tmp_path: Path
          "--duration", "8", "--data-dir", str(tmp_path / "data"), "--json", str(report)],
         env=load_env, cwd=tmp_path, capture_output=True, text=True, timeout=900,
         stdin=subprocess.DEVNULL, check=False)
-    assert report.is_file(), f"no report; exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}"
+    assert report.is_file(), (f"no report; exit {r.returncode}\n{r.stdout[-3000:]}\n"
+                              f"{r.stderr[-5000:]}")
     rep = json.loads(report.read_text("utf-8"))
     assert rep["store"] == ("neo4j" if "GRAPHSVC_NEO4J_URI" in load_env else "embedded")
     assert rep["errors"] == 0, rep["error_samples"]
@@ -70,7 +71,8 @@ def test_short_load_run(load_env: dict[str, str], tiny_dir: Path, tmp_path: Path
     assert after["contacts"] == before["contacts"] + acked["contacts"]
     assert after["liaisons"] == before["liaisons"] + acked["new_liaisons"]
     assert (after["people"], after["households"]) == (before["people"], before["households"])
-    assert rep["http_check"]["contacts_after"] == rep["http_check"]["contacts_before"] + acked["contacts"]
+    assert (rep["http_check"]["contacts_after"]
+            == rep["http_check"]["contacts_before"] + acked["contacts"])
     assert "OK" in r.stdout.splitlines()[-1]
 
 

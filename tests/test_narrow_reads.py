@@ -25,7 +25,8 @@ def tiny_store(store: Store, tiny_dir: Path) -> Store:
 
 def _samples(ids: list[str], seed: int) -> list[list[str]]:
     rnd = random.Random(seed)
-    picks = [ids[:1], ids, []] + [rnd.sample(ids, k=min(len(ids), rnd.randint(1, 6))) for _ in range(4)]
+    picks = [ids[:1], ids, []] + [rnd.sample(ids, k=min(len(ids), rnd.randint(1, 6)))
+                                  for _ in range(4)]
     return [p + ["NO-SUCH-ID"] for p in picks]  # unknown ids are left out, never an error
 
 

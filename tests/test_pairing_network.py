@@ -43,7 +43,8 @@ def test_tiny_county_same_on_both_stores(neo4j_shared: Neo4jStore, tiny_dir: Pat
         emb.close()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=bundles())
 def test_random_bundles_same_on_both_stores(data: dict[str, list[dict[str, Any]]],
                                             neo4j_shared: Neo4jStore) -> None:

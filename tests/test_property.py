@@ -32,7 +32,8 @@ lead = st.sampled_from(["", "", "", "=", "+", "-", "@", "'", "''", "'=", "\t", "
 def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     n_t = draw(st.integers(1, 3))
     townships = [{"id": f"T{i}", "name": draw(lead) + f"镇{i}"} for i in range(n_t)]
-    villages = [{"id": f"V{i}", "name": draw(lead) + f"村{i}", "township_id": f"T{draw(st.integers(0, n_t - 1))}",
+    villages = [{"id": f"V{i}", "name": draw(lead) + f"村{i}",
+                 "township_id": f"T{draw(st.integers(0, n_t - 1))}",
                  "needs_pairing": draw(st.booleans())} for i in range(draw(st.integers(1, 5)))]
     vids = [v["id"] for v in villages]
     people = []
@@ -40,17 +41,21 @@ def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
         status = draw(st.sampled_from(["active", "active", "inactive"]))
         people.append({
             "id": f"P{i}", "name": draw(lead) + f"人{i}",
-            "roles": draw(st.lists(st.sampled_from(["committee_member", "delegate", "cadre"]), unique=True)),
+            "roles": draw(st.lists(st.sampled_from(["committee_member", "delegate", "cadre"]),
+                                   unique=True)),
             "status": status, "inactive_since": draw(opt_dates) if status == "inactive" else None,
-            "hardship": draw(st.booleans()), "village_id": draw(st.one_of(st.none(), st.sampled_from(vids))),
+            "hardship": draw(st.booleans()),
+            "village_id": draw(st.one_of(st.none(), st.sampled_from(vids))),
         })
     households = []
     for i in range(draw(st.integers(1, 14))):
         status = draw(st.sampled_from(["active", "active", "active", "inactive"]))
         households.append({
-            "id": f"H{i}", "head_name": draw(lead) + f"户{i}", "village_id": draw(st.sampled_from(vids)),
+            "id": f"H{i}", "head_name": draw(lead) + f"户{i}",
+            "village_id": draw(st.sampled_from(vids)),
             "categories": draw(st.lists(st.sampled_from(["military_martyr", "extreme_poverty",
-                                                         "empty_nest_elderly", "poor"]), unique=True)),
+                                                         "empty_nest_elderly", "poor"]),
+                                        unique=True)),
             "size": draw(st.one_of(st.none(), st.integers(1, 6))), "status": status,
             "inactive_since": draw(opt_dates) if status == "inactive" else None,
         })
@@ -82,7 +87,8 @@ def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
             continue
         s, u = span()
         liaisons.append({"kind": kind, "from_id": a, "to_id": b, "since": s, "until": u})
-    units = [{"id": f"U{i}", "name": f"单位{i}", "sector": draw(st.sampled_from(["agency", "institution", "enterprise"]))}
+    units = [{"id": f"U{i}", "name": f"单位{i}",
+              "sector": draw(st.sampled_from(["agency", "institution", "enterprise"]))}
              for i in range(draw(st.integers(0, 3)))]
     pairings = []
     for u in units:
@@ -92,23 +98,28 @@ def bundles(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     supports = []
     for _ in range(draw(st.integers(0, 5))):
         s, u = span()
-        supports.append({"person_id": draw(st.sampled_from(pids)), "household_id": draw(st.sampled_from(hids)),
+        supports.append({"person_id": draw(st.sampled_from(pids)),
+                         "household_id": draw(st.sampled_from(hids)),
                          "since": s, "until": u})
     contacts = []
     for _ in range(draw(st.integers(0, 20))):
-        contacts.append({"person_id": draw(st.sampled_from(pids)), "household_id": draw(st.sampled_from(hids)),
-                         "date": draw(dates), "channel": draw(st.sampled_from(["visit", "phone", "meeting", "other"])),
+        contacts.append({"person_id": draw(st.sampled_from(pids)),
+                         "household_id": draw(st.sampled_from(hids)),
+                         "date": draw(dates),
+                         "channel": draw(st.sampled_from(["visit", "phone", "meeting", "other"])),
                          "request": draw(st.sampled_from([None, "申请低保", "a,b \"c\"",
                                                           "=cmd|' /C calc'!A0", "'=1+1", "+86"])),
                          "resolved": draw(st.booleans())})
-    return {"townships": townships, "villages": villages, "people": people, "households": households,
-            "liaisons": liaisons, "units": units, "pairings": pairings, "supports": supports,
-            "contacts": contacts}
+    return {"townships": townships, "villages": villages, "people": people,
+            "households": households, "liaisons": liaisons, "units": units, "pairings": pairings,
+            "supports": supports, "contacts": contacts}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=bundles())
-def test_both_stores_hold_and_count_the_same(data: dict[str, list[dict[str, Any]]], neo4j_shared) -> None:
+def test_both_stores_hold_and_count_the_same(data: dict[str, list[dict[str, Any]]],
+                                             neo4j_shared) -> None:
     from tests_support import clear
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,7 +20,8 @@ from graphsvc.stores.base import Store
 from graphsvc.summary import summarize
 
 AS_OF = dt.date(2026, 6, 30)
-DATES = [dt.date(2025, 12, 31), dt.date(2026, 1, 1), AS_OF, dt.date(2026, 9, 1), dt.date(2027, 1, 1)]
+DATES = [dt.date(2025, 12, 31), dt.date(2026, 1, 1), AS_OF, dt.date(2026, 9, 1),
+         dt.date(2027, 1, 1)]
 VARIANT = RuleSettings(min_members_per_delegate=2, households_per_member=1, stale_after_days=30)
 
 
@@ -67,7 +68,8 @@ def test_tiny_county_gives_expected_households(tiny: Store, expected: dict[str, 
 
 def test_tiny_county_gives_expected_audits(tiny: Store, expected: dict[str, Any]) -> None:
     rules = settings_of(expected)
-    assert project(tiny.delegate_audit(AS_OF, rules), expected["delegates"]) == expected["delegates"]
+    assert project(tiny.delegate_audit(AS_OF, rules), expected["delegates"]) == \
+        expected["delegates"]
     assert project(tiny.member_audit(AS_OF, rules), expected["members"]) == expected["members"]
     assert project(tiny.committee_member_audit(AS_OF, rules), expected["committee_members"]) == \
         expected["committee_members"]
@@ -90,11 +92,13 @@ def test_every_method_equals_the_reference(tiny: Store) -> None:
                                                   R.household_statuses(G, day, rules))
             assert tiny.delegate_audit(day, rules) == R.delegate_audit(G, day, rules)
             assert tiny.member_audit(day, rules) == R.member_audit(G, day, rules)
-            assert tiny.committee_member_audit(day, rules) == R.committee_member_audit(G, day, rules)
+            assert tiny.committee_member_audit(day, rules) == \
+                R.committee_member_audit(G, day, rules)
             assert tiny.pairing_audit(day) == R.pairing_audit(G, day)
             want = summarize(G, day)
             assert tiny.summary(day) == want
-            assert tiny.summary(day, rules) == {**want, **R.status_counts(R.household_statuses(G, day, rules))}
+            assert tiny.summary(day, rules) == \
+                {**want, **R.status_counts(R.household_statuses(G, day, rules))}
 
 
 # -- households: filters and paging -----------------------------------------------------------
@@ -119,22 +123,25 @@ PAGES = [(None, 0), (5, 0), (5, 5), (10, 27), (100, 0), (3, 58), (5, 1000), (0, 
 
 
 def reference_page(G: Any, day: dt.date, rules: RuleSettings, *, township_id: str | None = None,
-                   village_id: str | None = None, status: str | None = None, reason: str | None = None,
-                   focus_only: bool = False, limit: int | None = None,
+                   village_id: str | None = None, status: str | None = None,
+                   reason: str | None = None, focus_only: bool = False, limit: int | None = None,
                    offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
-    rows = [r for r in R.household_statuses(G, day, rules, township_id=township_id, village_id=village_id)
-            if (status is None or r["status"] == status) and (reason is None or r["reason"] == reason)
+    rows = [r for r in R.household_statuses(G, day, rules, township_id=township_id,
+                                            village_id=village_id)
+            if (status is None or r["status"] == status)
+            and (reason is None or r["reason"] == reason)
             and (not focus_only or r["focus"])]
     return len(rows), rows[offset: None if limit is None else offset + limit]
 
 
-@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()) or "all")
+@pytest.mark.parametrize("filters", FILTERS,
+                         ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()) or "all")
 def test_household_filters_and_paging(tiny: Store, filters: dict[str, Any]) -> None:
     G = tiny.graph()
     for limit, offset in PAGES:
         got = tiny.households(AS_OF, RuleSettings(), limit=limit, offset=offset, **filters)
-        assert got == reference_page(G, AS_OF, RuleSettings(), limit=limit, offset=offset, **filters), \
-            (limit, offset)
+        assert got == reference_page(G, AS_OF, RuleSettings(), limit=limit, offset=offset,
+                                     **filters), (limit, offset)
 
 
 def test_household_pages_add_up_to_the_list(tiny: Store) -> None:
@@ -151,7 +158,8 @@ def test_household_pages_add_up_to_the_list(tiny: Store) -> None:
     keys = [(-len(focus.intersection(r["categories"])), r["household_id"]) for r in everything]
     assert keys == sorted(keys)
     t, uncovered = tiny.households(AS_OF, RuleSettings(), status="uncovered")
-    assert t == len(uncovered) > 0 and all(r["status"] == "uncovered" and r["reason"] for r in uncovered)
+    assert t == len(uncovered) > 0 and all(r["status"] == "uncovered" and r["reason"]
+                                           for r in uncovered)
 
 
 def test_households_equal_across_stores(pair: tuple[Store, Store]) -> None:
@@ -161,7 +169,8 @@ def test_households_equal_across_stores(pair: tuple[Store, Store]) -> None:
             for filters in FILTERS:
                 for limit, offset in ((None, 0), (4, 3)):
                     kw = {**filters, "limit": limit, "offset": offset}
-                    assert emb.households(day, rules, **kw) == neo.households(day, rules, **kw), (day, kw)
+                    assert emb.households(day, rules, **kw) == \
+                        neo.households(day, rules, **kw), (day, kw)
 
 
 # -- one household ---------------------------------------------------------------------------
@@ -241,12 +250,15 @@ def test_audits_and_impact_equal_across_stores(pair: tuple[Store, Store]) -> Non
     for rules in (RuleSettings(), VARIANT):
         for day in DATES:
             for scope in SCOPES:
-                assert emb.delegate_audit(day, rules, **scope) == neo.delegate_audit(day, rules, **scope)
-                assert emb.member_audit(day, rules, **scope) == neo.member_audit(day, rules, **scope)
+                assert emb.delegate_audit(day, rules, **scope) == \
+                    neo.delegate_audit(day, rules, **scope)
+                assert emb.member_audit(day, rules, **scope) == \
+                    neo.member_audit(day, rules, **scope)
                 assert emb.committee_member_audit(day, rules, **scope) == \
                     neo.committee_member_audit(day, rules, **scope)
             for t in (None, "T1", "T2", "T9"):
-                assert emb.pairing_audit(day, township_id=t) == neo.pairing_audit(day, township_id=t)
+                assert emb.pairing_audit(day, township_id=t) == \
+                    neo.pairing_audit(day, township_id=t)
             for p in people:
                 assert emb.impact(p, day, rules) == neo.impact(p, day, rules), (p, day)
 
@@ -263,10 +275,12 @@ def test_summary_equal_across_stores(pair: tuple[Store, Store]) -> None:
                 a = emb.summary(day, rules, township_id=t)
                 assert neo.summary(day, rules, township_id=t) == a, (day, t)
                 assert sum(a["households_by_status"].values()) == a["households"]
-                assert sum(a["uncovered_by_reason"].values()) == a["households_by_status"]["uncovered"]
+                assert sum(a["uncovered_by_reason"].values()) == \
+                    a["households_by_status"]["uncovered"]
 
 
-def test_recent_contacts_order_and_limit(make_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_recent_contacts_order_and_limit(  # type: ignore[no-untyped-def]
+        make_store, tmp_path: Path) -> None:
     """Latest first; contacts that differ only in `resolved` keep the embedded store's order; at
     most 20; none after as_of. Both stores equal the reference."""
     from graphsvc.bundle.writer import write_bundle
@@ -277,14 +291,15 @@ def test_recent_contacts_order_and_limit(make_store, tmp_path: Path) -> None:  #
         d = day - dt.timedelta(days=i // 3)
         for resolved in (True, False):
             contacts.append({"person_id": f"P{i % 3}", "household_id": "H1", "date": d,
-                             "channel": ["visit", "phone"][i % 2], "request": [None, "申请低保", "修路"][i % 3],
-                             "resolved": resolved})
+                             "channel": ["visit", "phone"][i % 2],
+                             "request": [None, "申请低保", "修路"][i % 3], "resolved": resolved})
     contacts.append({"person_id": "P0", "household_id": "H1", "date": AS_OF + dt.timedelta(days=1),
                      "channel": "visit", "request": None, "resolved": False})
     data = {
         "townships": [{"id": "T1", "name": "镇"}],
         "villages": [{"id": "V1", "name": "村", "township_id": "T1", "needs_pairing": True}],
-        "people": [{"id": f"P{i}", "name": f"人{i}", "roles": [], "status": "active"} for i in range(3)],
+        "people": [{"id": f"P{i}", "name": f"人{i}", "roles": [], "status": "active"}
+                   for i in range(3)],
         "households": [{"id": "H1", "head_name": "户", "village_id": "V1", "categories": ["poor"],
                         "status": "active"}],
         "liaisons": [{"kind": "member-household", "from_id": "P1", "to_id": "H1"}],

@@ -18,6 +18,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_property import DAYS, bundles
 
 from graphsvc.bundle.schema import ORG_KINDS, ORG_LEVELS
 from graphsvc.bundle.writer import write_bundle
@@ -25,13 +26,14 @@ from graphsvc.importer import import_path
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
-from test_property import DAYS, bundles
 
-AS_OFS = [DAYS[2], DAYS[4], DAYS[6]]  # 2025-07-20, 2026-01-01, 2026-06-30: all also dates in the data
+# 2025-07-20, 2026-01-01, 2026-06-30: all also dates in the data
+AS_OFS = [DAYS[2], DAYS[4], DAYS[6]]
 VARIANTS = [RuleSettings(), RuleSettings(min_members_per_delegate=2, households_per_member=1,
                                          stale_after_days=30)]
 # contacts on, just inside and just outside each stale bound, and on and after each as_of
-CONTACT_DAYS = sorted({d + dt.timedelta(days=k) for d in AS_OFS for k in (-91, -90, -31, -30, 0, 1)})
+CONTACT_DAYS = sorted({d + dt.timedelta(days=k) for d in AS_OFS
+                       for k in (-91, -90, -31, -30, 0, 1)})
 ROLES = ["committee_member", "delegate", "cadre"]
 
 
@@ -78,8 +80,10 @@ def rule_bundles(draw: st.DrawFn) -> tuple[dict[str, list[dict[str, Any]]], list
     # cycles: delegate-member both ways between two delegates; committee member <-> delegate
     if len(dels) >= 2 and draw(st.booleans()):
         a, b = draw(st.permutations(dels))[:2]
-        liaisons += [{"kind": "delegate-member", "from_id": a, "to_id": b, "since": None, "until": None},
-                     {"kind": "delegate-member", "from_id": b, "to_id": a, "since": None, "until": None}]
+        liaisons += [{"kind": "delegate-member", "from_id": a, "to_id": b,
+                      "since": None, "until": None},
+                     {"kind": "delegate-member", "from_id": b, "to_id": a,
+                      "since": None, "until": None}]
     both = [p for p in cms if p in dels]
     if both and len(dels) >= 2 and draw(st.booleans()):
         a = draw(st.sampled_from(both))
@@ -94,15 +98,19 @@ def rule_bundles(draw: st.DrawFn) -> tuple[dict[str, list[dict[str, Any]]], list
         h = draw(st.sampled_from(hids))
         for m in draw(st.lists(st.sampled_from(pids), min_size=2, max_size=4, unique=True)):
             s, u = span()
-            liaisons.append({"kind": "member-household", "from_id": m, "to_id": h, "since": s, "until": u})
+            liaisons.append({"kind": "member-household", "from_id": m, "to_id": h,
+                             "since": s, "until": u})
     # a full chain, so that some households are covered
     if dels and cms and draw(st.booleans()):
         c, d_ = draw(st.sampled_from(cms)), draw(st.sampled_from(dels))
         m, h = draw(st.sampled_from(pids)), draw(st.sampled_from(hids))
         if c != d_ and d_ != m:
-            liaisons += [{"kind": "committee_member-delegate", "from_id": c, "to_id": d_, "since": None, "until": None},
-                         {"kind": "delegate-member", "from_id": d_, "to_id": m, "since": None, "until": None},
-                         {"kind": "member-household", "from_id": m, "to_id": h, "since": None, "until": None}]
+            liaisons += [{"kind": "committee_member-delegate", "from_id": c, "to_id": d_,
+                          "since": None, "until": None},
+                         {"kind": "delegate-member", "from_id": d_, "to_id": m,
+                          "since": None, "until": None},
+                         {"kind": "member-household", "from_id": m, "to_id": h,
+                          "since": None, "until": None}]
     # duplicate rows: the later row's dates are used
     for row in draw(st.lists(st.sampled_from(liaisons), max_size=3)) if liaisons else []:
         s, u = span()
@@ -110,10 +118,12 @@ def rule_bundles(draw: st.DrawFn) -> tuple[dict[str, list[dict[str, Any]]], list
     # contacts on the stale bounds and after as_of; some duplicated
     contacts = data["contacts"]
     for _ in range(draw(st.integers(0, 12))):
-        contacts.append({"person_id": draw(st.sampled_from(pids)), "household_id": draw(st.sampled_from(hids)),
+        contacts.append({"person_id": draw(st.sampled_from(pids)),
+                         "household_id": draw(st.sampled_from(hids)),
                          "date": draw(st.sampled_from(CONTACT_DAYS)),
                          "channel": draw(st.sampled_from(["visit", "phone", "meeting", "other"])),
-                         "request": draw(st.sampled_from([None, "申请低保"])), "resolved": draw(st.booleans())})
+                         "request": draw(st.sampled_from([None, "申请低保"])),
+                         "resolved": draw(st.booleans())})
     contacts += draw(st.lists(st.sampled_from(contacts), max_size=2)) if contacts else []
     # a second import: some people lose roles they start liaisons with
     later = []
@@ -139,7 +149,8 @@ def _load(store: Store, data: dict[str, list[dict[str, Any]]], later: list[dict[
                                  HealthCheck.data_too_large])
 @given(drawn=rule_bundles())
 def test_every_rule_method_is_the_same_on_both_stores(
-        drawn: tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]], neo4j_shared: Store) -> None:
+        drawn: tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]],
+        neo4j_shared: Store) -> None:
     from tests_support import clear
 
     data, later = drawn
@@ -161,13 +172,18 @@ def test_every_rule_method_is_the_same_on_both_stores(
                 for rules in VARIANTS:
                     for scope in scopes:
                         what = (day, rules, scope)
-                        assert emb.households(day, rules, **scope) == neo.households(day, rules, **scope), what
+                        assert emb.households(day, rules, **scope) == \
+                            neo.households(day, rules, **scope), what
                         page = {**scope, "status": "uncovered", "limit": 3, "offset": 1}
-                        assert emb.households(day, rules, **page) == neo.households(day, rules, **page), what
+                        assert emb.households(day, rules, **page) == \
+                            neo.households(day, rules, **page), what
                         page = {**scope, "focus_only": True, "status": "stale", "limit": 2}
-                        assert emb.households(day, rules, **page) == neo.households(day, rules, **page), what
-                        assert emb.delegate_audit(day, rules, **scope) == neo.delegate_audit(day, rules, **scope), what
-                        assert emb.member_audit(day, rules, **scope) == neo.member_audit(day, rules, **scope), what
+                        assert emb.households(day, rules, **page) == \
+                            neo.households(day, rules, **page), what
+                        assert emb.delegate_audit(day, rules, **scope) == \
+                            neo.delegate_audit(day, rules, **scope), what
+                        assert emb.member_audit(day, rules, **scope) == \
+                            neo.member_audit(day, rules, **scope), what
                         assert emb.committee_member_audit(day, rules, **scope) == \
                             neo.committee_member_audit(day, rules, **scope), what
                     for tid in (None, township):
@@ -176,9 +192,11 @@ def test_every_rule_method_is_the_same_on_both_stores(
                         assert emb.pairing_audit(day, township_id=tid) == \
                             neo.pairing_audit(day, township_id=tid), (day, tid)
                     for h in hids:
-                        assert emb.household(h, day, rules) == neo.household(h, day, rules), (day, rules, h)
+                        assert emb.household(h, day, rules) == \
+                            neo.household(h, day, rules), (day, rules, h)
                 # impact does not depend on the settings (covered and stale both count as held)
                 for p in pids:
-                    assert emb.impact(p, day, VARIANTS[0]) == neo.impact(p, day, VARIANTS[0]), (day, p)
+                    assert emb.impact(p, day, VARIANTS[0]) == \
+                        neo.impact(p, day, VARIANTS[0]), (day, p)
         finally:
             emb.close()

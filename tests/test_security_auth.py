@@ -237,7 +237,8 @@ def test_the_embedded_store_files_are_600_in_a_700_folder(
         try:
             assert import_path(store, tiny_dir).ok  # a write: the WAL and SHM exist now
             files = {p.name: _mode(p) for p in data.iterdir()}
-            assert {"graphsvc.sqlite3", "graphsvc.sqlite3-wal", "graphsvc.sqlite3-shm"} <= set(files)
+            assert ({"graphsvc.sqlite3", "graphsvc.sqlite3-wal", "graphsvc.sqlite3-shm"}
+                    <= set(files))
             KeyStore(data).create(Role.VIEWER)
             files = {p.name: _mode(p) for p in data.iterdir()}
             assert files == dict.fromkeys(files, 0o600), files

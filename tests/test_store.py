@@ -7,7 +7,6 @@ import datetime as dt
 import filecmp
 from pathlib import Path
 
-
 from graphsvc.bundle.schema import FILES
 from graphsvc.importer import export_path, import_path
 from graphsvc.stores.base import Store
@@ -62,7 +61,8 @@ def test_export_import_export_is_byte_identical(store: Store, make_store, tiny_d
     second = tmp_path / "second"
     export_path(other, second)
     for spec in FILES:
-        assert (first / spec.filename).read_bytes() == (second / spec.filename).read_bytes(), spec.name
+        assert ((first / spec.filename).read_bytes()
+                == (second / spec.filename).read_bytes()), spec.name
 
 
 def test_reimport_changes_nothing(store: Store, tiny_dir: Path, tmp_path: Path) -> None:
@@ -70,7 +70,7 @@ def test_reimport_changes_nothing(store: Store, tiny_dir: Path, tmp_path: Path) 
     export_path(store, tmp_path / "a")
     assert import_path(store, tiny_dir).ok
     export_path(store, tmp_path / "b")
-    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b",
+    _match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b",
                                                [s.filename for s in FILES], shallow=False)
     assert mismatch == [] and errors == []
     assert store.summary(AS_OF)["contacts"] == 46
@@ -87,7 +87,8 @@ def test_stores_agree(make_store, tiny_dir: Path, tmp_path: Path) -> None:
     for spec in FILES:
         assert (tmp_path / "emb" / spec.filename).read_bytes() == \
             (tmp_path / "neo" / spec.filename).read_bytes(), spec.name
-    for day in (dt.date(2005, 1, 1), dt.date(2025, 12, 31), AS_OF, dt.date(2026, 9, 1), dt.date(2027, 1, 1)):
+    for day in (dt.date(2005, 1, 1), dt.date(2025, 12, 31), AS_OF, dt.date(2026, 9, 1),
+                dt.date(2027, 1, 1)):
         assert emb.summary(day) == neo.summary(day), day
 
 
@@ -109,7 +110,8 @@ def test_summary_of_tiny_county(store: Store, tiny_dir: Path) -> None:
 def test_bad_bundle_writes_nothing(store: Store, tiny_copy: Path, tmp_path: Path) -> None:
     people = tiny_copy / "people.csv"
     people.write_text(people.read_text(encoding="utf-8").replace("M01,吴凤金,,,,,,,V1",
-                                                                  "M01,吴凤金,,,,,,,V404"), encoding="utf-8")
+                                                                  "M01,吴凤金,,,,,,,V404"),
+                      encoding="utf-8")
     report = import_path(store, tiny_copy)
     assert not report.ok and not report.written
     assert [(p.file, p.row, p.column) for p in report.errors] == [("people.csv", 10, "village_id")]
@@ -129,10 +131,10 @@ def test_partial_bundle_updates_and_keeps_other_columns(store: Store, tiny_dir: 
     part = tmp_path / "part"
     part.mkdir()
     # only id, name and status: the phone, village and roles stay as stored
-    (part / "people.csv").write_text("id,name,status,inactive_since\nM01,吴凤金,inactive,2026-05-01\n",
-                                     encoding="utf-8")
-    (part / "liaisons.csv").write_text("kind,from_id,to_id,until\ndelegate-member,D1,M02,2026-06-01\n",
-                                       encoding="utf-8")
+    (part / "people.csv").write_text("id,name,status,inactive_since\n"
+                                     "M01,吴凤金,inactive,2026-05-01\n", encoding="utf-8")
+    (part / "liaisons.csv").write_text("kind,from_id,to_id,until\n"
+                                       "delegate-member,D1,M02,2026-06-01\n", encoding="utf-8")
     assert import_path(store, part).ok
     recs = store.records()
     m01 = next(r for r in recs["people"] if r["id"] == "M01")
@@ -188,7 +190,8 @@ def test_update_moves_references(store: Store, tiny_dir: Path, tmp_path: Path) -
     import_path(store, tiny_dir)
     part = tmp_path / "part"
     part.mkdir()
-    (part / "households.csv").write_text("id,head_name,village_id\nH001,李山淑,V4\n", encoding="utf-8")
+    (part / "households.csv").write_text("id,head_name,village_id\nH001,李山淑,V4\n",
+                                         encoding="utf-8")
     assert import_path(store, part).ok
     G = store.graph()
     assert [v for _, v, k in G.out_edges("H001", keys=True) if k == "IN_VILLAGE"] == ["V4"]

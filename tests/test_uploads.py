@@ -85,7 +85,8 @@ def townships_workbook(rows: list[list[Any]] | None = None) -> bytes:
     return buf.getvalue()
 
 
-def replace_member(data: bytes, name: str, new: bytes | None, add: dict[str, bytes] | None = None) -> bytes:
+def replace_member(data: bytes, name: str, new: bytes | None,
+                   add: dict[str, bytes] | None = None) -> bytes:
     """The archive with member ``name`` replaced (or dropped, for None) and others added."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
@@ -145,8 +146,8 @@ def test_a_small_limit_is_stated_truly(store: Store, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["embedded", "neo4j"])
-def test_limit_set_in_the_environment_holds_on_a_real_server(kind: str, request: pytest.FixtureRequest,
-                                                             tiny_dir: Path, tmp_path: Path) -> None:
+def test_limit_set_in_the_environment_holds_on_a_real_server(
+        kind: str, request: pytest.FixtureRequest, tiny_dir: Path, tmp_path: Path) -> None:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data"), "GRAPHSVC_MAX_UPLOAD_BYTES": "50000"}
     if kind == "neo4j":
         from tests_support import clear
@@ -220,8 +221,9 @@ def test_workbook_that_claims_to_be_huge_is_read_at_its_real_size(api: Api) -> N
 
 # -- paths --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("member", ["../townships.csv", "../../etc/people.csv", "/etc/townships.csv",
-                                    "..\\townships.csv", "C:/townships.csv", "a/../../townships.csv"])
+@pytest.mark.parametrize("member", ["../townships.csv", "../../etc/people.csv",
+                                    "/etc/townships.csv", "..\\townships.csv", "C:/townships.csv",
+                                    "a/../../townships.csv"])
 def test_zip_path_traversal_is_refused(api: Api, member: str) -> None:
     before = snapshot(api.store)
     data = zip_of({"townships.csv": "id,name\nT9,新镇\n", member: "id,name\nX,y\n"})
@@ -270,7 +272,8 @@ def _formula_xlsx(kind: str) -> tuple[bytes, int, str]:
     cell = {"shared": b'<c r="B2"><f t="shared" si="0"/><v>2</v></c>',
             "array": b'<c r="B2"><f t="array" ref="B2">SUM(A1:A2)</f><v>0</v></c>',
             "cached-text": b'<c r="B2" t="str"><f>"a"&amp;"b"</f><v>ab</v></c>'}[kind]
-    xml = sheet_xml(data).replace(b'<c r="B2" t="inlineStr"><is><t>\xe6\x96\xb0\xe9\x95\x87</t></is></c>', cell)
+    xml = sheet_xml(data).replace(
+        b'<c r="B2" t="inlineStr"><is><t>\xe6\x96\xb0\xe9\x95\x87</t></is></c>', cell)
     assert cell in xml
     return replace_member(data, "xl/worksheets/sheet1.xml", xml), 2, "name"
 
@@ -318,7 +321,8 @@ _ENTITIES = b'<!ENTITY a "aaaaaaaaaa">' + b"".join(
     b'<!ENTITY %c "%s">' % (ord(c), (b"&" + bytes([ord(c) - 1]) + b";") * 10) for c in "bcdefghi")
 _LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE l [' + _ENTITIES + b']>'
            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-           b'<row r="1"><c r="A1" t="inlineStr"><is><t>&i;</t></is></c></row></sheetData></worksheet>')
+           b'<row r="1"><c r="A1" t="inlineStr"><is><t>&i;</t></is></c></row>'
+           b'</sheetData></worksheet>')
 _XXE = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
         b'<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="B1" t="inlineStr"><is>'
@@ -344,10 +348,12 @@ def test_broken_workbook_is_422_never_500(api: Api, case: str) -> None:
     elif case == "xxe":  # an external entity is never fetched
         data, words = replace_member(data, "xl/worksheets/sheet1.xml", _XXE), ["entity"]
     elif case == "bad-shared-string":
-        xml = sheet.replace(b'<c r="A2" t="inlineStr"><is><t>T9</t></is></c>', b'<c r="A2" t="s"><v>99</v></c>')
+        xml = sheet.replace(b'<c r="A2" t="inlineStr"><is><t>T9</t></is></c>',
+                            b'<c r="A2" t="s"><v>99</v></c>')
         data, words = replace_member(data, "xl/worksheets/sheet1.xml", xml), ["cannot be read"]
     elif case == "bad-number":
-        xml = sheet.replace(b'<c r="A2" t="inlineStr"><is><t>T9</t></is></c>', b'<c r="A2" t="n"><v>x</v></c>')
+        xml = sheet.replace(b'<c r="A2" t="inlineStr"><is><t>T9</t></is></c>',
+                            b'<c r="A2" t="n"><v>x</v></c>')
         data, words = replace_member(data, "xl/worksheets/sheet1.xml", xml), ["cannot be read"]
     else:
         wb = openpyxl.load_workbook(io.BytesIO(data))
@@ -388,8 +394,9 @@ def test_zip_with_a_file_twice_is_refused(api: Api) -> None:
 
 # -- text that looks like code is data ----------------------------------------------------------
 
-HOSTILE_IDS = ["T'}) DETACH DELETE (n) //", 'P"q"', "P`DROP`", "P{x}", "$param", "MATCH (n) RETURN n",
-               "H'); DROP TABLE households; --", "H\\'", "H%s%n", "H?a=1&b#c"]
+HOSTILE_IDS = ["T'}) DETACH DELETE (n) //", 'P"q"', "P`DROP`", "P{x}", "$param",
+               "MATCH (n) RETURN n", "H'); DROP TABLE households; --", "H\\'", "H%s%n",
+               "H?a=1&b#c"]
 HOSTILE_TEXT = ["'}) DETACH DELETE (n) //", "$param", "{name: 'x'}", "`n` RETURN 1", "' OR '1'='1",
                 "'); DROP TABLE people; --", "CALL dbms.killQueries()", "${7*7} {{7*7}} #{7*7}",
                 "MERGE (x:Admin {id: 1}) RETURN x", "\\\"\\'\\\\", "<script>alert(1)</script>"]
@@ -406,7 +413,8 @@ def hostile_bundle() -> dict[str, list[dict[str, Any]]]:
         "households": [{"id": hid, "head_name": HOSTILE_TEXT[-1 - i], "village_id": "V`x`",
                         "address": HOSTILE_TEXT[i + 5], "phone": "0571-8888123转12"}
                        for i, hid in enumerate(h_ids)],
-        "liaisons": [{"kind": "member-household", "from_id": p_ids[0], "to_id": hid} for hid in h_ids]
+        "liaisons": [{"kind": "member-household", "from_id": p_ids[0], "to_id": hid}
+                     for hid in h_ids]
         + [{"kind": "delegate-member", "from_id": p_ids[0], "to_id": p} for p in p_ids[1:]],
         "contacts": [{"person_id": p_ids[0], "household_id": h_ids[0], "date": "2026-06-01",
                       "request": HOSTILE_TEXT[6]}],
@@ -432,7 +440,8 @@ def test_code_in_ids_and_names_is_stored_verbatim_never_run(api: Api, tmp_path: 
     for p in data["people"]:
         r = api.client.get(f"/api/v1/people/{quote(p['id'], safe='')}", headers=api.admin)
         assert r.status_code == 200, (p["id"], r.text)
-        assert (r.json()["id"], r.json()["name"], r.json()["phone"]) == (p["id"], p["name"], p["phone"])
+        assert ((r.json()["id"], r.json()["name"], r.json()["phone"])
+                == (p["id"], p["name"], p["phone"]))
     for h in data["households"]:
         body = api.get(f"/api/v1/households/{quote(h['id'], safe='')}", as_of=AS_OF)
         assert (body["household_id"], body["head_name"], body["address"], body["phone"]) == \
@@ -440,7 +449,8 @@ def test_code_in_ids_and_names_is_stored_verbatim_never_run(api: Api, tmp_path: 
         assert [m["id"] for m in body["chains"]] == [data["people"][0]["id"]]
     t_id = data["townships"][0]["id"]
     listed = api.get("/api/v1/households", township_id=t_id, as_of=AS_OF, limit=1000)
-    assert sorted(i["household_id"] for i in listed["items"]) == sorted(h["id"] for h in data["households"])
+    assert (sorted(i["household_id"] for i in listed["items"])
+            == sorted(h["id"] for h in data["households"]))
     summary = api.get("/api/v1/summary", township_id=t_id, as_of=AS_OF)
     assert summary["households"] == len(data["households"]) and summary["contacts"] == 1
     # and out again: the export carries every value, and imports back to the same
@@ -574,8 +584,8 @@ def test_text_no_file_could_carry_is_refused(api: Api, raw: bytes, words: str) -
     """A NUL would make the export unreadable (no CSV may hold one); half a UTF-16 pair is
     no character at all and no store can keep it (it was a 500 on both)."""
     before = snapshot(api.store)
-    r = api.client.post("/api/v1/households", headers={**api.admin, "Content-Type": "application/json"},
-                        content=raw)
+    r = api.client.post("/api/v1/households",
+                        headers={**api.admin, "Content-Type": "application/json"}, content=raw)
     assert r.status_code == 422, r.text
     assert words in r.json()["detail"]
     assert snapshot(api.store) == before

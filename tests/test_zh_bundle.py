@@ -95,15 +95,18 @@ def test_mapping_covers_every_file_column_and_value() -> None:
                     assert zh.has_chinese(word)
                     assert zh.to_english(spec.name, col.name, word) == choice
     # the vocabulary the issue names is all there
-    assert {zh.to_english("households", "categories", w) for w in ("军烈属", "特困户", "空巢老人", "贫困户")} \
+    assert {zh.to_english("households", "categories", w)
+            for w in ("军烈属", "特困户", "空巢老人", "贫困户")} \
         == {"military_martyr", "extreme_poverty", "empty_nest_elderly", "poor"}
     assert {zh.to_english("people", "status", w) for w in ("在职", "在岗")} == {"active"}
-    assert {zh.to_english("people", "status", w) for w in ("离任", "不在岗", "迁出")} == {"inactive"}
+    assert {zh.to_english("people", "status", w) for w in ("离任", "不在岗", "迁出")} \
+        == {"inactive"}
     assert [zh.to_english("units", "sector", w) for w in ("机关", "事业单位", "企业")] \
         == ["agency", "institution", "enterprise"]
     assert [zh.to_english("contacts", "channel", w) for w in ("走访", "电话", "会议", "其他")] \
         == ["visit", "phone", "meeting", "other"]
-    assert HEADERS_NAMED <= {w for z in zh.FILES_ZH.values() for ws in z.headers.values() for w in ws}
+    assert HEADERS_NAMED <= {w for z in zh.FILES_ZH.values()
+                             for ws in z.headers.values() for w in ws}
 
 
 HEADERS_NAMED = {"编号", "姓名", "所属村", "类别", "联系人"}
@@ -163,12 +166,14 @@ EN_HAND = {
     "villages.csv": "id,name,township_id,needs_pairing\nV1,双宝村,T1,true\nV2,复兴村,T1,false\n",
     "organizations.csv": "id,name,kind,level,parent_id\nO1,中共某县委员会,committee,county,\n"
                          "O2,双宝村党支部,branch,village,O1\nO3,县林业局党总支,general_branch,unit,O1\n",
-    "units.csv": "id,name,sector,organization_id\nU1,县林业局,agency,O3\nU2,农技中心,institution,\n",
+    "units.csv": "id,name,sector,organization_id\n"
+                 "U1,县林业局,agency,O3\nU2,农技中心,institution,\n",
     "people.csv": "id,name,roles,status,inactive_since,hardship,organization_id,township_id,"
                   "village_id,phone\nC1,李军秀,committee_member;delegate,active,,false,O1,,,13900000001\n"
                   "D1,陈金兰,delegate;cadre,inactive,2025-12-31,,O2,T1,,\n"
                   "M1,吴凤金,,,,true,,,V1,'+8613900000009\n",
-    "households.csv": "id,head_name,village_id,categories,size,status,inactive_since,phone,address\n"
+    "households.csv": "id,head_name,village_id,categories,size,status,inactive_since,"
+                      "phone,address\n"
                       "H1,李山淑,V1,military_martyr;empty_nest_elderly,2,active,,,双宝村1号\n"
                       "H2,张国强,V1,poor,3,inactive,2026-01-01,,'=双宝村2号\n",
     "liaisons.csv": "kind,from_id,to_id,since,until\ncommittee_member-delegate,C1,D1,2007-06-01,\n"
@@ -187,7 +192,8 @@ def write_files(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
-def test_a_hand_written_chinese_bundle_reads_like_its_english_twin(store: Store, tmp_path: Path) -> None:
+def test_a_hand_written_chinese_bundle_reads_like_its_english_twin(store: Store,
+                                                                   tmp_path: Path) -> None:
     twin = EmbeddedStore(tmp_path / "twin")
     try:
         assert import_path(twin, write_files(tmp_path / "en", EN_HAND)).ok
@@ -230,7 +236,8 @@ def test_zh_export_round_trips_byte_for_byte(store: Store, tiny_dir: Path, tmp_p
     wb = openpyxl.load_workbook(tmp_path / "zh.xlsx", read_only=True)
     try:
         assert wb.sheetnames == [zh.file_stem(s.name, "zh") for s in FILES]
-        assert [c.value for c in next(wb["联系"].iter_rows(max_row=1))] == zh.header("liaisons", "zh")
+        assert [c.value for c in next(wb["联系"].iter_rows(max_row=1))] == \
+            zh.header("liaisons", "zh")
     finally:
         wb.close()
     with zipfile.ZipFile(tmp_path / "zh.zip") as zf:
@@ -262,30 +269,43 @@ ZH_CASES = [
      "'退休' is not allowed here; use one of: 在职 (or 在岗), 离任 (or 不在岗, 迁出, 调离)"),
     ("党员.csv", "C3,刘胜海,县委委员,离任", "C3,刘胜海,县委委员,inactive", "党员.csv", 4, "状态",
      "this file has Chinese headers and so takes Chinese values: write 离任"),
-    ("党员.csv", "M01,吴凤金,,", "M01,吴凤金,老板,", "党员.csv", 10, "身份", "use one of: 县委委员, 党代表, 干部"),
-    ("户.csv", "H003,刘军秀,V1", "H003,刘军秀,V77", "户.csv", 4, "所属村", "no village with id 'V77'"),
-    ("户.csv", "H003,刘军秀,V1", "H003,,V1", "户.csv", 4, "户主", "'户主' is required but the cell is empty"),
+    ("党员.csv", "M01,吴凤金,,", "M01,吴凤金,老板,", "党员.csv", 10, "身份",
+     "use one of: 县委委员, 党代表, 干部"),
+    ("户.csv", "H003,刘军秀,V1", "H003,刘军秀,V77", "户.csv", 4, "所属村",
+     "no village with id 'V77'"),
+    ("户.csv", "H003,刘军秀,V1", "H003,,V1", "户.csv", 4, "户主",
+     "'户主' is required but the cell is empty"),
     ("户.csv", "H004,陈志军,V1,空巢老人", "H004,陈志军,V1,五保户", "户.csv", 5, "类别",
      "use one of: 军烈属, 特困户, 空巢老人 (or 农村空巢老人), 贫困户"),
-    ("户.csv", "H002,张国强,V1,特困户;贫困户,3", "H002,张国强,V1,特困户;贫困户,0", "户.csv", 3, "人口", "1 or more"),
+    ("户.csv", "H002,张国强,V1,特困户;贫困户,3", "H002,张国强,V1,特困户;贫困户,0",
+     "户.csv", 3, "人口", "1 or more"),
     ("联系.csv", "党代表联系党员,D1,M01", "党代表联系党员,M02,M01", "联系.csv", 6, "联系人",
-     ("'M02' does not have the role 党代表, so cannot start a 党代表联系党员 liaison; add 党代表 to "
-      "their 身份 in 党员.csv or correct the 联系类型")),
-    ("联系.csv", "党员联系户,M01,H001", "党员联系户,M01,M02", "联系.csv", 7, "联系对象", "'M02' is a person, not a household"),
-    ("联系.csv", "党员联系户,M01,H001", "党员户,M01,H001", "联系.csv", 7, "联系类型", "use one of: 县委委员联系党代表"),
-    ("联系.csv", "党代表联系党员,D1,M01,2008-01-01,", "党代表联系党员,D1,M01,2008-01-01,2007-01-01",
+     ("'M02' does not have the role 党代表, so cannot start a 党代表联系党员 liaison; "
+      "add 党代表 to their 身份 in 党员.csv or correct the 联系类型")),
+    ("联系.csv", "党员联系户,M01,H001", "党员联系户,M01,M02", "联系.csv", 7, "联系对象",
+     "'M02' is a person, not a household"),
+    ("联系.csv", "党员联系户,M01,H001", "党员户,M01,H001", "联系.csv", 7, "联系类型",
+     "use one of: 县委委员联系党代表"),
+    ("联系.csv", "党代表联系党员,D1,M01,2008-01-01,",
+     "党代表联系党员,D1,M01,2008-01-01,2007-01-01",
      "联系.csv", 6, "结束日期", "'结束日期' (2007-01-01) must be after '开始日期' (2008-01-01)"),
-    ("联系记录.csv", "M01,H001,2026-06-02,走访", "M01,H001,2026-06-02,传真", "联系记录.csv", 2, "方式",
-     "use one of: 走访, 电话, 会议, 其他"),
-    ("联系记录.csv", "M01,H001,2026-06-02", "M01,H999,2026-06-02", "联系记录.csv", 2, "户", "no household with id 'H999'"),
+    ("联系记录.csv", "M01,H001,2026-06-02,走访", "M01,H001,2026-06-02,传真",
+     "联系记录.csv", 2, "方式", "use one of: 走访, 电话, 会议, 其他"),
+    ("联系记录.csv", "M01,H001,2026-06-02", "M01,H999,2026-06-02", "联系记录.csv", 2, "户",
+     "no household with id 'H999'"),
     ("结对.csv", "U1,V1,", "U9,V1,", "结对.csv", 2, "帮扶单位", "no unit with id 'U9'"),
     ("结穷亲.csv", "K1,H002", "K1,V1", "结穷亲.csv", 2, "贫困户", "a village, not a household"),
-    ("行政村.csv", "V4,小盘道村,T2,", "V4,小盘道村,T2,也许", "行政村.csv", 5, "需要结对", "not yes or no"),
-    ("党组织.csv", "O4,双宝村党支部,党支部", "O4,双宝村党支部,小组", "党组织.csv", 5, "类型", "use one of: 党委"),
-    ("党组织.csv", "O2,柳树镇党委,党委,乡镇级,O1", "O2,柳树镇党委,党委,乡镇级,O2", "党组织.csv", 3, "上级党组织", "its own parent"),
-    ("帮扶单位.csv", "U4,县委宣传部,机关", "H001,县委宣传部,机关", "户.csv", 2, "编号", "already used in 帮扶单位.csv row 5"),
+    ("行政村.csv", "V4,小盘道村,T2,", "V4,小盘道村,T2,也许", "行政村.csv", 5, "需要结对",
+     "not yes or no"),
+    ("党组织.csv", "O4,双宝村党支部,党支部", "O4,双宝村党支部,小组", "党组织.csv", 5, "类型",
+     "use one of: 党委"),
+    ("党组织.csv", "O2,柳树镇党委,党委,乡镇级,O1", "O2,柳树镇党委,党委,乡镇级,O2",
+     "党组织.csv", 3, "上级党组织", "its own parent"),
+    ("帮扶单位.csv", "U4,县委宣传部,机关", "H001,县委宣传部,机关", "户.csv", 2, "编号",
+     "already used in 帮扶单位.csv row 5"),
     ("党员.csv", "编号,姓名", "代号,姓名", "党员.csv", 1, "编号",
-     "the required column '编号' is missing from the header (the columns of 党员.csv are: 编号 (or 党员编号), 姓名"),
+     ("the required column '编号' is missing from the header (the columns of 党员.csv are: "
+      "编号 (or 党员编号), 姓名")),
 ]
 
 
@@ -297,7 +317,8 @@ def test_zh_errors_name_the_chinese_file_and_column(emb: EmbeddedStore, zh_tiny:
     edit(zh_tiny, file, old, new)
     report = import_path(emb, zh_tiny)
     assert not report.written
-    hits = [p for p in report.errors if p.file == efile and p.column == column and words in p.message]
+    hits = [p for p in report.errors
+            if p.file == efile and p.column == column and words in p.message]
     assert hits, [str(p) for p in report.errors]
     assert hits[0].row == row, str(hits[0])
     assert emb.records()["townships"] == []
@@ -313,12 +334,15 @@ def test_an_accepted_header_is_named_as_written(emb: EmbeddedStore, zh_tiny: Pat
 
 def test_chinese_values_in_an_english_file_name_the_english_word(emb: EmbeddedStore,
                                                                  tiny_copy: Path) -> None:
-    edit(tiny_copy, "people.csv", "C3,刘胜海,committee_member,inactive", "C3,刘胜海,committee_member,离任")
-    edit(tiny_copy, "households.csv", "H004,陈志军,V1,empty_nest_elderly", "H004,陈志军,V1,空巢老人")
+    edit(tiny_copy, "people.csv", "C3,刘胜海,committee_member,inactive",
+         "C3,刘胜海,committee_member,离任")
+    edit(tiny_copy, "households.csv", "H004,陈志军,V1,empty_nest_elderly",
+         "H004,陈志军,V1,空巢老人")
     report = import_path(emb, tiny_copy)
     got = {(p.file, p.row, p.column): p.message for p in report.errors}
     assert set(got) == {("people.csv", 4, "status"), ("households.csv", 5, "categories")}, got
-    assert "'离任' is a Chinese value, but this file has English headers" in got[("people.csv", 4, "status")]
+    assert "'离任' is a Chinese value, but this file has English headers" in \
+        got[("people.csv", 4, "status")]
     assert "write inactive" in got[("people.csv", 4, "status")]
     assert "write empty_nest_elderly" in got[("households.csv", 5, "categories")]
 
@@ -353,7 +377,8 @@ def test_unknown_chinese_header_and_file_are_warned_with_the_accepted_ones(emb: 
     report = import_path(emb, zh_tiny)
     assert report.ok and report.written, [str(p) for p in report.errors]
     by = {(w.file, w.column): w.message for w in report.warnings}
-    assert "The columns of 乡镇.csv are: 编号 (or 乡镇编号), 名称 (or 乡镇名称)" in by[("乡镇.csv", "备注")]
+    assert "The columns of 乡镇.csv are: 编号 (or 乡镇编号), 名称 (or 乡镇名称)" in \
+        by[("乡镇.csv", "备注")]
     assert "党员.csv, 人员.csv" in by[("台账说明.csv", None)]
 
 
@@ -464,7 +489,8 @@ def test_cli_export_headers_zh(tiny_dir: Path, tmp_path: Path,
 def test_cli_generate_headers_zh(tmp_path: Path) -> None:
     """The generated county in Chinese is the English one in other words, file for file."""
     for headers in ("en", "zh"):
-        r = run(["generate", str(tmp_path / headers), "--seed", "3", "--headers", headers], {}, tmp_path)
+        r = run(["generate", str(tmp_path / headers), "--seed", "3", "--headers", headers], {},
+                tmp_path)
         assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in (tmp_path / "zh").iterdir())
     assert names == sorted(zh.filename(s.name, "zh") for s in FILES), names
@@ -478,7 +504,8 @@ def test_cli_generate_headers_zh(tmp_path: Path) -> None:
     report = Report()
     tables = read_bundle(tmp_path / "zh", report)
     bundle = validate(tables, None, report)
-    assert report.ok and not report.warnings, [str(p) for p in (report.errors + report.warnings)[:5]]
+    assert report.ok and not report.warnings, \
+        [str(p) for p in (report.errors + report.warnings)[:5]]
     assert len(bundle.rows("people")) == len(people) - 1
 
 
@@ -486,7 +513,8 @@ def test_convert_rejects_nothing_silently(tmp_path: Path) -> None:
     """An unknown word is carried over as it is, so that the import names it."""
     write_files(tmp_path / "en", {"people.csv": "id,name,status\nP1,某,retired\n"})
     convert_bundle(tmp_path / "en", tmp_path / "zh", "zh")
-    assert (tmp_path / "zh" / "党员.csv").read_text(encoding="utf-8") == "编号,姓名,状态\nP1,某,retired\n"
+    assert (tmp_path / "zh" / "党员.csv").read_text(encoding="utf-8") == \
+        "编号,姓名,状态\nP1,某,retired\n"
     report = Report()
     validate(read_bundle(tmp_path / "zh", report), None, report)
     assert [(p.file, p.column) for p in report.errors] == [("党员.csv", "状态")]
@@ -498,7 +526,8 @@ def test_one_chinese_file_imports_on_its_own(emb: EmbeddedStore, zh_tiny: Path) 
     report = import_path(emb, zh_tiny / "乡镇.csv")
     assert report.ok and report.counts == {"townships": 2}, [str(p) for p in report.errors]
     report = import_path(emb, zh_tiny / "行政村.csv")
-    assert report.ok and [r["needs_pairing"] for r in emb.records()["villages"]] == [True] * 3 + [False]
+    assert report.ok and \
+        [r["needs_pairing"] for r in emb.records()["villages"]] == [True] * 3 + [False]
 
 
 def test_a_single_chinese_named_csv_upload(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ from graphsvc.stores.base import Store
 def clear(store: Store) -> None:
     """Empty a Neo4j store (an auto-commit query, as CALL IN TRANSACTIONS needs)."""
     with store.driver.session(database=store.database) as s:  # type: ignore[attr-defined]
-        s.run(Query("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")).consume()
+        s.run(Query("MATCH (n) CALL (n) { DETACH DELETE n } "
+                    "IN TRANSACTIONS OF 10000 ROWS")).consume()
 
 
 def form_token(client: Any, page: str = "/visual/login") -> str:

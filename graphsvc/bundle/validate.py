@@ -43,7 +43,8 @@ class StoredLookup(Protocol):
 
     def fetch_entities(self, ids: Iterable[str]) -> dict[str, tuple[Kind, Record]]: ...
 
-    def fetch_links(self, name: str, keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]: ...
+    def fetch_links(self, name: str,
+                    keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]: ...
 
 
 @dataclass(slots=True)
@@ -136,7 +137,8 @@ def _text_parser(col: Column) -> Callable[[str], str]:
     return parse_text
 
 
-def _cell_parser(col: Column, file: str | None = None, lang: zh.Headers = "en") -> Callable[[str], Any]:
+def _cell_parser(col: Column, file: str | None = None,
+                 lang: zh.Headers = "en") -> Callable[[str], Any]:
     """A function from cell text (never empty) to the typed value, raising CellError.
 
     ``file`` and ``lang``: the bundle file and the language of its header row; a file with
@@ -419,8 +421,8 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
             old = stored.get(rid)
             if old is not None and old[0] != kind:
                 report.error(p.source, number, p.col("id"),
-                             f"the id '{rid}' already belongs to {KIND_WORDS[old[0]]} in the store; "
-                             "every id must be unique across the whole data set")
+                             f"the id '{rid}' already belongs to {KIND_WORDS[old[0]]} in the "
+                             "store; every id must be unique across the whole data set")
                 continue
             full = _full_record(spec, rec, old[1] if old else None)
             entities[rid] = full
@@ -470,7 +472,8 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
                 v = entity.get(col.name)
                 if v is not None and col.ref is not None:
                     check_ref(p.source, number, p.col(col.name), v, col.ref)
-            if "status" in entity and entity.get("inactive_since") and entity.get("status") == "active":
+            if ("status" in entity and entity.get("inactive_since")
+                    and entity.get("status") == "active"):
                 report.warn(p.source, number, p.col("inactive_since"),
                             f"a date is given but the status is {p.word('status', 'active')}, so "
                             "the date is ignored; set the status to "
@@ -543,7 +546,8 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
             ckey = contact_key(full)
             if ckey in seen_contacts:
                 report.warn(p.source, number, None,
-                            f"the same contact is also on row {seen_contacts[ckey]}; it is kept once")
+                            f"the same contact is also on row {seen_contacts[ckey]}; "
+                            "it is kept once")
                 continue
             seen_contacts[ckey] = number
             recs.append(full)
@@ -593,7 +597,8 @@ def _check_liaison(p: _Parsed, number: int, rec: Record,
                      f"'{a}' does not have the role {r}, so cannot start a {kind_word} liaison; "
                      f"add {r} to their {roles_col} in {people} or correct the {kind_col}")
         ok = False
-    if kind == "committee_member-delegate" and "delegate" not in (record_of(b) or {}).get("roles", ()):
+    if (kind == "committee_member-delegate"
+            and "delegate" not in (record_of(b) or {}).get("roles", ())):
         r = role_word("delegate")
         report.error(src, number, to_col,
                      f"'{b}' does not have the role {r}, so cannot be the delegate of a "

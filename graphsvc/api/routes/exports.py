@@ -51,23 +51,29 @@ def _cell(v: object) -> str:
             responses={200: {"description": "the rows, as JSON or CSV",
                              "content": {"application/json": {"example": {
                                  "as_of": "2026-06-30", "total": 1, "items": [{
-                                     "household_id": "H059", "village_id": "V4", "township_id": "T2",
+                                     "household_id": "H059", "village_id": "V4",
+                                     "township_id": "T2",
                                      "categories": ["military_martyr", "extreme_poverty",
                                                     "empty_nest_elderly"],
                                      "focus": True, "status": "uncovered", "reason": "no_member",
                                      "last_contact": None, "member_ids": []}]}},
-                                         "text/csv": {"example": "household_id,village_id,...\r\n"}}},
+                                         "text/csv": {
+                                             "example": "household_id,village_id,...\r\n"}}},
                        **error_responses(*READ_ERRORS)})
 def export_households(
     store: StoreDep, rules: RulesDep, as_of: AsOfDep, place: PlaceDep, principal: PrincipalDep,
     status_: Annotated[HouseholdStatus | None, Query(
-        alias="status", description="only households with this status", examples=["uncovered"])] = None,
+        alias="status", description="only households with this status",
+        examples=["uncovered"])] = None,
     reason: Annotated[UncoveredReason | None, Query(
-        description="only uncovered households with this reason", examples=["no_delegate"])] = None,
-    focus_only: Annotated[bool, Query(description="only focus households", examples=[True])] = False,
+        description="only uncovered households with this reason",
+        examples=["no_delegate"])] = None,
+    focus_only: Annotated[bool, Query(
+        description="only focus households", examples=[True])] = False,
     format_: Annotated[ExportFormat, Query(
         alias="format", description="json (the body of GET /households, every row) or csv "
-                                    "(UTF-8 with a BOM, for Excel)", examples=["csv"])] = ExportFormat.json,
+                                    "(UTF-8 with a BOM, for Excel)",
+        examples=["csv"])] = ExportFormat.json,
 ) -> Response:
     """The full household audit without paging: one query to the store, one answer."""
     body = service.households_body(

@@ -74,14 +74,16 @@ class RepairPlan(BaseModel):
                        "unassigned": 0},
         "items": [{"kind": "delegate-member", "from_id": "D1", "to_id": "M16",
                    "township_id": "T1", "cost": 110,
-                   "reason": "党员M16没有在岗的党代表联系；建议由同乡镇党代表D1联系。Member M16 has no "
-                             "active delegate; D1 of the same township would take them."}],
+                   "reason": "党员M16没有在岗的党代表联系；建议由同乡镇党代表D1联系。"
+                             "Member M16 has no active delegate; D1 of the same township "
+                             "would take them."}],
         "unassigned": [], "unassigned_members": [], "unassigned_delegates": []}]})
     as_of: str = Field(description="the date the plan is for")
     township_id: str | None = Field(description="the township planned for (None: the county)")
     person_id: str | None = Field(description="the leaving person planned for, if any")
     cap: int = Field(description="no member gets more households than this")
-    households: PlanCounts = Field(description="the households the plan is for, and how many it covers")
+    households: PlanCounts = Field(
+        description="the households the plan is for, and how many it covers")
     items: list[ProposedLiaison] = Field(description="committee members for delegates, then "
                                                      "delegates for members, then members for "
                                                      "households (focus households first)")
