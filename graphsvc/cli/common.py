@@ -1,4 +1,5 @@
-"""The ``graphsvc`` command line (names fixed by ``spec/API.md``)."""
+"""What more than one ``graphsvc`` command needs: the consoles, ``fail``, the store, the shared
+options, progress bars and the printing of results (table, JSON or CSV)."""
 
 from __future__ import annotations
 
@@ -6,39 +7,32 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from pathlib import Path
-from typing import Annotated, Any, Iterator, Literal, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from graphsvc.bundle.report import CLI_MOST, CLI_PER_KIND, Report
+from graphsvc.bundle.report import CLI_PER_KIND, Report
 from graphsvc.bundle.schema import escape_formula
 from graphsvc.bundle.writer import write_csv_rows
-from graphsvc.config import get_settings
-from graphsvc.errors import ConfigError, StoreError, StoreUnavailable
+from graphsvc.config import Settings, get_settings
+from graphsvc.errors import ConfigError, StoreError
+from graphsvc.keys import KeyStore
+from graphsvc.rules import RuleSettings
 from graphsvc.stores import Store, open_store
 
-app = typer.Typer(
-    name="graphsvc",
-    help=(
-        "Who supports whom in a county: the three-contact chain (committee member -> delegate -> "
-        "member -> household) and unit-village pairing, kept in Neo4j or in an embedded store.\n\n"
-        "The store is Neo4j when GRAPHSVC_NEO4J_URI is set (with GRAPHSVC_NEO4J_USER, "
-        "GRAPHSVC_NEO4J_PASSWORD), else the embedded store in GRAPHSVC_DATA_DIR "
-        "(default ./graphsvc-data)."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 out = Console(highlight=False, soft_wrap=True)
 if not out.is_terminal:  # piped or redirected: room for every column, nothing cut
     out = Console(highlight=False, soft_wrap=True, width=240)
+# for text that holds what users typed or named (key names, paths, audit entries): printed as
+# it is, never read as markup; at the terminal's width, as `keys` and `audit-log` always were
+plain = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -48,8 +42,20 @@ class Format(str, Enum):
     csv = "csv"
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+AsOf = Annotated[str | None, typer.Option("--as-of", help="the date to answer for, YYYY-MM-DD (default today)")]
+# the same option as the diagrams and requests commands have always said it (their help is kept)
+AsOfDate = Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default today)")]
+Fmt = Annotated[Format, typer.Option("--format", help="table (for reading), json (exactly the API's body) or csv (for Excel)")]
+TownshipOpt = Annotated[str | None, typer.Option("--township-id", help="only this township")]
+VillageOpt = Annotated[str | None, typer.Option("--village-id", help="only this village")]
+LimitOpt = Annotated[int | None, typer.Option(min=1, help="at most this many rows (default all)")]
+OffsetOpt = Annotated[int, typer.Option(min=0, help="skip this many rows first")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``error: message`` on stderr; the caller raises the returned exit (code 2: the
+    store or the settings cannot be used; 1: what was asked for is wrong or not there)."""
+    err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -64,21 +70,29 @@ def _quiet_driver() -> None:
 
 
 @contextmanager
-def _store() -> Iterator[Store]:
+def opened_store() -> Iterator[Store]:
+    """The configured store, closed at the end; a store that cannot be used ends the command
+    with its message and exit code 2."""
     _quiet_driver()
     try:
         store = open_store(get_settings())
     except (StoreError, ConfigError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
         yield store
     except (StoreError, ConfigError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         store.close()
 
 
-def _parse_date(value: Optional[str], name: str) -> dt.date:
+def key_store(settings: Settings | None = None) -> KeyStore:
+    """The install's key database (GRAPHSVC_DATA_DIR/keys.sqlite3)."""
+    return KeyStore((settings or get_settings()).data_dir)
+
+
+def parse_date(value: str | None, name: str) -> dt.date:
+    """``value`` as a date (today when None); a bad one is a usage error of option ``name``."""
     if value is None:
         return dt.date.today()
     try:
@@ -87,14 +101,20 @@ def _parse_date(value: Optional[str], name: str) -> dt.date:
         raise typer.BadParameter(f"'{value}' is not a date written YYYY-MM-DD", param_hint=name) from None
 
 
-def _progress() -> Progress:
+def settings_and_day(as_of: str | None) -> tuple[RuleSettings, dt.date]:
+    """The rules' settings and the ``--as-of`` day."""
+    return get_settings().rules(), parse_date(as_of, "--as-of")
+
+
+def progress_bar() -> Progress:
+    """A progress bar on stderr (shown only at a terminal)."""
     return Progress(
         TextColumn("[bold]{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=err, transient=False, disable=not err.is_terminal,
     )
 
 
-def _print_report(report: Report, limit: int) -> None:
+def print_report(report: Report, limit: int) -> None:
     """At most ``limit`` errors and warnings each; the rest as counts per kind."""
     more = f"--report FILE lists up to {CLI_PER_KIND:,} of each kind"
     for p in report.errors[:limit]:
@@ -105,134 +125,6 @@ def _print_report(report: Report, limit: int) -> None:
         err.print(f"[yellow]warning[/] [bold]{p.where()}[/]: {p.message}")
     if report.warning_count > limit:
         err.print(f"... and {report.warning_count - limit:,} more warnings ({more})")
-
-
-def _unavailable_message(exc: StoreUnavailable, path: Path, kind: str, dry_run: bool) -> str:
-    """What to tell a clerk whose import lost the store: what happened, what was written (the
-    import is one transaction: nothing, unless the store went away while saying it had
-    committed), and what to do (importing the same bundle twice changes nothing)."""
-    server = "Neo4j" if kind == "neo4j" else "the store"
-    if dry_run:
-        return f"{exc}\nNothing was written (--dry-run). Run the check again once {server} is back."
-    from neo4j.exceptions import IncompleteCommit  # the driver only on this rare path
-
-    if isinstance(exc.__cause__, IncompleteCommit):
-        return (f"{exc}\n{server} went away while committing the import of {path}, so it may or "
-                f"may not have been written. Run the same import again once {server} is back: "
-                "importing a bundle twice changes nothing.")
-    return (f"{exc}\nNothing of {path} was written: the import is one transaction, and it was "
-            f"not committed. Run the same import again once {server} is back.")
-
-
-@app.command("import")
-def import_cmd(
-    path: Annotated[Path, typer.Argument(help="bundle: a folder of CSV files, a .zip of it, or an .xlsx workbook")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="check everything, write nothing")] = False,
-    replace: Annotated[bool, typer.Option("--replace", help="make the store equal to the bundle: records not in it are deleted")] = False,
-    report_file: Annotated[Optional[Path], typer.Option("--report", help="also write the report as JSON to this file: every error and warning up to 10,000 of each kind (100,000 in all), then counts")] = None,
-    show: Annotated[int, typer.Option(help="show at most this many errors and warnings")] = 200,
-) -> None:
-    """Import a bundle: validate all of it first, then write all of it or nothing.
-
-    Records are matched by id (relationship rows by their end points), so importing
-    the same bundle twice changes nothing. Exit code 0 when imported (or valid with
-    --dry-run), 1 when the bundle has errors (every one is listed; nothing is written),
-    2 when the store cannot be used.
-    """
-    from graphsvc.bundle.reader import read_bundle
-    from graphsvc.importer import import_tables, paused_gc
-
-    settings = get_settings()
-    report = Report(per_kind=CLI_PER_KIND, most=CLI_MOST)  # the API's answers list fewer
-    with err.status(f"reading {path} ..."), paused_gc():
-        tables = read_bundle(path, report, max_unpacked_bytes=settings.max_unpacked_bytes)
-    rows = sum(len(t.rows) for t in tables.values())
-    with _store() as store:
-        with _progress() as bar:
-            task = bar.add_task("checking", total=None)
-
-            def progress(stage: str, done: int, total: int) -> None:
-                bar.update(task, description=f"writing {stage}", completed=done, total=total)
-
-            bar.update(task, description=f"checking {rows:,} rows")
-            try:
-                import_tables(store, tables, report, dry_run=dry_run, replace=replace,
-                              progress=progress)
-            except StoreUnavailable as exc:
-                raise _fail(_unavailable_message(exc, path, store.kind, dry_run)) from None
-            bar.update(task, total=1, completed=1, description="done" if report.ok else "refused")
-    _print_report(report, show)
-    if report_file:
-        report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
-    if not report.ok:
-        err.print(f"[bold red]The bundle has {report.error_count:,} error(s); nothing was written.[/] "
-                  "Fix them and import again.")
-        raise typer.Exit(1)
-    table = Table("file", "rows", title="checked (nothing written)" if dry_run else
-                  ("imported (store replaced)" if replace else "imported"))
-    for name, n in report.counts.items():
-        table.add_row(f"{name}.csv", f"{n:,}")
-    out.print(table)
-    if dry_run:
-        out.print("The bundle is valid. Run again without --dry-run to import it.")
-
-
-@app.command("export")
-def export_cmd(
-    path: Annotated[Path, typer.Argument(help="where to write: a folder (created), or a name ending in .zip or .xlsx")],
-    headers: Annotated[Literal["en", "zh"], typer.Option(
-        "--headers",
-        help="en: the English files, headers and values of the bundle format; zh: Chinese "
-             "file/sheet names, headers and values (党员.csv: 编号, 姓名, 身份 …; 在职, 是/否), "
-             "as in docs/chinese-spreadsheets.md. Import reads either.")] = "en",
-) -> None:
-    """Write the whole store as a bundle (rows ordered by id), ready to import elsewhere."""
-    from graphsvc.importer import export_path
-
-    with _store() as store:
-        with err.status("exporting ..."):
-            counts = export_path(store, path, headers=headers)
-    table = Table("file", "rows", title=f"exported to {path}")
-    for name, n in counts.items():
-        table.add_row(name, f"{n:,}")
-    out.print(table)
-
-
-@app.command("generate")
-def generate_cmd(
-    path: Annotated[Path, typer.Argument(help="folder to write the bundle into")],
-    counties: Annotated[int, typer.Option(min=1, max=100, help="how many counties side by side")] = 1,
-    seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same bundle")] = 1,
-    headers: Annotated[Literal["en", "zh"], typer.Option(
-        "--headers",
-        help="en: the bundle format's English files, headers and values; zh: the same bundle "
-             "in Chinese (党员.csv, 编号, 在职 …; docs/chinese-spreadsheets.md)")] = "en",
-) -> None:
-    """Write a realistic synthetic bundle shaped like the source county (generated names only).
-
-    One county: 12 townships, 200 villages, 33 committees, 611 branches, 13,787 Party
-    members, 63 units paired with 59 villages, 1,300+ cadres supporting poor households,
-    the three-contact chain with a year of contacts, and a realistic share of every gap.
-    """
-    from graphsvc.generate import generate_bundle
-
-    with _progress() as bar:
-        task = bar.add_task("generating", total=None)
-
-        def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage[:14], completed=done, total=total)
-
-        counts = generate_bundle(path, counties=counties, seed=seed, progress=progress)
-        if headers == "zh":
-            from graphsvc.bundle.writer import translate_folder
-
-            bar.update(task, description="in Chinese")
-            counts = translate_folder(path, "zh")
-    table = Table("file", "rows", title=f"generated {counties} count{'y' if counties == 1 else 'ies'} in {path}")
-    for name, n in counts.items():
-        table.add_row(name, f"{n:,}")
-    out.print(table)
-    out.print(f"Import it with: graphsvc import {path}")
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -278,40 +170,6 @@ def emit(data: dict[str, Any], fmt: Format, title: str) -> None:
     for k, v in rows:
         table.add_row(_LABELS.get(k, k.replace("households_by_category.", "households: ")), f"{v:,}" if isinstance(v, int) else str(v))
     out.print(table)
-
-
-class Status(str, Enum):
-    covered = "covered"
-    stale = "stale"
-    uncovered = "uncovered"
-
-
-class Reason(str, Enum):
-    no_member = "no_member"
-    member_inactive = "member_inactive"
-    no_delegate = "no_delegate"
-    no_committee_member = "no_committee_member"
-
-
-class GapStatus(str, Enum):
-    ok = "ok"
-    gap = "gap"
-
-
-class MemberProblem(str, Enum):
-    no_delegate = "no_delegate"
-    too_few_households = "too_few_households"
-
-
-AsOf = Annotated[Optional[str], typer.Option("--as-of", help="the date to answer for, YYYY-MM-DD (default today)")]
-Fmt = Annotated[Format, typer.Option("--format", help="table (for reading), json (exactly the API's body) or csv (for Excel)")]
-TownshipOpt = Annotated[Optional[str], typer.Option("--township-id", help="only this township")]
-VillageOpt = Annotated[Optional[str], typer.Option("--village-id", help="only this village")]
-LimitOpt = Annotated[Optional[int], typer.Option(min=1, help="at most this many rows (default all)")]
-OffsetOpt = Annotated[int, typer.Option(min=0, help="skip this many rows first")]
-
-audit = typer.Typer(help="Audit the chains and pairings: who is uncovered, and why.", no_args_is_help=True)
-app.add_typer(audit, name="audit")
 
 
 def _cell(v: Any) -> str:
@@ -369,145 +227,3 @@ _HEAD = {
     "focus_households_reached": "focus", "members_short": "members short",
     "household_count": "households", "delegate_count": "delegates", "last_contact": "last contact",
 }
-
-
-def _settings_and_day(as_of: Optional[str]) -> tuple[Any, dt.date]:
-    return get_settings().rules(), _parse_date(as_of, "--as-of")
-
-
-@audit.command("households")
-def audit_households(
-    status: Annotated[Optional[Status], typer.Option(help="only households with this status")] = None,
-    reason: Annotated[Optional[Reason], typer.Option(help="only uncovered households with this reason")] = None,
-    township_id: TownshipOpt = None, village_id: VillageOpt = None,
-    focus_only: Annotated[bool, typer.Option("--focus-only", help="only focus households (military/martyr, extremely poor, empty-nest elderly)")] = False,
-    as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
-) -> None:
-    """Every household's status (covered, stale, uncovered and why), focus households first."""
-    from graphsvc.service import households_body
-
-    rules, day = _settings_and_day(as_of)
-    with _store() as store:
-        body = households_body(store, day, rules, township_id=township_id, village_id=village_id,
-                               status=status.value if status else None,
-                               reason=reason.value if reason else None, focus_only=focus_only,
-                               limit=limit, offset=offset)
-    emit_rows(body, body["items"], fmt, f"households on {day.isoformat()}",
-              ["household_id", "village_id", "township_id", "categories", "focus", "status",
-               "reason", "last_contact", "member_ids"])
-
-
-@audit.command("delegates")
-def audit_delegates(
-    township_id: TownshipOpt = None, village_id: VillageOpt = None,
-    status: Annotated[Optional[GapStatus], typer.Option(help="ok or gap")] = None,
-    as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
-) -> None:
-    """Each active delegate: committee members above, members below, households reached, gaps."""
-    from graphsvc.service import delegates_body
-
-    rules, day = _settings_and_day(as_of)
-    with _store() as store:
-        body = delegates_body(store, day, rules, township_id=township_id, village_id=village_id,
-                              status=status.value if status else None, limit=limit, offset=offset)
-    emit_rows(body, body["items"], fmt, f"delegates on {day.isoformat()}",
-              ["delegate_id", "name", "township_id", "committee_member_ids", "member_count",
-               "households_reached", "focus_households_reached", "members_short", "problems", "status"])
-
-
-@audit.command("members")
-def audit_members(
-    township_id: TownshipOpt = None, village_id: VillageOpt = None,
-    problem: Annotated[Optional[MemberProblem], typer.Option(help="only members with this problem")] = None,
-    as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
-) -> None:
-    """Each active member in the chain: households they liaise with, delegates above, gaps."""
-    from graphsvc.service import members_body
-
-    rules, day = _settings_and_day(as_of)
-    with _store() as store:
-        body = members_body(store, day, rules, township_id=township_id, village_id=village_id,
-                            problem=problem.value if problem else None, limit=limit, offset=offset)
-    emit_rows(body, body["items"], fmt, f"members on {day.isoformat()}",
-              ["member_id", "name", "township_id", "household_count", "delegate_ids", "problems"])
-
-
-@audit.command("committee-members")
-def audit_committee_members(
-    township_id: TownshipOpt = None, village_id: VillageOpt = None,
-    as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
-) -> None:
-    """Each active county committee member: delegates they liaise with, households reached."""
-    from graphsvc.service import committee_members_body
-
-    rules, day = _settings_and_day(as_of)
-    with _store() as store:
-        body = committee_members_body(store, day, rules, township_id=township_id,
-                                      village_id=village_id, limit=limit, offset=offset)
-    emit_rows(body, body["items"], fmt, f"committee members on {day.isoformat()}",
-              ["committee_member_id", "name", "delegate_ids", "delegate_count", "households_reached",
-               "problems"])
-
-
-@audit.command("pairings")
-def audit_pairings(township_id: TownshipOpt = None, as_of: AsOf = None, fmt: Fmt = Format.table) -> None:
-    """Villages that need a paired unit and have none, and units paired with no village."""
-    from graphsvc.service import pairings_body
-
-    day = _parse_date(as_of, "--as-of")
-    with _store() as store:
-        body = pairings_body(store, day, township_id=township_id)
-    rows = ([{"kind": "unpaired village", "id": v} for v in body["unpaired_villages"]]
-            + [{"kind": "idle unit", "id": u} for u in body["idle_units"]])
-    emit_rows(body, rows, fmt, f"pairing gaps on {day.isoformat()}", ["kind", "id"])
-
-
-@audit.command("impact")
-def audit_impact(
-    person_id: Annotated[str, typer.Argument(help="the person who might leave")],
-    as_of: AsOf = None, fmt: Fmt = Format.table,
-) -> None:
-    """Households that would lose coverage if this person left, and why."""
-    from graphsvc.errors import NotFound
-    from graphsvc.service import impact_body
-
-    rules, day = _settings_and_day(as_of)
-    with _store() as store:
-        try:
-            body = impact_body(store, person_id, day, rules)
-        except NotFound as exc:
-            raise _fail(str(exc), 1) from None
-    emit_rows(body, body["items"], fmt, f"if {person_id} left on {day.isoformat()}",
-              ["household_id", "reason"])
-
-
-@app.command("summary")
-def summary_cmd(
-    as_of: AsOf = None, fmt: Fmt = Format.table, township_id: TownshipOpt = None,
-) -> None:
-    """The county in numbers: records, people, households by status and reason, pairings, contacts."""
-    from graphsvc.service import summary_body
-
-    rules, day = _settings_and_day(as_of)
-    with _store() as store:
-        data = summary_body(store, day, rules, township_id=township_id)
-    emit(data, fmt, f"{'township ' + township_id if township_id else 'the county'} on {day.isoformat()}")
-
-
-# `serve` and `keys` live with the HTTP API
-from graphsvc.cli_api import register as _register_api  # noqa: E402
-
-_register_api(app)
-from graphsvc.cli_visual import register as _register_visual  # noqa: E402
-_register_visual(app)
-from graphsvc.cli_analysis import register as _register_analysis  # noqa: E402
-
-_register_analysis(app)
-
-
-def main() -> None:  # pragma: no cover - console entry
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    app()
