@@ -1,5 +1,9 @@
 """The ``graphsvc`` command line (names fixed by ``spec/API.md``): builds the Typer ``app`` from
-the command modules of this package, which share ``graphsvc.cli.common``."""
+the command modules of this package, which share ``graphsvc.cli.common``.
+
+The command modules import the analyses, the diagrams, the generator, uvicorn and the Neo4j
+driver inside the commands that use them, so that ``graphsvc --help`` and the other commands
+do not load them; none of those modules imports ``graphsvc.cli``, so no cycle hides there."""
 
 from __future__ import annotations
 

@@ -23,6 +23,14 @@ from graphsvc.cli.common import (
     settings_and_day,
 )
 from graphsvc.errors import NotFound
+from graphsvc.service import (
+    committee_members_body,
+    delegates_body,
+    households_body,
+    impact_body,
+    members_body,
+    pairings_body,
+)
 
 
 class Status(str, Enum):
@@ -48,20 +56,23 @@ class MemberProblem(str, Enum):
     too_few_households = "too_few_households"
 
 
-audit = typer.Typer(help="Audit the chains and pairings: who is uncovered, and why.", no_args_is_help=True)
+audit = typer.Typer(help="Audit the chains and pairings: who is uncovered, and why.",
+                    no_args_is_help=True)
 
 
 @audit.command("households")
 def audit_households(
     status: Annotated[Status | None, typer.Option(help="only households with this status")] = None,
-    reason: Annotated[Reason | None, typer.Option(help="only uncovered households with this reason")] = None,
+    reason: Annotated[Reason | None, typer.Option(
+        help="only uncovered households with this reason")] = None,
     township_id: TownshipOpt = None, village_id: VillageOpt = None,
-    focus_only: Annotated[bool, typer.Option("--focus-only", help="only focus households (military/martyr, extremely poor, empty-nest elderly)")] = False,
+    focus_only: Annotated[bool, typer.Option(
+        "--focus-only",
+        help="only focus households (military/martyr, extremely poor, empty-nest "
+             "elderly)")] = False,
     as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
 ) -> None:
     """Every household's status (covered, stale, uncovered and why), focus households first."""
-    from graphsvc.service import households_body
-
     rules, day = settings_and_day(as_of)
     with opened_store() as store:
         body = households_body(store, day, rules, township_id=township_id, village_id=village_id,
@@ -80,26 +91,24 @@ def audit_delegates(
     as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
 ) -> None:
     """Each active delegate: committee members above, members below, households reached, gaps."""
-    from graphsvc.service import delegates_body
-
     rules, day = settings_and_day(as_of)
     with opened_store() as store:
         body = delegates_body(store, day, rules, township_id=township_id, village_id=village_id,
                               status=status.value if status else None, limit=limit, offset=offset)
     emit_rows(body, body["items"], fmt, f"delegates on {day.isoformat()}",
               ["delegate_id", "name", "township_id", "committee_member_ids", "member_count",
-               "households_reached", "focus_households_reached", "members_short", "problems", "status"])
+               "households_reached", "focus_households_reached", "members_short", "problems",
+               "status"])
 
 
 @audit.command("members")
 def audit_members(
     township_id: TownshipOpt = None, village_id: VillageOpt = None,
-    problem: Annotated[MemberProblem | None, typer.Option(help="only members with this problem")] = None,
+    problem: Annotated[MemberProblem | None, typer.Option(
+        help="only members with this problem")] = None,
     as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
 ) -> None:
     """Each active member in the chain: households they liaise with, delegates above, gaps."""
-    from graphsvc.service import members_body
-
     rules, day = settings_and_day(as_of)
     with opened_store() as store:
         body = members_body(store, day, rules, township_id=township_id, village_id=village_id,
@@ -114,22 +123,19 @@ def audit_committee_members(
     as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
 ) -> None:
     """Each active county committee member: delegates they liaise with, households reached."""
-    from graphsvc.service import committee_members_body
-
     rules, day = settings_and_day(as_of)
     with opened_store() as store:
         body = committee_members_body(store, day, rules, township_id=township_id,
                                       village_id=village_id, limit=limit, offset=offset)
     emit_rows(body, body["items"], fmt, f"committee members on {day.isoformat()}",
-              ["committee_member_id", "name", "delegate_ids", "delegate_count", "households_reached",
-               "problems"])
+              ["committee_member_id", "name", "delegate_ids", "delegate_count",
+               "households_reached", "problems"])
 
 
 @audit.command("pairings")
-def audit_pairings(township_id: TownshipOpt = None, as_of: AsOf = None, fmt: Fmt = Format.table) -> None:
+def audit_pairings(township_id: TownshipOpt = None, as_of: AsOf = None,
+                   fmt: Fmt = Format.table) -> None:
     """Villages that need a paired unit and have none, and units paired with no village."""
-    from graphsvc.service import pairings_body
-
     day = parse_date(as_of, "--as-of")
     with opened_store() as store:
         body = pairings_body(store, day, township_id=township_id)
@@ -144,8 +150,6 @@ def audit_impact(
     as_of: AsOf = None, fmt: Fmt = Format.table,
 ) -> None:
     """Households that would lose coverage if this person left, and why."""
-    from graphsvc.service import impact_body
-
     rules, day = settings_and_day(as_of)
     with opened_store() as store:
         try:

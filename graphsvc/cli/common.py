@@ -42,10 +42,12 @@ class Format(str, Enum):
     csv = "csv"
 
 
-AsOf = Annotated[str | None, typer.Option("--as-of", help="the date to answer for, YYYY-MM-DD (default today)")]
+AsOf = Annotated[str | None, typer.Option(
+    "--as-of", help="the date to answer for, YYYY-MM-DD (default today)")]
 # the same option as the diagrams and requests commands have always said it (their help is kept)
 AsOfDate = Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default today)")]
-Fmt = Annotated[Format, typer.Option("--format", help="table (for reading), json (exactly the API's body) or csv (for Excel)")]
+Fmt = Annotated[Format, typer.Option(
+    "--format", help="table (for reading), json (exactly the API's body) or csv (for Excel)")]
 TownshipOpt = Annotated[str | None, typer.Option("--township-id", help="only this township")]
 VillageOpt = Annotated[str | None, typer.Option("--village-id", help="only this village")]
 LimitOpt = Annotated[int | None, typer.Option(min=1, help="at most this many rows (default all)")]
@@ -98,7 +100,8 @@ def parse_date(value: str | None, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"'{value}' is not a date written YYYY-MM-DD", param_hint=name) from None
+        raise typer.BadParameter(f"'{value}' is not a date written YYYY-MM-DD",
+                                 param_hint=name) from None
 
 
 def settings_and_day(as_of: str | None) -> tuple[RuleSettings, dt.date]:
@@ -138,20 +141,36 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 
 
 _LABELS = {
-    "townships": "townships 乡镇", "villages": "villages 行政村",
+    "townships": "townships 乡镇",
+    "villages": "villages 行政村",
     "villages_needing_pairing": "villages needing a unit 需结对村",
-    "organizations.committee": "committees 党(工)委", "organizations.general_branch": "general branches 党总支",
-    "organizations.branch": "branches 党支部", "units.agency": "agencies 机关", "units.institution": "institutions 事业单位",
-    "units.enterprise": "enterprises 企业", "people": "Party members 党员", "committee_members": "committee members 县委委员",
-    "delegates": "delegates 党代表", "cadres": "cadres 干部", "members_in_hardship": "members in hardship 困难党员",
-    "households": "households 户", "focus_households": "focus households 重点户",
-    "pairings": "pairings 结对", "paired_units": "paired units 结对单位", "paired_villages": "paired villages 结对村",
-    "supports": "cadre supports 结穷亲", "contacts": "contacts 联系记录", "requests_raised": "requests raised 诉求",
+    "organizations.committee": "committees 党(工)委",
+    "organizations.general_branch": "general branches 党总支",
+    "organizations.branch": "branches 党支部",
+    "units.agency": "agencies 机关",
+    "units.institution": "institutions 事业单位",
+    "units.enterprise": "enterprises 企业",
+    "people": "Party members 党员",
+    "committee_members": "committee members 县委委员",
+    "delegates": "delegates 党代表",
+    "cadres": "cadres 干部",
+    "members_in_hardship": "members in hardship 困难党员",
+    "households": "households 户",
+    "focus_households": "focus households 重点户",
+    "pairings": "pairings 结对",
+    "paired_units": "paired units 结对单位",
+    "paired_villages": "paired villages 结对村",
+    "supports": "cadre supports 结穷亲",
+    "contacts": "contacts 联系记录",
+    "requests_raised": "requests raised 诉求",
     "requests_resolved": "requests resolved 已解决",
-    "households_by_status.covered": "covered 已覆盖", "households_by_status.stale": "stale 久未联系",
+    "households_by_status.covered": "covered 已覆盖",
+    "households_by_status.stale": "stale 久未联系",
     "households_by_status.uncovered": "uncovered 未覆盖",
-    "uncovered_by_reason.no_member": "  no member 无党员联系", "uncovered_by_reason.member_inactive": "  member left 党员已离开",
-    "uncovered_by_reason.no_delegate": "  no delegate 无党代表", "uncovered_by_reason.no_committee_member": "  no committee member 无县委委员",
+    "uncovered_by_reason.no_member": "  no member 无党员联系",
+    "uncovered_by_reason.member_inactive": "  member left 党员已离开",
+    "uncovered_by_reason.no_delegate": "  no delegate 无党代表",
+    "uncovered_by_reason.no_committee_member": "  no committee member 无县委委员",
 }
 
 
@@ -168,7 +187,8 @@ def emit(data: dict[str, Any], fmt: Format, title: str) -> None:
         return
     table = Table("", "", title=title, show_header=False)
     for k, v in rows:
-        table.add_row(_LABELS.get(k, k.replace("households_by_category.", "households: ")), f"{v:,}" if isinstance(v, int) else str(v))
+        table.add_row(_LABELS.get(k, k.replace("households_by_category.", "households: ")),
+                      f"{v:,}" if isinstance(v, int) else str(v))
     out.print(table)
 
 

@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
+from graphsvc.bundle.reader import read_bundle
 from graphsvc.bundle.report import CLI_MOST, CLI_PER_KIND, Report
+from graphsvc.bundle.writer import translate_folder
 from graphsvc.cli.common import (
     AsOf,
     Fmt,
@@ -27,6 +29,8 @@ from graphsvc.cli.common import (
 )
 from graphsvc.config import get_settings
 from graphsvc.errors import StoreUnavailable
+from graphsvc.importer import export_path, import_tables, paused_gc
+from graphsvc.service import summary_body
 
 
 def _unavailable_message(exc: StoreUnavailable, path: Path, kind: str, dry_run: bool) -> str:
@@ -47,10 +51,17 @@ def _unavailable_message(exc: StoreUnavailable, path: Path, kind: str, dry_run: 
 
 
 def import_cmd(
-    path: Annotated[Path, typer.Argument(help="bundle: a folder of CSV files, a .zip of it, or an .xlsx workbook")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="check everything, write nothing")] = False,
-    replace: Annotated[bool, typer.Option("--replace", help="make the store equal to the bundle: records not in it are deleted")] = False,
-    report_file: Annotated[Path | None, typer.Option("--report", help="also write the report as JSON to this file: every error and warning up to 10,000 of each kind (100,000 in all), then counts")] = None,
+    path: Annotated[Path, typer.Argument(
+        help="bundle: a folder of CSV files, a .zip of it, or an .xlsx workbook")],
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="check everything, write nothing")] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace",
+        help="make the store equal to the bundle: records not in it are deleted")] = False,
+    report_file: Annotated[Path | None, typer.Option(
+        "--report",
+        help="also write the report as JSON to this file: every error and warning up to 10,000 "
+             "of each kind (100,000 in all), then counts")] = None,
     show: Annotated[int, typer.Option(help="show at most this many errors and warnings")] = 200,
 ) -> None:
     """Import a bundle: validate all of it first, then write all of it or nothing.
@@ -60,9 +71,6 @@ def import_cmd(
     --dry-run), 1 when the bundle has errors (every one is listed; nothing is written),
     2 when the store cannot be used.
     """
-    from graphsvc.bundle.reader import read_bundle
-    from graphsvc.importer import import_tables, paused_gc
-
     settings = get_settings()
     report = Report(per_kind=CLI_PER_KIND, most=CLI_MOST)  # the API's answers list fewer
     with err.status(f"reading {path} ..."), paused_gc():
@@ -83,9 +91,11 @@ def import_cmd(
         bar.update(task, total=1, completed=1, description="done" if report.ok else "refused")
     print_report(report, show)
     if report_file:
-        report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1),
+                               encoding="utf-8")
     if not report.ok:
-        err.print(f"[bold red]The bundle has {report.error_count:,} error(s); nothing was written.[/] "
+        err.print(f"[bold red]The bundle has {report.error_count:,} error(s); "
+                  "nothing was written.[/] "
                   "Fix them and import again.")
         raise typer.Exit(1)
     table = Table("file", "rows", title="checked (nothing written)" if dry_run else
@@ -98,7 +108,8 @@ def import_cmd(
 
 
 def export_cmd(
-    path: Annotated[Path, typer.Argument(help="where to write: a folder (created), or a name ending in .zip or .xlsx")],
+    path: Annotated[Path, typer.Argument(
+        help="where to write: a folder (created), or a name ending in .zip or .xlsx")],
     headers: Annotated[Literal["en", "zh"], typer.Option(
         "--headers",
         help="en: the English files, headers and values of the bundle format; zh: Chinese "
@@ -106,8 +117,6 @@ def export_cmd(
              "as in docs/chinese-spreadsheets.md. Import reads either.")] = "en",
 ) -> None:
     """Write the whole store as a bundle (rows ordered by id), ready to import elsewhere."""
-    from graphsvc.importer import export_path
-
     with opened_store() as store, err.status("exporting ..."):
         counts = export_path(store, path, headers=headers)
     table = Table("file", "rows", title=f"exported to {path}")
@@ -118,7 +127,8 @@ def export_cmd(
 
 def generate_cmd(
     path: Annotated[Path, typer.Argument(help="folder to write the bundle into")],
-    counties: Annotated[int, typer.Option(min=1, max=100, help="how many counties side by side")] = 1,
+    counties: Annotated[int, typer.Option(
+        min=1, max=100, help="how many counties side by side")] = 1,
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same bundle")] = 1,
     headers: Annotated[Literal["en", "zh"], typer.Option(
         "--headers",
@@ -141,11 +151,10 @@ def generate_cmd(
 
         counts = generate_bundle(path, counties=counties, seed=seed, progress=progress)
         if headers == "zh":
-            from graphsvc.bundle.writer import translate_folder
-
             bar.update(task, description="in Chinese")
             counts = translate_folder(path, "zh")
-    table = Table("file", "rows", title=f"generated {counties} count{'y' if counties == 1 else 'ies'} in {path}")
+    table = Table("file", "rows",
+                  title=f"generated {counties} count{'y' if counties == 1 else 'ies'} in {path}")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
     out.print(table)
@@ -155,10 +164,9 @@ def generate_cmd(
 def summary_cmd(
     as_of: AsOf = None, fmt: Fmt = Format.table, township_id: TownshipOpt = None,
 ) -> None:
-    """The county in numbers: records, people, households by status and reason, pairings, contacts."""
-    from graphsvc.service import summary_body
-
+    """The county in numbers: records, people, households by status and reason, pairings, contacts."""  # noqa: E501 (the help)
     rules, day = settings_and_day(as_of)
     with opened_store() as store:
         data = summary_body(store, day, rules, township_id=township_id)
-    emit(data, fmt, f"{'township ' + township_id if township_id else 'the county'} on {day.isoformat()}")
+    where = "township " + township_id if township_id else "the county"
+    emit(data, fmt, f"{where} on {day.isoformat()}")

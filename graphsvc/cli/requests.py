@@ -90,9 +90,13 @@ def overdue_cmd(
 def summary_cmd(
     township_id: TownshipOpt = None,
     village_id: VillageOpt = None,
-    from_: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD (default: from the first request)")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD (default today)")] = None,
-    within_days: Annotated[int | None, typer.Option("--within-days", min=0, help="N of 'resolved within N days' (default GRAPHSVC_ESCALATE_AFTER_DAYS)")] = None,
+    from_: Annotated[str | None, typer.Option(
+        "--from", help="first day, YYYY-MM-DD (default: from the first request)")] = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="last day, YYYY-MM-DD (default today)")] = None,
+    within_days: Annotated[int | None, typer.Option(
+        "--within-days", min=0,
+        help="N of 'resolved within N days' (default GRAPHSVC_ESCALATE_AFTER_DAYS)")] = None,
     fmt: Fmt = Format.table,
 ) -> None:
     """Requests raised and resolved in the period, how fast and by which level (member,

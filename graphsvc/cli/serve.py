@@ -1,4 +1,5 @@
-"""``graphsvc serve``, ``graphsvc keys`` and ``graphsvc audit-log``: the commands of the HTTP API."""
+"""``graphsvc serve``, ``graphsvc keys`` and ``graphsvc audit-log``: the commands of the HTTP
+API."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -19,6 +20,7 @@ from graphsvc.bundle.schema import Kind
 from graphsvc.cli.common import err, fail, key_store, opened_store, plain
 from graphsvc.config import Settings, get_settings
 from graphsvc.errors import GraphsvcError, NotFound
+from graphsvc.importer import import_path
 from graphsvc.keys import Role
 
 keys_app = typer.Typer(
@@ -57,7 +59,8 @@ def keys_create(
     except GraphsvcError as exc:
         raise fail(str(exc)) from None
     towns = ", ".join(record.townships) or "all"
-    plain.print(f"made key {record.id} ({record.name}): role {record.role.value}, townships {towns}, "
+    plain.print(f"made key {record.id} ({record.name}): role {record.role.value}, "
+                f"townships {towns}, "
               f"unmasked personal data {'yes' if record.pii or role is Role.ADMIN else 'no'}")
     plain.print("The key is shown only now; keep it safe (send it as 'Authorization: Bearer KEY'):")
     sys.stdout.write(token + "\n")
@@ -80,8 +83,8 @@ def _check_townships(wanted: list[str]) -> None:
              if towns else "the store holds no township yet: import the county first "
                            "('graphsvc import BUNDLE')")
     raise fail(f"--township-id: there is no township {', '.join(repr(t) for t in unknown)} in "
-                f"the store, so a key limited to it would see nothing; {there}. "
-                "No key was made.", 1)
+               f"the store, so a key limited to it would see nothing; {there}. "
+               "No key was made.", 1)
 
 
 @keys_app.command("list")
@@ -122,7 +125,6 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id, as 'ke
 def _demo(settings: Settings) -> str:
     """Load the sample county into an empty embedded store; return an admin key for it."""
     from graphsvc.generate import generate_bundle
-    from graphsvc.importer import import_path
     from graphsvc.stores.embedded import EmbeddedStore
 
     store = EmbeddedStore(settings.data_dir)
@@ -138,7 +140,7 @@ def _demo(settings: Settings) -> str:
                                      max_unpacked_bytes=settings.max_unpacked_bytes)
             if not report.ok:
                 raise fail("the sample county did not import: "
-                            + "; ".join(str(p) for p in report.errors[:5]))
+                           + "; ".join(str(p) for p in report.errors[:5]))
             err.print(f"Loaded the sample county into {escape(str(settings.data_dir))}.")
     finally:
         store.close()
@@ -175,8 +177,8 @@ def serve(
     if demo:
         if settings.neo4j_uri:
             raise fail("--demo loads the sample county into the embedded store, but "
-                        "GRAPHSVC_NEO4J_URI is set; unset it (and set GRAPHSVC_DATA_DIR) for a "
-                        "demo, or import a bundle into Neo4j with 'graphsvc import'")
+                       "GRAPHSVC_NEO4J_URI is set; unset it (and set GRAPHSVC_DATA_DIR) for a "
+                       "demo, or import a bundle into Neo4j with 'graphsvc import'")
         try:
             token = _demo(settings)
         except GraphsvcError as exc:
@@ -204,7 +206,8 @@ def serve(
 
 
 def audit_log(
-    since: Annotated[str | None, typer.Option(help="from this date (YYYY-MM-DD) or instant on")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="from this date (YYYY-MM-DD) or instant on")] = None,
     until: Annotated[str | None, typer.Option(help="before this date or instant")] = None,
     key_id: Annotated[str | None, typer.Option("--key-id", help="by this API key")] = None,
     record_id: Annotated[str | None, typer.Option("--record-id", help="touching this id")] = None,
@@ -212,8 +215,8 @@ def audit_log(
         help="import, replace, write (a change through the API) or read_pii")] = None,
     limit: Annotated[int, typer.Option(min=0, help="at most this many entries")] = 100,
     offset: Annotated[int, typer.Option(min=0, help="skip this many first")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="print the JSON body of GET /api/v1/audit-log")
-                       ] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="print the JSON body of GET /api/v1/audit-log")] = False,
 ) -> None:
     """The audit log, newest first: every write (who, which key, when, old and new values) and
     every read of households' unmasked personal data through the API."""
@@ -234,9 +237,11 @@ def audit_log(
         return
     table = Table("when (UTC)", "action", "who", "records", "changes",
                   title=f"{body['total']} audit log entr{'y' if body['total'] == 1 else 'ies'}"
-                        + (f", showing {len(body['items'])}" if len(body["items"]) < body["total"] else ""))
+                        + (f", showing {len(body['items'])}"
+                           if len(body["items"]) < body["total"] else ""))
     for e in body["items"]:
-        who = f"{e.get('key_name') or ''} ({e.get('via')}{', ' + e['key_id'] if e.get('key_id') else ''})"
+        key = ", " + e["key_id"] if e.get("key_id") else ""
+        who = f"{e.get('key_name') or ''} ({e.get('via')}{key})"
         if e["action"] == "read_pii":
             what = f"{e.get('what')}: {', '.join(e.get('subjects', []))}"
         else:
@@ -249,10 +254,12 @@ def audit_log(
     plain.print(table)
 
 
-def _change_line(c: dict[str, object]) -> str:
+def _change_line(c: dict[str, Any]) -> str:
+    """One change of an audit log entry (a JSON object of the log's body), on one line."""
     ident = c.get("id") or "/".join(map(str, c.get("key") or [])) or ""
     if c.get("op") == "update":
-        old, new = c.get("old") or {}, c.get("new") or {}
-        cols = ", ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in new)  # type: ignore[union-attr]
+        old: dict[str, Any] = c.get("old") or {}
+        new: dict[str, Any] = c.get("new") or {}
+        cols = ", ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in new)
         return f"{c.get('file')} {ident}: {cols}"
     return f"{c.get('file')} {c.get('op')} {ident}"

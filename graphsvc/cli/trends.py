@@ -53,11 +53,15 @@ def rows(body: dict[str, Any]) -> list[dict[str, Any]]:
 def trends_cmd(
     township_id: TownshipOpt = None,
     village_id: VillageOpt = None,
-    from_: Annotated[str | None, typer.Option("--from", help="first date, YYYY-MM-DD (default: 12 steps before --to)")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="last date, YYYY-MM-DD (default today)")] = None,
+    from_: Annotated[str | None, typer.Option(
+        "--from", help="first date, YYYY-MM-DD (default: 12 steps before --to)")] = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="last date, YYYY-MM-DD (default today)")] = None,
     step: Annotated[Step, typer.Option("--step", help="week, month or quarter")] = Step.month,
     fmt: Fmt = Format.table,
-    html: Annotated[Path | None, typer.Option("--html", help="also write the chart page to this file (self-contained HTML, nothing loaded from the internet)")] = None,
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="also write the chart page to this file (self-contained HTML, nothing "
+                       "loaded from the internet)")] = None,
 ) -> None:
     """Coverage over time: households covered, stale and uncovered by reason (all and focus
     households) on every step from --from to --to, computed for all dates at once."""

@@ -54,7 +54,7 @@ def visualize(
         raise fail(f"the {view.value} view needs an id")
     if (plan or cap is not None) and not (view is View.township and rid):
         raise fail("--plan and --cap are for a township's overview: "
-                    "graphsvc visualize township TOWNSHIP_ID --plan")
+                   "graphsvc visualize township TOWNSHIP_ID --plan")
     rules, day = settings_and_day(as_of)
     with opened_store() as store:
         started = time.perf_counter()
