@@ -54,14 +54,13 @@ def keys_create(
     if township_id and role is not Role.ADMIN:  # (an admin key with townships is refused below)
         _check_townships(township_id)
     try:
-        record, token = key_store(get_settings()).create(role, townships=township_id or (), pii=pii,
-                                                     name=name)
+        record, token = key_store().create(role, townships=township_id or (), pii=pii, name=name)
     except GraphsvcError as exc:
         raise fail(str(exc)) from None
     towns = ", ".join(record.townships) or "all"
     plain.print(f"made key {record.id} ({record.name}): role {record.role.value}, "
                 f"townships {towns}, "
-              f"unmasked personal data {'yes' if record.pii or role is Role.ADMIN else 'no'}")
+                f"unmasked personal data {'yes' if record.pii or role is Role.ADMIN else 'no'}")
     plain.print("The key is shown only now; keep it safe (send it as 'Authorization: Bearer KEY'):")
     sys.stdout.write(token + "\n")
 
@@ -93,7 +92,7 @@ def keys_list(
 ) -> None:
     """Every key (never the key itself): id, name, role, townships, when made, used, revoked."""
     try:
-        keys = key_store(get_settings()).all_keys()
+        keys = key_store().all_keys()
     except GraphsvcError as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -114,7 +113,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id, as 'ke
                 ) -> None:
     """Stop a key working at once (its record stays, marked revoked)."""
     try:
-        record = key_store(get_settings()).revoke(key_id)
+        record = key_store().revoke(key_id)
     except NotFound as exc:
         raise fail(str(exc), 1) from None
     except GraphsvcError as exc:
@@ -228,7 +227,7 @@ def audit_log(
         raise fail(f"--since/--until: {exc}") from None
     try:
         with opened_store() as store:
-            body = entries(store, key_store(get_settings()), since=lo, until=hi, key_id=key_id,
+            body = entries(store, key_store(), since=lo, until=hi, key_id=key_id,
                            record_id=record_id, action=action, limit=limit, offset=offset)
     except GraphsvcError as exc:
         raise fail(str(exc)) from None

@@ -39,8 +39,8 @@ def visualize(
                                        "it would cover and those it cannot); a checkbox on the "
                                        "page switches it off and on")] = False,
     cap: Annotated[int | None, typer.Option("--cap", min=1, max=100, help="township view: "
-                                               "most households per member after the plan "
-                                               "(default GRAPHSVC_REPAIR_CAP, 5)")] = None,
+                                            "most households per member after the plan "
+                                            "(default GRAPHSVC_REPAIR_CAP, 5)")] = None,
 ) -> None:
     """Write a diagram page (self-contained HTML, UTF-8, nothing loaded from the internet).
 
