@@ -77,7 +77,7 @@ def _answers(store: Store, *, townships: list[str], villages: list[str], people:
                 got = store.chain_households(**scope, **read)
                 out["chain_households", day, str(scope), str(read)] = {
                     k: _household(h) for k, h in got.items()}
-    out["chain_people"] = {k: _person(p) for k, p in
+    out["chain_people", "some"] = {k: _person(p) for k, p in
                            store.chain_people([*people, "nobody", *households[:2]]).items()}
     out["chain_people", "none"] = store.chain_people([])
     return out
@@ -170,10 +170,10 @@ def broken_county(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
     delegates = [p["id"] for p in people if "delegate" in p["roles"].split(";")
                  and "committee_member" not in p["roles"].split(";")]
     members = sorted({r["from_id"] for r in liaisons if r["kind"] == "member-household"})
-    name = {p["id"]: p["name"] for p in people}
-    gone = [{"id": d, "name": name[d], "status": "inactive", "inactive_since": "2026-03-01"}
+    names = {p["id"]: p["name"] for p in people}
+    gone = [{"id": d, "name": names[d], "status": "inactive", "inactive_since": "2026-03-01"}
             for d in rng.sample(delegates, len(delegates) // 10)]
-    gone += [{"id": m, "name": name[m], "status": "inactive", "inactive_since": "2026-05-01"}
+    gone += [{"id": m, "name": names[m], "status": "inactive", "inactive_since": "2026-05-01"}
              for m in rng.sample(members, len(members) // 30) if m not in {g["id"] for g in gone}]
     _write(part / "people.csv", ["id", "name", "status", "inactive_since"], gone)
     ended = [{"kind": r["kind"], "from_id": r["from_id"], "to_id": r["to_id"],
