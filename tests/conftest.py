@@ -3,6 +3,11 @@
 Neo4j comes from ``GRAPHSVC_NEO4J_URI`` when set (``eval "$(scripts/dev-neo4j start)"``);
 otherwise the session starts one with ``scripts/dev-neo4j start`` and stops it at the end.
 If Neo4j cannot be had, the Neo4j tests fail: they never skip.
+
+``GRAPHSVC_TEST_STORES=embedded`` (what ``scripts/test --fast`` sets) leaves out every test that
+needs Neo4j instead: the Neo4j half of the store tests and the tests comparing the two stores.
+Tests under ``tests/system/`` (real servers, browsers, compose, load) carry the ``system``
+marker; ``-m "not system"`` leaves them out.
 """
 
 from __future__ import annotations
@@ -23,6 +28,30 @@ SHARED = ROOT.parent / "shared"
 TINY = SHARED / "examples" / "tiny-county"
 if not TINY.is_dir():  # CI lays shared/ beside the clone
     TINY = Path(os.environ.get("GRAPHSVC_SHARED", "/work/shared")) / "examples" / "tiny-county"
+STORES = [s for s in os.environ.get("GRAPHSVC_TEST_STORES", "embedded,neo4j").split(",") if s]
+SYSTEM_DIR = Path(__file__).resolve().parent / "system"
+_NEO4J_FIXTURES = {"neo4j_env", "neo4j_shared"}
+
+
+def _needs_neo4j(item: pytest.Item) -> bool:
+    if item.get_closest_marker("neo4j") is not None:
+        return True
+    if _NEO4J_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "neo4j" in callspec.params.values()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SYSTEM_DIR in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.system)
+    if "neo4j" in STORES:
+        return
+    left_out = [i for i in items if _needs_neo4j(i)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [i for i in items if not _needs_neo4j(i)]
 
 
 @pytest.fixture(scope="session")
