@@ -15,7 +15,8 @@ from typing import Any
 
 import networkx as nx
 
-from graphsvc.bundle.schema import ENTITY_SPECS, Kind, contact_key
+from graphsvc.bundle.schema import ENTITY_SPECS, contact_key
+from graphsvc.model import Kind
 
 LIAISON_REL: dict[str, str] = {
     "committee_member-delegate": "LIAISES_WITH_DELEGATE",

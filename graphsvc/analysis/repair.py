@@ -43,9 +43,9 @@ from typing import Any
 import networkx as nx
 
 from graphsvc import rules as R
+from graphsvc.model import REASONS, UncoveredReason, counts_on, township_of
 from graphsvc.rules import CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD, RuleSettings
 from graphsvc.stores.base import Store
-from graphsvc.summary import counts_on
 
 DEFAULT_CAP = 5
 KINDS = ("committee_member-delegate", "delegate-member", "member-household")
@@ -110,19 +110,20 @@ def _facts_neo4j(store: Store, as_of: dt.date, township_ids: Sequence[str] | Non
     (row,) = store.query("analysis/repair_people", as_of=as_of,  # type: ignore[attr-defined]
                          township_ids=None if township_ids is None else sorted(set(township_ids)),
                          ids=sorted(set(ids)))
-    # places by DATA_FORMAT.md, as _facts_graph reads them (rules.village_of, rules.township_of)
+    # places by DATA_FORMAT.md, as _facts_graph reads them (rules.village_of, model.township_of)
     village_town = {v: t for v, t in row["villages"]}
     orgs = {o: (t, v) for o, t, v in row["organizations"]}
+    places: dict[str, tuple[str, dict[str, Any]]] = {
+        **{v: ("village", {"township_id": t}) for v, t in village_town.items()},
+        **{o: ("organization", {"township_id": t, "village_id": v}) for o, (t, v) in orgs.items()}}
     towns = None if township_ids is None else set(township_ids)
     out: Facts = {}
     for (pid, roles, village, town, org, wanted, load, above, delegates, cms, members,
          dels_below) in row["people"]:
         o = orgs.get(org) if org is not None else None
-        if town is None:
-            if village is not None and village in village_town:
-                town = village_town[village]
-            elif o is not None:
-                town = o[0] if o[0] is not None else village_town.get(o[1])
+        places[pid] = ("person", {"township_id": town, "village_id": village,
+                                  "organization_id": org})
+        town = township_of(pid, places.get)
         if (towns is not None and not wanted and "committee_member" not in roles
                 and town not in towns):
             continue
@@ -832,7 +833,9 @@ def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str
         where_en = (f"the same village ({r['village_id']})" if same_village
                     else f"the same township ({r['township_id']})")
         focus = " 重点户优先。A focus household." if R.focus_count(r["categories"], rules) else ""
-        why = _REASON_ZH[world.reason(r["member_ids"])]
+        reason = world.reason(r["member_ids"])
+        # "covered": the plan's upper links aside, the chain above the household is whole
+        why = UncoveredReason(reason).label if reason in REASONS else "链条完整"
         items.append({
             "kind": "member-household", "from_id": a.giver, "to_id": a.want,
             "township_id": r["township_id"], "village_id": r["village_id"], "cost": a.cost,
@@ -889,11 +892,6 @@ def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str
         "unassigned_delegates": unassigned_delegates,
     }
     return body
-
-
-_REASON_ZH = {"no_member": "无党员联系", "member_inactive": "联系党员已不在岗",
-              "no_delegate": "联系党员无党代表", "no_committee_member": "党代表无县委委员",
-              "covered": "链条完整"}
 
 
 # -- applying a plan -----------------------------------------------------------------------------

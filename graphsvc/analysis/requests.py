@@ -48,9 +48,9 @@ from typing import TYPE_CHECKING, Any
 
 from graphsvc.analysis.trends import Chains, HouseholdData, read_chains
 from graphsvc.errors import NotFound
+from graphsvc.model import counts_on
 from graphsvc.rules import CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD, RuleSettings, focus_count
 from graphsvc.stores.base import Store
-from graphsvc.summary import counts_on
 
 if TYPE_CHECKING:
     from graphsvc.keys import KeyStore

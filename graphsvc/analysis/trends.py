@@ -37,6 +37,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphsvc.model import is_active
 from graphsvc.rules import (
     CM_DELEGATE,
     DELEGATE_MEMBER,
@@ -47,7 +48,6 @@ from graphsvc.rules import (
     township_of,
 )
 from graphsvc.stores.base import Store
-from graphsvc.summary import is_active
 
 STEPS = ("week", "month", "quarter")
 MAX_STEPS = 1000  # dates per answer

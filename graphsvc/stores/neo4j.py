@@ -29,7 +29,6 @@ from graphsvc.auditlog import from_row, to_row, version
 from graphsvc.bundle.schema import (
     ENTITY_SPECS,
     FILES,
-    FOCUS_CATEGORIES,
     LIAISON_KINDS,
     SPECS,
     FileSpec,
@@ -42,6 +41,7 @@ from graphsvc.config import Settings
 from graphsvc.cypher import Queries, queries
 from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable, VersionConflict
 from graphsvc.graph import KIND_LABELS
+from graphsvc.model import FOCUS_CATEGORIES
 from graphsvc.rules import REASONS, STATUSES, RuleSettings
 from graphsvc.stores.base import Audit, Progress, Store
 from graphsvc.stores.incremental import tallied, touched
