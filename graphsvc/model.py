@@ -56,6 +56,14 @@ def label(word: Word) -> str:
     return word.label
 
 
+def label_of(cls: type[Word], value: str | None) -> str:
+    """The label of ``value`` as a word of ``cls``; text that is no such word as it is ("" for
+    None), so that a value newer than this table still shows."""
+    if value is None:
+        return ""
+    return _LABELS[cls].get(value, value)
+
+
 def values(cls: type[StrEnum]) -> tuple[str, ...]:
     """The words of a set as plain text, in their order (for columns, Cypher parameters)."""
     return tuple(w.value for w in cls)
@@ -173,7 +181,9 @@ class ChainLevel(Word):
     committee_member = "committee_member"
 
 
-_labelled(ChainLevel, {"member": "党员", "delegate": "党代表", "committee_member": "县委委员"})
+# the same people as the kinds and roles above, so the same labels (not a second spelling)
+_labelled(ChainLevel, {"member": Kind.PERSON.label, "delegate": Role.delegate.label,
+                       "committee_member": Role.committee_member.label})
 
 
 class Channel(Word):
