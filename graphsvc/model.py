@@ -351,11 +351,11 @@ def township_of(rid: str, lookup: Lookup) -> str | None:
     village = rec.get("village_id")
     place = lookup(village) if village else None
     if place is not None and place[0] == Kind.VILLAGE:
-        return township_of(village, lookup)
+        return township_of(str(village), lookup)
     org = rec.get("organization_id")
     if kind != Kind.PERSON or not org:
         return None
     place = lookup(org)
     if place is None or place[0] != Kind.ORGANIZATION:
         return None
-    return township_of(org, lookup)
+    return township_of(str(org), lookup)
