@@ -43,12 +43,12 @@ from typing import Any
 import networkx as nx
 
 from graphsvc import rules as R
-from graphsvc.model import REASONS, UncoveredReason, counts_on, township_of
+from graphsvc.model import LIAISON_KINDS, REASONS, UncoveredReason, counts_on, township_of
 from graphsvc.rules import CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD, RuleSettings
 from graphsvc.stores.base import Store
 
 DEFAULT_CAP = 5
-KINDS = ("committee_member-delegate", "delegate-member", "member-household")
+KINDS = LIAISON_KINDS
 FAST_PATH = True
 """Let ``_solve`` take a flow it can prove optimal without the network simplex (``_fast_flow``);
 False: always solve the network (the tests compare the two)."""

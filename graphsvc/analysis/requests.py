@@ -48,16 +48,16 @@ from typing import TYPE_CHECKING, Any
 
 from graphsvc.analysis.trends import Chains, HouseholdData, read_chains
 from graphsvc.errors import NotFound
-from graphsvc.model import counts_on
+from graphsvc.model import ChainLevel, counts_on, values
 from graphsvc.rules import CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD, RuleSettings, focus_count
 from graphsvc.stores.base import Store
 
 if TYPE_CHECKING:
     from graphsvc.keys import KeyStore
 
-LEVELS = ("member", "delegate", "committee_member")
-RESOLVER_LEVELS = ("member", "delegate", "committee_member", "cadre", "other")
-OPEN_LEVELS = ("member", "delegate", "committee_member", "unrouted")
+LEVELS = values(ChainLevel)
+RESOLVER_LEVELS = (*LEVELS, "cadre", "other")
+OPEN_LEVELS = (*LEVELS, "unrouted")
 
 
 @dataclass(slots=True)

@@ -37,7 +37,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphsvc.model import is_active
+from graphsvc.model import TrendStep, is_active, values
 from graphsvc.rules import (
     CM_DELEGATE,
     DELEGATE_MEMBER,
@@ -49,7 +49,7 @@ from graphsvc.rules import (
 )
 from graphsvc.stores.base import Store
 
-STEPS = ("week", "month", "quarter")
+STEPS = values(TrendStep)
 MAX_STEPS = 1000  # dates per answer
 DEFAULT_STEPS = 12  # without ``from``: this many steps before ``to``
 
