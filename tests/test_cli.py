@@ -173,7 +173,7 @@ def test_an_import_that_loses_neo4j_says_what_was_written_and_what_to_do() -> No
     may not have been written, and that importing again is harmless."""
     from neo4j.exceptions import IncompleteCommit
 
-    from graphsvc.cli import _unavailable_message
+    from graphsvc.cli.data import _unavailable_message
     from graphsvc.errors import StoreUnavailable
 
     lost = StoreUnavailable("Neo4j at bolt://x:1 cannot be reached while writing the import: gone")

@@ -25,7 +25,7 @@ def test_wheel_holds_the_cypher_files(tmp_path: Path) -> None:
     source = {f"graphsvc/cypher/{p.relative_to(ROOT / 'cypher').as_posix()}"
               for p in (ROOT / "cypher").rglob("*.cypher")}
     assert source and source <= names
-    assert "graphsvc/cli.py" in names and "visual/__init__.py" in names
+    assert "graphsvc/cli/__init__.py" in names and "visual/__init__.py" in names
 
 
 def test_every_statement_the_store_runs_exists() -> None:

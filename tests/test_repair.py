@@ -566,11 +566,12 @@ def test_api_apply_part_of_an_applied_plan(client: tuple[TestClient, KeyStore],
 def test_cli_plan_json_and_apply(tiny: Store, client: tuple[TestClient, KeyStore],
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from graphsvc import cli
+    from graphsvc.cli import common
     from graphsvc.config import get_settings
 
     c, keys = client
     _, admin = _auth(keys)
-    monkeypatch.setattr(cli, "open_store", lambda _settings: _Unclosed(tiny))
+    monkeypatch.setattr(common, "open_store", lambda _settings: _Unclosed(tiny))
     get_settings.cache_clear()
     try:
         args = ["repair", "plan", "--township-id", "T1", "--as-of", "2026-06-30"]

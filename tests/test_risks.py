@@ -255,10 +255,11 @@ def test_api_township_key_sees_its_township_only(client: tuple[TestClient, KeySt
 def test_cli_json_is_the_api_body(tiny: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                   client: tuple[TestClient, KeyStore]) -> None:
     from graphsvc import cli
+    from graphsvc.cli import common
     from graphsvc.config import get_settings
 
     c, keys = client
-    monkeypatch.setattr(cli, "open_store", lambda _settings: _Unclosed(tiny))
+    monkeypatch.setattr(common, "open_store", lambda _settings: _Unclosed(tiny))
     get_settings.cache_clear()
     try:
         res = CliRunner().invoke(cli.app, ["risks", "people", "--as-of", "2026-06-30",

@@ -9,7 +9,17 @@ from typing import Annotated, Any
 
 import typer
 
-from graphsvc.cli_requests import Fmt, FmtOpt, _format
+from graphsvc.cli.common import (
+    Fmt,
+    Format,
+    TownshipOpt,
+    VillageOpt,
+    emit_rows,
+    fail,
+    opened_store,
+    parse_date,
+)
+from graphsvc.config import get_settings
 from graphsvc.rules import REASONS
 
 
@@ -41,29 +51,31 @@ def rows(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def trends_cmd(
-    township_id: Annotated[str | None, typer.Option("--township-id", help="only this township")] = None,
-    village_id: Annotated[str | None, typer.Option("--village-id", help="only this village")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="first date, YYYY-MM-DD (default: 12 steps before --to)")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="last date, YYYY-MM-DD (default today)")] = None,
+    township_id: TownshipOpt = None,
+    village_id: VillageOpt = None,
+    from_: Annotated[str | None, typer.Option(
+        "--from", help="first date, YYYY-MM-DD (default: 12 steps before --to)")] = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="last date, YYYY-MM-DD (default today)")] = None,
     step: Annotated[Step, typer.Option("--step", help="week, month or quarter")] = Step.month,
-    fmt: FmtOpt = Fmt.table,
-    html: Annotated[Path | None, typer.Option("--html", help="also write the chart page to this file (self-contained HTML, nothing loaded from the internet)")] = None,
+    fmt: Fmt = Format.table,
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="also write the chart page to this file (self-contained HTML, nothing "
+                       "loaded from the internet)")] = None,
 ) -> None:
     """Coverage over time: households covered, stale and uncovered by reason (all and focus
     households) on every step from --from to --to, computed for all dates at once."""
     from graphsvc.analysis.trends import trends_body
-    from graphsvc.cli import _fail, _parse_date, _store, emit_rows
 
-    form = _format(fmt)
-    last = _parse_date(to, "--to")
-    first = None if from_ is None else _parse_date(from_, "--from")
-    rules = _rules()
-    with _store() as store:
+    last = parse_date(to, "--to")
+    first = None if from_ is None else parse_date(from_, "--from")
+    rules = get_settings().rules()
+    with opened_store() as store:
         try:
             body = trends_body(store, rules, first=first, last=last, step=step.value,
                                township_id=township_id, village_id=village_id)
         except ValueError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         place = village_id or township_id
         name = None
         if place is not None:
@@ -75,22 +87,10 @@ def trends_cmd(
 
         write_page(str(html), trends_page(body, place_name=name, link=lambda view, rid: ""))
     flat = rows(body)
-    if form.value == "table":  # shares as percentages, for reading
+    if fmt is Format.table:  # shares as percentages, for reading
         flat = [{k: (f"{v * 100:.1f}%" if k.endswith("_share") and v is not None else v)
                  for k, v in r.items()} for r in flat]
-    emit_rows(body, flat, form,
+    emit_rows(body, flat, fmt,
               f"coverage of {name or place or 'the county'} by {step.value}, "
               f"{body['from']} to {body['to']}",
-              TABLE if form.value == "table" else None)
-
-
-def _rules() -> Any:
-    from graphsvc.config import get_settings
-
-    return get_settings().rules()
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``trends`` to ``graphsvc``."""
-    app.command("trends")(trends_cmd)
-
+              TABLE if fmt is Format.table else None)

@@ -1,25 +1,27 @@
-"""``graphsvc serve`` and ``graphsvc keys``: the commands of the HTTP API."""
+"""``graphsvc serve``, ``graphsvc keys`` and ``graphsvc audit-log``: the commands of the HTTP
+API."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from graphsvc.auditlog import entries, instant
+from graphsvc.bundle.schema import Kind
+from graphsvc.cli.common import err, fail, key_store, opened_store, plain
 from graphsvc.config import Settings, get_settings
 from graphsvc.errors import GraphsvcError, NotFound
-from graphsvc.keys import KeyStore, Role
-
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+from graphsvc.importer import import_path
+from graphsvc.keys import Role
 
 keys_app = typer.Typer(
     name="keys",
@@ -32,17 +34,8 @@ keys_app = typer.Typer(
 DEMO_KEY_FILE = "demo-key"
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    return typer.Exit(code)
-
-
 def _when(stamp: str | None) -> str:
     return stamp[:16].replace("T", " ") if stamp else "-"
-
-
-def _keys(settings: Settings) -> KeyStore:
-    return KeyStore(settings.data_dir)
 
 
 @keys_app.command("create")
@@ -61,27 +54,22 @@ def keys_create(
     if township_id and role is not Role.ADMIN:  # (an admin key with townships is refused below)
         _check_townships(township_id)
     try:
-        record, token = _keys(get_settings()).create(role, townships=township_id or (), pii=pii,
-                                                     name=name)
+        record, token = key_store().create(role, townships=township_id or (), pii=pii, name=name)
     except GraphsvcError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     towns = ", ".join(record.townships) or "all"
-    out.print(f"made key {record.id} ({record.name}): role {record.role.value}, townships {towns}, "
-              f"unmasked personal data {'yes' if record.pii or role is Role.ADMIN else 'no'}")
-    out.print("The key is shown only now; keep it safe (send it as 'Authorization: Bearer KEY'):")
+    plain.print(f"made key {record.id} ({record.name}): role {record.role.value}, "
+                f"townships {towns}, "
+                f"unmasked personal data {'yes' if record.pii or role is Role.ADMIN else 'no'}")
+    plain.print("The key is shown only now; keep it safe (send it as 'Authorization: Bearer KEY'):")
     sys.stdout.write(token + "\n")
 
 
 def _check_townships(wanted: list[str]) -> None:
     """Refuse (exit code 1, no key made) townships the store does not hold: a key limited to
     them would see nothing. The message lists the townships there are."""
-    import datetime as dt
-
-    from graphsvc.bundle.schema import Kind
-    from graphsvc.cli import _store
-
     names = {t.strip() for t in wanted if t.strip()}
-    with _store() as store:
+    with opened_store() as store:
         found = store.fetch_entities(names)
         unknown = sorted(t for t in names if t not in found or found[t][0] is not Kind.TOWNSHIP)
         if not unknown:
@@ -93,9 +81,9 @@ def _check_townships(wanted: list[str]) -> None:
                                                  else "")
              if towns else "the store holds no township yet: import the county first "
                            "('graphsvc import BUNDLE')")
-    raise _fail(f"--township-id: there is no township {', '.join(repr(t) for t in unknown)} in "
-                f"the store, so a key limited to it would see nothing; {there}. "
-                "No key was made.", 1)
+    raise fail(f"--township-id: there is no township {', '.join(repr(t) for t in unknown)} in "
+               f"the store, so a key limited to it would see nothing; {there}. "
+               "No key was made.", 1)
 
 
 @keys_app.command("list")
@@ -104,9 +92,9 @@ def keys_list(
 ) -> None:
     """Every key (never the key itself): id, name, role, townships, when made, used, revoked."""
     try:
-        keys = _keys(get_settings()).all_keys()
+        keys = key_store().all_keys()
     except GraphsvcError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         sys.stdout.write(json.dumps([k.as_dict() for k in keys], ensure_ascii=False, indent=2))
         sys.stdout.write("\n")
@@ -117,7 +105,7 @@ def keys_list(
         table.add_row(k.id, k.name, k.role.value, ", ".join(k.townships) or "all",
                       "yes" if k.pii else "no", _when(k.created_at), _when(k.last_used_at),
                       _when(k.revoked_at))
-    out.print(table)
+    plain.print(table)
 
 
 @keys_app.command("revoke")
@@ -125,18 +113,17 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id, as 'ke
                 ) -> None:
     """Stop a key working at once (its record stays, marked revoked)."""
     try:
-        record = _keys(get_settings()).revoke(key_id)
+        record = key_store().revoke(key_id)
     except NotFound as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     except GraphsvcError as exc:
-        raise _fail(str(exc)) from None
-    out.print(f"key {record.id} ({record.name}) is revoked since {record.revoked_at}")
+        raise fail(str(exc)) from None
+    plain.print(f"key {record.id} ({record.name}) is revoked since {record.revoked_at}")
 
 
 def _demo(settings: Settings) -> str:
     """Load the sample county into an empty embedded store; return an admin key for it."""
     from graphsvc.generate import generate_bundle
-    from graphsvc.importer import import_path
     from graphsvc.stores.embedded import EmbeddedStore
 
     store = EmbeddedStore(settings.data_dir)
@@ -151,12 +138,12 @@ def _demo(settings: Settings) -> str:
                 report = import_path(store, Path(tmp) / "county",
                                      max_unpacked_bytes=settings.max_unpacked_bytes)
             if not report.ok:
-                raise _fail("the sample county did not import: "
-                            + "; ".join(str(p) for p in report.errors[:5]))
+                raise fail("the sample county did not import: "
+                           + "; ".join(str(p) for p in report.errors[:5]))
             err.print(f"Loaded the sample county into {escape(str(settings.data_dir))}.")
     finally:
         store.close()
-    keys = _keys(settings)
+    keys = key_store(settings)
     saved = settings.data_dir / DEMO_KEY_FILE
     if saved.is_file():
         token = saved.read_text(encoding="ascii").strip()
@@ -188,37 +175,38 @@ def serve(
     token: str | None = None
     if demo:
         if settings.neo4j_uri:
-            raise _fail("--demo loads the sample county into the embedded store, but "
-                        "GRAPHSVC_NEO4J_URI is set; unset it (and set GRAPHSVC_DATA_DIR) for a "
-                        "demo, or import a bundle into Neo4j with 'graphsvc import'")
+            raise fail("--demo loads the sample county into the embedded store, but "
+                       "GRAPHSVC_NEO4J_URI is set; unset it (and set GRAPHSVC_DATA_DIR) for a "
+                       "demo, or import a bundle into Neo4j with 'graphsvc import'")
         try:
             token = _demo(settings)
         except GraphsvcError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
     store = f"Neo4j at {settings.neo4j_uri}" if settings.neo4j_uri else \
         f"the embedded store in {settings.data_dir}"
-    out.print(f"graphsvc serves {store}")
-    out.print(f"  API docs:  {base}/docs")
-    out.print(f"  diagrams:  {base}/visual/   (log in there with an API key)")
+    plain.print(f"graphsvc serves {store}")
+    plain.print(f"  API docs:  {base}/docs")
+    plain.print(f"  diagrams:  {base}/visual/   (log in there with an API key)")
     if token:
-        out.print(f"  API key:   {token}   (admin; kept in {settings.data_dir / DEMO_KEY_FILE})")
-        out.print(f'  try:       curl -H "Authorization: Bearer {token}" {base}/api/v1/summary')
+        plain.print(f"  API key:   {token}   (admin; kept in {settings.data_dir / DEMO_KEY_FILE})")
+        plain.print(f'  try:       curl -H "Authorization: Bearer {token}" {base}/api/v1/summary')
     else:
         try:
-            no_keys = not any(k.active for k in _keys(settings).all_keys())
+            no_keys = not any(k.active for k in key_store(settings).all_keys())
         except GraphsvcError:
             no_keys = False
         if no_keys:
-            out.print("  no API key yet: make one with 'graphsvc keys create --role admin'")
+            plain.print("  no API key yet: make one with 'graphsvc keys create --role admin'")
     sys.stdout.flush()
     uvicorn.run("graphsvc.api.app:create_app", factory=True, host=host, port=port,
                 workers=workers, log_level=log_level, log_config=server_log_config())
 
 
 def audit_log(
-    since: Annotated[str | None, typer.Option(help="from this date (YYYY-MM-DD) or instant on")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="from this date (YYYY-MM-DD) or instant on")] = None,
     until: Annotated[str | None, typer.Option(help="before this date or instant")] = None,
     key_id: Annotated[str | None, typer.Option("--key-id", help="by this API key")] = None,
     record_id: Annotated[str | None, typer.Option("--record-id", help="touching this id")] = None,
@@ -226,34 +214,33 @@ def audit_log(
         help="import, replace, write (a change through the API) or read_pii")] = None,
     limit: Annotated[int, typer.Option(min=0, help="at most this many entries")] = 100,
     offset: Annotated[int, typer.Option(min=0, help="skip this many first")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="print the JSON body of GET /api/v1/audit-log")
-                       ] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="print the JSON body of GET /api/v1/audit-log")] = False,
 ) -> None:
     """The audit log, newest first: every write (who, which key, when, old and new values) and
     every read of households' unmasked personal data through the API."""
-    from graphsvc.auditlog import entries, instant
-    from graphsvc.cli import _store
-
     if action not in (None, "import", "replace", "write", "read_pii"):
-        raise _fail(f"--action: '{action}' is not one of import, replace, write, read_pii")
+        raise fail(f"--action: '{action}' is not one of import, replace, write, read_pii")
     try:
         lo, hi = instant(since), instant(until)
     except ValueError as exc:
-        raise _fail(f"--since/--until: {exc}") from None
+        raise fail(f"--since/--until: {exc}") from None
     try:
-        with _store() as store:
-            body = entries(store, _keys(get_settings()), since=lo, until=hi, key_id=key_id,
+        with opened_store() as store:
+            body = entries(store, key_store(), since=lo, until=hi, key_id=key_id,
                            record_id=record_id, action=action, limit=limit, offset=offset)
     except GraphsvcError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
         return
     table = Table("when (UTC)", "action", "who", "records", "changes",
                   title=f"{body['total']} audit log entr{'y' if body['total'] == 1 else 'ies'}"
-                        + (f", showing {len(body['items'])}" if len(body["items"]) < body["total"] else ""))
+                        + (f", showing {len(body['items'])}"
+                           if len(body["items"]) < body["total"] else ""))
     for e in body["items"]:
-        who = f"{e.get('key_name') or ''} ({e.get('via')}{', ' + e['key_id'] if e.get('key_id') else ''})"
+        key = ", " + e["key_id"] if e.get("key_id") else ""
+        who = f"{e.get('key_name') or ''} ({e.get('via')}{key})"
         if e["action"] == "read_pii":
             what = f"{e.get('what')}: {', '.join(e.get('subjects', []))}"
         else:
@@ -263,20 +250,15 @@ def audit_log(
                 f"{k} {v}" for k, v in e.get("files", {}).items())
         table.add_row(e["at"][:19].replace("T", " "), e["action"], who,
                       str(e.get("records", "")), what)
-    out.print(table)
+    plain.print(table)
 
 
-def _change_line(c: dict[str, object]) -> str:
+def _change_line(c: dict[str, Any]) -> str:
+    """One change of an audit log entry (a JSON object of the log's body), on one line."""
     ident = c.get("id") or "/".join(map(str, c.get("key") or [])) or ""
     if c.get("op") == "update":
-        old, new = c.get("old") or {}, c.get("new") or {}
-        cols = ", ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in new)  # type: ignore[union-attr]
+        old: dict[str, Any] = c.get("old") or {}
+        new: dict[str, Any] = c.get("new") or {}
+        cols = ", ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in new)
         return f"{c.get('file')} {ident}: {cols}"
     return f"{c.get('file')} {c.get('op')} {ident}"
-
-
-def register(app: typer.Typer) -> None:
-    """Add the API's commands to the ``graphsvc`` command."""
-    app.add_typer(keys_app, name="keys")
-    app.command("serve")(serve)
-    app.command("audit-log")(audit_log)

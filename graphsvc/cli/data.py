@@ -1,0 +1,172 @@
+"""``graphsvc import``, ``export``, ``generate`` and ``summary``: data in, data out, the county
+in numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.table import Table
+
+from graphsvc.bundle.reader import read_bundle
+from graphsvc.bundle.report import CLI_MOST, CLI_PER_KIND, Report
+from graphsvc.bundle.writer import translate_folder
+from graphsvc.cli.common import (
+    AsOf,
+    Fmt,
+    Format,
+    TownshipOpt,
+    emit,
+    err,
+    fail,
+    opened_store,
+    out,
+    print_report,
+    progress_bar,
+    settings_and_day,
+)
+from graphsvc.config import get_settings
+from graphsvc.errors import StoreUnavailable
+from graphsvc.importer import export_path, import_tables, paused_gc
+from graphsvc.service import summary_body
+
+
+def _unavailable_message(exc: StoreUnavailable, path: Path, kind: str, dry_run: bool) -> str:
+    """What to tell a clerk whose import lost the store: what happened, what was written (the
+    import is one transaction: nothing, unless the store went away while saying it had
+    committed), and what to do (importing the same bundle twice changes nothing)."""
+    server = "Neo4j" if kind == "neo4j" else "the store"
+    if dry_run:
+        return f"{exc}\nNothing was written (--dry-run). Run the check again once {server} is back."
+    from neo4j.exceptions import IncompleteCommit  # the driver only on this rare path
+
+    if isinstance(exc.__cause__, IncompleteCommit):
+        return (f"{exc}\n{server} went away while committing the import of {path}, so it may or "
+                f"may not have been written. Run the same import again once {server} is back: "
+                "importing a bundle twice changes nothing.")
+    return (f"{exc}\nNothing of {path} was written: the import is one transaction, and it was "
+            f"not committed. Run the same import again once {server} is back.")
+
+
+def import_cmd(
+    path: Annotated[Path, typer.Argument(
+        help="bundle: a folder of CSV files, a .zip of it, or an .xlsx workbook")],
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="check everything, write nothing")] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace",
+        help="make the store equal to the bundle: records not in it are deleted")] = False,
+    report_file: Annotated[Path | None, typer.Option(
+        "--report",
+        help="also write the report as JSON to this file: every error and warning up to 10,000 "
+             "of each kind (100,000 in all), then counts")] = None,
+    show: Annotated[int, typer.Option(help="show at most this many errors and warnings")] = 200,
+) -> None:
+    """Import a bundle: validate all of it first, then write all of it or nothing.
+
+    Records are matched by id (relationship rows by their end points), so importing
+    the same bundle twice changes nothing. Exit code 0 when imported (or valid with
+    --dry-run), 1 when the bundle has errors (every one is listed; nothing is written),
+    2 when the store cannot be used.
+    """
+    settings = get_settings()
+    report = Report(per_kind=CLI_PER_KIND, most=CLI_MOST)  # the API's answers list fewer
+    with err.status(f"reading {path} ..."), paused_gc():
+        tables = read_bundle(path, report, max_unpacked_bytes=settings.max_unpacked_bytes)
+    rows = sum(len(t.rows) for t in tables.values())
+    with opened_store() as store, progress_bar() as bar:
+        task = bar.add_task("checking", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"writing {stage}", completed=done, total=total)
+
+        bar.update(task, description=f"checking {rows:,} rows")
+        try:
+            import_tables(store, tables, report, dry_run=dry_run, replace=replace,
+                          progress=progress)
+        except StoreUnavailable as exc:
+            raise fail(_unavailable_message(exc, path, store.kind, dry_run)) from None
+        bar.update(task, total=1, completed=1, description="done" if report.ok else "refused")
+    print_report(report, show)
+    if report_file:
+        report_file.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1),
+                               encoding="utf-8")
+    if not report.ok:
+        err.print(f"[bold red]The bundle has {report.error_count:,} error(s); "
+                  "nothing was written.[/] "
+                  "Fix them and import again.")
+        raise typer.Exit(1)
+    table = Table("file", "rows", title="checked (nothing written)" if dry_run else
+                  ("imported (store replaced)" if replace else "imported"))
+    for name, n in report.counts.items():
+        table.add_row(f"{name}.csv", f"{n:,}")
+    out.print(table)
+    if dry_run:
+        out.print("The bundle is valid. Run again without --dry-run to import it.")
+
+
+def export_cmd(
+    path: Annotated[Path, typer.Argument(
+        help="where to write: a folder (created), or a name ending in .zip or .xlsx")],
+    headers: Annotated[Literal["en", "zh"], typer.Option(
+        "--headers",
+        help="en: the English files, headers and values of the bundle format; zh: Chinese "
+             "file/sheet names, headers and values (党员.csv: 编号, 姓名, 身份 …; 在职, 是/否), "
+             "as in docs/chinese-spreadsheets.md. Import reads either.")] = "en",
+) -> None:
+    """Write the whole store as a bundle (rows ordered by id), ready to import elsewhere."""
+    with opened_store() as store, err.status("exporting ..."):
+        counts = export_path(store, path, headers=headers)
+    table = Table("file", "rows", title=f"exported to {path}")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+
+
+def generate_cmd(
+    path: Annotated[Path, typer.Argument(help="folder to write the bundle into")],
+    counties: Annotated[int, typer.Option(
+        min=1, max=100, help="how many counties side by side")] = 1,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same bundle")] = 1,
+    headers: Annotated[Literal["en", "zh"], typer.Option(
+        "--headers",
+        help="en: the bundle format's English files, headers and values; zh: the same bundle "
+             "in Chinese (党员.csv, 编号, 在职 …; docs/chinese-spreadsheets.md)")] = "en",
+) -> None:
+    """Write a realistic synthetic bundle shaped like the source county (generated names only).
+
+    One county: 12 townships, 200 villages, 33 committees, 611 branches, 13,787 Party
+    members, 63 units paired with 59 villages, 1,300+ cadres supporting poor households,
+    the three-contact chain with a year of contacts, and a realistic share of every gap.
+    """
+    from graphsvc.generate import generate_bundle
+
+    with progress_bar() as bar:
+        task = bar.add_task("generating", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage[:14], completed=done, total=total)
+
+        counts = generate_bundle(path, counties=counties, seed=seed, progress=progress)
+        if headers == "zh":
+            bar.update(task, description="in Chinese")
+            counts = translate_folder(path, "zh")
+    table = Table("file", "rows",
+                  title=f"generated {counties} count{'y' if counties == 1 else 'ies'} in {path}")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+    out.print(f"Import it with: graphsvc import {path}")
+
+
+def summary_cmd(
+    as_of: AsOf = None, fmt: Fmt = Format.table, township_id: TownshipOpt = None,
+) -> None:
+    """The county in numbers: records, people, households by status and reason, pairings, contacts."""  # noqa: E501 (the help)
+    rules, day = settings_and_day(as_of)
+    with opened_store() as store:
+        data = summary_body(store, day, rules, township_id=township_id)
+    where = "township " + township_id if township_id else "the county"
+    emit(data, fmt, f"{where} on {day.isoformat()}")
