@@ -4,7 +4,7 @@
 These tests walk what users see of the tiny county, on both stores, and fail on a Chinese
 label for a domain word that does not come from there: the Chinese spreadsheets' values and
 file names, every diagram's legend and hover text, the index and trends pages, the repair
-plan's reasons and the CLI's tables. Each surface must show the word's one label where it
+plan's reasons and the CLI's summary table (its other tables show the English words only). Each surface must show the word's one label where it
 shows the word, and none of the wordings that had drifted before (``OLD``).
 """
 
@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -282,10 +283,51 @@ def test_repair_reasons_name_the_households_reason_by_its_label(tiny: Store) -> 
 # -- the CLI --------------------------------------------------------------------------------------
 
 
-def _cli(*args: str, data: Path) -> str:
-    env = {"GRAPHSVC_STORE": "embedded", "GRAPHSVC_DATA_DIR": str(data), "PATH": "/usr/bin:/bin",
-           "COLUMNS": "200"}
-    r = subprocess.run([sys.executable, "-m", "graphsvc", *args], capture_output=True, text=True,
-                       env=env, timeout=300, check=False)
+@pytest.fixture(params=["embedded", "neo4j"])
+def cli_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The settings of a ``graphsvc`` command on each store (the Neo4j one emptied first)."""
+    if request.param == "embedded":
+        return {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
+    from tests_support import clear
+
+    clear(request.getfixturevalue("neo4j_shared"))
+    return dict(request.getfixturevalue("neo4j_env"))
+
+
+def _cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHSVC_")}
+    full.update(env, PYTHONPATH=str(ROOT), COLUMNS="200")
+    r = subprocess.run([sys.executable, "-m", "graphsvc", *args], env=full, cwd=cwd,
+                       capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+                       check=False)
     assert r.returncode == 0, r.stderr
     return r.stdout
+
+
+def test_the_cli_tables_show_the_labels(cli_env: dict[str, str], tiny_dir: Path,
+                                        tmp_path: Path) -> None:
+    """``graphsvc summary`` of the tiny county names each status, reason, category, committee
+    kind, sector and role by its English word and its one label (it used to say 久未联系 for
+    stale and 党员已离开 for member_inactive, where the diagrams said 联系过期 and 联系党员不在岗)."""
+    _cli(["import", str(tiny_dir)], cli_env, tmp_path)
+    table = _cli(["summary", "--as-of", DAY.isoformat()], cli_env, tmp_path)
+    assert_no_old_wording(table, "graphsvc summary")
+    lines = table.splitlines()
+
+    def shown(english: str, word: Word) -> None:
+        assert any(f"{english} {word.label}" in line for line in lines), (english, word, table)
+
+    for s in HouseholdStatus:
+        shown(s.value, s)
+    for r in UncoveredReason:
+        assert any(line.find(r.label) > 0 for line in lines), (r, table)
+    for c in Category:
+        shown(c.value, c)
+    for k in OrgKind:
+        assert any(k.label in line for line in lines), (k, table)
+    for sector in Sector:
+        assert any(sector.label in line for line in lines), (sector, table)
+    shown("committee members", Role.committee_member)
+    shown("delegates", Role.delegate)
+    shown("Party members", Kind.PERSON)
+    shown("households", Kind.HOUSEHOLD)
