@@ -37,12 +37,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphsvc.model import TrendStep, is_active, values
+from graphsvc.model import REASONS, TrendStep, is_active, values
 from graphsvc.rules import (
     CM_DELEGATE,
     DELEGATE_MEMBER,
     MEMBER_HOUSEHOLD,
-    REASONS,
     RuleSettings,
     focus_count,
     township_of,

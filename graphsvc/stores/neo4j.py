@@ -29,10 +29,8 @@ from graphsvc.auditlog import from_row, to_row, version
 from graphsvc.bundle.schema import (
     ENTITY_SPECS,
     FILES,
-    LIAISON_KINDS,
     SPECS,
     FileSpec,
-    Kind,
     contact_key,
     link_key,
 )
@@ -41,8 +39,8 @@ from graphsvc.config import Settings
 from graphsvc.cypher import Queries, queries
 from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable, VersionConflict
 from graphsvc.graph import KIND_LABELS
-from graphsvc.model import FOCUS_CATEGORIES
-from graphsvc.rules import REASONS, STATUSES, RuleSettings
+from graphsvc.model import FOCUS_CATEGORIES, LIAISON_KINDS, REASONS, STATUSES, Kind
+from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Audit, Progress, Store
 from graphsvc.stores.incremental import tallied, touched
 from graphsvc.stores.kept import MEND_LIMIT, CountyWide, KeptResults, Row, county_wide
