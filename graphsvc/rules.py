@@ -55,7 +55,7 @@ class RuleError(ValueError):
 # -- what holds on a date ---------------------------------------------------------------------
 
 
-class _Day:
+class Day:
     """The graph seen on one date: active records, counting liaisons (computed lazily once)."""
 
     def __init__(self, G: nx.MultiDiGraph, as_of: dt.date, *,
@@ -126,7 +126,7 @@ def _in_scope(G: nx.MultiDiGraph, township_id: str | None, village_id: str | Non
     return ok
 
 
-def _nodes(G: nx.MultiDiGraph, entity: str, ids: Iterable[str] | None = None) -> list[str]:
+def entity_nodes(G: nx.MultiDiGraph, entity: str, ids: Iterable[str] | None = None) -> list[str]:
     """The nodes of one kind, sorted; only those among ``ids`` when given."""
     if ids is not None:
         return sorted({n for n in ids if n in G and G.nodes[n]["entity"] == entity})
@@ -137,13 +137,14 @@ def _nodes(G: nx.MultiDiGraph, entity: str, ids: Iterable[str] | None = None) ->
     return kept[entity]
 
 
-def _households_in(G: nx.MultiDiGraph, township_id: str | None, village_id: str | None,
-                   ) -> list[str] | None:
+def households_in(G: nx.MultiDiGraph, township_id: str | None, village_id: str | None,
+                  ) -> list[str] | None:
     """The households of a village, or of a township's villages; None for the whole county."""
     if village_id is not None:
         villages = [village_id] if village_id in G else []
     elif township_id is not None:
-        villages = [v for v in _nodes(G, "village") if G.nodes[v].get("township_id") == township_id]
+        villages = [v for v in entity_nodes(G, "village")
+                    if G.nodes[v].get("township_id") == township_id]
     else:
         return None
     return [h for v in villages for h, _, k in G.in_edges(v, keys=True)
@@ -162,7 +163,7 @@ def household_order(G: nx.MultiDiGraph, rules: RuleSettings) -> Callable[[str], 
     return lambda h: (-focus_count(G.nodes[h].get("categories", ()), rules), h)
 
 
-def _status(day: _Day, h: str, rules: RuleSettings) -> tuple[str, str | None, list[str]]:
+def _status(day: Day, h: str, rules: RuleSettings) -> tuple[str, str | None, list[str]]:
     members = sorted(set(day.into(h, MEMBER_HOUSEHOLD)))
     if not members:
         return "uncovered", "no_member", members
@@ -179,7 +180,7 @@ def _status(day: _Day, h: str, rules: RuleSettings) -> tuple[str, str | None, li
     return "covered", None, members
 
 
-def _household_row(day: _Day, h: str, rules: RuleSettings) -> dict[str, Any]:
+def _household_row(day: Day, h: str, rules: RuleSettings) -> dict[str, Any]:
     G = day.G
     status, reason, members = _status(day, h, rules)
     last = day.last_contact(h)
@@ -219,17 +220,17 @@ def household_statuses(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings =
     >>> [(r["household_id"], r["status"], r["reason"]) for r in household_statuses(G, dt.date(2026, 6, 30))]
     [('H1', 'uncovered', 'no_member')]
     """
-    day = _Day(G, as_of)
+    day = Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
     ids: set[str] | None = None if household_ids is None else set(household_ids)
-    local = _households_in(G, township_id, village_id)
+    local = households_in(G, township_id, village_id)
     if local is not None:
         ids = set(local) if ids is None else ids & set(local)
     if member_ids is not None:
         below = {v for m in member_ids if m in G
                  for _, v, k in G.out_edges(m, keys=True) if k == MEMBER_HOUSEHOLD}
         ids = below if ids is None else ids & below
-    hs = [h for h in _nodes(G, "household", ids) if day.active(h) and scope(h)]
+    hs = [h for h in entity_nodes(G, "household", ids) if day.active(h) and scope(h)]
     hs.sort(key=household_order(G, rules))
     return [_household_row(day, h, rules) for h in hs]
 
@@ -239,14 +240,14 @@ def household_status(G: nx.MultiDiGraph, household_id: str, as_of: dt.date,
     """One household's row of ``household_statuses``; None when it is not active on ``as_of``."""
     if household_id not in G or G.nodes[household_id]["entity"] != "household":
         raise RuleError(f"no household with id '{household_id}'")
-    day = _Day(G, as_of)
+    day = Day(G, as_of)
     return _household_row(day, household_id, rules) if day.active(household_id) else None
 
 
 # -- audits -------------------------------------------------------------------------------------
 
 
-def _member_households(day: _Day, m: str) -> set[str]:
+def _member_households(day: Day, m: str) -> set[str]:
     return set(day.out(m, MEMBER_HOUSEHOLD))
 
 
@@ -255,10 +256,10 @@ def delegate_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = Rul
                    ids: Iterable[str] | None = None,
                    ) -> list[dict[str, Any]]:
     """The audit of every active delegate, ordered by id (only those among ``ids`` when given)."""
-    day = _Day(G, as_of)
+    day = Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
     out = []
-    for d in _nodes(G, "person", ids):
+    for d in entity_nodes(G, "person", ids):
         if not (day.has_role(d, "delegate") and day.active(d) and scope(d)):
             continue
         cms = sorted({c for c in day.into(d, CM_DELEGATE)
@@ -301,10 +302,10 @@ def member_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleS
                  ) -> list[dict[str, Any]]:
     """The audit of every active person in the chain as a member, ordered by id (only those
     among ``ids`` when given)."""
-    day = _Day(G, as_of)
+    day = Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
     out = []
-    for m in _nodes(G, "person", ids):
+    for m in entity_nodes(G, "person", ids):
         if not (day.active(m) and scope(m)):
             continue
         above = set(day.into(m, DELEGATE_MEMBER))
@@ -334,10 +335,10 @@ def committee_member_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettin
                            ) -> list[dict[str, Any]]:
     """The audit of every active committee member, ordered by id (only those among ``ids``
     when given)."""
-    day = _Day(G, as_of)
+    day = Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
     out = []
-    for c in _nodes(G, "person", ids):
+    for c in entity_nodes(G, "person", ids):
         if not (day.has_role(c, "committee_member") and day.active(c) and scope(c)):
             continue
         delegates = sorted({d for d in day.out(c, CM_DELEGATE)
@@ -369,14 +370,14 @@ def pairing_audit(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None
     """
     paired_villages: set[str] = set()
     paired_units: set[str] = set()
-    for u in _nodes(G, "unit"):  # units' own edges: never a walk over every contact
+    for u in entity_nodes(G, "unit"):  # units' own edges: never a walk over every contact
         for _, v, k, e in G.out_edges(u, keys=True, data=True):
             if k == "PAIRED_WITH" and counts_on(e.get("since"), e.get("until"), as_of):
                 paired_villages.add(v)
                 paired_units.add(u)
-    villages = [v for v in _nodes(G, "village")
+    villages = [v for v in entity_nodes(G, "village")
                 if township_id is None or G.nodes[v].get("township_id") == township_id]
-    units = _nodes(G, "unit")
+    units = entity_nodes(G, "unit")
     if township_id is not None:
         local = set(villages)
         units = [u for u in units
@@ -396,8 +397,8 @@ def impact(G: nx.MultiDiGraph, person_id: str, as_of: dt.date, rules: RuleSettin
     """
     if person_id not in G or G.nodes[person_id]["entity"] != "person":
         raise RuleError(f"no person with id '{person_id}'")
-    now = _Day(G, as_of)
-    after = _Day(G, as_of, inactive=frozenset([person_id]))
+    now = Day(G, as_of)
+    after = Day(G, as_of, inactive=frozenset([person_id]))
     # only households below the person can change
     below: set[str] = set()
     frontier = {person_id}
@@ -432,7 +433,7 @@ def status_counts(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {"households_by_status": by_status, "uncovered_by_reason": by_reason}
 
 
-def _person_brief(day: _Day, n: str) -> dict[str, Any]:
+def _person_brief(day: Day, n: str) -> dict[str, Any]:
     a = day.G.nodes[n]
     return {"id": n, "name": a.get("name"), "roles": list(a.get("roles", ())),
             "active": day.active(n), "township_id": township_of(day.G, n)}
@@ -449,7 +450,7 @@ def household_detail(G: nx.MultiDiGraph, household_id: str, as_of: dt.date,
     """
     if household_id not in G or G.nodes[household_id]["entity"] != "household":
         raise RuleError(f"no household with id '{household_id}'")
-    day = _Day(G, as_of)
+    day = Day(G, as_of)
     a = G.nodes[household_id]
     row = (_household_row(day, household_id, rules) if day.active(household_id) else
            inactive_row(household_id, a, township_of(G, household_id),

@@ -26,13 +26,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graphsvc.analysis import requests as R
-from graphsvc.analysis.trends import HouseholdData, RequestRow
 from graphsvc.api import create_app
 from graphsvc.config import Settings
 from graphsvc.importer import import_path
 from graphsvc.keys import KeyStore, Role
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
+from graphsvc.stores.graphreads import HouseholdData, RequestRow
 
 RULES = RuleSettings()
 D = dt.date.fromisoformat

@@ -1,4 +1,4 @@
-// The uncovered households of the whole county on $as_of, for graphsvc.analysis.repair.plan
+// The uncovered households of the whole county on $as_of (Store.repair_households), for repair plans
 // (the same rows as rules/household_statuses with status 'uncovered', cut to what a plan needs:
 // household_id, village_id, township_id, categories, member_ids; ordered in Python). Set-wise,
 // top-down: the households some whole chain holds (active committee member -> active delegate

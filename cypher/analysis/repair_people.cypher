@@ -1,5 +1,5 @@
-// What a repair plan needs to know of people on $as_of (graphsvc.analysis.repair.people_facts,
-// the NetworkX reference _facts_graph): every active person who is a committee member, or is
+// What a repair plan needs to know of people on $as_of (Store.repair_people, the NetworkX
+// reference graphsvc.stores.graphreads.repair_people): every active person who is a committee member, or is
 // among $ids, or lies in one of $township_ids (null: every township; [] none) and is a delegate
 // or in the chain as a member (a counting delegate-member liaison to them from anyone, or a
 // counting member-household liaison to an active household).

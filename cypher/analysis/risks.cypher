@@ -1,5 +1,5 @@
-// Single points of failure on $as_of, the whole county (graphsvc.analysis.risks, the NetworkX
-// reference; analysis/risks_township is the same for one township): for every active household
+// Single points of failure on $as_of, the whole county (Store.risk_page for graphsvc.analysis.risks;
+// the NetworkX reference graphsvc.stores.graphreads.risk_page; analysis/risks_township is the same for one township): for every active household
 // whose chain holds (covered or stale), the people present in EVERY valid chain of it
 // (committee member -> delegate -> member, all active, liaisons counting, roles as stored);
 // per person, how many such households and focus households ($focus_categories) depend on them.

@@ -22,9 +22,9 @@ The preferences are the arc costs of the flow network, not the order of a greedy
 solver sees every household and every member with room at once. Households that no member of
 their village or township can take within the cap are listed as ``unassigned``, with why.
 
-Data comes from the store (``people_facts``: Cypher on Neo4j, the graph on the embedded store;
-target households through ``Store.households``/``Store.impact``), the solver is the same Python
-for both, and the tests hold the facts and the plans of both stores equal.
+Data comes from the store (``people_facts``: ``Store.repair_people``; target households through
+``Store.repair_households``/``Store.households``/``Store.impact``), the solver is the same Python
+for both stores, and the tests hold the facts and the plans of both stores equal.
 """
 
 from __future__ import annotations
@@ -43,9 +43,10 @@ from typing import Any
 import networkx as nx
 
 from graphsvc import rules as R
-from graphsvc.model import LIAISON_KINDS, REASONS, UncoveredReason, counts_on, township_of
-from graphsvc.rules import CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD, RuleSettings
+from graphsvc.model import LIAISON_KINDS, REASONS, UncoveredReason, counts_on
+from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
+from graphsvc.stores.graphreads import Facts
 
 DEFAULT_CAP = 5
 KINDS = LIAISON_KINDS
@@ -54,91 +55,6 @@ FAST_PATH = True
 False: always solve the network (the tests compare the two)."""
 
 # -- the facts a plan is made from ---------------------------------------------------------------
-
-Facts = dict[str, dict[str, Any]]
-"""person id -> {roles, village_id, township_id, load, delegates, cms, members, dels_below,
-in_chain}, for active people only (see ``people_facts``)."""
-
-
-def _facts_graph(G: nx.MultiDiGraph, as_of: dt.date, township_ids: Sequence[str] | None,
-                 ids: Iterable[str]) -> Facts:
-    day = R._Day(G, as_of)
-    wanted = set(ids)
-    towns = None if township_ids is None else set(township_ids)
-    succ, pred = G._succ, G._pred  # the adjacency dicts themselves: read-only, and fast
-
-    def linked(adj: Any, n: str, rel: str) -> set[str]:
-        """The other ends of the counting ``rel`` liaisons of ``n`` (as ``rules._Day`` finds
-        them, reading only the edges of that type)."""
-        out = set()
-        for v, keys in adj[n].items():
-            e = keys.get(rel)
-            if e is not None and counts_on(e.get("since"), e.get("until"), as_of):
-                out.add(v)
-        return out
-
-    out: Facts = {}
-    for p in R._nodes(G, "person"):
-        roles = G.nodes[p].get("roles") or ()
-        listed = "committee_member" in roles or p in wanted
-        if not listed and towns is not None and (not towns or R.township_of(G, p) not in towns):
-            continue
-        if not day.active(p):
-            continue
-        above = linked(pred, p, DELEGATE_MEMBER)
-        load = sum(1 for h in linked(succ, p, MEMBER_HOUSEHOLD) if day.active(h))
-        if not (listed or "delegate" in roles or above or load > 0):
-            continue
-        out[p] = {
-            "roles": list(roles),
-            "village_id": R.village_of(G, p),
-            "township_id": R.township_of(G, p),
-            "load": load,
-            "delegates": sorted(d for d in above if day.active(d) and day.has_role(d, "delegate")),
-            "cms": sorted(c for c in linked(pred, p, CM_DELEGATE)
-                          if day.active(c) and day.has_role(c, "committee_member")),
-            "members": sorted(m for m in linked(succ, p, DELEGATE_MEMBER) if day.active(m)),
-            "dels_below": sorted(d for d in linked(succ, p, CM_DELEGATE)
-                                 if day.active(d) and day.has_role(d, "delegate")),
-            "in_chain": bool(above) or load > 0,
-        }
-    return out
-
-
-def _facts_neo4j(store: Store, as_of: dt.date, township_ids: Sequence[str] | None,
-                 ids: Iterable[str]) -> Facts:
-    (row,) = store.query("analysis/repair_people", as_of=as_of,  # type: ignore[attr-defined]
-                         township_ids=None if township_ids is None else sorted(set(township_ids)),
-                         ids=sorted(set(ids)))
-    # places by DATA_FORMAT.md, as _facts_graph reads them (rules.village_of, model.township_of)
-    village_town = {v: t for v, t in row["villages"]}
-    orgs = {o: (t, v) for o, t, v in row["organizations"]}
-    places: dict[str, tuple[str, dict[str, Any]]] = {
-        **{v: ("village", {"township_id": t}) for v, t in village_town.items()},
-        **{o: ("organization", {"township_id": t, "village_id": v}) for o, (t, v) in orgs.items()}}
-    towns = None if township_ids is None else set(township_ids)
-    out: Facts = {}
-    for (pid, roles, village, town, org, wanted, load, above, delegates, cms, members,
-         dels_below) in row["people"]:
-        o = orgs.get(org) if org is not None else None
-        places[pid] = ("person", {"township_id": town, "village_id": village,
-                                  "organization_id": org})
-        town = township_of(pid, places.get)
-        if (towns is not None and not wanted and "committee_member" not in roles
-                and town not in towns):
-            continue
-        out[pid] = {
-            "roles": roles,
-            "village_id": village if village is not None or o is None else o[1],
-            "township_id": town,
-            "load": load,
-            "delegates": sorted(delegates) if len(delegates) > 1 else delegates,
-            "cms": sorted(cms) if len(cms) > 1 else cms,
-            "members": sorted(members) if len(members) > 1 else members,
-            "dels_below": sorted(dels_below) if len(dels_below) > 1 else dels_below,
-            "in_chain": above or load > 0,
-        }
-    return out
 
 
 def people_facts(store: Store, as_of: dt.date, township_ids: Sequence[str] | None,
@@ -150,19 +66,11 @@ def people_facts(store: Store, as_of: dt.date, township_ids: Sequence[str] | Non
     judged, the delegates above all of those. For each: roles, village and township (the rules
     of DATA_FORMAT.md), ``load`` (households they liaise with), the active ``delegates`` above
     them, the active ``cms`` above them, the active ``members`` below them, the active delegates
-    below them (``dels_below``), ``in_chain``."""
-    if store.kind == "neo4j":
-        def fetch(towns: Sequence[str] | None, who: Iterable[str]) -> Facts:
-            return _facts_neo4j(store, as_of, towns, who)
-    else:
-        G = store.graph()
-
-        def fetch(towns: Sequence[str] | None, who: Iterable[str]) -> Facts:
-            return _facts_graph(G, as_of, towns, who)
-    facts = fetch(township_ids, ids)
+    below them (``dels_below``), ``in_chain`` (``Store.repair_people``, read twice)."""
+    facts = store.repair_people(as_of, township_ids, ids)
     missing = {d for f in facts.values() for d in f["delegates"]} - facts.keys()
     if missing:
-        facts.update(fetch([], missing))
+        facts.update(store.repair_people(as_of, [], missing))
     return facts
 
 
@@ -601,19 +509,8 @@ def uncovered(store: Store, as_of: dt.date, rules: RuleSettings,
               township_id: str | None) -> list[dict[str, Any]]:
     """The uncovered households of a township (None: of the county) in the household order,
     each with ``household_id``, ``village_id``, ``township_id``, ``categories`` and
-    ``member_ids`` (as ``Store.households`` gives them). On Neo4j the whole county is read with
-    one set-wise statement (``analysis/repair_households``) rather than every household's status."""
-    if store.kind == "neo4j" and township_id is None:
-        rows = [{"household_id": r["household_id"], "village_id": r["village_id"],
-                 "township_id": r["township_id"], "categories": list(r["categories"] or ()),
-                 "member_ids": sorted(r["member_ids"])}
-                for r in store.query("analysis/repair_households",  # type: ignore[attr-defined]
-                                     as_of=as_of)[0]["households"]]
-        rows.sort(key=lambda r: (-R.focus_count(r["categories"], rules), r["household_id"]))
-        return rows
-    _, rows = store.households(as_of, rules, township_id=township_id, status="uncovered")
-    return [{k: r[k] for k in ("household_id", "village_id", "township_id", "categories",
-                               "member_ids")} for r in rows]
+    ``member_ids`` (as ``Store.households`` gives them; read by ``Store.repair_households``)."""
+    return store.repair_households(as_of, rules, township_id)
 
 
 Solver = Callable[[Sequence[Want], Sequence[Giver], Callable[[int], int]],
@@ -674,9 +571,9 @@ def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str
     spent["solve"] = 0.0
     towns = None if township_id is None else [township_id]
     ahead = None
-    if store.kind == "neo4j" and person_id is None and township_id is None:
-        # the county on Neo4j: people and households are two statements that do not wait for
-        # each other (each asks the server for a core). Asking for the households' members
+    if store.parallel_reads and person_id is None and township_id is None:
+        # the county on a server store: people and households are two reads that do not wait
+        # for each other (each asks the server for a core). Asking for the households' members
         # (``ids``) changes nothing here: an active member of an uncovered household liaises
         # with an active household, so is listed in any case.
         pool = ThreadPoolExecutor(1, thread_name_prefix="repair-people")

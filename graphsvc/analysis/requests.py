@@ -33,8 +33,8 @@ after twice that, until it is resolved. The definitions are in
   ``cadre`` when they supported it (结穷亲) that day, else ``other``; with several on one
   day, the lowest level.
 
-Reading is store-specific (``trends.read_chains``: Cypher on Neo4j, the NetworkX graph on
-the embedded store); everything else here is one pure function for both.
+Reading is the store's (``trends.read_chains``, ``Store.households_below``); everything else
+here is one pure function for both stores.
 """
 
 from __future__ import annotations
@@ -46,11 +46,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from graphsvc.analysis.trends import Chains, HouseholdData, read_chains
-from graphsvc.errors import NotFound
+from graphsvc.analysis.trends import read_chains
 from graphsvc.model import ChainLevel, counts_on, values
-from graphsvc.rules import CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD, RuleSettings, focus_count
+from graphsvc.rules import RuleSettings, focus_count
 from graphsvc.stores.base import Store
+from graphsvc.stores.graphreads import Chains, HouseholdData
 
 if TYPE_CHECKING:
     from graphsvc.keys import KeyStore
@@ -230,29 +230,6 @@ def _page(items: list[dict[str, Any]], limit: int | None, offset: int) -> list[d
     return items[offset: None if limit is None else offset + limit]
 
 
-def households_below(store: Store, person_id: str, as_of: dt.date) -> list[str]:
-    """The households a request can reach ``person_id`` from on ``as_of`` (through liaisons
-    counting that day); ``NotFound`` when there is no such person."""
-    if store.kind == "neo4j":
-        rows = store.query("analysis/requests_below",  # type: ignore[attr-defined]
-                           person_id=person_id, as_of=as_of)
-        if not rows:
-            raise NotFound(f"no person with id '{person_id}'")
-        return sorted(rows[0]["household_ids"])
-    G = store.graph()
-    if person_id not in G or G.nodes[person_id]["entity"] != "person":
-        raise NotFound(f"no person with id '{person_id}'")
-
-    def down(nodes: set[str], rel: str) -> set[str]:
-        return {v for n in nodes for _, v, k, e in G.out_edges(n, keys=True, data=True)
-                if k == rel and counts_on(e.get("since"), e.get("until"), as_of)}
-
-    me = {person_id}
-    found = (down(me, MEMBER_HOUSEHOLD) | down(down(me, DELEGATE_MEMBER), MEMBER_HOUSEHOLD)
-             | down(down(down(me, CM_DELEGATE), DELEGATE_MEMBER), MEMBER_HOUSEHOLD))
-    return sorted(h for h in found if G.nodes[h]["entity"] == "household")
-
-
 def open_body(store: Store, person_id: str, as_of: dt.date, rules: RuleSettings, *,
               escalate_after_days: int, townships: Collection[str] | None = None,
               limit: int | None = None, offset: int = 0) -> dict[str, Any]:
@@ -260,7 +237,7 @@ def open_body(store: Store, person_id: str, as_of: dt.date, rules: RuleSettings,
     ``as_of`` (at whatever level), oldest first. ``townships``: those the key may see (None:
     every one); other townships' households are left out (the people named in the items are
     the caller's to redact: ``graphsvc.api.redact``)."""
-    below = households_below(store, person_id, as_of)
+    below = store.households_below(person_id, as_of)
     chains = read_chains(store, household_ids=below, requests_until=as_of)
     sees = _visible(townships)
     items = [_item(r, rules, escalate_after_days)

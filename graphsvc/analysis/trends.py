@@ -21,8 +21,8 @@ of bitsets, evaluated for all steps at once:
   ``delegated`` and ``anchored_member``; ``fresh`` (a contact within
   ``stale_after_days`` on or before the step) splits covered from stale.
 
-Reading is the only store-specific part (``read_chains``: Cypher on Neo4j, the NetworkX
-graph on the embedded store); the sweep is one function for both, and the tests hold
+Reading is the only store-specific part (``read_chains``: ``Store.chain_households`` and
+``Store.chain_people``); the sweep is one function for both stores, and the tests hold
 its counts equal to ``store.summary``/``store.households`` run step by step.
 The chain data read here is shared with ``graphsvc.analysis.requests``.
 """
@@ -34,92 +34,18 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
-from graphsvc.model import REASONS, TrendStep, is_active, values
-from graphsvc.rules import (
-    CM_DELEGATE,
-    DELEGATE_MEMBER,
-    MEMBER_HOUSEHOLD,
-    RuleSettings,
-    focus_count,
-    township_of,
-)
+from graphsvc.model import REASONS, TrendStep, values
+from graphsvc.rules import RuleSettings, focus_count
 from graphsvc.stores.base import Store
+from graphsvc.stores.graphreads import Chains, PersonData
 
 STEPS = values(TrendStep)
 MAX_STEPS = 1000  # dates per answer
 DEFAULT_STEPS = 12  # without ``from``: this many steps before ``to``
 
 # -- the chain data, as both stores give it ---------------------------------------------------
-
-Link = tuple[str, "dt.date | None", "dt.date | None"]
-"""(the other end's id, since, until) of a liaison or support."""
-
-
-@dataclass(slots=True)
-class PersonData:
-    """A person as the chain analyses need them."""
-
-    id: str
-    roles: frozenset[str]
-    status: str
-    inactive_since: dt.date | None
-    township_id: str | None
-    delegates_in: list[Link] = field(default_factory=list)  # delegate-member liaisons into them
-    committee_in: list[Link] = field(default_factory=list)  # committee_member-delegate into them
-
-    def active(self, day: dt.date) -> bool:
-        return is_active({"status": self.status, "inactive_since": self.inactive_since}, day)
-
-
-@dataclass(slots=True)
-class RequestRow:
-    """A contact that carries a request (its text as stored)."""
-
-    person_id: str
-    date: dt.date
-    text: str
-    resolved: bool
-
-
-@dataclass(slots=True)
-class HouseholdData:
-    """A household with the links into it that its coverage depends on."""
-
-    id: str
-    village_id: str | None
-    township_id: str | None
-    categories: list[str]
-    status: str
-    inactive_since: dt.date | None
-    members_in: list[Link] = field(default_factory=list)  # member-household liaisons into it
-    contacts: list[dt.date] = field(default_factory=list)  # distinct dates, sorted (trends)
-    requests: list[RequestRow] = field(default_factory=list)  # (requests)
-    supports: list[Link] = field(default_factory=list)  # cadres supporting it (requests)
-
-    def active(self, day: dt.date) -> bool:
-        return is_active({"status": self.status, "inactive_since": self.inactive_since}, day)
-
-
-@dataclass(slots=True)
-class Chains:
-    """Households in scope and every person above them in the chain (and, for requests, the
-    people who raised, resolved or support)."""
-
-    households: dict[str, HouseholdData]
-    people: dict[str, PersonData]
-
-
-def _date(v: str | None) -> dt.date | None:
-    """A date the analysis statements send as YYYY-MM-DD text (the driver decodes text much
-    faster than its own date objects)."""
-    return None if v is None else dt.date.fromisoformat(v)
-
-
-def _links(rows: Iterable[Any]) -> list[Link]:
-    return [(r[0], _date(r[1]), _date(r[2])) for r in rows]
 
 
 def read_chains(store: Store, *, township_id: str | None = None, village_id: str | None = None,
@@ -133,52 +59,16 @@ def read_chains(store: Store, *, township_id: str | None = None, village_id: str
     ``requests_until``: each household's contacts with a request dated on or before it,
     and the supports into it; the people who made those contacts or support it are read
     too (for their township)."""
-    if store.kind == "neo4j":
-        return _read_neo4j(store, township_id, village_id, household_ids, contacts, requests_until)
-    return _read_graph(store, township_id, village_id, household_ids, contacts, requests_until)
-
-
-def _read_neo4j(store: Store, township_id: str | None, village_id: str | None,
-                household_ids: Collection[str] | None, contacts: tuple[dt.date, dt.date] | None,
-                requests_until: dt.date | None) -> Chains:
-    q = store.query  # type: ignore[attr-defined]
-    scope = {"township_id": township_id, "village_id": village_id,
-             "household_ids": None if household_ids is None else sorted(set(household_ids))}
-    households: dict[str, HouseholdData] = {}
-    if requests_until is not None:
-        rows = q("analysis/requests_households", **scope, last=requests_until)
-    else:
-        first, last = contacts if contacts else (dt.date.max, dt.date.min)
-        rows = q("analysis/trends_households", **scope, first=first, last=last)
-    for r in rows:
-        h = HouseholdData(r["id"], r["village_id"], r["township_id"], list(r["categories"]),
-                          r["status"], _date(r["inactive_since"]), _links(r["members"]))
-        if requests_until is not None:
-            h.requests = [RequestRow(p, _date(d), text, bool(res))  # type: ignore[arg-type]
-                          for p, d, text, res in r["requests"]]
-            h.supports = _links(r["supports"])
-        else:
-            h.contacts = sorted(set(map(dt.date.fromisoformat, r["contacts"])))
-        households[h.id] = h
+    households = store.chain_households(township_id=township_id, village_id=village_id,
+                                        household_ids=household_ids, contacts=contacts,
+                                        requests_until=requests_until)
     people: dict[str, PersonData] = {}
 
     def fetch(ids: Iterable[str]) -> None:
-        wanted = sorted(set(ids) - people.keys())
-        if not wanted:
-            return
-        for r in q("analysis/trends_people", ids=wanted):
-            people[r["id"]] = PersonData(r["id"], frozenset(r["roles"]), r["status"],
-                                         _date(r["inactive_since"]), r["township_id"],
-                                         _links(r["delegates"]), _links(r["committee_members"]))
+        people.update(store.chain_people(set(ids) - people.keys()))
 
-    _fetch_up(households, people, fetch)
-    return Chains(households, people)
-
-
-def _fetch_up(households: dict[str, HouseholdData], people: dict[str, PersonData],
-              fetch: Any) -> None:
-    """Read the members of the households, the delegates above them, the committee members
-    above those (and the people of their requests and supports)."""
+    # the members of the households, the delegates above them, the committee members above
+    # those (and the people of their requests and supports)
     members = {m for h in households.values() for m, _, _ in h.members_in}
     fetch(members)
     delegates = {d for m in members if m in people for d, _, _ in people[m].delegates_in}
@@ -186,69 +76,6 @@ def _fetch_up(households: dict[str, HouseholdData], people: dict[str, PersonData
     fetch({c for d in delegates if d in people for c, _, _ in people[d].committee_in})
     fetch({r.person_id for h in households.values() for r in h.requests}
           | {p for h in households.values() for p, _, _ in h.supports})
-
-
-def _read_graph(store: Store, township_id: str | None, village_id: str | None,
-                household_ids: Collection[str] | None, contacts: tuple[dt.date, dt.date] | None,
-                requests_until: dt.date | None) -> Chains:
-    G = store.graph()
-    # the adjacency itself (NetworkX's ``G.pred`` without a view object per node): read-only
-    nodes, pred = G.nodes, G._pred
-    if household_ids is not None:
-        hs = [h for h in set(household_ids) if h in G and nodes[h]["entity"] == "household"]
-    elif village_id is not None or township_id is not None:
-        villages = ([village_id] if village_id is not None else
-                    [v for v, a in G.nodes(data=True) if a["entity"] == "village"
-                     and a.get("township_id") == township_id])
-        hs = [h for v in villages if v in G for h, _, k in G.in_edges(v, keys=True)
-              if k == "IN_VILLAGE" and nodes[h]["entity"] == "household"]
-    else:
-        hs = [n for n, a in G.nodes(data=True) if a["entity"] == "household"]
-    households: dict[str, HouseholdData] = {}
-    for h in hs:
-        a = nodes[h]
-        town = township_of(G, h)
-        if village_id is not None and a.get("village_id") != village_id:
-            continue
-        if township_id is not None and town != township_id:
-            continue
-        d = HouseholdData(h, a.get("village_id"), town, list(a.get("categories") or ()),
-                          a.get("status") or "active", a.get("inactive_since"))
-        dates: set[dt.date] = set()
-        for u, edges in pred[h].items():
-            for k, e in edges.items():
-                if k == MEMBER_HOUSEHOLD:
-                    d.members_in.append((u, e.get("since"), e.get("until")))
-                elif k == "SUPPORTS":
-                    if requests_until is not None:
-                        d.supports.append((u, e.get("since"), e.get("until")))
-                elif e.get("type") == "CONTACTED":
-                    if requests_until is not None:
-                        if e.get("request") is not None and e["date"] <= requests_until:
-                            d.requests.append(RequestRow(u, e["date"], e["request"],
-                                                         bool(e.get("resolved"))))
-                    elif contacts is not None and contacts[0] <= e["date"] <= contacts[1]:
-                        dates.add(e["date"])
-        d.contacts = sorted(dates)
-        households[h] = d
-    people: dict[str, PersonData] = {}
-
-    def fetch(ids: Iterable[str]) -> None:
-        for p in set(ids) - people.keys():
-            if p not in G or nodes[p]["entity"] != "person":
-                continue
-            a = nodes[p]
-            rec = PersonData(p, frozenset(a.get("roles") or ()), a.get("status") or "active",
-                             a.get("inactive_since"), township_of(G, p))
-            for u, edges in pred[p].items():
-                for k, e in edges.items():
-                    if k == DELEGATE_MEMBER:
-                        rec.delegates_in.append((u, e.get("since"), e.get("until")))
-                    elif k == CM_DELEGATE:
-                        rec.committee_in.append((u, e.get("since"), e.get("until")))
-            people[p] = rec
-
-    _fetch_up(households, people, fetch)
     return Chains(households, people)
 
 

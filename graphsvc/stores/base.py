@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -19,6 +19,7 @@ from graphsvc.bundle.validate import Bundle, Record
 from graphsvc.graph import build_graph
 from graphsvc.model import Kind, counts_on
 from graphsvc.rules import RuleSettings
+from graphsvc.stores.graphreads import Facts, HouseholdData, PersonData
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances, for progress bars."""
@@ -33,6 +34,10 @@ class Store(ABC):
     """Where the county's records live."""
 
     kind: str  # "neo4j" or "embedded"
+    parallel_reads: bool = False
+    """True when reads from two threads of one process run at the same time (a server answers
+    them): an analysis may then issue independent reads together. False for a store that
+    reads in this process's own Python, where a second thread only waits for the first."""
 
     @abstractmethod
     def ping(self) -> None:
@@ -192,3 +197,69 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- the reads of the analyses (graphsvc.analysis); graphsvc.stores.graphreads is the
+    # -- reference, cypher/analysis/ the Neo4j statements -------------------------------------
+
+    @abstractmethod
+    def repair_people(self, as_of: dt.date, township_ids: Sequence[str] | None,
+                      ids: Iterable[str] = ()) -> Facts:
+        """What a repair plan needs to know of people, on ``as_of``: every active person who is
+        a committee member, or is among ``ids``, or lies in one of ``township_ids`` (all
+        townships: None; none: ``[]``) and is a delegate or in the chain as a member (a
+        counting delegate-member liaison to them, or a counting member-household liaison to an
+        active household). For each: ``roles``, ``village_id`` and ``township_id`` (the rules of
+        DATA_FORMAT.md), ``load`` (the active households they liaise with), the active
+        ``delegates`` above them, the active ``cms`` above them, the active ``members`` below
+        them, the active delegates below them (``dels_below``), all sorted, and ``in_chain``
+        (a counting delegate-member liaison to them, or a load)."""
+
+    def repair_households(self, as_of: dt.date, rules: RuleSettings,
+                          township_id: str | None) -> list[dict[str, Any]]:
+        """The uncovered households of a township (None: of the county) in the household order,
+        each with ``household_id``, ``village_id``, ``township_id``, ``categories`` and
+        ``member_ids``, as ``households(status="uncovered")`` gives them. This default reads
+        them so; a store may answer with one statement instead."""
+        _, rows = self.households(as_of, rules, township_id=township_id, status="uncovered")
+        return [{k: r[k] for k in ("household_id", "village_id", "township_id", "categories",
+                                   "member_ids")} for r in rows]
+
+    @abstractmethod
+    def risk_page(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                  focus_weight: int, limit: int | None = None,
+                  offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        """The single points of failure on ``as_of`` (``graphsvc.analysis.risks``): (how many
+        people would leave at least one active household uncovered by leaving, one page of
+        them), each with ``person_id``, ``name``, ``roles``, ``township_id``,
+        ``households_lost``, ``focus_households_lost`` (households with a category of
+        ``rules.focus_categories``) and ``score`` (``graphreads.score``), by score (highest
+        first), then by id. With ``township_id`` only that township's households count, and
+        only its people are listed."""
+
+    @abstractmethod
+    def households_below(self, person_id: str, as_of: dt.date) -> list[str]:
+        """The ids, sorted, of the households a request can reach ``person_id`` from on
+        ``as_of`` (through liaisons counting that day): those they liaise with as a member,
+        those of the members they liaise with as a delegate, and those of the members of the
+        delegates they liaise with as a committee member. ``NotFound`` for an unknown person."""
+
+    @abstractmethod
+    def chain_households(self, *, township_id: str | None = None, village_id: str | None = None,
+                         household_ids: Collection[str] | None = None,
+                         contacts: tuple[dt.date, dt.date] | None = None,
+                         requests_until: dt.date | None = None) -> dict[str, HouseholdData]:
+        """The households in scope (``household_ids``, else the village, else the township,
+        else all; the village and township narrow ``household_ids`` too), by id, each with its
+        record's fields and its member-household liaisons at any time (``members_in``).
+
+        ``contacts=(first, last)``: each household's distinct contact dates in that range,
+        sorted. ``requests_until``: each household's contacts with a request dated on or
+        before it (``requests``), and the supports into it at any time (``supports``).
+        Lists of links and requests come in no particular order."""
+
+    @abstractmethod
+    def chain_people(self, ids: Iterable[str]) -> dict[str, PersonData]:
+        """The people among ``ids``, by id, as the chain analyses need them: roles, status,
+        ``inactive_since``, township (DATA_FORMAT.md), and the delegate-member
+        (``delegates_in``) and committee_member-delegate (``committee_in``) liaisons into them
+        at any time, in no particular order. Unknown ids are left out."""

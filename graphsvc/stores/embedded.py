@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,9 @@ from graphsvc.files import private_dir, private_file, tighten
 from graphsvc.graph import build_graph
 from graphsvc.model import Kind
 from graphsvc.rules import RuleError, RuleSettings
+from graphsvc.stores import graphreads
 from graphsvc.stores.base import Audit, Progress, Store
+from graphsvc.stores.graphreads import Facts, HouseholdData, PersonData
 from graphsvc.stores.incremental import affected, apply_bundle, tallied, touched
 from graphsvc.stores.kept import MEND_LIMIT, CountyWide, KeptResults, Row, county_wide, page_of
 from graphsvc.summary import flatten, summarize, tally
@@ -434,6 +436,32 @@ class EmbeddedStore(CountyWide, Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    # -- the reads of the analyses: graphsvc.stores.graphreads over the graph -----------------
+
+    def repair_people(self, as_of: dt.date, township_ids: Sequence[str] | None,
+                      ids: Iterable[str] = ()) -> Facts:
+        return graphreads.repair_people(self.graph(), as_of, township_ids, ids)
+
+    def risk_page(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                  focus_weight: int, limit: int | None = None,
+                  offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        return graphreads.risk_page(self.graph(), as_of, rules, township_id=township_id,
+                                    focus_weight=focus_weight, limit=limit, offset=offset)
+
+    def households_below(self, person_id: str, as_of: dt.date) -> list[str]:
+        return graphreads.households_below(self.graph(), person_id, as_of)
+
+    def chain_households(self, *, township_id: str | None = None, village_id: str | None = None,
+                         household_ids: Collection[str] | None = None,
+                         contacts: tuple[dt.date, dt.date] | None = None,
+                         requests_until: dt.date | None = None) -> dict[str, HouseholdData]:
+        return graphreads.chain_households(self.graph(), township_id=township_id,
+                                           village_id=village_id, household_ids=household_ids,
+                                           contacts=contacts, requests_until=requests_until)
+
+    def chain_people(self, ids: Iterable[str]) -> dict[str, PersonData]:
+        return graphreads.chain_people(self.graph(), ids)
 
 
 def _chunks(items: list[Any], n: int) -> Iterable[list[Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -39,9 +39,16 @@ from graphsvc.config import Settings
 from graphsvc.cypher import Queries, queries
 from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable, VersionConflict
 from graphsvc.graph import KIND_LABELS
-from graphsvc.model import FOCUS_CATEGORIES, LIAISON_KINDS, REASONS, STATUSES, Kind
+from graphsvc.model import FOCUS_CATEGORIES, LIAISON_KINDS, REASONS, STATUSES, Kind, township_of
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Audit, Progress, Store
+from graphsvc.stores.graphreads import (
+    Facts,
+    HouseholdData,
+    Link,
+    PersonData,
+    RequestRow,
+)
 from graphsvc.stores.incremental import tallied, touched
 from graphsvc.stores.kept import MEND_LIMIT, CountyWide, KeptResults, Row, county_wide
 from graphsvc.summary import unflatten
@@ -54,6 +61,10 @@ _LIAISON_FILE = {k: "liaisons_" + k.replace("-", "_") for k in LIAISON_KINDS}
 RULE_STATEMENTS = ("household_statuses", "household_detail", "delegate_audit", "member_audit",
                    "committee_member_audit", "pairing_audit", "impact_below")
 _RECENT_CONTACTS = 20  # rules.household_detail's default
+# the reads of the analyses (graphsvc.stores.graphreads is the reference), under cypher/analysis/
+ANALYSIS_STATEMENTS = ("repair_people", "repair_households", "risks", "risks_township",
+                       "requests_below", "requests_households", "trends_households",
+                       "trends_people")
 
 
 def _native(v: Any) -> Any:
@@ -67,6 +78,16 @@ def _native(v: Any) -> Any:
 def _iso(v: Any) -> str | None:
     """A stored date as the ISO text the rules give (None stays None)."""
     return None if v is None else _native(v).isoformat()
+
+
+def _date(v: str | None) -> dt.date | None:
+    """A date the analysis statements send as YYYY-MM-DD text (the driver decodes text much
+    faster than its own date objects)."""
+    return None if v is None else dt.date.fromisoformat(v)
+
+
+def _links(rows: Iterable[Any]) -> list[Link]:
+    return [(r[0], _date(r[1]), _date(r[2])) for r in rows]
 
 
 def _record(spec: FileSpec, props: dict[str, Any]) -> Record:
@@ -87,6 +108,7 @@ class Neo4jStore(CountyWide, Store):
     """A Neo4j 5 server (Community or Enterprise), reached with the official driver."""
 
     kind = "neo4j"
+    parallel_reads = True  # each statement runs on the server, on a core of its own
 
     # every statement this class runs, checked when the store opens
     REQUIRED = (
@@ -100,6 +122,7 @@ class Neo4jStore(CountyWide, Store):
         + [f"rules/{n}" for n in RULE_STATEMENTS]
         + ["rules/pairing_network", "meta/data_version", "meta/touch", "meta/audit_append",
            "meta/audit_list", "meta/affected", "meta/summary_part", "meta/stamp"]
+        + [f"analysis/{n}" for n in ANALYSIS_STATEMENTS]
     )
 
     def __init__(self, uri: str, user: str | None, password: str | None,
@@ -162,11 +185,6 @@ class Neo4jStore(CountyWide, Store):
 
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         return [r.data() for r in self._records(name, params)]
-
-    def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        """Rows of the read statement ``cypher/<name>.cypher`` (values, maps and lists), for
-        analyses built on the store (``graphsvc.analysis``); parameters checked as always."""
-        return self._read_values(name, **params)
 
     def _read_values(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """``_read`` for statements that return no nodes or relationships, only values, maps and
@@ -599,6 +617,120 @@ class Neo4jStore(CountyWide, Store):
         for i in range(0, len(keys), 50_000):
             found.update(rec["key"] for rec in tx.run(check, {step.check_param: keys[i : i + 50_000]}))
         return found
+
+    # -- the reads of the analyses: cypher/analysis/ (graphsvc.stores.graphreads is the
+    # -- reference) ---------------------------------------------------------------------------
+
+    def repair_people(self, as_of: dt.date, township_ids: Sequence[str] | None,
+                      ids: Iterable[str] = ()) -> Facts:
+        (row,) = self._read_values(
+            "analysis/repair_people", as_of=as_of,
+            township_ids=None if township_ids is None else sorted(set(township_ids)),
+            ids=sorted(set(ids)))
+        # places by DATA_FORMAT.md, as graphreads reads them (rules.village_of, and the one
+        # township rule, model.township_of, over the places the statement read)
+        orgs = {o: (t, v) for o, t, v in row["organizations"]}
+        places: dict[str, tuple[str, dict[str, Any]]] = {
+            **{v: ("village", {"township_id": t}) for v, t in row["villages"]},
+            **{o: ("organization", {"township_id": t, "village_id": v})
+               for o, (t, v) in orgs.items()}}
+        towns = None if township_ids is None else set(township_ids)
+        out: Facts = {}
+        for (pid, roles, village, town, org, wanted, load, above, delegates, cms, members,
+             dels_below) in row["people"]:
+            o = orgs.get(org) if org is not None else None
+            places[pid] = ("person", {"township_id": town, "village_id": village,
+                                      "organization_id": org})
+            town = township_of(pid, places.get)
+            if (towns is not None and not wanted and "committee_member" not in roles
+                    and town not in towns):
+                continue
+            out[pid] = {
+                "roles": roles,
+                "village_id": village if village is not None or o is None else o[1],
+                "township_id": town,
+                "load": load,
+                "delegates": sorted(delegates) if len(delegates) > 1 else delegates,
+                "cms": sorted(cms) if len(cms) > 1 else cms,
+                "members": sorted(members) if len(members) > 1 else members,
+                "dels_below": sorted(dels_below) if len(dels_below) > 1 else dels_below,
+                "in_chain": above or load > 0,
+            }
+        return out
+
+    def repair_households(self, as_of: dt.date, rules: RuleSettings,
+                          township_id: str | None) -> list[dict[str, Any]]:
+        """The county is read with one set-wise statement (``analysis/repair_households``)
+        rather than every household's status; a township as ``Store`` reads it."""
+        if township_id is not None:
+            return super().repair_households(as_of, rules, township_id)
+        (row,) = self._read_values("analysis/repair_households", as_of=as_of)
+        rows = [{"household_id": r["household_id"], "village_id": r["village_id"],
+                 "township_id": r["township_id"], "categories": list(r["categories"] or ()),
+                 "member_ids": sorted(r["member_ids"])}
+                for r in row["households"]]
+        rows.sort(key=lambda r: (-R.focus_count(r["categories"], rules), r["household_id"]))
+        return rows
+
+    def risk_page(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                  focus_weight: int, limit: int | None = None,
+                  offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        """The page is cut in the statement, so that only its people's names and townships are
+        read."""
+        params: dict[str, Any] = {"as_of": as_of, "focus_categories": list(rules.focus_categories),
+                                  "focus_weight": focus_weight, "limit": limit, "offset": offset}
+        if township_id is None:  # top-down over the county; bottom-up from a township's households
+            (r,) = self._read_values("analysis/risks", **params)
+        else:
+            (r,) = self._read_values("analysis/risks_township", township_id=township_id, **params)
+        rows = [{"person_id": x["person_id"], "name": x["name"], "roles": list(x["roles"] or ()),
+                 "township_id": x["township_id"], "households_lost": int(x["households_lost"]),
+                 "focus_households_lost": int(x["focus_households_lost"]),
+                 "score": int(x["score"])}
+                for x in r["page"]]
+        rows.sort(key=lambda x: (-x["score"], x["person_id"]))
+        return int(r["total"]), rows
+
+    def households_below(self, person_id: str, as_of: dt.date) -> list[str]:
+        rows = self._read_values("analysis/requests_below", person_id=person_id, as_of=as_of)
+        if not rows:
+            raise NotFound(f"no person with id '{person_id}'")
+        return sorted(rows[0]["household_ids"])
+
+    def chain_households(self, *, township_id: str | None = None, village_id: str | None = None,
+                         household_ids: Collection[str] | None = None,
+                         contacts: tuple[dt.date, dt.date] | None = None,
+                         requests_until: dt.date | None = None) -> dict[str, HouseholdData]:
+        scope = {"township_id": township_id, "village_id": village_id,
+                 "household_ids": _ids(household_ids)}
+        if requests_until is not None:
+            rows = self._read_values("analysis/requests_households", **scope,
+                                     last=requests_until)
+        else:
+            first, last = contacts if contacts else (dt.date.max, dt.date.min)
+            rows = self._read_values("analysis/trends_households", **scope, first=first,
+                                     last=last)
+        households: dict[str, HouseholdData] = {}
+        for r in rows:
+            h = HouseholdData(r["id"], r["village_id"], r["township_id"], list(r["categories"]),
+                              r["status"], _date(r["inactive_since"]), _links(r["members"]))
+            if requests_until is not None:
+                h.requests = [RequestRow(p, dt.date.fromisoformat(d), text, bool(res))
+                              for p, d, text, res in r["requests"]]
+                h.supports = _links(r["supports"])
+            else:
+                h.contacts = sorted(set(map(dt.date.fromisoformat, r["contacts"])))
+            households[h.id] = h
+        return households
+
+    def chain_people(self, ids: Iterable[str]) -> dict[str, PersonData]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        return {r["id"]: PersonData(r["id"], frozenset(r["roles"]), r["status"],
+                                    _date(r["inactive_since"]), r["township_id"],
+                                    _links(r["delegates"]), _links(r["committee_members"]))
+                for r in self._read_values("analysis/trends_people", ids=wanted)}
 
 
 def _versions(rows: Iterable[Any]) -> dict[str, str]:
