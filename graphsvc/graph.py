@@ -15,7 +15,8 @@ from typing import Any, TypeAlias
 
 import networkx as nx
 
-from graphsvc.bundle.schema import ENTITY_SPECS, Kind, contact_key
+from graphsvc.bundle.schema import ENTITY_SPECS, contact_key
+from graphsvc.model import Kind
 
 Graph: TypeAlias = "nx.MultiDiGraph[str]"
 """The county as one graph: nodes are record ids (see the module docstring)."""

@@ -8,7 +8,7 @@ builds it), never changes it, and does no I/O.
 Vocabulary, on a date ``as_of``:
 
 - a liaison, pairing or support *counts* when its dates hold that day;
-- a person or household is *active* (``summary.is_active``); an inactive
+- a person or household is *active* (``model.is_active``); an inactive
   household is left out of everything, as if it did not exist;
 - a contact counts when dated on or before ``as_of``.
 """
@@ -22,17 +22,11 @@ from typing import Any
 
 import networkx as nx
 
-from graphsvc.bundle.schema import FOCUS_CATEGORIES
-from graphsvc.summary import counts_on, is_active
+from graphsvc import model as M
+from graphsvc.model import FOCUS_CATEGORIES, REASONS, STATUSES, counts_on, is_active
 
 CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD = (
     "LIAISES_WITH_DELEGATE", "LIAISES_WITH_MEMBER", "LIAISES_WITH_HOUSEHOLD")
-
-STATUSES = ("covered", "stale", "uncovered")
-REASONS = ("no_member", "member_inactive", "no_delegate", "no_committee_member")
-DELEGATE_PROBLEMS = ("no_committee_member", "too_few_members", "members_short")
-MEMBER_PROBLEMS = ("no_delegate", "too_few_households")
-COMMITTEE_MEMBER_PROBLEMS = ("too_few_delegates",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,25 +110,8 @@ def village_of(G: nx.MultiDiGraph, n: str) -> str | None:
 
 
 def township_of(G: nx.MultiDiGraph, n: str) -> str | None:
-    """A record's township, by the rule of DATA_FORMAT.md.
-
-    A household: its village's. A person: ``township_id``, else their village's,
-    else their organisation's (its ``township_id``, or its village's township).
-    """
-    a = G.nodes[n]
-    if a.get("township_id") is not None and a["entity"] != "household":
-        return a["township_id"]
-    v = a.get("village_id")
-    if v is not None and v in G:
-        return G.nodes[v].get("township_id")
-    org = a.get("organization_id")
-    if org is not None and org in G:
-        o = G.nodes[org]
-        if o.get("township_id") is not None:
-            return o["township_id"]
-        if o.get("village_id") in G:
-            return G.nodes[o["village_id"]].get("township_id")
-    return None
+    """A record's township, by the rule of DATA_FORMAT.md (``model.township_of``) over the graph."""
+    return M.township_of(n, lambda i: (G.nodes[i]["entity"], G.nodes[i]) if i in G else None)
 
 
 def _in_scope(G: nx.MultiDiGraph, township_id: str | None, village_id: str | None) -> Callable[[str], bool]:

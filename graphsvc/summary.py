@@ -11,20 +11,8 @@ from typing import Any
 
 import networkx as nx
 
-from graphsvc.bundle.schema import CATEGORIES, FOCUS_CATEGORIES, ORG_KINDS, SECTORS
-
-
-def counts_on(since: dt.date | None, until: dt.date | None, as_of: dt.date) -> bool:
-    """Whether a liaison, pairing or support with these dates counts on ``as_of``."""
-    return (since is None or since <= as_of) and (until is None or as_of < until)
-
-
-def is_active(attrs: dict[str, Any], as_of: dt.date) -> bool:
-    """Whether a person or household is active on ``as_of`` (COVERAGE_RULES.md)."""
-    if attrs.get("status", "active") == "active":
-        return True
-    left = attrs.get("inactive_since")
-    return left is not None and as_of < left
+from graphsvc.model import CATEGORIES, FOCUS_CATEGORIES, ORG_KINDS, SECTORS, counts_on, is_active
+from graphsvc.rules import township_of
 
 
 def summarize(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = None) -> dict[str, Any]:
@@ -126,8 +114,6 @@ def _township_records(G: nx.MultiDiGraph, township_id: str) -> set[str]:
     villages: found from the township's and its villages' own edges, never a walk over the
     whole graph. Every way ``township_of`` can name the township is an edge into it, into
     one of its villages, or into one of its organisations."""
-    from graphsvc.rules import township_of  # rules builds on this module
-
     if township_id not in G or G.nodes[township_id].get("entity") != "township":
         # no such township: only records naming it outright (no edge was made to it)
         return {n for n, a in G.nodes(data=True)

@@ -1005,6 +1005,7 @@ def test_model_examples_are_valid() -> None:
 
 
 def test_allowed_values_follow_the_rules() -> None:
+    from graphsvc import model as M
     from graphsvc import rules as R
     from graphsvc.api import schemas as S
     from graphsvc.bundle import schema as B
@@ -1014,12 +1015,12 @@ def test_allowed_values_follow_the_rules() -> None:
 
     assert values(S.HouseholdStatus) == R.STATUSES
     assert values(S.UncoveredReason) == R.REASONS
-    assert values(S.DelegateProblem) == R.DELEGATE_PROBLEMS
-    assert values(S.MemberProblem) == R.MEMBER_PROBLEMS
-    assert values(S.CommitteeMemberProblem) == R.COMMITTEE_MEMBER_PROBLEMS
+    assert values(S.DelegateProblem) == M.DELEGATE_PROBLEMS
+    assert values(S.MemberProblem) == M.MEMBER_PROBLEMS
+    assert values(S.CommitteeMemberProblem) == M.COMMITTEE_MEMBER_PROBLEMS
     assert values(S.Category) == B.CATEGORIES
     assert values(S.Role) == B.ROLES
-    assert values(S.RecordStatus) == B.STATUSES
+    assert values(S.RecordStatus) == B.RECORD_STATUSES
     assert values(S.LiaisonKind) == B.LIAISON_KINDS
     assert values(S.Channel) == B.CHANNELS
     assert values(S.Sector) == B.SECTORS

@@ -65,7 +65,7 @@ def en_reference(tiny_dir: Path, tmp_path: Path) -> dict[str, bytes]:
 @pytest.fixture
 def zh_tiny(tiny_dir: Path, tmp_path: Path) -> Path:
     """The tiny county converted as it is (its own columns, rows and odd booleans) to a Chinese
-    folder: 党员.csv with 编号, 姓名, 身份 …, values 县委委员, 离任, 是 …"""
+    folder: 党员.csv with 编号, 姓名, 身份 …, values 县委委员, 不在岗, 是 …"""
     dst = tmp_path / "tiny-zh"
     convert_bundle(tiny_dir, dst, "zh")
     return dst
@@ -133,7 +133,7 @@ def test_zh_tiny_county_imports_to_the_same_store(store: Store, form: str, tiny_
     tables = read_bundle(bundle, report)
     assert tables["people"].header[:3] == ["编号", "姓名", "身份"], tables["people"].header
     assert tables["people"].source in ("党员.csv", "sheet 党员")
-    assert any(len(cells) > 3 and cells[3] == "离任" for _, cells in tables["people"].rows)
+    assert any(len(cells) > 3 and cells[3] == "不在岗" for _, cells in tables["people"].rows)
     report = import_path(store, bundle)
     assert report.ok and report.written, [str(p) for p in report.errors]
     assert not report.warnings, [str(p) for p in report.warnings]
@@ -227,7 +227,7 @@ def test_zh_export_round_trips_byte_for_byte(store: Store, tiny_dir: Path, tmp_p
         source.close()
     assert set(zh_export) == {zh.filename(s.name, "zh") for s in FILES}
     assert zh_export["党员.csv"].decode().startswith(",".join(zh.header("people", "zh")) + "\n")
-    assert "C3,刘胜海,县委委员,离任,,否,O1" in zh_export["党员.csv"].decode()
+    assert "C3,刘胜海,县委委员,不在岗,,否,O1" in zh_export["党员.csv"].decode()
     for i, form in enumerate(["zh", "zh.zip", "zh.xlsx"]):
         report = import_path(store, tmp_path / form, replace=i > 0)
         assert report.ok and report.written, [str(p) for p in report.errors]
@@ -250,7 +250,7 @@ def test_formula_escape_holds_in_chinese_files(store: Store, tmp_path: Path) -> 
     write_bundle(HOSTILE, tmp_path / "zh", headers="zh")
     write_bundle(HOSTILE, tmp_path / "en")
     text = (tmp_path / "zh" / "党员.csv").read_text(encoding="utf-8")
-    assert "'=C1,'-2+3,县委委员,在职" in text and "'+86 139 0000 0001" in text
+    assert "'=C1,'-2+3,县委委员,在岗" in text and "'+86 139 0000 0001" in text
     assert "\n'=T1,'=cmd|" in (tmp_path / "zh" / "乡镇.csv").read_text(encoding="utf-8")
     for i, form in enumerate(["zh", "zh.xlsx"]):
         if form.endswith(".xlsx"):
@@ -265,10 +265,10 @@ def test_formula_escape_holds_in_chinese_files(store: Store, tmp_path: Path) -> 
 
 # (file, old, new, expected file, row, column, words)
 ZH_CASES = [
-    ("党员.csv", "C3,刘胜海,县委委员,离任", "C3,刘胜海,县委委员,退休", "党员.csv", 4, "状态",
-     "'退休' is not allowed here; use one of: 在职 (or 在岗), 离任 (or 不在岗, 迁出, 调离)"),
-    ("党员.csv", "C3,刘胜海,县委委员,离任", "C3,刘胜海,县委委员,inactive", "党员.csv", 4, "状态",
-     "this file has Chinese headers and so takes Chinese values: write 离任"),
+    ("党员.csv", "C3,刘胜海,县委委员,不在岗", "C3,刘胜海,县委委员,退休", "党员.csv", 4, "状态",
+     "'退休' is not allowed here; use one of: 在岗 (or 在职), 不在岗 (or 离任, 迁出, 调离)"),
+    ("党员.csv", "C3,刘胜海,县委委员,不在岗", "C3,刘胜海,县委委员,inactive", "党员.csv", 4,
+     "状态", "this file has Chinese headers and so takes Chinese values: write 不在岗"),
     ("党员.csv", "M01,吴凤金,,", "M01,吴凤金,老板,", "党员.csv", 10, "身份",
      "use one of: 县委委员, 党代表, 干部"),
     ("户.csv", "H003,刘军秀,V1", "H003,刘军秀,V77", "户.csv", 4, "所属村",
@@ -298,8 +298,8 @@ ZH_CASES = [
     ("行政村.csv", "V4,小盘道村,T2,", "V4,小盘道村,T2,也许", "行政村.csv", 5, "需要结对",
      "not yes or no"),
     ("党组织.csv", "O4,双宝村党支部,党支部", "O4,双宝村党支部,小组", "党组织.csv", 5, "类型",
-     "use one of: 党委"),
-    ("党组织.csv", "O2,柳树镇党委,党委,乡镇级,O1", "O2,柳树镇党委,党委,乡镇级,O2",
+     "use one of: 党(工)委"),
+    ("党组织.csv", "O2,柳树镇党委,党(工)委,乡镇级,O1", "O2,柳树镇党委,党(工)委,乡镇级,O2",
      "党组织.csv", 3, "上级党组织", "its own parent"),
     ("帮扶单位.csv", "U4,县委宣传部,机关", "H001,县委宣传部,机关", "户.csv", 2, "编号",
      "already used in 帮扶单位.csv row 5"),
@@ -399,10 +399,10 @@ def test_a_sheet_error_names_the_chinese_sheet_and_column(emb: EmbeddedStore, ti
     convert_bundle(tiny_dir, tmp_path / "zh.xlsx", "zh")
     wb = openpyxl.load_workbook(tmp_path / "zh.xlsx")
     ws = wb["党员"]
-    assert ws["D4"].value == "离任"
+    assert ws["D4"].value == "不在岗"
     ws["D4"].value = "退休"
     wb.save(tmp_path / "bad-value.xlsx")
-    ws["D4"].value = "离任"
+    ws["D4"].value = "不在岗"
     ws["G5"].value = "=1+1"  # a formula: refused, named by its Chinese column
     wb.save(tmp_path / "formula.xlsx")
     for name, where in (("bad-value.xlsx", ("sheet 党员", 4, "状态")),
@@ -497,7 +497,7 @@ def test_cli_generate_headers_zh(tmp_path: Path) -> None:
     assert "联系记录.csv" in r.stdout
     people = (tmp_path / "zh" / "党员.csv").read_text(encoding="utf-8").splitlines()
     assert people[0] == ",".join(zh.header("people", "zh"))
-    assert any(",县委委员;党代表,在职," in line for line in people[:50])
+    assert any(",县委委员;党代表,在岗," in line for line in people[:50])
     convert_bundle(tmp_path / "zh", tmp_path / "back", "en")
     assert folder_bytes(tmp_path / "back") == folder_bytes(tmp_path / "en")
     # and it is a valid bundle, checked as an import would check it

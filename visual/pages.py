@@ -6,11 +6,20 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
+from graphsvc.model import DelegateProblem, label_of
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
 from visual.cache import cached
 from visual.render import Link, esc, served_link
-from visual.views import DELEGATE_PROBLEM_ZH, township_counts
+from visual.views import (
+    COVERED_ZH,
+    DELEGATE_ZH,
+    MEMBER_ZH,
+    STALE_ZH,
+    TOWNSHIP_ZH,
+    UNCOVERED_ZH,
+    township_counts,
+)
 
 PAGE_CSS = """
 body{margin:0 auto;max-width:1100px;padding:12px 18px;font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;color:#222;background:#fafafa}
@@ -80,24 +89,26 @@ def index_page(store: Store, *, as_of: dt.date, rules: RuleSettings,
         parts.append(f'<p><a href="{esc(link("township", None))}">全县概览</a> · '
                      f'<a href="{esc(link("pairings", None))}">全县结对图</a> · '
                      f'<a href="{esc(link("trends", None))}">全县覆盖趋势</a></p>')
-    parts.append("<h2>乡镇覆盖情况</h2><table><tr><th>乡镇</th><th>在册户</th><th>已覆盖</th>"
-                 "<th>覆盖率</th><th>联系过期</th><th>未覆盖</th><th>图示</th></tr>"
+    parts.append(f"<h2>乡镇覆盖情况</h2><table><tr><th>{TOWNSHIP_ZH}</th><th>在册户</th>"
+                 f"<th>{COVERED_ZH}</th><th>覆盖率</th><th>{STALE_ZH}</th><th>{UNCOVERED_ZH}</th>"
+                 "<th>图示</th></tr>"
                  + "".join(rows) + "</table>")
     if townships is None:
         cms = store.committee_member_audit(as_of, rules)
         parts.append("<h2>县委委员联系链</h2><ul>" + "".join(
             f"<li><a href=\"{esc(link('chain', c['committee_member_id']))}\">"
-            f"{esc(c.get('name') or c['committee_member_id'])}</a> · 党代表 {c['delegate_count']} · "
+            f"{esc(c.get('name') or c['committee_member_id'])}</a> · {DELEGATE_ZH} {c['delegate_count']} · "
             f"覆盖户 {c['households_reached']}</li>" for c in cms) + "</ul>")
     delegates: list[dict[str, Any]] = []
     for t in ([None] if townships is None else sorted(townships)):
         delegates += store.delegate_audit(as_of, rules, township_id=t)
     gaps = [r for r in delegates if r["status"] == "gap"]
-    parts.append(f"<h2>有缺口的党代表（{len(gaps)} / {len(delegates)}）</h2><table>"
-                 "<tr><th>党代表</th><th>联系党员</th><th>联系户</th><th>问题</th></tr>" + "".join(
+    parts.append(f"<h2>有缺口的{DELEGATE_ZH}（{len(gaps)} / {len(delegates)}）</h2><table>"
+                 f"<tr><th>{DELEGATE_ZH}</th><th>联系{MEMBER_ZH}</th><th>联系户</th><th>问题</th></tr>"
+                 + "".join(
                      f"<tr><td><a href=\"{esc(link('delegate', r['delegate_id']))}\">"
                      f"{esc(r.get('name') or r['delegate_id'])}</a></td>"
                      f"<td class=num>{r['member_count']}</td><td class=num>{r['households_reached']}</td>"
-                     f"<td class=bad>{esc('、'.join(DELEGATE_PROBLEM_ZH.get(p, p) for p in r['problems']))}"
+                     f"<td class=bad>{esc('、'.join(label_of(DelegateProblem, p) for p in r['problems']))}"
                      "</td></tr>" for r in gaps) + "</table>")
     return _page("graphsvc 图示", "".join(parts))

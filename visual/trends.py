@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphsvc.rules import REASONS
+from graphsvc.model import FOCUS_CATEGORIES, REASONS, Category, TrendStep, UncoveredReason, label_of
 from visual.render import Link, esc, served_link
-from visual.views import COVERED, REASON_COLOR, REASON_ZH, STALE, STATUS_ZH
+from visual.views import (
+    COVERED,
+    COVERED_ZH,
+    REASON_COLOR,
+    STALE,
+    STALE_ZH,
+    UNCOVERED_ZH,
+    reason_zh,
+)
 
 # bottom to top: covered, stale, then the uncovered reasons
-SERIES = [("covered", COVERED, STATUS_ZH["covered"]), ("stale", STALE, STATUS_ZH["stale"])] + [
-    (r, REASON_COLOR[r], f"未覆盖：{REASON_ZH[r]}") for r in REASONS]
-STEP_ZH = {"week": "周", "month": "月", "quarter": "季度"}
+SERIES = [("covered", COVERED, COVERED_ZH), ("stale", STALE, STALE_ZH)] + [
+    (r, REASON_COLOR[r], reason_zh(r)) for r in REASONS]
 
 CSS = """
 body{margin:0 auto;max-width:1100px;padding:12px 18px;font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;color:#222;background:#fafafa}
@@ -104,8 +111,9 @@ def chart(steps: list[dict[str, Any]], which: str, label: str) -> str:
 
 
 def _table(steps: list[dict[str, Any]], which: str) -> str:
-    head = ("<tr><th>日期</th><th>在册户</th><th>已覆盖</th><th>联系过期</th><th>未覆盖</th>"
-            + "".join(f"<th>{esc(REASON_ZH[r])}</th>" for r in REASONS) + "</tr>")
+    head = (f"<tr><th>日期</th><th>在册户</th><th>{COVERED_ZH}</th><th>{STALE_ZH}</th>"
+            f"<th>{UNCOVERED_ZH}</th>"
+            + "".join(f"<th>{esc(UncoveredReason(r).label)}</th>" for r in REASONS) + "</tr>")
     rows = []
     for s in steps:
         b = s[which]
@@ -135,7 +143,7 @@ def trends_page(body: dict[str, Any], *, place_name: str | None = None, link: Li
         hidden = "".join(f'<input type="hidden" name="{k}" value="{esc(body[k])}">'
                          for k in ("township_id", "village_id") if body.get(k))
         options = "".join(f'<option value="{k}"{" selected" if body["step"] == k else ""}>'
-                          f"{v}</option>" for k, v in STEP_ZH.items())
+                          f"{k.label}</option>" for k in TrendStep)
         form = (f'<form class="period" method="get" action="{esc(form_action)}">{hidden}'
                 f'从<input type="date" name="from" value="{esc(body["from"])}">'
                 f'到<input type="date" name="to" value="{esc(body["to"])}">'
@@ -148,12 +156,12 @@ def trends_page(body: dict[str, Any], *, place_name: str | None = None, link: Li
     parts = [
         f"<h1>{esc(title)}</h1>",
         f'<p class="muted">{esc(body["from"])} 至 {esc(body["to"])} · 每'
-        f'{esc(STEP_ZH.get(body["step"], body["step"]))}一个点 · 共 {len(steps)} 个日期 · '
-        f'超过 {esc(body["stale_after_days"])} 天未联系为“联系过期”'
+        f'{esc(label_of(TrendStep, body["step"]))}一个点 · 共 {len(steps)} 个日期 · '
+        f'超过 {esc(body["stale_after_days"])} 天未联系为“{STALE_ZH}”'
         + (" · " + " · ".join(nav) if nav else "") + "</p>",
         form, legend,
         "<h2>全部在册户</h2>", chart(steps, "all", "全部在册户的覆盖构成"),
-        "<h2>重点户（军烈属、特困户、空巢老人）</h2>", chart(steps, "focus", "重点户的覆盖构成"),
+        f"<h2>重点户（{'、'.join(Category(c).label for c in FOCUS_CATEGORIES)}）</h2>", chart(steps, "focus", "重点户的覆盖构成"),
         "<h2>逐期数字 · 全部在册户</h2>", _table(steps, "all"),
         "<h2>逐期数字 · 重点户</h2>", _table(steps, "focus"),
     ]

@@ -20,23 +20,45 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from graphsvc.errors import NotFound
+from graphsvc.model import (
+    Category,
+    ChainLevel,
+    CommitteeMemberProblem,
+    DelegateProblem,
+    HouseholdStatus,
+    Kind,
+    LiaisonKind,
+    MemberProblem,
+    RecordStatus,
+    Role,
+    Sector,
+    UncoveredReason,
+    is_active,
+    label_of,
+)
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
 from visual.cache import cached
 from visual.render import MAX_NODES, Diagram, Layer, LegendItem, Link, served_link
 
 # -- words and colours ----------------------------------------------------------------------------
+#
+# Every word of the domain a page shows is its label in graphsvc.model (tests/test_vocabulary.py).
 
-STATUS_ZH = {"covered": "已覆盖", "stale": "联系过期", "uncovered": "未覆盖"}
-REASON_ZH = {"no_member": "无联系党员", "member_inactive": "联系党员不在岗",
-             "no_delegate": "无党代表", "no_committee_member": "无县委委员"}
-CATEGORY_ZH = {"military_martyr": "军烈属", "extreme_poverty": "特困户",
-               "empty_nest_elderly": "空巢老人", "poor": "贫困户"}
-SECTOR_ZH = {"agency": "机关", "institution": "事业单位", "enterprise": "企业"}
-DELEGATE_PROBLEM_ZH = {"no_committee_member": "无县委委员联系", "too_few_members": "联系党员不足",
-                       "members_short": "所联系党员联系户不足"}
-MEMBER_PROBLEM_ZH = {"no_delegate": "无党代表联系", "too_few_households": "联系户不足"}
-CM_PROBLEM_ZH = {"too_few_delegates": "联系党代表不足"}
+COVERED_ZH, STALE_ZH, UNCOVERED_ZH = (s.label for s in HouseholdStatus)
+CM_ZH, DELEGATE_ZH, MEMBER_ZH = (Role.committee_member.label, Role.delegate.label,
+                                 ChainLevel.member.label)
+CADRE_ZH, HOUSEHOLD_ZH, VILLAGE_ZH, UNIT_ZH, TOWNSHIP_ZH = (
+    Role.cadre.label, Kind.HOUSEHOLD.label, Kind.VILLAGE.label, Kind.UNIT.label,
+    Kind.TOWNSHIP.label)
+LEFT_ZH = RecordStatus.inactive.label_of(Kind.PERSON)  # a person who is not active: 不在岗
+GONE_ZH = RecordStatus.inactive.label_of(Kind.HOUSEHOLD)  # a household that is not: 不在册
+
+
+def reason_zh(reason: str | None) -> str:
+    """How an uncovered household is shown: 未覆盖 and its reason's label."""
+    return f"{UNCOVERED_ZH}：{label_of(UncoveredReason, reason)}"
+
 
 COVERED, STALE = "#43a047", "#fbc02d"
 REASON_COLOR = {"no_member": "#e53935", "member_inactive": "#d81b60",
@@ -60,24 +82,25 @@ ViewFn = Callable[..., str]
 
 def _household_color(row: dict[str, Any] | None) -> tuple[str, str]:
     if row is None or row.get("status") is None:
-        return INACTIVE_HH, "不在册（已注销）"
+        return INACTIVE_HH, f"{GONE_ZH}（已注销）"
     if row["status"] == "covered":
-        return COVERED, STATUS_ZH["covered"]
+        return COVERED, COVERED_ZH
     if row["status"] == "stale":
-        return STALE, STATUS_ZH["stale"]
+        return STALE, STALE_ZH
     reason = row.get("reason") or "no_member"
-    return REASON_COLOR.get(reason, "#e53935"), f"未覆盖：{REASON_ZH.get(reason, reason)}"
+    return REASON_COLOR.get(reason, "#e53935"), reason_zh(reason)
 
 
 def _household_legend() -> list[LegendItem]:
-    return ([LegendItem("已覆盖", COVERED), LegendItem("联系过期（超期未走访）", STALE)]
-            + [LegendItem(f"未覆盖：{REASON_ZH[r]}", c) for r, c in REASON_COLOR.items()])
+    return ([LegendItem(COVERED_ZH, COVERED), LegendItem(f"{STALE_ZH}（超期未走访）", STALE)]
+            + [LegendItem(reason_zh(r), c) for r, c in REASON_COLOR.items()])
 
 
 def _people_legend() -> list[LegendItem]:
-    return [LegendItem("县委委员", CM_COLOR, "box"), LegendItem("党代表", DELEGATE_COLOR, "box"),
-            LegendItem("党员", MEMBER_COLOR), LegendItem("有缺口（红框）", "#ffffff", "box", GAP_BORDER),
-            LegendItem("不在岗", INACTIVE_PERSON)]
+    return [LegendItem(CM_ZH, CM_COLOR, "box"), LegendItem(DELEGATE_ZH, DELEGATE_COLOR, "box"),
+            LegendItem(MEMBER_ZH, MEMBER_COLOR),
+            LegendItem("有缺口（红框）", "#ffffff", "box", GAP_BORDER),
+            LegendItem(LEFT_ZH, INACTIVE_PERSON)]
 
 
 def _share_color(covered: int, total: int) -> str:
@@ -121,13 +144,13 @@ class _Scope:
         aid = self.alias(nid)
         if aid not in d:
             d.node(aid, f"{role}（其他乡镇）", tip=f"{role}：不在本密钥可见的乡镇，不显示姓名",
-                   color=OUTSIDE, shape="box" if role != "户" else "dot", level=level,
+                   color=OUTSIDE, shape="box" if role != HOUSEHOLD_ZH else "dot", level=level,
                    parent=parent, dashes=True)
         return aid
 
 
 def _categories(cats: Iterable[str]) -> str:
-    return "、".join(CATEGORY_ZH.get(c, c) for c in cats) or "普通户"
+    return "、".join(label_of(Category, c) for c in cats) or "普通户"
 
 
 def _person(store: Store, pid: str) -> dict[str, Any]:
@@ -138,8 +161,6 @@ def _person(store: Store, pid: str) -> dict[str, Any]:
 
 
 def _is_active_person(rec: dict[str, Any], as_of: dt.date) -> bool:
-    from graphsvc.summary import is_active
-
     return bool(is_active(rec, as_of))
 
 
@@ -186,7 +207,6 @@ REQUEST_STATE = {  # an open request by its age (where it is due): colour, words
     "committee_member": ("#e64a19", "逾期较久：已升至县委委员"),
     "unrouted": ("#6a1b9a", "无人接手：该户链条上各级都无在岗的人"),
 }
-LEVEL_ZH = {"member": "党员", "delegate": "党代表", "committee_member": "县委委员"}
 REQUEST_LABEL_CHARS = 8
 
 
@@ -269,7 +289,7 @@ def _request_nodes(d: Diagram, store: Any, by_household: dict[str, list[dict[str
             color, words = REQUEST_STATE[state]
             text = (mask_request(item["request"]) if mask else item["request"]) or ""
             short = text if len(text) <= REQUEST_LABEL_CHARS else text[:REQUEST_LABEL_CHARS] + "…"
-            holder = LEVEL_ZH.get(item["level"] or "", "")
+            holder = label_of(ChainLevel, item["level"])
             tip = [f"诉求：{text}",
                    (f"提出：{item['raised']}（已 {item['age_days']} 天；联系 {item['contacts']} 次，"
                     f"最近 {item['last_contact']}）"),
@@ -279,7 +299,7 @@ def _request_nodes(d: Diagram, store: Any, by_household: dict[str, list[dict[str
             else:
                 tip.append("现由：" + "、".join(who(p, holder) for p in item["routed_to"]))
             if item["chain_broken"]:
-                tip.append(f"按时限应由{LEVEL_ZH[item['due_level']]}处理，该级无在岗的人，"
+                tip.append(f"按时限应由{label_of(ChainLevel, item['due_level'])}处理，该级无在岗的人，"
                            + (f"已转{holder}" if holder else "无人可转"))
             tip.append("记录人：" + "、".join(who(p, "") for p in item["raised_by"]))
             # numbered within its household: request_id is a digest of the text (masked here)
@@ -350,7 +370,7 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
     for did, parents in delegate_parents.items():
         row = delegate_rows.get(did)
         if row is not None and not scope.sees(row.get("township_id")):
-            node_of[did] = scope.stand_in(d, did, "党代表", level)
+            node_of[did] = scope.stand_in(d, did, DELEGATE_ZH, level)
         else:
             node_of[did] = did
             if did not in d:
@@ -362,14 +382,14 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
         for m in (delegate_rows.get(did) or {}).get("member_ids", []):
             mrow = member_rows.get(m, {})
             if not scope.sees(mrow.get("township_id")):
-                node_of[m] = scope.stand_in(d, m, "党员", level + 1, parent=node_of[did])
+                node_of[m] = scope.stand_in(d, m, MEMBER_ZH, level + 1, parent=node_of[did])
                 d.edge(node_of[did], node_of[m], color=DELEGATE_COLOR)
                 continue
             node_of[m] = m
             problems = mrow.get("problems", [])
-            tip = [f"党员 {mrow.get('name') or ''}（{m}）", f"联系户：{mrow.get('household_count', 0)}"
+            tip = [f"{MEMBER_ZH} {mrow.get('name') or ''}（{m}）", f"联系户：{mrow.get('household_count', 0)}"
                    f" / 应为 {rules.households_per_member}"]
-            tip += [f"问题：{MEMBER_PROBLEM_ZH.get(p, p)}" for p in problems]
+            tip += [f"问题：{label_of(MemberProblem, p)}" for p in problems]
             short = "too_few_households" in problems
             risk = (risks or {}).get(m)
             d.node(m, (mrow.get("name") or m) + (f" ⚠{mrow.get('household_count', 0)}户" if short else "")
@@ -402,7 +422,7 @@ def _household_nodes(d: Diagram, rows: list[dict[str, Any]], names: dict[str, An
             continue
         color, status = _household_color(r)
         label = mask_name(names.get(h), mask) or h
-        tip = [f"户 {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
+        tip = [f"{HOUSEHOLD_ZH} {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
                f"最近联系：{r.get('last_contact') or '无'}", f"村：{r.get('village_id') or ''}"]
         waiting = (requests or {}).get(h, [])
         if d.node(h, label + (f" ▲{len(waiting)}" if waiting else ""),
@@ -429,7 +449,7 @@ def _cm_nodes(d: Diagram, store: Store, cms: list[str], scope: _Scope, link: Lin
             _cm_node(d, c, rec.get("name") or c, None, 0, link=link, active=True)
             node_of[c] = c
         else:
-            node_of[c] = scope.stand_in(d, c, "县委委员", 0)
+            node_of[c] = scope.stand_in(d, c, CM_ZH, 0)
     return node_of
 
 
@@ -439,15 +459,15 @@ def _delegate_node(d: Diagram, store: Store, did: str, row: dict[str, Any] | Non
     if row is None:  # not active as a delegate on as_of
         rec = store.fetch_entities([did]).get(did)
         name = rec[1].get("name") if rec else did
-        d.node(did, f"{name}（不在岗）", tip=f"党代表 {name}（{did}）\n不在岗：其联系的党员和户失去上级",
+        d.node(did, f"{name}（{LEFT_ZH}）", tip=f"{DELEGATE_ZH} {name}（{did}）\n不在岗：其联系的党员和户失去上级",
                color=INACTIVE_PERSON, shape="box", level=level, url=link("delegate", did),
                border=GAP_BORDER, border_width=4)
         return
     problems = row["problems"]
-    tip = [f"党代表 {row.get('name') or ''}（{did}）",
+    tip = [f"{DELEGATE_ZH} {row.get('name') or ''}（{did}）",
            f"联系党员：{row['member_count']}，联系户：{row['households_reached']}"
            f"（重点户 {row['focus_households_reached']}）"]
-    tip += [f"问题：{DELEGATE_PROBLEM_ZH.get(p, p)}" for p in problems]
+    tip += [f"问题：{label_of(DelegateProblem, p)}" for p in problems]
     label = (row.get("name") or did) + (f" ⚠{row['member_count']}人" if problems else "") \
         + (" ⚑" if risk else "")
     d.node(did, label, tip="\n".join(tip) + _risk_tip(risk), color=DELEGATE_COLOR, shape="box",
@@ -460,16 +480,16 @@ def _cm_node(d: Diagram, cid: str, name: str, row: dict[str, Any] | None, level:
              link: Link, active: bool = False,
              risk: tuple[int, dict[str, Any]] | None = None) -> None:
     if row is None and active:  # known active, audit not read
-        d.node(cid, name, tip=f"县委委员 {name}（{cid}）", color=CM_COLOR, shape="box", level=level,
+        d.node(cid, name, tip=f"{CM_ZH} {name}（{cid}）", color=CM_COLOR, shape="box", level=level,
                url=link("chain", cid))
         return
     if row is None:
-        d.node(cid, f"{name}（不在岗）", tip=f"县委委员 {name}（{cid}）\n不在岗",
+        d.node(cid, f"{name}（{LEFT_ZH}）", tip=f"{CM_ZH} {name}（{cid}）\n{LEFT_ZH}",
                color=INACTIVE_PERSON, shape="box", level=level, url=link("chain", cid),
                border=GAP_BORDER, border_width=4)
         return
-    tip = [f"县委委员 {name}（{cid}）", f"联系党代表：{row['delegate_count']}，覆盖户：{row['households_reached']}"]
-    tip += [f"问题：{CM_PROBLEM_ZH.get(p, p)}" for p in row["problems"]]
+    tip = [f"{CM_ZH} {name}（{cid}）", f"联系党代表：{row['delegate_count']}，覆盖户：{row['households_reached']}"]
+    tip += [f"问题：{label_of(CommitteeMemberProblem, p)}" for p in row["problems"]]
     d.node(cid, name + (" ⚑" if risk else ""), tip="\n".join(tip) + _risk_tip(risk), color=CM_COLOR,
            shape="box", level=level, url=link("chain", cid),
            border=GAP_BORDER if row["problems"] else (RISK_COLOR if risk else None),
@@ -535,18 +555,18 @@ def delegate_view(store: Store, delegate_id: str, *, as_of: dt.date, rules: Rule
     shown = list(_cm_nodes(d, store, cms, scope, link).values())  # the audit lists active ones
     notes = []
     if row is not None and not cms:
-        d.node("__break__:cm", "断点：无县委委员", tip="没有在岗的县委委员联系这位党代表：其下各户未覆盖",
+        d.node("__break__:cm", f"断点：{UncoveredReason.no_committee_member.label}", tip="没有在岗的县委委员联系这位党代表：其下各户未覆盖",
                color=BREAK_COLOR, border=GAP_BORDER, shape="box", level=0, dashes=True, border_width=3)
         cms = ["__break__:cm"]
     if row is None:
         notes.append("该党代表在此日期不在岗。")
     else:
-        notes += [DELEGATE_PROBLEM_ZH.get(p, p) for p in row["problems"]]
+        notes += [label_of(DelegateProblem, p) for p in row["problems"]]
     waiting = _draw_below_delegates(d, store, {did: shown or list(cms)}, delegate_rows, 1,
                                     as_of=as_of, rules=rules, mask=mask, link=link, scope=scope,
                                     escalate_after_days=escalate)
     notes += _request_notes({h: v for h, v in waiting.items() if h in d}, did)
-    return d.html(f"党代表 {name} 的联系网",
+    return d.html(f"{DELEGATE_ZH} {name} 的联系网",
                   subtitle=f"截至 {as_of.isoformat()} · 上：县委委员；下：党员、户和户的未办结诉求",
                   legend=_people_legend() + _household_legend() + _request_legend(escalate),
                   notes=notes,
@@ -577,7 +597,7 @@ def member_view(store: Store, member_id: str, *, as_of: dt.date, rules: RuleSett
     for dl in delegates:
         drow = delegate_rows.get(dl)
         if drow is not None and not scope.sees(drow.get("township_id")):
-            node_of[dl] = scope.stand_in(d, dl, "党代表", 1)
+            node_of[dl] = scope.stand_in(d, dl, DELEGATE_ZH, 1)
         else:
             node_of[dl] = dl
             _delegate_node(d, store, dl, drow, 1, link=link, as_of=as_of)
@@ -585,24 +605,24 @@ def member_view(store: Store, member_id: str, *, as_of: dt.date, rules: RuleSett
             d.edge(node_of[c], node_of[dl], color=CM_COLOR)
         if drow is not None and not drow["committee_member_ids"]:
             brk = f"__break__:cm:{node_of[dl]}"
-            d.node(brk, "断点：无县委委员", tip="链条在此断开：无县委委员", color=BREAK_COLOR,
+            d.node(brk, f"断点：{UncoveredReason.no_committee_member.label}", tip="链条在此断开：无县委委员", color=BREAK_COLOR,
                    border=GAP_BORDER, shape="box", level=0, dashes=True, border_width=3, force=True)
             d.edge(brk, node_of[dl], color=GAP_BORDER, dashes=True)
     problems = (row or {}).get("problems", [])
-    tip = [f"党员 {name}（{mid}）"]
+    tip = [f"{MEMBER_ZH} {name}（{mid}）"]
     if row is None:
         tip.append("不在岗，或不在联系链中")
     else:
         tip += [f"联系户：{row['household_count']} / 应为 {rules.households_per_member}"]
-        tip += [f"问题：{MEMBER_PROBLEM_ZH.get(p, p)}" for p in problems]
-    d.node(mid, name if row else f"{name}（不在岗）", tip="\n".join(tip),
+        tip += [f"问题：{label_of(MemberProblem, p)}" for p in problems]
+    d.node(mid, name if row else f"{name}（{LEFT_ZH}）", tip="\n".join(tip),
            color=MEMBER_COLOR if row else INACTIVE_PERSON, level=2, url=link("member", mid),
            border=GAP_BORDER if problems or row is None else None,
            border_width=4 if problems or row is None else 1, force=True)
     for dl in delegates:
         d.edge(node_of[dl], mid, color=DELEGATE_COLOR)
     if row is not None and not delegates:
-        d.node("__break__:delegate", "断点：无党代表", tip="链条在此断开：没有在岗的党代表联系这位党员",
+        d.node("__break__:delegate", f"断点：{UncoveredReason.no_delegate.label}", tip="链条在此断开：没有在岗的党代表联系这位党员",
                color=BREAK_COLOR, border=GAP_BORDER, shape="box", level=1, dashes=True,
                border_width=3, force=True)
         d.edge("__break__:delegate", mid, color=GAP_BORDER, dashes=True)
@@ -619,9 +639,9 @@ def member_view(store: Store, member_id: str, *, as_of: dt.date, rules: RuleSett
     if row is None:
         notes.append("该党员在此日期不在岗，或没有任何计入的联系。")
     else:
-        notes += [MEMBER_PROBLEM_ZH.get(p, p) for p in problems]
+        notes += [label_of(MemberProblem, p) for p in problems]
     notes += _request_notes({h: v for h, v in waiting.items() if h in d}, mid)
-    return d.html(f"党员 {name} 的联系户",
+    return d.html(f"{MEMBER_ZH} {name} 的联系户",
                   subtitle=f"截至 {as_of.isoformat()} · 上：党代表和县委委员；下：联系户和户的未办结诉求",
                   legend=_people_legend() + _household_legend() + _request_legend(escalate),
                   notes=notes,
@@ -645,7 +665,7 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
     color, status = _household_color(h)
     d = Diagram(f"户：{label}", layout="UD", max_nodes=max_nodes)
     town = h.get("township_id")
-    tip = [f"户 {label}（{hid}）", f"状态：{status}", f"类别：{_categories(h.get('categories') or [])}",
+    tip = [f"{HOUSEHOLD_ZH} {label}（{hid}）", f"状态：{status}", f"类别：{_categories(h.get('categories') or [])}",
            f"人口：{h.get('size') or '?'}", f"村：{h.get('village_name') or ''}",
            f"最近联系：{h.get('last_contact') or '无'}"]
     waiting, towns = _open_requests(store, [hid], as_of, rules, escalate)
@@ -659,8 +679,8 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
             return scope.stand_in(d, p["id"], role, level)
         active = p.get("active", True)
         nm = p.get("name") or p["id"]
-        d.node(p["id"], nm if active else f"{nm}（不在岗）",
-               tip=f"{role} {nm}（{p['id']}）" + ("" if active else "\n不在岗：链条在此断开"),
+        d.node(p["id"], nm if active else f"{nm}（{LEFT_ZH}）",
+               tip=f"{role} {nm}（{p['id']}）" + ("" if active else f"\n{LEFT_ZH}：链条在此断开"),
                color=color if active else INACTIVE_PERSON, shape="box" if level < 2 else "dot",
                level=level, url=link(view, p["id"]) if view else None,
                border=None if active else GAP_BORDER, border_width=1 if active else 4, force=True)
@@ -672,19 +692,19 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
         d.edge(nid, below, color=GAP_BORDER, dashes=True)
 
     if not h["chains"]:
-        breaks("__break__:member", "无联系党员", 2, hid)
+        breaks("__break__:member", UncoveredReason.no_member.label, 2, hid)
     for m in h["chains"]:
         mid = person(m, "联系党员", MEMBER_COLOR, 2, "member")
         d.edge(mid, hid, color=MEMBER_COLOR)
         if not m["delegates"]:
-            breaks(f"__break__:delegate:{mid}", "无党代表", 1, mid)
+            breaks(f"__break__:delegate:{mid}", UncoveredReason.no_delegate.label, 1, mid)
         for dl in m["delegates"]:
-            did = person(dl, "党代表", DELEGATE_COLOR, 1, "delegate")
+            did = person(dl, DELEGATE_ZH, DELEGATE_COLOR, 1, "delegate")
             d.edge(did, mid, color=DELEGATE_COLOR)
             if not dl["committee_members"]:
-                breaks(f"__break__:cm:{did}", "无县委委员", 0, did)
+                breaks(f"__break__:cm:{did}", UncoveredReason.no_committee_member.label, 0, did)
             for c in dl["committee_members"]:
-                d.edge(person(c, "县委委员", CM_COLOR, 0, "chain"), did, color=CM_COLOR)
+                d.edge(person(c, CM_ZH, CM_COLOR, 0, "chain"), did, color=CM_COLOR)
     for k in h["supporting_cadres"]:
         if not scope.sees(k.get("township_id")):
             d.edge(scope.stand_in(d, k["id"], "结穷亲干部", 2), hid, color=CADRE_COLOR, dashes=True)
@@ -698,23 +718,23 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
     village = h.get("village_id")
     if village:
         vname = h.get("village_name") or village
-        d.node(village, vname, tip=f"行政村 {vname}（{village}）", color=VILLAGE_PLAIN, shape="ellipse",
+        d.node(village, vname, tip=f"{VILLAGE_ZH} {vname}（{village}）", color=VILLAGE_PLAIN, shape="ellipse",
                level=4, url=link("township", town) if town else None, force=True)
         d.edge(hid, village, color="#90a4ae", dashes=True, arrows=False)
         for u in h["paired_units"]:
             ucolor, ushape = SECTOR_STYLE.get(u.get("sector") or "", ("#5c6bc0", "box"))
             un = u.get("name") or u["id"]
-            d.node(u["id"], un, tip=f"帮扶单位 {un}（{SECTOR_ZH.get(u.get('sector') or '', '')}）\n结对自 {u.get('since') or '?'}",
+            d.node(u["id"], un, tip=f"{UNIT_ZH} {un}（{label_of(Sector, u.get('sector'))}）\n结对自 {u.get('since') or '?'}",
                    color=ucolor, shape=ushape, level=5,
                    url=link("pairings", town) if town else None, force=True)
             d.edge(u["id"], village, color=ucolor)
     if h.get("status") is None:
         notes.append("该户在此日期不在册。")
     legend = (_household_legend()
-              + [LegendItem("县委委员", CM_COLOR, "box"), LegendItem("党代表", DELEGATE_COLOR, "box"),
-                 LegendItem("联系党员", MEMBER_COLOR), LegendItem("结穷亲干部", CADRE_COLOR),
-                 LegendItem("不在岗", INACTIVE_PERSON), LegendItem("断点", BREAK_COLOR, "box", GAP_BORDER),
-                 LegendItem("行政村", VILLAGE_PLAIN), LegendItem("结对单位", SECTOR_STYLE["agency"][0], "box")]
+              + [LegendItem(CM_ZH, CM_COLOR, "box"), LegendItem(DELEGATE_ZH, DELEGATE_COLOR, "box"),
+                 LegendItem(f"联系{MEMBER_ZH}", MEMBER_COLOR), LegendItem(f"结穷亲{CADRE_ZH}", CADRE_COLOR),
+                 LegendItem(LEFT_ZH, INACTIVE_PERSON), LegendItem("断点", BREAK_COLOR, "box", GAP_BORDER),
+                 LegendItem(VILLAGE_ZH, VILLAGE_PLAIN), LegendItem("结对单位", SECTOR_STYLE["agency"][0], "box")]
               + (_request_legend(escalate) if waiting else []))
     return d.html(f"谁在帮扶 {label}（{hid}）", subtitle=f"截至 {as_of.isoformat()} · {h.get('village_name') or ''}",
                   legend=legend, notes=notes,
@@ -776,7 +796,7 @@ def pairings_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
         notes.append(f"闲置单位：{len(idle)} 个（灰底虚线框）")
     if left_out:
         notes.append(f"另有 {left_out} 个既不需要结对也未结对的村未画出")
-    legend = ([LegendItem(f"{SECTOR_ZH[s]}", c, {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
+    legend = ([LegendItem(f"{Sector(s).label}", c, {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
                for s, (c, sh) in SECTOR_STYLE.items()]
               + [LegendItem("闲置单位", IDLE_UNIT, "box", "#777777"),
                  LegendItem("已结对村", VILLAGE_OK), LegendItem("需结对·无单位", VILLAGE_NEEDS, "dot", GAP_BORDER),
@@ -795,7 +815,7 @@ def _unit_pairing_node(d: Diagram, u: dict[str, Any], idle: set[str], township_i
     name = u.get("name") or u["id"]
     is_idle = u["id"] in idle
     d.node(u["id"], name + ("（闲置）" if is_idle else ""),
-           tip=f"帮扶单位 {name}（{u['id']}）\n类别：{SECTOR_ZH.get(sector, sector or '未填')}"
+           tip=f"{UNIT_ZH} {name}（{u['id']}）\n类别：{label_of(Sector, sector) or '未填'}"
                + ("\n闲置：当前没有结对村" if is_idle else ""),
            color=IDLE_UNIT if is_idle else color, border=color, shape=shape, level=0,
            dashes=is_idle, border_width=3 if is_idle else 1,
@@ -811,7 +831,7 @@ def _village_pairing_node(d: Diagram, v: dict[str, Any], unpaired: set[str],
     state = ("需要结对但没有单位" if missing else "已结对" if v["id"] in paired_villages
              else "无需结对")
     d.node(v["id"], ("⚠ " if missing else "") + name,
-           tip=f"行政村 {name}（{v['id']}）\n乡镇：{town_names.get(v.get('township_id') or '', '')}"
+           tip=f"{VILLAGE_ZH} {name}（{v['id']}）\n乡镇：{town_names.get(v.get('township_id') or '', '')}"
                f"\n{'需要结对' if needs else '不需结对'} · {state}",
            color=color, shape="ellipse", level=1, border=GAP_BORDER if missing else None,
            border_width=4 if missing else 1, url=link("township", v.get("township_id")))
@@ -860,13 +880,13 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
     per_village = _counts(rows, "village_id")
     d = Diagram(f"乡镇概览：{tname}", layout="physics", max_nodes=max_nodes)
     tc = _counts(rows, "township_id").get(township_id, {"total": 0, "covered": 0, "stale": 0, "uncovered": 0})
-    d.node(township_id, tname, tip=_coverage_tip(f"乡镇 {tname}（{township_id}）", tc),
+    d.node(township_id, tname, tip=_coverage_tip(f"{TOWNSHIP_ZH} {tname}（{township_id}）", tc),
            color=_share_color(tc["covered"], tc["total"]), shape="star", size=30,
            url=link("township", township_id), force=True)
     for v in net["villages"]:
         c = per_village.get(v["id"], {"total": 0, "covered": 0, "stale": 0, "uncovered": 0})
         name = v.get("name") or v["id"]
-        d.node(v["id"], f"{name}（{c['total']}户）", tip=_coverage_tip(f"行政村 {name}（{v['id']}）", c),
+        d.node(v["id"], f"{name}（{c['total']}户）", tip=_coverage_tip(f"{VILLAGE_ZH} {name}（{v['id']}）", c),
                color=_share_color(c["covered"], c["total"]), size=_size(c["total"]),
                url=link("pairings", township_id), parent=township_id)
         d.edge(township_id, v["id"], color="#cfd8dc", arrows=False)
@@ -876,7 +896,7 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
         sector = u.get("sector") or ""
         color, shape = SECTOR_STYLE.get(sector, ("#5c6bc0", "box"))
         name = u.get("name") or u["id"]
-        d.node(u["id"], name, tip=f"帮扶单位 {name}（{SECTOR_ZH.get(sector, '')}）", color=color,
+        d.node(u["id"], name, tip=f"{UNIT_ZH} {name}（{label_of(Sector, sector)}）", color=color,
                shape=shape, url=link("pairings", township_id), parent=p["village_id"])
         d.edge(u["id"], p["village_id"], color=color, width=2)
     # delegates, linked to the villages whose households their members (living in the
@@ -894,7 +914,7 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
         drow = delegate_rows.get(dl)
         node = dl
         if drow is not None and not scope.sees(drow.get("township_id")):
-            node = scope.stand_in(d, dl, "党代表", 0)
+            node = scope.stand_in(d, dl, DELEGATE_ZH, 0)
         elif dl not in d:
             _delegate_node(d, store, dl, drow, 0, link=link, as_of=as_of, risk=risks.get(dl))
         d.edge(node, vid, color=DELEGATE_COLOR, width=1 + min(6, n / 5), tip=f"经其党员联系 {n} 户")
@@ -902,9 +922,9 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
         _plan_layer(d, store, township_id, rows, member_delegates, as_of=as_of, rules=rules,
                     mask=mask, link=link, scope=scope, on=bool(plan), cap=cap)
     legend = _share_legend() + [
-        LegendItem("乡镇（星形）", "#78909c", "diamond"), LegendItem("党代表", DELEGATE_COLOR, "box"),
-        LegendItem("党代表有缺口（红框）", "#ffffff", "box", GAP_BORDER)] + _risk_legend() + [
-        LegendItem(f"结对单位：{SECTOR_ZH[s]}", c, {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
+        LegendItem("乡镇（星形）", "#78909c", "diamond"), LegendItem(DELEGATE_ZH, DELEGATE_COLOR, "box"),
+        LegendItem(f"{DELEGATE_ZH}有缺口（红框）", "#ffffff", "box", GAP_BORDER)] + _risk_legend() + [
+        LegendItem(f"结对单位：{Sector(s).label}", c, {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
         for s, (c, sh) in SECTOR_STYLE.items()]
     return d.html(f"乡镇概览：{tname}",
                   subtitle=f"截至 {as_of.isoformat()} · 村的大小 = 在册户数，颜色 = 覆盖率（已覆盖户 / 在册户）",
@@ -916,8 +936,6 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
 # -- the repair plan on a township's overview ------------------------------------------------------
 
 PLAN_COLOR = "#d500f9"  # proposed liaisons: dashed, this colour
-KIND_ZH = {"committee_member-delegate": "县委委员→党代表", "delegate-member": "党代表→党员",
-           "member-household": "党员→户"}
 
 
 def _repair_plan(store: Any, as_of: dt.date, rules: RuleSettings, township_id: str,
@@ -938,8 +956,8 @@ def plan_legend() -> list[LegendItem]:
     return [LegendItem("补链方案：拟议的联系（紫色虚线，悬停看理由）", PLAN_COLOR, "dashed"),
             LegendItem("✚ 未覆盖户：方案可覆盖（紫框）", "#ffffff", "dot", PLAN_COLOR),
             LegendItem("✖ 未覆盖户：方案无法覆盖（红框）", "#ffffff", "dot", GAP_BORDER),
-            LegendItem("党员", MEMBER_COLOR), LegendItem("县委委员", CM_COLOR, "box")] + [
-        LegendItem(f"户 未覆盖：{REASON_ZH[r]}", c) for r, c in REASON_COLOR.items()]
+            LegendItem(MEMBER_ZH, MEMBER_COLOR), LegendItem(CM_ZH, CM_COLOR, "box")] + [
+        LegendItem(f"{HOUSEHOLD_ZH} {reason_zh(r)}", c) for r, c in REASON_COLOR.items()]
 
 
 def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, Any]],
@@ -965,7 +983,7 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
         f"补链方案（每名党员至多 {body['cap']} 户）：未覆盖 {counts['targeted']} 户，方案可覆盖 "
         f"{counts['covered_by_plan']} 户（其中 {counts['covered_by_upper_links']} 户经拟议的党代表或"
         f"县委委员恢复），无法覆盖 {counts['unassigned']} 户；拟议联系 {len(items)} 条"
-        + ("（" + "，".join(f"{KIND_ZH[k]} {n}" for k, n in kinds.items()) + "）" if items else ""))
+        + ("（" + "，".join(f"{LiaisonKind(k).label} {n}" for k, n in kinds.items()) + "）" if items else ""))
     if body["unassigned_delegates"]:
         layer.notes.append(f"本乡镇无县委委员可联系的党代表：{len(body['unassigned_delegates'])} 名"
                            "（全县方案可从别处安排）")
@@ -995,7 +1013,7 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
     def person(pid: str, kind: str) -> str:
         """The node of someone the plan names (a stand-in outside the key's townships)."""
         rec = _rec(recs, pid)
-        role = ("县委委员" if kind == "cm" else "党代表" if kind == "delegate" else "党员")
+        role = (CM_ZH if kind == "cm" else DELEGATE_ZH if kind == "delegate" else MEMBER_ZH)
         if pid in d:
             return pid
         if not scope.sees(town_of(pid)):
@@ -1005,14 +1023,14 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
         extra = (f"\n方案：拟新联系 {len(gives)} 个（" + "、".join(i["to_id"] for i in gives) + "）"
                  if gives else "")
         if kind == "cm":
-            d.node(pid, name, tip=f"县委委员 {name}（{pid}）" + extra, color=CM_COLOR, shape="box",
+            d.node(pid, name, tip=f"{CM_ZH} {name}（{pid}）" + extra, color=CM_COLOR, shape="box",
                    url=link("chain", pid), parent=township_id)
         elif kind == "delegate":
             _delegate_node(d, store, pid, delegate_rows.get(pid), 0, link=link, as_of=as_of)
         else:
             mrow = member_rows.get(pid) or {}
             vid = rec.get("village_id")
-            lines = [f"党员 {name}（{pid}）", (f"现联系户：{mrow.get('household_count', '?')}"
+            lines = [f"{MEMBER_ZH} {name}（{pid}）", (f"现联系户：{mrow.get('household_count', '?')}"
                                                f" / 应为 {rules.households_per_member}")]
             d.node(pid, name, tip="\n".join(lines) + extra, color=MEMBER_COLOR, size=12,
                    url=link("member", pid), parent=vid if vid and vid in d else township_id)
@@ -1025,7 +1043,7 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
             rec = _rec(recs, h)
             label = mask_name(rec.get("head_name"), mask) or h
             color, status = _household_color(r)
-            tip = [f"户 {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
+            tip = [f"{HOUSEHOLD_ZH} {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
                    f"村：{r.get('village_id') or ''}", "—— 补链方案 ——"]
             mark, border = ("✖", GAP_BORDER) if h in cannot else ("✚", PLAN_COLOR)
             if h in cannot:
@@ -1048,9 +1066,9 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
             a = person(i["from_id"], upper)
             b = person(i["to_id"], lower) if lower else i["to_id"]
             hidden = a != i["from_id"] or b != i["to_id"]
-            words = (f"拟议联系（{KIND_ZH[kind]}）：{i['from_id']} → {i['to_id']}\n{i['reason']}"
+            words = (f"拟议联系（{LiaisonKind(kind).label}）：{i['from_id']} → {i['to_id']}\n{i['reason']}"
                      f"\n求解代价：{i['cost']}") if not hidden else \
-                f"拟议联系（{KIND_ZH[kind]}）：一端不在本密钥可见的乡镇"
+                f"拟议联系（{LiaisonKind(kind).label}）：一端不在本密钥可见的乡镇"
             d.edge(a, b, color=PLAN_COLOR, dashes=True, width=3, tip=words)
         # households covered through a proposed upper link: their own member, and the
         # member's delegate when the plan gives that delegate a committee member
@@ -1060,22 +1078,22 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
                 continue
             for m in r["member_ids"]:
                 node = person(m, "member")
-                d.edge(node, h, color=MEMBER_COLOR, width=1.5, tip="现有联系（党员→户）")
+                d.edge(node, h, color=MEMBER_COLOR, width=1.5, tip=f"现有联系（{LiaisonKind.member_household.label}）")
                 for dl in member_delegates.get(m, []):
                     if dl in d:
-                        d.edge(dl, node, color=DELEGATE_COLOR, width=1.5, tip="现有联系（党代表→党员）")
+                        d.edge(dl, node, color=DELEGATE_COLOR, width=1.5, tip=f"现有联系（{LiaisonKind.delegate_member.label}）")
 
 
 def _coverage_tip(title: str, c: dict[str, int]) -> str:
     share = f"{c['covered'] / c['total']:.0%}" if c["total"] else "—"
-    return (f"{title}\n在册户：{c['total']}\n已覆盖：{c['covered']}（{share}）"
-            f"\n联系过期：{c['stale']}\n未覆盖：{c['uncovered']}")
+    return (f"{title}\n在册户：{c['total']}\n{COVERED_ZH}：{c['covered']}（{share}）"
+            f"\n{STALE_ZH}：{c['stale']}\n{UNCOVERED_ZH}：{c['uncovered']}")
 
 
 def _coverage_line(c: dict[str, int]) -> str:
     share = f"{c['covered'] / c['total']:.0%}" if c["total"] else "—"
-    return (f"在册户 {c['total']}，已覆盖 {c['covered']}（{share}），联系过期 {c['stale']}，"
-            f"未覆盖 {c['uncovered']}")
+    return (f"在册户 {c['total']}，{COVERED_ZH} {c['covered']}（{share}），{STALE_ZH} {c['stale']}，"
+            f"{UNCOVERED_ZH} {c['uncovered']}")
 
 
 def township_counts(store: Store, as_of: dt.date, rules: RuleSettings,
@@ -1106,7 +1124,7 @@ def _county_view(store: Store, net: dict[str, Any], *, as_of: dt.date, rules: Ru
         name = t.get("name") or t["id"]
         nv = sum(1 for x in village_town.values() if x == t["id"])
         d.node(t["id"], f"{name}（{c['total']}户）",
-               tip=_coverage_tip(f"乡镇 {name}（{t['id']}）\n行政村：{nv}", c),
+               tip=_coverage_tip(f"{TOWNSHIP_ZH} {name}（{t['id']}）\n行政村：{nv}", c),
                color=_share_color(c["covered"], c["total"]), size=_size(c["total"]),
                url=link("township", t["id"]))
     units = {u["id"]: u for u in net["units"]}
@@ -1120,11 +1138,11 @@ def _county_view(store: Store, net: dict[str, Any], *, as_of: dt.date, rules: Ru
         sector = u.get("sector") or ""
         color, shape = SECTOR_STYLE.get(sector, ("#5c6bc0", "box"))
         name = u.get("name") or uid
-        d.node(uid, name, tip=f"帮扶单位 {name}（{SECTOR_ZH.get(sector, '')}）", color=color,
+        d.node(uid, name, tip=f"{UNIT_ZH} {name}（{label_of(Sector, sector)}）", color=color,
                shape=shape, url=link("pairings", t), parent=t)
         d.edge(uid, t, color=color, width=1 + n, tip=f"结对该乡镇 {n} 个村")
     legend = _share_legend() + [
-        LegendItem(f"结对单位：{SECTOR_ZH[s]}", c, {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
+        LegendItem(f"结对单位：{Sector(s).label}", c, {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
         for s, (c, sh) in SECTOR_STYLE.items()]
     return d.html("全县概览", subtitle=f"截至 {as_of.isoformat()} · 乡镇大小 = 在册户数，颜色 = 覆盖率；点击乡镇查看其村",
                   legend=legend, notes=[_coverage_line(total)],

@@ -43,13 +43,13 @@ from typing import Any
 import networkx as nx
 
 from graphsvc import rules as R
+from graphsvc.model import LIAISON_KINDS, REASONS, UncoveredReason, counts_on
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
 from graphsvc.stores.graphreads import Facts
-from graphsvc.summary import counts_on
 
 DEFAULT_CAP = 5
-KINDS = ("committee_member-delegate", "delegate-member", "member-household")
+KINDS = LIAISON_KINDS
 FAST_PATH = True
 """Let ``_solve`` take a flow it can prove optimal without the network simplex (``_fast_flow``);
 False: always solve the network (the tests compare the two)."""
@@ -730,7 +730,9 @@ def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str
         where_en = (f"the same village ({r['village_id']})" if same_village
                     else f"the same township ({r['township_id']})")
         focus = " 重点户优先。A focus household." if R.focus_count(r["categories"], rules) else ""
-        why = _REASON_ZH[world.reason(r["member_ids"])]
+        reason = world.reason(r["member_ids"])
+        # "covered": the plan's upper links aside, the chain above the household is whole
+        why = UncoveredReason(reason).label if reason in REASONS else "链条完整"
         items.append({
             "kind": "member-household", "from_id": a.giver, "to_id": a.want,
             "township_id": r["township_id"], "village_id": r["village_id"], "cost": a.cost,
@@ -787,11 +789,6 @@ def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str
         "unassigned_delegates": unassigned_delegates,
     }
     return body
-
-
-_REASON_ZH = {"no_member": "无党员联系", "member_inactive": "联系党员已不在岗",
-              "no_delegate": "联系党员无党代表", "no_committee_member": "党代表无县委委员",
-              "covered": "链条完整"}
 
 
 # -- applying a plan -----------------------------------------------------------------------------

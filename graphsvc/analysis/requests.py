@@ -47,17 +47,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from graphsvc.analysis.trends import read_chains
+from graphsvc.model import ChainLevel, counts_on, values
 from graphsvc.rules import RuleSettings, focus_count
 from graphsvc.stores.base import Store
 from graphsvc.stores.graphreads import Chains, HouseholdData
-from graphsvc.summary import counts_on
 
 if TYPE_CHECKING:
     from graphsvc.keys import KeyStore
 
-LEVELS = ("member", "delegate", "committee_member")
-RESOLVER_LEVELS = ("member", "delegate", "committee_member", "cadre", "other")
-OPEN_LEVELS = ("member", "delegate", "committee_member", "unrouted")
+LEVELS = values(ChainLevel)
+RESOLVER_LEVELS = (*LEVELS, "cadre", "other")
+OPEN_LEVELS = (*LEVELS, "unrouted")
 
 
 @dataclass(slots=True)

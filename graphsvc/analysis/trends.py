@@ -36,11 +36,12 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from graphsvc.rules import REASONS, RuleSettings, focus_count
+from graphsvc.model import REASONS, TrendStep, values
+from graphsvc.rules import RuleSettings, focus_count
 from graphsvc.stores.base import Store
 from graphsvc.stores.graphreads import Chains, PersonData
 
-STEPS = ("week", "month", "quarter")
+STEPS = values(TrendStep)
 MAX_STEPS = 1000  # dates per answer
 DEFAULT_STEPS = 12  # without ``from``: this many steps before ``to``
 

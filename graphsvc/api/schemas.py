@@ -10,110 +10,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from graphsvc.bundle.schema import ID_MAX, SIZE_MAX, SPECS
 from graphsvc.bundle.validate import read_date
+from graphsvc.model import (
+    Category,
+    Channel,
+    CommitteeMemberProblem,
+    DelegateProblem,
+    DelegateStatus,
+    HouseholdStatus,
+    LiaisonKind,
+    MemberProblem,
+    RecordStatus,
+    Role,
+    Sector,
+    UncoveredReason,
+)
 
-# -- allowed values (the tests hold them equal to graphsvc.rules and bundle.schema) ----------------
-
-
-class HouseholdStatus(StrEnum):
-    """A household's status on the date (COVERAGE_RULES.md, "Household status")."""
-
-    covered = "covered"
-    stale = "stale"
-    uncovered = "uncovered"
-
-
-class UncoveredReason(StrEnum):
-    """Why a household is uncovered: the first link of its chain that is missing."""
-
-    no_member = "no_member"
-    member_inactive = "member_inactive"
-    no_delegate = "no_delegate"
-    no_committee_member = "no_committee_member"
-
-
-class DelegateStatus(StrEnum):
-    """``ok`` when a delegate has no problem, else ``gap``."""
-
-    ok = "ok"
-    gap = "gap"
-
-
-class DelegateProblem(StrEnum):
-    """A problem of the delegate audit."""
-
-    no_committee_member = "no_committee_member"
-    too_few_members = "too_few_members"
-    members_short = "members_short"
-
-
-class MemberProblem(StrEnum):
-    """A problem of the member audit."""
-
-    no_delegate = "no_delegate"
-    too_few_households = "too_few_households"
-
-
-class CommitteeMemberProblem(StrEnum):
-    """A problem of the committee-member audit."""
-
-    too_few_delegates = "too_few_delegates"
-
-
-class Category(StrEnum):
-    """A household category; the first three are focus categories."""
-
-    military_martyr = "military_martyr"
-    extreme_poverty = "extreme_poverty"
-    empty_nest_elderly = "empty_nest_elderly"
-    poor = "poor"
-
-
-class Role(StrEnum):
-    """A person's role; every person is a Party member."""
-
-    committee_member = "committee_member"
-    delegate = "delegate"
-    cadre = "cadre"
-
-
-class RecordStatus(StrEnum):
-    """Whether a person or household is still there."""
-
-    active = "active"
-    inactive = "inactive"
-
-
-class LiaisonKind(StrEnum):
-    """The three links of the three-contact chain."""
-
-    committee_member_delegate = "committee_member-delegate"
-    delegate_member = "delegate-member"
-    member_household = "member-household"
-
-
-class Channel(StrEnum):
-    """How a contact was made."""
-
-    visit = "visit"
-    phone = "phone"
-    meeting = "meeting"
-    other = "other"
-
-
-class Sector(StrEnum):
-    """A unit's sector."""
-
-    agency = "agency"
-    institution = "institution"
-    enterprise = "enterprise"
-
+# -- allowed values: the domain's words, from graphsvc.model (the OpenAPI enums keep their names) --
 
 # A write's body is read strictly (``_write``: ConfigDict(strict=True) on every model a client
 # sends): a number is not text, true is not 1, "3" is not 3. JSON has no dates nor enums, only

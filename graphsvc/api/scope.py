@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from graphsvc import model as M
 from graphsvc.api.errors import Forbidden, InvalidParameter
-from graphsvc.bundle.schema import Kind
 from graphsvc.bundle.validate import Record
 from graphsvc.errors import NotFound
 from graphsvc.keys import Principal
+from graphsvc.model import Kind
 from graphsvc.stores.base import Store
 
 
@@ -24,11 +25,8 @@ def not_found(kind: Kind, rid: str) -> NotFound:
 
 
 def township_of(store: Store, kind: Kind, rec: Record) -> str | None:
-    """A record's township by the rule of DATA_FORMAT.md (None: it belongs to no township).
-
-    A household: its village's. A person: ``township_id``, else their village's,
-    else their organisation's (its ``township_id``, or its village's township).
-    """
+    """A record's township by the rule of DATA_FORMAT.md (``model.township_of``; None: it
+    belongs to no township)."""
     return townships_of(store, {"": (kind, rec)})[""]
 
 
@@ -52,22 +50,10 @@ def townships_of(store: Store, records: Mapping[str, tuple[Kind, Record]]) -> di
 
 
 def _township(kind: Kind, rec: Record, places: Mapping[str, tuple[Kind, Record]]) -> str | None:
-    """``township_of`` with the villages and organisations a record names already read."""
-    if kind is Kind.TOWNSHIP:
-        return str(rec["id"])
-    if kind is Kind.VILLAGE:
-        return rec.get("township_id")
-    if kind in (Kind.PERSON, Kind.ORGANIZATION) and rec.get("township_id"):
-        return str(rec["township_id"])
-    village = places.get(rec.get("village_id") or "")
-    if village is not None and village[0] is Kind.VILLAGE:
-        return village[1].get("township_id")
-    if kind is not Kind.PERSON:
-        return None
-    org = places.get(rec.get("organization_id") or "")
-    if org is None or org[0] is not Kind.ORGANIZATION:
-        return None
-    return _township(Kind.ORGANIZATION, org[1], places)
+    """``township_of`` (``model.township_of``) with the villages and organisations a record
+    names already read; the record is taken as given (it may be one not yet written)."""
+    rid = str(rec.get("id") or "")
+    return M.township_of(rid, lambda i: (kind, rec) if i == rid else places.get(i))
 
 
 def fetch(store: Store, kind: Kind, rid: str) -> Record:

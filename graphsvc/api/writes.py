@@ -20,11 +20,12 @@ from graphsvc.api.errors import Conflict, WriteRefused
 from graphsvc.auditlog import Actor, etag
 from graphsvc.bundle.reader import RawTable
 from graphsvc.bundle.report import Report
-from graphsvc.bundle.schema import SPECS, Kind
+from graphsvc.bundle.schema import SPECS
 from graphsvc.bundle.validate import Record
 from graphsvc.errors import NotFound, VersionConflict
 from graphsvc.importer import import_tables
 from graphsvc.keys import KeyStore, Principal
+from graphsvc.model import Kind
 from graphsvc.stores.base import Store
 
 ENTITY_FILE = {Kind.PERSON: "people", Kind.HOUSEHOLD: "households"}

@@ -10,30 +10,20 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal
 
-
-class Kind(StrEnum):
-    """The kinds of record that carry an id."""
-
-    TOWNSHIP = "township"
-    VILLAGE = "village"
-    ORGANIZATION = "organization"
-    UNIT = "unit"
-    PERSON = "person"
-    HOUSEHOLD = "household"
-
-
-ORG_KINDS = ("committee", "general_branch", "branch")
-ORG_LEVELS = ("county", "township", "village", "unit")
-SECTORS = ("agency", "institution", "enterprise")
-ROLES = ("committee_member", "delegate", "cadre")
-STATUSES = ("active", "inactive")
-CATEGORIES = ("military_martyr", "extreme_poverty", "empty_nest_elderly", "poor")
-FOCUS_CATEGORIES = ("military_martyr", "extreme_poverty", "empty_nest_elderly")
-LIAISON_KINDS = ("committee_member-delegate", "delegate-member", "member-household")
-CHANNELS = ("visit", "phone", "meeting", "other")
+# the words of the format's enum and list columns come from graphsvc.model, the one place
+from graphsvc.model import (
+    CATEGORIES,
+    CHANNELS,
+    LIAISON_KINDS,
+    ORG_KINDS,
+    ORG_LEVELS,
+    RECORD_STATUSES,
+    ROLES,
+    SECTORS,
+    Kind,
+)
 
 ColumnType = Literal["id", "text", "bool", "date", "int", "enum", "list", "ref"]
 
@@ -173,7 +163,7 @@ FILES: tuple[FileSpec, ...] = (
         (
             _c("id", "id", True), _name(max_length=PERSON_NAME_MAX),
             _c("roles", "list", choices=ROLES, default=()),
-            _c("status", "enum", choices=STATUSES, default="active"),
+            _c("status", "enum", choices=RECORD_STATUSES, default="active"),
             _c("inactive_since", "date"),
             _c("hardship", "bool", default=False),
             _c("organization_id", "ref", ref=Kind.ORGANIZATION),
@@ -190,7 +180,7 @@ FILES: tuple[FileSpec, ...] = (
             _c("village_id", "ref", True, ref=Kind.VILLAGE),
             _c("categories", "list", choices=CATEGORIES, default=()),
             _c("size", "int"),
-            _c("status", "enum", choices=STATUSES, default="active"),
+            _c("status", "enum", choices=RECORD_STATUSES, default="active"),
             _c("inactive_since", "date"),
             _phone(), _c("address", "text", max_length=ADDRESS_MAX),
         ),

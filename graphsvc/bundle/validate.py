@@ -31,9 +31,9 @@ from graphsvc.bundle.schema import (
     SPECS,
     Column,
     FileSpec,
-    Kind,
     contact_key,
 )
+from graphsvc.model import Kind
 
 Record = dict[str, Any]
 

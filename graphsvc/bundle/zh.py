@@ -2,9 +2,10 @@
 bundle of ``spec/DATA_FORMAT.md``.
 
 Counties keep these lists in Excel with Chinese headers (编号, 姓名, 所属村, 类别 …) and
-Chinese values (军烈属, 在职, 机关, 走访, 是/否 …). This module is the only place that
-knows those words; the reader, the checks and the writer all ask it. For every bundle
-file it holds
+Chinese values (军烈属, 在岗, 机关, 走访, 是/否 …). This module is the only place that
+knows those headers; the values' canonical words are the labels of ``graphsvc.model``
+(the one place for the domain's words). The reader, the checks and the writer all ask
+it. For every bundle file it holds
 
 - its Chinese file / sheet names (``党员.csv``, sheet ``党员``),
 - a Chinese header for each column,
@@ -12,7 +13,7 @@ file it holds
 
 each as a tuple whose FIRST entry is the canonical word (what ``export --headers zh``
 writes) and whose further entries are also accepted on import (``人员.csv`` for
-``党员.csv``, ``户主姓名`` for ``户主``, ``在岗`` for ``在职`` …).
+``党员.csv``, ``户主姓名`` for ``户主``, ``在职`` for ``在岗`` …).
 
 The rules (``docs/chinese-spreadsheets.md`` shows them with the full table, which is
 generated from this module by ``python -m graphsvc.bundle.zh``):
@@ -35,10 +36,23 @@ generated from this module by ``python -m graphsvc.bundle.zh``):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from graphsvc.bundle import schema as S
+from graphsvc.model import (
+    Category,
+    Channel,
+    Kind,
+    LiaisonKind,
+    OrgKind,
+    OrgLevel,
+    RecordStatus,
+    Role,
+    Sector,
+    Word,
+)
 
 Headers = Literal["en", "zh"]
 HEADER_LANGUAGES: tuple[Headers, ...] = ("en", "zh")
@@ -60,69 +74,78 @@ class ZhFile:
 
 
 _DATES = {"since": ("开始日期", "起始日期"), "until": ("结束日期", "终止日期")}
-_PEOPLE_STATUS = {"active": ("在职", "在岗"), "inactive": ("离任", "不在岗", "迁出", "调离")}
-_HOUSEHOLD_STATUS = {"active": ("在册", "正常"), "inactive": ("迁出", "注销")}
+
+
+def _words(cls: type[Word], also: Mapping[str, tuple[str, ...]] | None = None, *,
+           kind: Kind | None = None) -> dict[str, tuple[str, ...]]:
+    """The Chinese words of a set: each word's label (graphsvc.model) first, the one written,
+    then the older or other spellings a spreadsheet may still use (accepted on import)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for w in cls:
+        first = w.label_of(kind) if isinstance(w, RecordStatus) and kind else w.label
+        out[w.value] = (first, *(a for a in (also or {}).get(w.value, ()) if a != first))
+    return out
+
 
 FILES_ZH: dict[str, ZhFile] = {
     "townships": ZhFile(
-        ("乡镇",),
+        (Kind.TOWNSHIP.label,),
         {"id": ("编号", "乡镇编号"), "name": ("名称", "乡镇名称")},
         {},
     ),
     "villages": ZhFile(
-        ("行政村", "村"),
+        (Kind.VILLAGE.label, "村"),
         {"id": ("编号", "村编号"), "name": ("名称", "村名", "村名称"),
          "township_id": ("所属乡镇",), "needs_pairing": ("需要结对", "需结对")},
         {},
     ),
     "organizations": ZhFile(
-        ("党组织",),
+        (Kind.ORGANIZATION.label,),
         {"id": ("编号", "党组织编号"), "name": ("名称", "党组织名称"),
          "kind": ("类型", "组织类型"), "level": ("层级", "级别"),
          "parent_id": ("上级党组织", "上级"), "township_id": ("所属乡镇",),
          "village_id": ("所属村",)},
-        {"kind": {"committee": ("党委", "党工委", "党(工)委", "党（工）委"),
-                  "general_branch": ("党总支", "总支部", "党总支部"),
-                  "branch": ("党支部", "支部")},
-         "level": {"county": ("县级", "县", "县直"), "township": ("乡镇级", "乡镇"),
-                   "village": ("村级", "村"), "unit": ("单位", "单位级")}},
+        {"kind": _words(OrgKind, {"committee": ("党委", "党工委", "党（工）委"),
+                                  "general_branch": ("总支部", "党总支部"),
+                                  "branch": ("支部",)}),
+         "level": _words(OrgLevel, {"county": ("县", "县直"), "township": ("乡镇",),
+                                    "village": ("村",), "unit": ("单位级",)})},
     ),
     "units": ZhFile(
-        ("帮扶单位", "单位"),
+        (Kind.UNIT.label, "单位"),
         {"id": ("编号", "单位编号"), "name": ("名称", "单位名称"),
          "sector": ("类别", "单位类别", "单位性质"), "organization_id": ("所属党组织",)},
-        {"sector": {"agency": ("机关",), "institution": ("事业单位", "事业"),
-                    "enterprise": ("企业",)}},
+        {"sector": _words(Sector, {"institution": ("事业",)})},
     ),
     "people": ZhFile(
-        ("党员", "人员"),
+        (Kind.PERSON.label, "人员"),
         {"id": ("编号", "党员编号"), "name": ("姓名",), "roles": ("身份", "职务"),
          "status": ("状态",), "inactive_since": ("离任日期",),
          "hardship": ("生活困难", "困难党员"), "organization_id": ("所属党组织",),
          "township_id": ("所属乡镇",), "village_id": ("所属村",),
          "phone": ("联系电话", "电话")},
-        {"roles": {"committee_member": ("县委委员",), "delegate": ("党代表",),
-                   "cadre": ("干部",)},
-         "status": _PEOPLE_STATUS},
+        {"roles": _words(Role),
+         "status": _words(RecordStatus, {"active": ("在职",),
+                                         "inactive": ("离任", "迁出", "调离")},
+                          kind=Kind.PERSON)},
     ),
     "households": ZhFile(
-        ("户", "农户", "群众"),
+        (Kind.HOUSEHOLD.label, "农户", "群众"),
         {"id": ("编号", "户编号"), "head_name": ("户主", "户主姓名", "姓名"),
          "village_id": ("所属村",), "categories": ("类别", "重点类别"),
          "size": ("人口", "家庭人口", "人口数"), "status": ("状态",),
          "inactive_since": ("迁出日期", "注销日期"), "phone": ("联系电话", "电话"),
          "address": ("住址", "地址")},
-        {"categories": {"military_martyr": ("军烈属",), "extreme_poverty": ("特困户",),
-                        "empty_nest_elderly": ("空巢老人", "农村空巢老人"),
-                        "poor": ("贫困户",)},
-         "status": _HOUSEHOLD_STATUS},
+        {"categories": _words(Category, {"empty_nest_elderly": ("农村空巢老人",)}),
+         "status": _words(RecordStatus, {"active": ("正常",), "inactive": ("迁出", "注销")},
+                          kind=Kind.HOUSEHOLD)},
     ),
     "liaisons": ZhFile(
         ("联系", "三联系"),
         {"kind": ("联系类型", "类型"), "from_id": ("联系人",), "to_id": ("联系对象",), **_DATES},
-        {"kind": {"committee_member-delegate": ("县委委员联系党代表", "县委委员-党代表"),
-                  "delegate-member": ("党代表联系党员", "党代表-党员"),
-                  "member-household": ("党员联系户", "党员-户", "党员联系群众")}},
+        {"kind": _words(LiaisonKind, {"committee_member-delegate": ("县委委员-党代表",),
+                                      "delegate-member": ("党代表-党员",),
+                                      "member-household": ("党员-户", "党员联系群众")})},
     ),
     "pairings": ZhFile(
         ("结对", "结对帮扶"),
@@ -139,8 +162,7 @@ FILES_ZH: dict[str, ZhFile] = {
         {"person_id": ("联系人",), "household_id": ("户", "户编号"),
          "date": ("日期", "联系日期"), "channel": ("方式", "联系方式"),
          "request": ("诉求", "困难"), "resolved": ("已解决", "是否解决")},
-        {"channel": {"visit": ("走访",), "phone": ("电话",), "meeting": ("会议",),
-                     "other": ("其他",)}},
+        {"channel": _words(Channel)},
     ),
 }
 

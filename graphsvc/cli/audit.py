@@ -3,7 +3,6 @@ members, pairings, and the impact of one person leaving)."""
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import typer
@@ -23,6 +22,7 @@ from graphsvc.cli.common import (
     settings_and_day,
 )
 from graphsvc.errors import NotFound
+from graphsvc.model import DelegateStatus, HouseholdStatus, MemberProblem, UncoveredReason
 from graphsvc.service import (
     committee_members_body,
     delegates_body,
@@ -32,38 +32,14 @@ from graphsvc.service import (
     pairings_body,
 )
 
-
-class Status(str, Enum):
-    covered = "covered"
-    stale = "stale"
-    uncovered = "uncovered"
-
-
-class Reason(str, Enum):
-    no_member = "no_member"
-    member_inactive = "member_inactive"
-    no_delegate = "no_delegate"
-    no_committee_member = "no_committee_member"
-
-
-class GapStatus(str, Enum):
-    ok = "ok"
-    gap = "gap"
-
-
-class MemberProblem(str, Enum):
-    no_delegate = "no_delegate"
-    too_few_households = "too_few_households"
-
-
 audit = typer.Typer(help="Audit the chains and pairings: who is uncovered, and why.",
                     no_args_is_help=True)
 
 
 @audit.command("households")
 def audit_households(
-    status: Annotated[Status | None, typer.Option(help="only households with this status")] = None,
-    reason: Annotated[Reason | None, typer.Option(
+    status: Annotated[HouseholdStatus | None, typer.Option(help="only households with this status")] = None,
+    reason: Annotated[UncoveredReason | None, typer.Option(
         help="only uncovered households with this reason")] = None,
     township_id: TownshipOpt = None, village_id: VillageOpt = None,
     focus_only: Annotated[bool, typer.Option(
@@ -87,7 +63,7 @@ def audit_households(
 @audit.command("delegates")
 def audit_delegates(
     township_id: TownshipOpt = None, village_id: VillageOpt = None,
-    status: Annotated[GapStatus | None, typer.Option(help="ok or gap")] = None,
+    status: Annotated[DelegateStatus | None, typer.Option(help="ok or gap")] = None,
     as_of: AsOf = None, fmt: Fmt = Format.table, limit: LimitOpt = None, offset: OffsetOpt = 0,
 ) -> None:
     """Each active delegate: committee members above, members below, households reached, gaps."""

@@ -24,6 +24,7 @@ from graphsvc.bundle.writer import write_csv_rows
 from graphsvc.config import Settings, get_settings
 from graphsvc.errors import ConfigError, StoreError
 from graphsvc.keys import KeyStore
+from graphsvc.model import Category, HouseholdStatus, Kind, OrgKind, Role, Sector, UncoveredReason
 from graphsvc.rules import RuleSettings
 from graphsvc.stores import Store, open_store
 
@@ -140,22 +141,24 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return items
 
 
+# a summary row: its English words, then the one Chinese label of the domain word it counts
+# (graphsvc.model); rows that count no word of a closed set keep their words here
+_REASON_WORDS = {"no_member": "no member", "member_inactive": "member left",
+                 "no_delegate": "no delegate", "no_committee_member": "no committee member"}
 _LABELS = {
-    "townships": "townships 乡镇",
-    "villages": "villages 行政村",
+    "townships": f"townships {Kind.TOWNSHIP.label}",
+    "villages": f"villages {Kind.VILLAGE.label}",
     "villages_needing_pairing": "villages needing a unit 需结对村",
-    "organizations.committee": "committees 党(工)委",
-    "organizations.general_branch": "general branches 党总支",
-    "organizations.branch": "branches 党支部",
-    "units.agency": "agencies 机关",
-    "units.institution": "institutions 事业单位",
-    "units.enterprise": "enterprises 企业",
-    "people": "Party members 党员",
-    "committee_members": "committee members 县委委员",
-    "delegates": "delegates 党代表",
-    "cadres": "cadres 干部",
+    **{f"organizations.{k.value}": f"{words} {k.label}" for k, words in zip(
+        OrgKind, ("committees", "general branches", "branches"), strict=True)},
+    **{f"units.{s.value}": f"{words} {s.label}" for s, words in zip(
+        Sector, ("agencies", "institutions", "enterprises"), strict=True)},
+    "people": f"Party members {Kind.PERSON.label}",
+    "committee_members": f"committee members {Role.committee_member.label}",
+    "delegates": f"delegates {Role.delegate.label}",
+    "cadres": f"cadres {Role.cadre.label}",
     "members_in_hardship": "members in hardship 困难党员",
-    "households": "households 户",
+    "households": f"households {Kind.HOUSEHOLD.label}",
     "focus_households": "focus households 重点户",
     "pairings": "pairings 结对",
     "paired_units": "paired units 结对单位",
@@ -164,13 +167,10 @@ _LABELS = {
     "contacts": "contacts 联系记录",
     "requests_raised": "requests raised 诉求",
     "requests_resolved": "requests resolved 已解决",
-    "households_by_status.covered": "covered 已覆盖",
-    "households_by_status.stale": "stale 久未联系",
-    "households_by_status.uncovered": "uncovered 未覆盖",
-    "uncovered_by_reason.no_member": "  no member 无党员联系",
-    "uncovered_by_reason.member_inactive": "  member left 党员已离开",
-    "uncovered_by_reason.no_delegate": "  no delegate 无党代表",
-    "uncovered_by_reason.no_committee_member": "  no committee member 无县委委员",
+    **{f"households_by_category.{c.value}": f"households: {c.value} {c.label}" for c in Category},
+    **{f"households_by_status.{s.value}": f"{s.value} {s.label}" for s in HouseholdStatus},
+    **{f"uncovered_by_reason.{r.value}": f"  {_REASON_WORDS[r.value]} {r.label}"
+       for r in UncoveredReason},
 }
 
 

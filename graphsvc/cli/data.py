@@ -113,7 +113,7 @@ def export_cmd(
     headers: Annotated[Literal["en", "zh"], typer.Option(
         "--headers",
         help="en: the English files, headers and values of the bundle format; zh: Chinese "
-             "file/sheet names, headers and values (党员.csv: 编号, 姓名, 身份 …; 在职, 是/否), "
+             "file/sheet names, headers and values (党员.csv: 编号, 姓名, 身份 …; 在岗, 是/否), "
              "as in docs/chinese-spreadsheets.md. Import reads either.")] = "en",
 ) -> None:
     """Write the whole store as a bundle (rows ordered by id), ready to import elsewhere."""
@@ -133,7 +133,7 @@ def generate_cmd(
     headers: Annotated[Literal["en", "zh"], typer.Option(
         "--headers",
         help="en: the bundle format's English files, headers and values; zh: the same bundle "
-             "in Chinese (党员.csv, 编号, 在职 …; docs/chinese-spreadsheets.md)")] = "en",
+             "in Chinese (党员.csv, 编号, 在岗 …; docs/chinese-spreadsheets.md)")] = "en",
 ) -> None:
     """Write a realistic synthetic bundle shaped like the source county (generated names only).
 

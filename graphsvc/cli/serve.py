@@ -16,12 +16,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from graphsvc.auditlog import entries, instant
-from graphsvc.bundle.schema import Kind
 from graphsvc.cli.common import err, fail, key_store, opened_store, plain
 from graphsvc.config import Settings, get_settings
 from graphsvc.errors import GraphsvcError, NotFound
 from graphsvc.importer import import_path
 from graphsvc.keys import Role
+from graphsvc.model import Kind
 
 keys_app = typer.Typer(
     name="keys",

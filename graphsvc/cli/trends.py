@@ -3,7 +3,6 @@ prints exactly the body of ``GET /api/v1/trends``; ``--html FILE`` writes its ch
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,14 +19,7 @@ from graphsvc.cli.common import (
     parse_date,
 )
 from graphsvc.config import get_settings
-from graphsvc.rules import REASONS
-
-
-class Step(str, Enum):
-    week = "week"
-    month = "month"
-    quarter = "quarter"
-
+from graphsvc.model import REASONS, TrendStep
 
 STATUSES = ("covered", "stale", "uncovered", *REASONS)
 TABLE = ["as_of", "households", "covered", "covered_share", "stale_share", "uncovered_share",
@@ -57,7 +49,7 @@ def trends_cmd(
         "--from", help="first date, YYYY-MM-DD (default: 12 steps before --to)")] = None,
     to: Annotated[str | None, typer.Option(
         "--to", help="last date, YYYY-MM-DD (default today)")] = None,
-    step: Annotated[Step, typer.Option("--step", help="week, month or quarter")] = Step.month,
+    step: Annotated[TrendStep, typer.Option("--step", help="week, month or quarter")] = TrendStep.month,
     fmt: Fmt = Format.table,
     html: Annotated[Path | None, typer.Option(
         "--html", help="also write the chart page to this file (self-contained HTML, nothing "

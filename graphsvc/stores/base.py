@@ -15,9 +15,9 @@ from typing import Any
 
 import networkx as nx
 
-from graphsvc.bundle.schema import Kind
 from graphsvc.bundle.validate import Bundle, Record
 from graphsvc.graph import build_graph
+from graphsvc.model import Kind, counts_on
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.graphreads import Facts, HouseholdData, PersonData
 
@@ -151,8 +151,6 @@ class Store(ABC):
         time) with one of them, as ``pairing_audit`` scopes them. This default builds
         it from ``graph()``; a store may answer it with one query instead.
         """
-        from graphsvc.summary import counts_on
-
         G = self.graph()
 
         def rec(n: str, *fields: str) -> dict[str, Any]:

@@ -31,7 +31,6 @@ from graphsvc.bundle.schema import (
     SPECS,
     Column,
     FileSpec,
-    Kind,
     contact_key,
     link_key,
 )
@@ -39,6 +38,7 @@ from graphsvc.bundle.validate import Bundle, Record
 from graphsvc.errors import NotFound, StoreError, StoreUnavailable, VersionConflict
 from graphsvc.files import private_dir, private_file, tighten
 from graphsvc.graph import build_graph
+from graphsvc.model import Kind
 from graphsvc.rules import RuleError, RuleSettings
 from graphsvc.stores import graphreads
 from graphsvc.stores.base import Audit, Progress, Store

@@ -21,6 +21,7 @@ from typing import Any
 import networkx as nx
 
 from graphsvc.errors import NotFound
+from graphsvc.model import counts_on, is_active
 from graphsvc.rules import (
     CM_DELEGATE,
     DELEGATE_MEMBER,
@@ -33,7 +34,6 @@ from graphsvc.rules import (
     township_of,
     village_of,
 )
-from graphsvc.summary import counts_on, is_active
 
 # -- repair plans: what a plan needs to know of people -------------------------------------------
 

@@ -21,9 +21,10 @@ from typing import Any
 
 import networkx as nx
 
-from graphsvc.bundle.schema import ENTITY_SPECS, FILES, Kind
+from graphsvc.bundle.schema import ENTITY_SPECS, FILES
 from graphsvc.bundle.validate import Bundle
 from graphsvc.graph import REFERENCE_REL, link_edges, node_attrs
+from graphsvc.model import Kind
 
 # what other records name (REFERENCE_REL targets): a new one of these may turn a reference of
 # a stored record into an edge, which only a full build finds

@@ -29,11 +29,8 @@ from graphsvc.auditlog import from_row, to_row, version
 from graphsvc.bundle.schema import (
     ENTITY_SPECS,
     FILES,
-    FOCUS_CATEGORIES,
-    LIAISON_KINDS,
     SPECS,
     FileSpec,
-    Kind,
     contact_key,
     link_key,
 )
@@ -42,7 +39,8 @@ from graphsvc.config import Settings
 from graphsvc.cypher import Queries, queries
 from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable, VersionConflict
 from graphsvc.graph import KIND_LABELS
-from graphsvc.rules import REASONS, STATUSES, RuleSettings
+from graphsvc.model import FOCUS_CATEGORIES, LIAISON_KINDS, REASONS, STATUSES, Kind, township_of
+from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Audit, Progress, Store
 from graphsvc.stores.graphreads import (
     Facts,
@@ -629,19 +627,21 @@ class Neo4jStore(CountyWide, Store):
             "analysis/repair_people", as_of=as_of,
             township_ids=None if township_ids is None else sorted(set(township_ids)),
             ids=sorted(set(ids)))
-        # places by DATA_FORMAT.md, as graphreads reads them (rules.village_of, township_of)
-        village_town = {v: t for v, t in row["villages"]}
+        # places by DATA_FORMAT.md, as graphreads reads them (rules.village_of, and the one
+        # township rule, model.township_of, over the places the statement read)
         orgs = {o: (t, v) for o, t, v in row["organizations"]}
+        places: dict[str, tuple[str, dict[str, Any]]] = {
+            **{v: ("village", {"township_id": t}) for v, t in row["villages"]},
+            **{o: ("organization", {"township_id": t, "village_id": v})
+               for o, (t, v) in orgs.items()}}
         towns = None if township_ids is None else set(township_ids)
         out: Facts = {}
         for (pid, roles, village, town, org, wanted, load, above, delegates, cms, members,
              dels_below) in row["people"]:
             o = orgs.get(org) if org is not None else None
-            if town is None:
-                if village is not None and village in village_town:
-                    town = village_town[village]
-                elif o is not None:
-                    town = o[0] if o[0] is not None else village_town.get(o[1])
+            places[pid] = ("person", {"township_id": town, "village_id": village,
+                                      "organization_id": org})
+            town = township_of(pid, places.get)
             if (towns is not None and not wanted and "committee_member" not in roles
                     and town not in towns):
                 continue

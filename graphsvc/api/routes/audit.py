@@ -21,14 +21,12 @@ from graphsvc.api.redact import Redactor
 from graphsvc.api.schemas import (
     READ_ERRORS,
     CommitteeMemberAudit,
-    CommitteeMemberProblem,
     DelegateAudit,
-    DelegateStatus,
     MemberAudit,
-    MemberProblem,
     PairingAudit,
     error_responses,
 )
+from graphsvc.model import CommitteeMemberProblem, DelegateStatus, MemberProblem
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=error_responses(*READ_ERRORS))
 

@@ -19,8 +19,9 @@ from fastapi.responses import JSONResponse, Response
 from graphsvc import service
 from graphsvc.api.deps import AsOfDep, PlaceDep, PrincipalDep, RulesDep, StoreDep
 from graphsvc.api.redact import Redactor
-from graphsvc.api.schemas import READ_ERRORS, HouseholdStatus, UncoveredReason, error_responses
+from graphsvc.api.schemas import READ_ERRORS, error_responses
 from graphsvc.bundle.schema import escape_formula
+from graphsvc.model import HouseholdStatus, UncoveredReason
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 

@@ -28,14 +28,12 @@ from graphsvc.api.schemas import (
     HouseholdDetail,
     HouseholdList,
     HouseholdRecord,
-    HouseholdStatus,
     HouseholdUpdate,
-    UncoveredReason,
     error_responses,
 )
-from graphsvc.bundle.schema import Kind
 from graphsvc.bundle.validate import Record
 from graphsvc.keys import Principal
+from graphsvc.model import HouseholdStatus, Kind, UncoveredReason
 
 router = APIRouter(prefix="/households", tags=["households"])
 

@@ -21,9 +21,9 @@ from graphsvc.api.schemas import (
     PersonUpdate,
     error_responses,
 )
-from graphsvc.bundle.schema import Kind
 from graphsvc.bundle.validate import Record
 from graphsvc.keys import Principal
+from graphsvc.model import Kind
 
 router = APIRouter(prefix="/people", tags=["people"])
 

@@ -22,7 +22,7 @@ from graphsvc.api.deps import (
 )
 from graphsvc.api.errors import Conflict, WriteRefused
 from graphsvc.api.schemas import NOT_BLANK, READ_ERRORS, WRITE_ERRORS, Day, error_responses
-from graphsvc.bundle.schema import Kind
+from graphsvc.model import Kind
 
 router = APIRouter(prefix="/repair-plans", tags=["repair plans"])
 

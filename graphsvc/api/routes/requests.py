@@ -32,8 +32,8 @@ from graphsvc.api.deps import (
 from graphsvc.api.errors import InvalidParameter
 from graphsvc.api.redact import Redactor
 from graphsvc.api.schemas import READ_ERRORS, _examples, _f, error_responses
-from graphsvc.bundle.schema import Kind
 from graphsvc.keys import Principal
+from graphsvc.model import Kind
 from graphsvc.stores.base import Store
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=error_responses(*READ_ERRORS))

@@ -18,8 +18,8 @@ from graphsvc.api.deps import PlaceDep, RulesDep, StoreDep, parse_day
 from graphsvc.api.errors import InvalidParameter
 from graphsvc.api.routes.visual import _html, _principal, _to_login
 from graphsvc.api.schemas import READ_ERRORS, ReasonCounts, _examples, _f, error_responses
-from graphsvc.bundle.schema import Kind
 from graphsvc.errors import NotFound
+from graphsvc.model import Kind
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
 

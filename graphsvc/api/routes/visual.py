@@ -20,9 +20,9 @@ from graphsvc.api import csrf, scope, throttle
 from graphsvc.api.deps import AsOfDep, RulesDep, StoreDep
 from graphsvc.api.errors import TooManyAttempts
 from graphsvc.api.paths import PATH_ID
-from graphsvc.bundle.schema import Kind
 from graphsvc.errors import NotFound
 from graphsvc.keys import KeyStore, Principal
+from graphsvc.model import Kind
 from graphsvc.sessions import SESSION_SECONDS, SessionStore
 from visual.cache import keep_warm
 from visual.render import Link, Page, served_link, with_query
