@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     min_delegates_per_committee_member: int = Field(default=1, ge=0)
     stale_after_days: int = Field(default=90, ge=0)
     escalate_after_days: int = Field(
-        default=14, ge=1, description="an open request goes up one level of the chain after this many days")
+        default=14, ge=1,
+        description="an open request goes up one level of the chain after this many days")
     repair_cap: int = Field(
         default=5, ge=1, description="repair plans never give a member more households than this")
 
@@ -74,7 +75,7 @@ class Settings(BaseSettings):
             out.append(text)
         return ",".join(out)
 
-    def rules(self) -> "RuleSettings":
+    def rules(self) -> RuleSettings:
         """The rule settings as the rules functions take them."""
         from graphsvc.rules import RuleSettings
 

@@ -20,6 +20,15 @@ from graphsvc.model import Kind
 
 Graph: TypeAlias = "nx.MultiDiGraph[str]"
 """The county as one graph: nodes are record ids (see the module docstring)."""
+Adjacency: TypeAlias = dict[str, dict[str, dict[str, dict[str, Any]]]]
+"""node -> neighbour -> edge key -> edge attributes"""
+
+
+def adjacency(G: Graph) -> tuple[Adjacency, Adjacency]:
+    """(successors, predecessors): NetworkX's own adjacency dicts, to read only. Walking them
+    skips the view object ``G.succ``/``G.pred`` make per node, which the county-wide reads
+    feel: they walk every household's chain."""
+    return G._succ, G._pred  # type: ignore[attr-defined]  # NetworkX has no public name for them
 
 LIAISON_REL: dict[str, str] = {
     "committee_member-delegate": "LIAISES_WITH_DELEGATE",

@@ -99,7 +99,8 @@ def import_upload(store: Store, filename: str, data: bytes | IO[bytes], *, actor
         tables = {table.name: table} if table else {}
     else:
         report.error(filename or "the upload", None, None,
-                     "upload a .zip of the bundle folder, an .xlsx workbook, or one bundle .csv file")
+                     "upload a .zip of the bundle folder, an .xlsx workbook, "
+                     "or one bundle .csv file")
     return import_tables(store, tables, report, dry_run=dry_run, replace=replace, actor=actor)
 
 

@@ -5,8 +5,8 @@ A key is sent in a header (``Authorization: Bearer``) or a form body (``/visual/
 which no log line prints; the session cookie holds no key. But a client may put one in the
 URL by mistake (``?key=gs_…``, ``?api_key=gs_…``), and uvicorn's access line prints the
 query string. So every line the server logs has anything that looks like a key
-(``gs_`` and at least 8 key characters, also with the ``_`` sent as ``%5F`` or ``%255F``) replaced by
-``gs_[redacted]`` before it is written.
+(``gs_`` and at least 8 key characters, also with the ``_`` sent as ``%5F`` or ``%255F``)
+replaced by ``gs_[redacted]`` before it is written.
 """
 
 from __future__ import annotations

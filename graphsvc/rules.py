@@ -20,9 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from graphsvc import model as M
+from graphsvc.graph import Graph
 from graphsvc.model import FOCUS_CATEGORIES, REASONS, STATUSES, counts_on, is_active
 
 CM_DELEGATE, DELEGATE_MEMBER, MEMBER_HOUSEHOLD = (
@@ -58,7 +57,7 @@ class RuleError(ValueError):
 class Day:
     """The graph seen on one date: active records, counting liaisons (computed lazily once)."""
 
-    def __init__(self, G: nx.MultiDiGraph, as_of: dt.date, *,
+    def __init__(self, G: Graph, as_of: dt.date, *,
                  inactive: frozenset[str] = frozenset()) -> None:
         self.G, self.as_of, self.inactive = G, as_of, inactive
         self._active: dict[str, bool] = {}
@@ -100,7 +99,7 @@ class Day:
 # -- scope --------------------------------------------------------------------------------------
 
 
-def village_of(G: nx.MultiDiGraph, n: str) -> str | None:
+def village_of(G: Graph, n: str) -> str | None:
     """The village of a household, or of a person (their village, else their organisation's)."""
     a = G.nodes[n]
     v = a.get("village_id")
@@ -109,12 +108,13 @@ def village_of(G: nx.MultiDiGraph, n: str) -> str | None:
     return v
 
 
-def township_of(G: nx.MultiDiGraph, n: str) -> str | None:
+def township_of(G: Graph, n: str) -> str | None:
     """A record's township, by the rule of DATA_FORMAT.md (``model.township_of``) over the graph."""
     return M.township_of(n, lambda i: (G.nodes[i]["entity"], G.nodes[i]) if i in G else None)
 
 
-def _in_scope(G: nx.MultiDiGraph, township_id: str | None, village_id: str | None) -> Callable[[str], bool]:
+def _in_scope(G: Graph, township_id: str | None,
+              village_id: str | None) -> Callable[[str], bool]:
     if township_id is None and village_id is None:
         return lambda n: True
 
@@ -126,7 +126,7 @@ def _in_scope(G: nx.MultiDiGraph, township_id: str | None, village_id: str | Non
     return ok
 
 
-def entity_nodes(G: nx.MultiDiGraph, entity: str, ids: Iterable[str] | None = None) -> list[str]:
+def entity_nodes(G: Graph, entity: str, ids: Iterable[str] | None = None) -> list[str]:
     """The nodes of one kind, sorted; only those among ``ids`` when given."""
     if ids is not None:
         return sorted({n for n in ids if n in G and G.nodes[n]["entity"] == entity})
@@ -137,7 +137,7 @@ def entity_nodes(G: nx.MultiDiGraph, entity: str, ids: Iterable[str] | None = No
     return kept[entity]
 
 
-def households_in(G: nx.MultiDiGraph, township_id: str | None, village_id: str | None,
+def households_in(G: Graph, township_id: str | None, village_id: str | None,
                   ) -> list[str] | None:
     """The households of a village, or of a township's villages; None for the whole county."""
     if village_id is not None:
@@ -158,7 +158,7 @@ def focus_count(categories: Iterable[str], rules: RuleSettings) -> int:
     return sum(1 for c in categories if c in rules.focus_categories)
 
 
-def household_order(G: nx.MultiDiGraph, rules: RuleSettings) -> Callable[[str], tuple[int, str]]:
+def household_order(G: Graph, rules: RuleSettings) -> Callable[[str], tuple[int, str]]:
     """Sort key: focus households first, more focus categories first, then by id."""
     return lambda h: (-focus_count(G.nodes[h].get("categories", ()), rules), h)
 
@@ -200,7 +200,7 @@ def _household_row(day: Day, h: str, rules: RuleSettings) -> dict[str, Any]:
     }
 
 
-def household_statuses(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
+def household_statuses(G: Graph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
                        township_id: str | None = None, village_id: str | None = None,
                        household_ids: Iterable[str] | None = None,
                        member_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
@@ -217,7 +217,8 @@ def household_statuses(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings =
     ...                  "villages": [{"id": "V1", "name": "村", "township_id": "T1"}],
     ...                  "households": [{"id": "H1", "head_name": "王", "village_id": "V1",
     ...                                  "categories": [], "status": "active"}]})
-    >>> [(r["household_id"], r["status"], r["reason"]) for r in household_statuses(G, dt.date(2026, 6, 30))]
+    >>> [(r["household_id"], r["status"], r["reason"])
+    ...  for r in household_statuses(G, dt.date(2026, 6, 30))]
     [('H1', 'uncovered', 'no_member')]
     """
     day = Day(G, as_of)
@@ -235,7 +236,7 @@ def household_statuses(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings =
     return [_household_row(day, h, rules) for h in hs]
 
 
-def household_status(G: nx.MultiDiGraph, household_id: str, as_of: dt.date,
+def household_status(G: Graph, household_id: str, as_of: dt.date,
                      rules: RuleSettings = RuleSettings()) -> dict[str, Any] | None:
     """One household's row of ``household_statuses``; None when it is not active on ``as_of``."""
     if household_id not in G or G.nodes[household_id]["entity"] != "household":
@@ -251,7 +252,7 @@ def _member_households(day: Day, m: str) -> set[str]:
     return set(day.out(m, MEMBER_HOUSEHOLD))
 
 
-def delegate_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
+def delegate_audit(G: Graph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
                    township_id: str | None = None, village_id: str | None = None,
                    ids: Iterable[str] | None = None,
                    ) -> list[dict[str, Any]]:
@@ -296,7 +297,7 @@ def delegate_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = Rul
     return out
 
 
-def member_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
+def member_audit(G: Graph, as_of: dt.date, rules: RuleSettings = RuleSettings(), *,
                  township_id: str | None = None, village_id: str | None = None,
                  ids: Iterable[str] | None = None,
                  ) -> list[dict[str, Any]]:
@@ -329,7 +330,7 @@ def member_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleS
     return out
 
 
-def committee_member_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings = RuleSettings(),
+def committee_member_audit(G: Graph, as_of: dt.date, rules: RuleSettings = RuleSettings(),
                            *, township_id: str | None = None, village_id: str | None = None,
                            ids: Iterable[str] | None = None,
                            ) -> list[dict[str, Any]]:
@@ -361,7 +362,7 @@ def committee_member_audit(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettin
     return out
 
 
-def pairing_audit(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = None,
+def pairing_audit(G: Graph, as_of: dt.date, *, township_id: str | None = None,
                   ) -> dict[str, list[str]]:
     """Villages that need a unit and have none; units with no pairing (on ``as_of``).
 
@@ -389,7 +390,7 @@ def pairing_audit(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None
     }
 
 
-def impact(G: nx.MultiDiGraph, person_id: str, as_of: dt.date, rules: RuleSettings = RuleSettings(),
+def impact(G: Graph, person_id: str, as_of: dt.date, rules: RuleSettings = RuleSettings(),
            ) -> list[dict[str, Any]]:
     """Households covered or stale now that would be uncovered if ``person_id`` left.
 
@@ -439,7 +440,7 @@ def _person_brief(day: Day, n: str) -> dict[str, Any]:
             "active": day.active(n), "township_id": township_of(day.G, n)}
 
 
-def household_detail(G: nx.MultiDiGraph, household_id: str, as_of: dt.date,
+def household_detail(G: Graph, household_id: str, as_of: dt.date,
                      rules: RuleSettings = RuleSettings(), *, recent: int = 20) -> dict[str, Any]:
     """One household with everyone who supports it, as ``GET /households/{id}`` shows it.
 
@@ -471,23 +472,25 @@ def household_detail(G: nx.MultiDiGraph, household_id: str, as_of: dt.date,
             cadres.append({**_person_brief(day, u), "since": _iso(e.get("since")),
                            "until": _iso(e.get("until"))})
     cadres.sort(key=lambda c: c["id"])
-    units = []
+    units: list[dict[str, Any]] = []
     village = a.get("village_id")
     if village in G:
         for u, _, k, e in G.in_edges(village, keys=True, data=True):
             if k == "PAIRED_WITH" and counts_on(e.get("since"), e.get("until"), as_of):
-                units.append({"id": u, "name": G.nodes[u].get("name"), "sector": G.nodes[u].get("sector"),
+                units.append({"id": u, "name": G.nodes[u].get("name"),
+                              "sector": G.nodes[u].get("sector"),
                               "since": _iso(e.get("since")), "until": _iso(e.get("until"))})
     units.sort(key=lambda x: x["id"])
     contacts = [
         {"person_id": u, "person_name": G.nodes[u].get("name"), "date": e["date"].isoformat(),
-         "channel": e.get("channel"), "request": e.get("request"), "resolved": bool(e.get("resolved"))}
+         "channel": e.get("channel"), "request": e.get("request"),
+         "resolved": bool(e.get("resolved"))}
         for u, _, e in G.in_edges(household_id, data=True)
         if e["type"] == "CONTACTED" and e["date"] <= as_of
     ]
     contacts.sort(key=lambda c: (c["date"], c["person_id"], c["channel"] or "", c["request"] or ""),
                   reverse=True)
-    village_name = G.nodes[village].get("name") if village in G else None
+    village_name = G.nodes[village].get("name") if village is not None and village in G else None
     return detail_body(row, a, as_of, village_name, chains, cadres, units, contacts[:recent])
 
 

@@ -9,13 +9,12 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-import networkx as nx
-
+from graphsvc.graph import Graph
 from graphsvc.model import CATEGORIES, FOCUS_CATEGORIES, ORG_KINDS, SECTORS, counts_on, is_active
 from graphsvc.rules import township_of
 
 
-def summarize(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = None) -> dict[str, Any]:
+def summarize(G: Graph, as_of: dt.date, *, township_id: str | None = None) -> dict[str, Any]:
     """Counts of the county's records on ``as_of`` (the record counts; see ``rules`` for statuses).
 
     People and households count when active; pairings and supports when they
@@ -39,7 +38,7 @@ def summarize(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = N
     by: dict[str, list[dict[str, Any]]] = {}
     local: set[str] | None = None
     if township_id is None:
-        items: Iterable[tuple[str, dict[str, Any]]] = G.nodes(data=True)
+        items: Iterable[Any] = G.nodes(data=True)  # (id, attributes)
         edges: Iterable[tuple[str, str, dict[str, Any]]] = G.edges(data=True)
     else:
         local = _township_records(G, township_id)
@@ -74,13 +73,12 @@ def summarize(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = N
         elif t == "SUPPORTS":
             if v in households and counts_on(e["since"], e["until"], as_of):
                 supports += 1
-        elif t == "CONTACTED":
-            if v in households and e["date"] <= as_of:
-                contacts += 1
-                if e.get("request"):
-                    raised += 1
-                    if e.get("resolved"):
-                        resolved += 1
+        elif t == "CONTACTED" and v in households and e["date"] <= as_of:
+            contacts += 1
+            if e.get("request"):
+                raised += 1
+                if e.get("resolved"):
+                    resolved += 1
 
     hh = [nodes[n] for n in households]
     return {
@@ -97,7 +95,8 @@ def summarize(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = N
         "members_in_hardship": sum(1 for a in people if a.get("hardship")),
         "households": len(hh),
         "focus_households": sum(1 for a in hh if focus.intersection(a["categories"])),
-        "households_by_category": {c: sum(1 for a in hh if c in a["categories"]) for c in CATEGORIES},
+        "households_by_category": {c: sum(1 for a in hh if c in a["categories"])
+                                   for c in CATEGORIES},
         "pairings": pairings,
         "paired_units": len(paired_units),
         "paired_villages": len(paired_villages),
@@ -108,7 +107,7 @@ def summarize(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = N
     }
 
 
-def _township_records(G: nx.MultiDiGraph, township_id: str) -> set[str]:
+def _township_records(G: Graph, township_id: str) -> set[str]:
     """The township, its villages, the organisations, people and households of it by the
     township rule (``rules.township_of``), and the units paired (at any time) with one of its
     villages: found from the township's and its villages' own edges, never a walk over the
@@ -176,7 +175,7 @@ def unflatten(flat: dict[str, int], as_of: dt.date) -> dict[str, Any]:
     }
 
 
-def tally(G: nx.MultiDiGraph, as_of: dt.date, nodes: Iterable[str]) -> Counter[str]:
+def tally(G: Graph, as_of: dt.date, nodes: Iterable[str]) -> Counter[str]:
     """What the records ``nodes`` add to the county's ``flatten(summarize(G, as_of))``.
 
     Each count belongs to one record: a record itself to its own count; a household's

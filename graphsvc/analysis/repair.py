@@ -234,7 +234,7 @@ def _solve(wants: list[Want], by_group: Mapping[tuple[str, ...], list[_Class]],
         (slot_cost(c.load + levels[c.key]) for c in classes), default=0)
     big = (top + 1) * (n + 1)
     gated = {c.key for c in classes if c.key[3] in {w.id for w in wants}}
-    F = nx.DiGraph()
+    F: nx.DiGraph[Any] = nx.DiGraph()
     F.add_node("src", demand=-n)
     F.add_node("sink", demand=n)
     F.add_edge("skip", "sink", capacity=n, weight=0)
@@ -687,7 +687,8 @@ def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str
                        f"（联系党员{a.load_after - 1}名→{a.load_after}名，其上县委委员在岗）。"
                        f"Member {a.want} has no active delegate; {a.giver} of the same township, "
                        f"whose chain is whole, would take them: "
-                       f"{_words(a.load_after - 1, 'member', 'members')} now, {a.load_after} after."),
+                       f"{_words(a.load_after - 1, 'member', 'members')} now, "
+                       f"{a.load_after} after."),
         })
     for m in sorted(set(lone_members) - {a.want for a in done}):
         unassigned_members.append({
@@ -759,7 +760,8 @@ def _plan(store: Store, as_of: dt.date, rules: RuleSettings, *, township_id: str
         if r["township_id"] is None:
             why = "该户所在村不属于任何乡镇。The household's village belongs to no township."
         elif not whole_in[v] and not whole_in[t]:
-            why = (f"本村本乡镇没有链条完整的党员（有在岗党代表、其上有在岗县委委员）。No member of "
+            why = ("本村本乡镇没有链条完整的党员（有在岗党代表、其上有在岗县委委员）。"
+                   "No member of "
                    f"village {r['village_id']} or township {r['township_id']} has a whole chain "
                    "(an active delegate with an active committee member above).")
         elif not room_before[v] and not room_before[t]:
@@ -826,7 +828,8 @@ def apply_items(store: Store, items: Sequence[Mapping[str, Any]], since: dt.date
                                 for i in items))
     stored = store.fetch_links("liaisons", wanted)
     new = [k for k in wanted
-           if not (k in stored and counts_on(stored[k].get("since"), stored[k].get("until"), since))]
+           if not (k in stored
+                   and counts_on(stored[k].get("since"), stored[k].get("until"), since))]
     written = [{"kind": k, "from_id": f, "to_id": t} for k, f, t in new]
     if not new:
         report = Report()
@@ -843,7 +846,8 @@ def nothing_applied(items: Sequence[Mapping[str, Any]], since: dt.date) -> str:
     with it."""
     keys = list(dict.fromkeys(f"{i['kind']} {i['from_id']} → {i['to_id']}" for i in items))
     shown = "; ".join(keys[:5]) + (f"; and {len(keys) - 5} more" if len(keys) > 5 else "")
-    return (f"nothing was written: {'the liaison' if len(keys) == 1 else f'all {len(keys)} liaisons'}"
+    which = "the liaison" if len(keys) == 1 else f"all {len(keys)} liaisons"
+    return (f"nothing was written: {which}"
             f" given already count{'s' if len(keys) == 1 else ''} on {since.isoformat()} "
             f"(the plan was applied already, or they were added since it was made): {shown}. "
             "Make a new plan for what is still uncovered.")

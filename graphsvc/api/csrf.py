@@ -112,7 +112,8 @@ def refusal(request: Request, sent: str | None) -> str | None:
     foreign = foreign_origin(request)
     if foreign is not None:
         where = "无来源（null）" if foreign == "null" else foreign
-        return (f"已拒绝：这个表单不是从本站页面提交的（来自 {where}）。请直接打开本站的页面再操作。"
+        return (f"已拒绝：这个表单不是从本站页面提交的（来自 {where}）。"
+                "请直接打开本站的页面再操作。"
                 f"如果本站在反向代理之后，请管理员把 GRAPHSVC_PUBLIC_ORIGIN 设为浏览器中的网址。"
                 f"\nRefused: this form was sent from {foreign}, not from a page of this site. "
                 "Open this site's page and send it from there. If graphsvc runs behind a "

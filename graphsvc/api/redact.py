@@ -84,7 +84,8 @@ class Redactor:
         people += [c["person_id"] for c in body.get("recent_contacts", [])]
         self.learn(people + list(body.get("member_ids") or []))
         chains = [{**self.person(m), "delegates": [
-            {**self.person(d), "committee_members": [self.person(c) for c in d["committee_members"]]}
+            {**self.person(d),
+             "committee_members": [self.person(c) for c in d["committee_members"]]}
             for d in m.get("delegates", [])]} for m in body.get("chains", [])]
         contacts = [c if self.sees(c["person_id"]) else
                     {**c, "person_id": self.alias(c["person_id"]), "person_name": None}

@@ -41,7 +41,7 @@ def townships_of(store: Store, records: Mapping[str, tuple[Kind, Record]]) -> di
     refs = {r for kind, rec in records.values() if needs_places(kind, rec)
             for r in (rec.get("village_id"), rec.get("organization_id")) if r}
     places = dict(store.fetch_entities(refs)) if refs else {}
-    org_villages = {rec.get("village_id") for kind, rec in places.values()
+    org_villages = {str(rec["village_id"]) for kind, rec in places.values()
                     if kind is Kind.ORGANIZATION and needs_places(kind, rec)
                     and rec.get("village_id")} - places.keys()
     if org_villages:

@@ -160,7 +160,8 @@ def _write_tables(tables: Mapping[str, tuple[list[str], list[list[str]]]], p: Pa
     """Write tables of canonical English cells (per file: its columns and rows, in the order
     of ``FILES``) as a folder, .zip or .xlsx in the words of ``headers``."""
     if headers not in zh.HEADER_LANGUAGES:
-        raise ValueError(f"headers must be one of {', '.join(zh.HEADER_LANGUAGES)}, not {headers!r}")
+        raise ValueError(f"headers must be one of {', '.join(zh.HEADER_LANGUAGES)}, "
+                         f"not {headers!r}")
     specs = [spec for spec in FILES if spec.name in tables]
     counts = {zh.filename(spec.name, headers): len(tables[spec.name][1]) for spec in specs}
     suffix = p.suffix.lower()

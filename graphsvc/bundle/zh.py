@@ -202,11 +202,11 @@ def _build() -> tuple[dict[str, str], dict[str, dict[str, str]],
         if set(z.headers) != set(spec.column_names):
             raise AssertionError(f"{spec.name}: Chinese headers for {sorted(z.headers)}")
         hl: dict[str, str] = {}
-        for col, words in z.headers.items():
+        for name, words in z.headers.items():
             for w in words:
                 if norm_header(w) in hl or w.lower() in spec.column_names:
                     raise AssertionError(f"{spec.name}: the header {w} is used twice")
-                hl[norm_header(w)] = col
+                hl[norm_header(w)] = name
         headers[spec.name] = hl
         vl: dict[str, dict[str, str]] = {}
         for col in spec.columns:
@@ -367,7 +367,8 @@ def to_english(name: str, column: str, text: str) -> str | None:
     return VALUES_IN[name].get(column, {}).get(norm_value(text))
 
 
-def translator(name: str, columns: list[str], to: Headers) -> list[tuple[int, dict[str, str] | None, str]]:
+def translator(name: str, columns: list[str],
+               to: Headers) -> list[tuple[int, dict[str, str] | None, str]]:
     """For writing canonical English cells in ``to``'s words: per translated position, its map
     (enum and list columns) and its type. Columns of other types are written as they are."""
     out: list[tuple[int, dict[str, str] | None, str]] = []
@@ -412,7 +413,8 @@ def mapping_markdown() -> str:
         lines.append("")
         lines.append(f"### `{spec.filename}` = `{z.names[0]}.csv`")
         lines.append("")
-        lines.append("| column | 表头 (header) | also accepted | values (English = 中文, also accepted) |")
+        lines.append("| column | 表头 (header) | also accepted "
+                     "| values (English = 中文, also accepted) |")
         lines.append("| --- | --- | --- | --- |")
         for col in spec.columns:
             words = z.headers[col.name]

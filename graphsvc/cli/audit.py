@@ -38,7 +38,8 @@ audit = typer.Typer(help="Audit the chains and pairings: who is uncovered, and w
 
 @audit.command("households")
 def audit_households(
-    status: Annotated[HouseholdStatus | None, typer.Option(help="only households with this status")] = None,
+    status: Annotated[HouseholdStatus | None,
+                      typer.Option(help="only households with this status")] = None,
     reason: Annotated[UncoveredReason | None, typer.Option(
         help="only uncovered households with this reason")] = None,
     township_id: TownshipOpt = None, village_id: VillageOpt = None,

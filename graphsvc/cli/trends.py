@@ -49,7 +49,8 @@ def trends_cmd(
         "--from", help="first date, YYYY-MM-DD (default: 12 steps before --to)")] = None,
     to: Annotated[str | None, typer.Option(
         "--to", help="last date, YYYY-MM-DD (default today)")] = None,
-    step: Annotated[TrendStep, typer.Option("--step", help="week, month or quarter")] = TrendStep.month,
+    step: Annotated[TrendStep,
+                    typer.Option("--step", help="week, month or quarter")] = TrendStep.month,
     fmt: Fmt = Format.table,
     html: Annotated[Path | None, typer.Option(
         "--html", help="also write the chart page to this file (self-contained HTML, nothing "

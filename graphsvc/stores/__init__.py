@@ -7,7 +7,8 @@ from graphsvc.stores.base import Store
 
 
 def open_store(settings: Settings | None = None) -> Store:
-    """Neo4j when ``GRAPHSVC_NEO4J_URI`` is set, else the embedded store in ``GRAPHSVC_DATA_DIR``."""
+    """Neo4j when ``GRAPHSVC_NEO4J_URI`` is set, else the embedded store in
+    ``GRAPHSVC_DATA_DIR``."""
     s = settings or get_settings()
     if s.neo4j_uri:
         from graphsvc.stores.neo4j import Neo4jStore

@@ -18,9 +18,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from graphsvc.errors import NotFound
+from graphsvc.graph import Graph, adjacency
 from graphsvc.model import counts_on, is_active
 from graphsvc.rules import (
     CM_DELEGATE,
@@ -42,13 +41,13 @@ Facts = dict[str, dict[str, Any]]
 in_chain}, for active people only (see ``Store.repair_people``)."""
 
 
-def repair_people(G: nx.MultiDiGraph, as_of: dt.date, township_ids: Sequence[str] | None,
+def repair_people(G: Graph, as_of: dt.date, township_ids: Sequence[str] | None,
                   ids: Iterable[str]) -> Facts:
     """``Store.repair_people`` (read its docstring) over the graph."""
     day = Day(G, as_of)
     wanted = set(ids)
     towns = None if township_ids is None else set(township_ids)
-    succ, pred = G._succ, G._pred  # the adjacency dicts themselves: read-only, and fast
+    succ, pred = adjacency(G)
 
     def linked(adj: Any, n: str, rel: str) -> set[str]:
         """The other ends of the counting ``rel`` liaisons of ``n`` (as ``rules.Day`` finds
@@ -91,7 +90,7 @@ def repair_people(G: nx.MultiDiGraph, as_of: dt.date, township_ids: Sequence[str
 # -- single points of failure --------------------------------------------------------------------
 
 
-def dependents(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = None,
+def dependents(G: Graph, as_of: dt.date, *, township_id: str | None = None,
                ) -> dict[str, frozenset[str]]:
     """Every active household (of the township, when given) whose chain holds on ``as_of``,
     with the people present in every one of its valid chains (``graphsvc.analysis.risks``
@@ -108,7 +107,8 @@ def dependents(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = 
     ...                 ("D1", ["delegate"]), ("M1", []), ("M2", [])]],
     ...     "households": [{"id": "H1", "village_id": "V1", "status": "active"}],
     ...     "liaisons": [{"kind": k, "from_id": a, "to_id": b} for k, a, b in [
-    ...         ("committee_member-delegate", "C1", "D1"), ("committee_member-delegate", "C2", "D1"),
+    ...         ("committee_member-delegate", "C1", "D1"),
+    ...         ("committee_member-delegate", "C2", "D1"),
     ...         ("delegate-member", "D1", "M1"), ("delegate-member", "D1", "M2"),
     ...         ("member-household", "M1", "H1"), ("member-household", "M2", "H1")]]})
     >>> sorted(dependents(G, dt.date(2026, 6, 30))["H1"])   # two members, two committee members
@@ -155,7 +155,7 @@ def dependents(G: nx.MultiDiGraph, as_of: dt.date, *, township_id: str | None = 
     return out
 
 
-def losses(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings, *,
+def losses(G: Graph, as_of: dt.date, rules: RuleSettings, *,
            township_id: str | None = None) -> dict[str, tuple[int, int]]:
     """person -> (households lost, focus households lost) if that person left, for every person
     who would leave at least one household uncovered; with ``township_id``, only the households
@@ -176,11 +176,11 @@ def score(households_lost: int, focus_households_lost: int, focus_weight: int) -
     return households_lost - focus_households_lost + focus_weight * focus_households_lost
 
 
-def risk_page(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings, *,
+def risk_page(G: Graph, as_of: dt.date, rules: RuleSettings, *,
               township_id: str | None, focus_weight: int, limit: int | None,
               offset: int) -> tuple[int, list[dict[str, Any]]]:
     """``Store.risk_page`` (read its docstring) over the graph."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p, (n, f) in losses(G, as_of, rules, township_id=township_id).items():
         town = township_of(G, p)
         if township_id is not None and town != township_id:
@@ -196,7 +196,7 @@ def risk_page(G: nx.MultiDiGraph, as_of: dt.date, rules: RuleSettings, *,
 # -- requests: the households below someone ------------------------------------------------------
 
 
-def households_below(G: nx.MultiDiGraph, person_id: str, as_of: dt.date) -> list[str]:
+def households_below(G: Graph, person_id: str, as_of: dt.date) -> list[str]:
     """``Store.households_below`` (read its docstring) over the graph."""
     if person_id not in G or G.nodes[person_id]["entity"] != "person":
         raise NotFound(f"no person with id '{person_id}'")
@@ -271,14 +271,13 @@ class Chains:
     people: dict[str, PersonData]
 
 
-def chain_households(G: nx.MultiDiGraph, *, township_id: str | None = None,
+def chain_households(G: Graph, *, township_id: str | None = None,
                      village_id: str | None = None,
                      household_ids: Collection[str] | None = None,
                      contacts: tuple[dt.date, dt.date] | None = None,
                      requests_until: dt.date | None = None) -> dict[str, HouseholdData]:
     """``Store.chain_households`` (read its docstring) over the graph."""
-    # the adjacency itself (NetworkX's ``G.pred`` without a view object per node): read-only
-    nodes, pred = G.nodes, G._pred
+    nodes, pred = G.nodes, adjacency(G)[1]
     if household_ids is not None:
         hs = [h for h in set(household_ids) if h in G and nodes[h]["entity"] == "household"]
     elif village_id is not None or township_id is not None:
@@ -319,9 +318,9 @@ def chain_households(G: nx.MultiDiGraph, *, township_id: str | None = None,
     return households
 
 
-def chain_people(G: nx.MultiDiGraph, ids: Iterable[str]) -> dict[str, PersonData]:
+def chain_people(G: Graph, ids: Iterable[str]) -> dict[str, PersonData]:
     """``Store.chain_people`` (read its docstring) over the graph."""
-    nodes, pred = G.nodes, G._pred  # as in chain_households
+    nodes, pred = G.nodes, adjacency(G)[1]
     people: dict[str, PersonData] = {}
     for p in set(ids):
         if p not in G or nodes[p]["entity"] != "person":

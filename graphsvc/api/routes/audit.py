@@ -44,7 +44,8 @@ def delegates(
     body = service.delegates_body(store, as_of, rules, township_id=place.township_id,
                                   village_id=place.village_id, status=status and status.value,
                                   limit=limit, offset=offset)
-    return {**body, "items": Redactor(store, principal).rows(body["items"], "committee_member_ids", "member_ids", "members_short")}
+    return {**body, "items": Redactor(store, principal).rows(
+        body["items"], "committee_member_ids", "member_ids", "members_short")}
 
 
 @router.get("/members", response_model=MemberAudit, response_model_exclude_unset=True,

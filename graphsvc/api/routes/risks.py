@@ -1,4 +1,5 @@
-"""Single points of failure: who would leave households uncovered by leaving (graphsvc.analysis.risks)."""
+"""Single points of failure: who would leave households uncovered by leaving
+(graphsvc.analysis.risks)."""
 
 from __future__ import annotations
 
