@@ -1,55 +1,65 @@
-"""County-wide results kept between reads and mended after each write.
+"""County-wide results derived from the data: kept, shared by every worker, mended from the store.
 
-The county-wide household list, its counts and the county-wide audits need every household's
-status: seconds of work at ten counties, on either store. A clerk's write changes a few rows
-of them. So a store keeps these results per date and rule settings, labelled with the data
-version (``Store.data_version``) they hold for, and after each of its own writes recomputes
-only the rows the write can change (``graphsvc.stores.incremental.affected``), moving the
-label from the version before the write to the version after it.
+The county-wide household list, its counts, the county's numbers and the county-wide audits
+need every household's status: seconds of work at ten counties, on either store. A clerk's
+write changes a few rows of them. ``Derived`` wraps a store (it is a ``Store`` itself, so
+callers do not change) and answers these reads from results kept per date and rule settings,
+each labelled with the data version it holds for.
 
-A write by another process breaks that chain: the label no longer matches, and the next
-reader computes the result afresh. So every answer is exactly what a fresh computation on the
-current data would give (``tests/test_kept.py`` holds them equal).
+* **The store tells what changed.** Every write records its change in the store's own change
+  log, in its own transaction, by whichever process made it (``Store.changes``): the
+  households and people whose rows it can change and how it changed the county's numbers. A
+  write does nothing more, so it answers as soon as it commits.
+* **Readers mend lazily.** A reader whose kept result is at version V and finds the store at
+  W reads the changes after V in one query, recomputes the rows of their affected ids once
+  (``Store.status_rows``) and adds the numbers' deltas. When the store cannot tell (a pruned
+  log, an import, ``refresh``), the result is dropped and computed afresh.
+* **The first full computation is shared.** A process that computes a result publishes it in
+  ``<data dir>/derived/`` (written atomically). Only one process computes a given result at a
+  time (a file lock); the others wait, load it and mend it from the change log. So the county
+  is computed in full once per date and rule settings, whatever the number of workers.
 
-Township- and village-scoped reads never come here: they are answered by the store's query,
-scoped there.
+So every answer is what a fresh computation on the data would give (``tests/test_kept.py``
+holds them equal, with writes by two processes). Full computations are logged and counted
+(``Derived.counters`` and ``derived/computations.jsonl``). Township-, village- and
+id-scoped reads are answered by the store's own query.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import hashlib
+import json
 import logging
+import marshal
+import os
 import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from graphsvc.rules import RuleSettings, focus_count
+from graphsvc.rules import status_counts as counts_of
+from graphsvc.stores.base import (
+    MEND_LIMIT,
+    ROW_KINDS,
+    Changes,
+    Row,
+    Store,
+    county_wide,
+    page_of,
+)
 from graphsvc.summary import unflatten
 
 log = logging.getLogger(__name__)
-Row = dict[str, Any]
-# recompute(kind, as_of, rules, ids): the rows of ``kind`` for those ids only (None: all)
-Recompute = Callable[[str, dt.date, RuleSettings, Collection[str] | None], list[Row]]
-# kind -> (id field of its rows, the rows of which writes' affected ids: "households"/"people")
-KINDS: dict[str, tuple[str, str]] = {
-    "households": ("household_id", "households"),
-    "delegates": ("delegate_id", "people"),
-    "members": ("member_id", "people"),
-    "committee_members": ("committee_member_id", "people"),
-}
-_HISTORY = 64  # versions an entry remembers having held (a reader may have read an older one)
-# a write touching more records than this (an import) is not mended in: computing the county
-# afresh is then as quick as recomputing that many rows
-MEND_LIMIT = 20_000
-
-
-def county_wide(*scope: Any) -> bool:
-    """Whether a read is of the whole county (no township, village or ids narrow it)."""
-    return all(x is None for x in scope)
+# a published result more writes behind than this is published again after a mending, so
+# that a process starting later mends it from the change log (which keeps CHANGES_KEPT)
+REPUBLISH_AFTER = 1_000
 
 
 def sort_key(kind: str, rules: RuleSettings) -> Callable[[Row], Any]:
@@ -57,29 +67,8 @@ def sort_key(kind: str, rules: RuleSettings) -> Callable[[Row], Any]:
     (``rules.household_order``), audits by id."""
     if kind == "households":
         return lambda r: (-focus_count(r["categories"], rules), r["household_id"])
-    idf = KINDS[kind][0]
+    idf = ROW_KINDS[kind][0]
     return lambda r: r[idf]
-
-
-def status_counts(e: _Entry) -> dict[str, Any]:
-    """``rules.status_counts`` of a kept entry of household rows (computed once per version)."""
-    from graphsvc.rules import status_counts as counts_of
-
-    counts = e.derived.get("status_counts")
-    if counts is None:
-        counts = e.derived["status_counts"] = counts_of(e.rows)
-    return {k: dict(v) for k, v in counts.items()}
-
-
-def page_of(rows: list[Row], *, status: str | None = None, reason: str | None = None,
-            focus_only: bool = False, limit: int | None = None,
-            offset: int = 0) -> tuple[int, list[Row]]:
-    """(total, page) of household status rows matching the filters, as ``Store.households``."""
-    if status is not None or reason is not None or focus_only:
-        rows = [r for r in rows if (status is None or r["status"] == status)
-                and (reason is None or r["reason"] == reason) and (not focus_only or r["focus"])]
-    end = None if limit is None else offset + limit
-    return len(rows), rows[offset:end]
 
 
 def copy_rows(rows: list[Row]) -> list[Row]:
@@ -88,16 +77,17 @@ def copy_rows(rows: list[Row]) -> list[Row]:
 
 
 @dataclass
-class _Entry:
+class _Rows:
+    """One kind's county-wide rows on one date, for one data version."""
+
     version: str
     rows: list[Row]
     sort_key: Callable[[Row], Any]
     id_field: str
-    seen: list[str] = field(default_factory=list)
     derived: dict[str, Any] = field(default_factory=dict)  # figures computed from the rows
+    behind: int = 0  # writes mended in since it was published
 
     def __post_init__(self) -> None:
-        self.seen = [self.version]
         self.pos = {r[self.id_field]: i for i, r in enumerate(self.rows)}
 
     def mend(self, ids: Collection[str], fresh: list[Row], version: str) -> None:
@@ -119,8 +109,10 @@ class _Entry:
             self.rows = keep
             self.pos = {r[self.id_field]: i for i, r in enumerate(keep)}
         self.version = version
-        self.seen = (self.seen + [version])[-_HISTORY:]
         self.derived = {}
+
+    def value(self) -> Any:
+        return self.rows
 
 
 @dataclass
@@ -129,10 +121,7 @@ class _Tally:
 
     version: str
     counts: dict[str, int]
-    seen: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.seen = [self.version]
+    behind: int = 0
 
     def mend(self, delta: Counter[str], version: str) -> None:
         counts = dict(self.counts)
@@ -140,267 +129,335 @@ class _Tally:
             counts[k] = counts.get(k, 0) + v
         self.counts = counts
         self.version = version
-        self.seen = (self.seen + [version])[-_HISTORY:]
+
+    def value(self) -> Any:
+        return self.counts
 
 
-class KeptResults:
-    """Per (kind, date, rule settings): the county-wide rows, by data version; per date: the
-    county's numbers (``summary``)."""
+class Published:
+    """The results one process computed, for the others: ``<folder>/<name>.marshal`` holding
+    (data version, value), replaced atomically; ``<name>.lock`` taken (``flock``) by the
+    process computing it; ``computations.jsonl`` a line per full computation."""
 
-    def __init__(self, max_dates: int = 3) -> None:
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def load(self, name: str) -> tuple[str, Any] | None:
+        if self.folder is None:
+            return None
+        try:
+            with (self.folder / f"{name}.marshal").open("rb") as fh:
+                version, value = marshal.load(fh)
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        return str(version), value
+
+    def publish(self, name: str, version: str, value: Any) -> None:
+        if self.folder is None:
+            return
+        path = self.folder / f"{name}.marshal"
+        tmp = path.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # household data
+            with os.fdopen(fd, "wb") as fh:
+                marshal.dump((version, value), fh)
+            os.replace(tmp, path)
+        except OSError:  # a result not shared is computed again elsewhere, nothing worse
+            log.warning("could not publish %s in %s", name, self.folder, exc_info=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    @contextlib.contextmanager
+    def computing(self, name: str, *, wait: bool = True) -> Iterator[bool]:
+        """Hold ``name``'s lock across processes (yields False when ``wait`` is off and
+        another process holds it)."""
+        if self.folder is None:
+            yield True
+            return
+        fd = os.open(self.folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # (releases the lock)
+
+    def record(self, entry: dict[str, Any]) -> None:
+        if self.folder is None:
+            return
+        line = json.dumps(entry, default=str) + "\n"
+        with contextlib.suppress(OSError), \
+                open(self.folder / "computations.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(line)  # one short append: whole lines, whatever the process
+
+
+class Derived(Store):
+    """``store`` with its county-wide reads answered from kept results (see the module).
+
+    ``folder``: where results are published for other processes (``<data dir>/derived``;
+    None: kept in this process only). ``owns``: close ``store`` on ``close``."""
+
+    def __init__(self, store: Store, folder: Path | None = None, *, max_dates: int = 3,
+                 owns: bool = True) -> None:
+        self.store = store
+        self.kind = store.kind
+        self.published = Published(folder)
+        self.owns = owns
         # a date's results are about 135 MB at ten counties (104,000 household rows): only the
         # dates asked for last are kept (today, in practice)
         self.max_dates = max_dates
-        self._entries: OrderedDict[Hashable, Any] = OrderedDict()  # _Entry or _Tally
+        self._entries: OrderedDict[Hashable, _Rows | _Tally] = OrderedDict()
         self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-        self._writing = 0  # writes of this process in flight (their mending still to come)
-        # writes are mended in the order they committed, each after the one before: a write
-        # takes a ticket as it commits (under the store's write lock) and mends on its turn,
-        # while the next write's transaction may already run
-        self._issued = self._done = 0
-        self._turn = threading.Condition(self._lock)
-        # the store's write lock: held by a write from its transaction's start to its ticket,
-        # and by a full computation (so that no write of this process commits during it)
-        self.write_lock = threading.Lock()
-        self._computing: dict[Hashable, threading.Event] = {}
-        self.hits = self.misses = self.mends = 0
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+        # full computations per (kind, date); hits, mends (readers following writes), loads
+        # (a result another process published), drops (the store could not tell the change)
+        self.computed: Counter[tuple[str, str]] = Counter()
+        self.hits = self.mends = self.loads = self.drops = 0
 
-    @staticmethod
-    def key(kind: str, as_of: dt.date, rules: RuleSettings) -> Hashable:
-        return (kind, as_of, rules)
+    def __getattr__(self, name: str) -> Any:
+        # what only one store has (Neo4jStore.query, EmbeddedStore.path, ...)
+        if name == "store":
+            raise AttributeError(name)
+        return getattr(self.store, name)
 
-    def rows(self, kind: str, as_of: dt.date, rules: RuleSettings,
-             version_of: Callable[[], str], compute: Callable[[], list[Row]],
-             sort_key: Callable[[Row], Any]) -> _Entry:
-        """The entry holding ``kind``'s county-wide rows for the data version now
-        (``version_of()``, or a later version of this process's writes): kept, or computed by
-        ``compute`` now. Callers must not change the rows."""
-        return self._get(self.key(kind, as_of, rules), version_of,
-                         lambda v: _Entry(v, compute(), sort_key, KINDS[kind][0]))
-
-    def tally(self, as_of: dt.date, version_of: Callable[[], str],
-              compute: Callable[[], dict[str, int]]) -> dict[str, int]:
-        """The county's numbers on ``as_of`` (``summary.flatten``) for the data version now:
-        kept, or computed by ``compute`` now."""
-        e = self._get(("summary", as_of), version_of, lambda v: _Tally(v, compute()))
-        return dict(e.counts)
-
-    def tally_dates(self) -> list[dt.date]:
-        """The dates whose numbers are kept (a write tallies its records on each)."""
+    def counters(self) -> dict[str, Any]:
+        """The counts of this process: full computations per kind and date, hits, mends,
+        loads and drops."""
         with self._lock:
-            return [k[1] for k in self._entries if k[0] == "summary"]
+            return {"full_computations": {f"{k}@{d}": n for (k, d), n in self.computed.items()},
+                    "hits": self.hits, "mends": self.mends, "loads": self.loads,
+                    "drops": self.drops}
 
-    def _get(self, key: Hashable, version_of: Callable[[], str],
-             make: Callable[[str], Any]) -> Any:
-        version = version_of()
-        if not version:  # a store never written to (or emptied behind our back): nothing to keep
-            return make(version)
-        deadline = time.monotonic() + 10
-        while True:
-            with self._lock:
-                e = self._found(key, version)
-                if e is not None:
-                    self.hits += 1
-                    return e
-                if self._writing and key in self._entries and time.monotonic() < deadline:
-                    # a write of ours committed this version and is being mended in: wait for
-                    # it (bounded) rather than computing the whole county again
-                    self._changed.wait(timeout=max(0.05, deadline - time.monotonic()))
-                    continue
-                busy = self._computing.get(key)
-                mine = busy is None
-                if busy is None:
-                    busy = self._computing[key] = threading.Event()
-            if not mine:
-                busy.wait(timeout=300)
-                version, deadline = version_of(), time.monotonic() + 10
-                continue
-            try:
-                return self._compute(key, version_of, make)
-            finally:
-                with self._lock:
-                    self._computing.pop(key, None)
-                busy.set()
+    # -- the county-wide reads -----------------------------------------------------------------
 
-    def _compute(self, key: Hashable, version_of: Callable[[], str],
-                 make: Callable[[str], Any]) -> Any:
-        """Compute an entry while no write of this process can commit and after every one
-        that did is mended in, so that it holds for exactly the version it is labelled with:
-        mending it later applies each later write once. (A write of another process meanwhile
-        makes the label older than the data: the next mending then drops the entry.)"""
-        with self.write_lock:
+    def households(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                   village_id: str | None = None, status: str | None = None,
+                   reason: str | None = None, focus_only: bool = False, limit: int | None = None,
+                   offset: int = 0, household_ids: Collection[str] | None = None,
+                   member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
+        if county_wide(township_id, village_id, household_ids, member_ids):
+            rows = self._rows("households", as_of, rules)
+            total, page = page_of(rows, status=status, reason=reason, focus_only=focus_only,
+                                  limit=limit, offset=offset)
+            return total, copy_rows(page)
+        return self.store.households(as_of, rules, township_id=township_id,
+                                     village_id=village_id, status=status, reason=reason,
+                                     focus_only=focus_only, limit=limit, offset=offset,
+                                     household_ids=household_ids, member_ids=member_ids)
+
+    def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
+                township_id: str | None = None) -> dict[str, Any]:
+        if township_id is not None:
+            return self.store.summary(as_of, rules, township_id=township_id)
+        out = unflatten(dict(self._tally(as_of)), as_of)
+        if rules is not None:
+            e = self._entry("households", as_of, rules)
+            assert isinstance(e, _Rows)
+            counts = e.derived.get("status_counts")
+            if counts is None:  # once per version
+                counts = e.derived["status_counts"] = counts_of(e.rows)
+            out.update({k: dict(v) for k, v in counts.items()})
+        return out
+
+    def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                       village_id: str | None = None,
+                       ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        if county_wide(township_id, village_id, ids):
+            return copy_rows(self._rows("delegates", as_of, rules))
+        return self.store.delegate_audit(as_of, rules, township_id=township_id,
+                                         village_id=village_id, ids=ids)
+
+    def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
+                     village_id: str | None = None,
+                     ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        if county_wide(township_id, village_id, ids):
+            return copy_rows(self._rows("members", as_of, rules))
+        return self.store.member_audit(as_of, rules, township_id=township_id,
+                                       village_id=village_id, ids=ids)
+
+    def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
+                               township_id: str | None = None, village_id: str | None = None,
+                               ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+        if county_wide(township_id, village_id, ids):
+            return copy_rows(self._rows("committee_members", as_of, rules))
+        return self.store.committee_member_audit(as_of, rules, township_id=township_id,
+                                                 village_id=village_id, ids=ids)
+
+    def close(self) -> None:
+        if self.owns:
+            self.store.close()
+
+    # -- kept results ------------------------------------------------------------------------
+
+    def _rows(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
+        e = self._entry(kind, as_of, rules)
+        assert isinstance(e, _Rows)
+        return e.rows
+
+    def _tally(self, as_of: dt.date) -> dict[str, int]:
+        def full() -> tuple[str, Any]:
+            return self.store.county_counts(as_of)
+
+        def mend(e: _Rows | _Tally, ch: Changes) -> bool:
+            delta = ch.deltas.get(as_of)
+            if delta is None or not isinstance(e, _Tally):
+                return False
+            e.mend(delta, ch.version)
+            return True
+
+        e = self._get(("summary", as_of), f"summary-{as_of}", full,
+                      lambda v, value: _Tally(v, value), mend)
+        assert isinstance(e, _Tally)
+        return e.counts
+
+    def _entry(self, kind: str, as_of: dt.date, rules: RuleSettings) -> _Rows | _Tally:
+        order, idf = sort_key(kind, rules), ROW_KINDS[kind][0]
+        which = ROW_KINDS[kind][1]
+
+        def full() -> tuple[str, Any]:
+            # labelled with the version before: a write committing during the computation is
+            # mended in afterwards, and recomputing a row twice gives the same row
+            version = self.store.data_version()
+            return version, self.store.status_rows(kind, as_of, rules)
+
+        def mend(e: _Rows | _Tally, ch: Changes) -> bool:
+            ids = ch.households if which == "households" else ch.people
+            if len(ids) > MEND_LIMIT or not isinstance(e, _Rows):
+                return False
+            fresh = self.store.status_rows(kind, as_of, rules, ids) if ids else []
+            e.mend(ids, fresh, ch.version)
+            return True
+
+        digest = hashlib.sha1(repr(rules).encode()).hexdigest()[:12]
+        return self._get((kind, as_of, rules), f"{kind}-{as_of}-{digest}", full,
+                         lambda v, value: _Rows(v, value, order, idf), mend)
+
+    def _get(self, key: Hashable, name: str, full: Callable[[], tuple[str, Any]],
+             make: Callable[[str, Any], _Rows | _Tally],
+             mend: Callable[[_Rows | _Tally, Changes], bool]) -> _Rows | _Tally:
+        """The kept entry of ``key`` for the data version now: kept here (mended), published
+        by another process (loaded and mended), or computed in full by ``full``."""
+        version = self.store.data_version()
+        if not version:  # a store never written to (or emptied behind our back): nothing kept
+            return make(*full())
+        name = f"{self.kind}-{name}"
+        with self._lock:
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:  # one thread of this process follows or computes a key at a time
             with self._lock:
-                self._turn.wait_for(lambda: self._done >= self._issued, timeout=60)
-            version = version_of()
-            with self._lock:
-                e = self._found(key, version)
+                e = self._entries.get(key)
             if e is not None:
-                return e
-            e = make(version)
-            if not version:
-                return e
-            with self._lock:
-                self.misses += 1
-                self._entries[key] = e
-                self._entries.move_to_end(key)
-                recent: list[Any] = []
-                for k in reversed(self._entries):  # the dates, most recently used first
-                    if k[1] not in recent:
-                        recent.append(k[1])
-                for k in [k for k in self._entries if k[1] not in recent[:self.max_dates]]:
-                    del self._entries[k]
-            return e
-
-    def _found(self, key: Hashable, version: str) -> Any:
-        e = self._entries.get(key)
-        if e is not None and version in e.seen:
-            self._entries.move_to_end(key)
-            return e
-        return None
-
-    # -- writes --------------------------------------------------------------------------------
-
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        """``with kept.writing():`` around a write and its ``mend``: readers who find their
-        version not yet mended in wait for it rather than computing the county again."""
-        with self._lock:
-            self._writing += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._writing -= 1
-                self._changed.notify_all()
-
-    def ticket(self) -> int:
-        """A committed write's place in the order of mending (take it under the write lock,
-        right after the commit)."""
-        with self._lock:
-            self._issued += 1
-            return self._issued - 1
-
-    def mend(self, ticket: int, before: str, after: str,
-             recompute: Recompute,
-             affected: Callable[[], tuple[set[str], set[str]] | None],
-             deltas: Callable[[list[dt.date]], dict[dt.date, Counter[str]] | None],
-             *, replaced: bool = False) -> None:
-        """``_mend`` on this write's turn (``replaced``: drop everything instead). If it fails
-        (the store went away right after the commit), everything kept is dropped instead: the
-        write has committed and must not be reported as failed."""
-        with self._lock:
-            waited = self._turn.wait_for(lambda: self._done >= ticket, timeout=60)
-        try:
-            if replaced or not waited:  # (not waited: an earlier mending hangs; start afresh)
-                self.clear()
-            else:
-                self._mend(before, after, recompute, affected, deltas)
-        except Exception:  # the next reader computes afresh
-            log.warning("could not mend the kept county-wide results after a write; "
-                        "dropping them", exc_info=True)
-            self.clear()
-        finally:
-            with self._lock:
-                self._done = max(self._done, ticket + 1)
-                self._turn.notify_all()
-
-    def _mend(self, before: str, after: str, recompute: Recompute,
-              affected: Callable[[], tuple[set[str], set[str]] | None],
-              deltas: Callable[[list[dt.date]], dict[dt.date, Counter[str]] | None]) -> None:
-        """After a write that moved the data from ``before`` to ``after``: entries that held for
-        ``before`` follow it and hold for ``after``, the others are dropped.
-
-        Rows: those of the affected households or people (``affected()``; None: all of them
-        may have changed) are recomputed by ``recompute(kind, as_of, rules, ids)``. The county's
-        numbers: ``deltas(dates)`` gives, per date, how the write changed them (None, or a
-        date missing: unknown)."""
-        with self._lock:
-            current = [(k, e) for k, e in self._entries.items() if before and e.version == before]
-            for k in [k for k, e in self._entries.items() if e.version not in (before, after)]:
-                del self._entries[k]
-        if not current:
-            return
-        tallies = [(k, e) for k, e in current if isinstance(e, _Tally)]
-        current = [(k, e) for k, e in current if not isinstance(e, _Tally)]
-        if tallies:
-            by_date = deltas([k[1] for k, _ in tallies]) or {}
-            with self._lock:
-                for k, e in tallies:
-                    if self._entries.get(k) is not e or e.version != before:
-                        continue
-                    if k[1] in by_date:
-                        e.mend(by_date[k[1]], after)
-                        self.mends += 1
-                    else:
-                        del self._entries[k]
-        if not current:
-            return
-        which = affected()
-        if which is None:
-            with self._lock:
-                for k, _ in current:
-                    self._entries.pop(k, None)
-            return
-        households, people = which
-        for k, e in current:
-            kind = k[0]
-            ids = households if KINDS[kind][1] == "households" else people
-            if len(ids) > MEND_LIMIT:
+                if e.version == version:
+                    with self._lock:
+                        self.hits += 1
+                        self._entries.move_to_end(key)
+                    return e
+                if self._follow(e, mend, name):
+                    return e
                 with self._lock:
-                    self._entries.pop(k, None)
-                continue
-            fresh = recompute(kind, k[1], k[2], ids) if ids else []
-            with self._lock:
-                if self._entries.get(k) is e and e.version == before:
-                    e.mend(ids, fresh, after)
-                    self.mends += 1
+                    self.drops += 1
+                    self._entries.pop(key, None)
+            e = self._load(name, make, mend)
+            if e is None:
+                with self.published.computing(name):
+                    e = self._load(name, make, mend)  # published while we waited
+                    if e is None:
+                        e = self._compute(key, name, full, make)
+            self._keep(key, e)
+            return e
+
+    def _follow(self, e: _Rows | _Tally, mend: Callable[[_Rows | _Tally, Changes], bool],
+                name: str) -> bool:
+        """Mend ``e`` from the store's change log up to the version now; False when the store
+        cannot tell what changed."""
+        try:
+            ch = self.store.changes(e.version)
+            if ch is None:
+                return False
+            if ch.writes == 0 or ch.version == e.version:
+                return True
+            if not mend(e, ch):
+                return False
+        except Exception:  # the store failing mid-way: computed afresh (or the error) next
+            log.warning("could not mend a kept county-wide result; dropping it", exc_info=True)
+            return False
+        with self._lock:
+            self.mends += 1
+        e.behind += ch.writes
+        if e.behind > REPUBLISH_AFTER:  # keep the published one within the change log's reach
+            with self.published.computing(name, wait=False) as mine:
+                if mine:
+                    self.published.publish(name, e.version, e.value())
+                    e.behind = 0
+        return True
+
+    def _load(self, name: str, make: Callable[[str, Any], _Rows | _Tally],
+              mend: Callable[[_Rows | _Tally, Changes], bool]) -> _Rows | _Tally | None:
+        found = self.published.load(name)
+        if found is None:
+            return None
+        e = make(*found)
+        if not self._follow(e, mend, name):
+            return None
+        with self._lock:
+            self.loads += 1
+        return e
+
+    def _compute(self, key: Hashable, name: str, full: Callable[[], tuple[str, Any]],
+                 make: Callable[[str, Any], _Rows | _Tally]) -> _Rows | _Tally:
+        t0 = time.monotonic()
+        version, value = full()
+        seconds = time.monotonic() - t0
+        e = make(version, value)
+        kind, day = str(key[0]), str(key[1])  # type: ignore[index]
+        with self._lock:
+            self.computed[(kind, day)] += 1
+        log.info("computed %s on %s for the whole county in %.1f s (version %s)", kind, day,
+                 seconds, version)
+        self.published.record({"pid": os.getpid(), "kind": kind, "date": day,
+                               "seconds": round(seconds, 3), "version": version,
+                               "at": dt.datetime.now(dt.timezone.utc).isoformat()})
+        if version:
+            self.published.publish(name, version, value)
+        return e
+
+    def _keep(self, key: Hashable, e: _Rows | _Tally) -> None:
+        if not e.version:
+            return
+        with self._lock:
+            self._entries[key] = e
+            self._entries.move_to_end(key)
+            recent: list[Any] = []
+            for k in reversed(self._entries):  # the dates, most recently used first
+                if k[1] not in recent:  # type: ignore[index]
+                    recent.append(k[1])  # type: ignore[index]
+            for k in [k for k in self._entries
+                      if k[1] not in recent[:self.max_dates]]:  # type: ignore[index]
+                del self._entries[k]
 
     def clear(self) -> None:
+        """Forget what this process keeps (not what it published)."""
         with self._lock:
             self._entries.clear()
 
 
-class CountyWide:
-    """The county-wide reads a store answers from its ``KeptResults`` (a mixin before
-    ``Store``). The store provides ``_kept``, ``data_version`` and ``_compute(kind, as_of,
-    rules, ids)``: the rows of ``kind`` (``KINDS``) computed afresh, for ``ids`` only when
-    given; and ``_affected(bundle)``: ``incremental.affected`` of a write, or None."""
+def _delegate(name: str) -> Callable[..., Any]:
+    def method(self: Derived, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.store, name)(*args, **kwargs)
 
-    _kept: KeptResults
-    data_version: Callable[[], str]
-    _compute: Recompute
-    _affected: Callable[[Any], tuple[set[str], set[str]] | None]
+    method.__name__ = name
+    method.__doc__ = f"``Store.{name}`` of the wrapped store."
+    return method
 
-    def _county_entry(self, kind: str, as_of: dt.date, rules: RuleSettings) -> _Entry:
-        """``kind``'s county-wide rows: kept for the current data version, or computed now."""
-        return self._kept.rows(kind, as_of, rules, self.data_version,
-                               lambda: self._compute(kind, as_of, rules, None),
-                               sort_key(kind, rules))
 
-    def _county_rows(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
-        """A copy of ``kind``'s county-wide rows, for a caller."""
-        return copy_rows(self._county_entry(kind, as_of, rules).rows)
-
-    def _county_households(self, as_of: dt.date, rules: RuleSettings,
-                           **filters: Any) -> tuple[int, list[Row]]:
-        """``Store.households`` of the whole county (``filters``: those of ``page_of``)."""
-        total, page = page_of(self._county_entry("households", as_of, rules).rows, **filters)
-        return total, copy_rows(page)
-
-    def _county_summary(self, as_of: dt.date, rules: RuleSettings | None,
-                        counts: Callable[[], dict[str, int]]) -> dict[str, Any]:
-        """``Store.summary`` of the whole county: the numbers kept (``counts()`` computes
-        them, as ``summary.flatten`` gives them) and, with ``rules``, the kept statuses'
-        counts."""
-        out = unflatten(self._kept.tally(as_of, self.data_version, counts), as_of)
-        if rules is not None:
-            out.update(status_counts(self._county_entry("households", as_of, rules)))
-        return out
-
-    def _mend(self, ticket: int, before: str, after: str, bundle: Any,
-              deltas: Callable[[list[dt.date]], dict[dt.date, Counter[str]] | None],
-              replaced: bool) -> None:
-        """``KeptResults.mend`` after this store's write of ``bundle``."""
-        self._kept.mend(ticket, before, after, self._compute, lambda: self._affected(bundle),
-                        deltas, replaced=replaced)
+# every other method of the interface is the wrapped store's (a read added to Store later is
+# passed on without a change here)
+for _name in sorted(Store.__abstractmethods__ | {"graph", "pairing_network"}):
+    if _name not in Derived.__dict__:
+        setattr(Derived, _name, _delegate(_name))
+Derived.__abstractmethods__ = frozenset()

@@ -3,15 +3,17 @@
 No server needed. The database file is ``GRAPHSVC_DATA_DIR/graphsvc.sqlite3``;
 each import is one SQLite transaction, so a crash (even ``kill -9``) leaves
 the store as it was before the import. The NetworkX graph is built from the
-tables on demand and kept until another process writes (the data version in the ``meta``
-table tells); this process's own writes are applied to it row by row
-(``graphsvc.stores.incremental``), and the county-wide results are mended rather than
-computed again (``graphsvc.stores.kept``).
+tables on demand and kept across writes: every write records its rows in the ``change``
+table, in its own transaction, and a process whose graph is older than the data version
+applies the rows written since to it (``graphsvc.stores.incremental``) instead of building it
+again. The same change log tells any process what a write changed (``Store.changes``), for
+the county-wide results kept above the store (``graphsvc.derived``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import sqlite3
 import threading
@@ -40,9 +42,18 @@ from graphsvc.errors import NotFound, StoreError, StoreUnavailable, VersionConfl
 from graphsvc.files import private_dir, private_file, tighten
 from graphsvc.graph import build_graph
 from graphsvc.rules import RuleError, RuleSettings
-from graphsvc.stores.base import Audit, Progress, Store
+from graphsvc.stores.base import (
+    CHANGES_KEPT,
+    MEND_LIMIT,
+    TALLY_DATES_KEPT,
+    Audit,
+    Changes,
+    Progress,
+    Row,
+    Store,
+    page_of,
+)
 from graphsvc.stores.incremental import affected, apply_bundle, tallied, touched
-from graphsvc.stores.kept import MEND_LIMIT, CountyWide, KeptResults, Row, county_wide, page_of
 from graphsvc.summary import flatten, summarize, tally
 
 SCHEMA_VERSION = 1
@@ -88,7 +99,7 @@ def _ddl(spec: FileSpec) -> str:
             " WITHOUT ROWID")
 
 
-class EmbeddedStore(CountyWide, Store):
+class EmbeddedStore(Store):
     """SQLite + NetworkX. Safe to share between threads (one connection, one lock)."""
 
     kind = "embedded"
@@ -112,7 +123,6 @@ class EmbeddedStore(CountyWide, Store):
         self._lock = threading.RLock()
         self._graph: nx.MultiDiGraph | None = None
         self._graph_version: str | None = None
-        self._kept = KeptResults()
         self.graph_builds = 0  # full builds of the graph (for tests and benchmarks)
 
     def _create(self) -> None:
@@ -127,6 +137,12 @@ class EmbeddedStore(CountyWide, Store):
             self._db.execute('CREATE TABLE IF NOT EXISTS "audit_log" ("id" TEXT PRIMARY KEY, "at" TEXT NOT NULL, '
                              '"key_id" TEXT, "action" TEXT NOT NULL, "entry" TEXT NOT NULL) WITHOUT ROWID')
             self._db.execute('CREATE INDEX IF NOT EXISTS "audit_log_at" ON "audit_log" ("at")')
+            # the change log (Store.changes): per write, the versions before and after it and
+            # the rows it wrote (NULL: everything may have changed), and how it changed the
+            # county's numbers on the dates asked for (meta 'tally_dates')
+            self._db.execute('CREATE TABLE IF NOT EXISTS "change" ("seq" INTEGER PRIMARY KEY, '
+                             '"before" TEXT NOT NULL, "after" TEXT NOT NULL UNIQUE, '
+                             '"bundle" TEXT, "deltas" TEXT)')
             self._db.execute('CREATE TABLE IF NOT EXISTS "audit_subject" ("subject" TEXT NOT NULL, '
                              '"entry_id" TEXT NOT NULL, PRIMARY KEY ("subject", "entry_id")) WITHOUT ROWID')
             for spec in FILES:
@@ -228,18 +244,97 @@ class EmbeddedStore(CountyWide, Store):
         return self._current()[1]
 
     def _current(self) -> tuple[str, nx.MultiDiGraph]:
-        """(data version, the graph of the data at that version or later). The graph is never
+        """(data version, the graph of the data at exactly that version). The graph is never
         changed once returned: a write makes a new one."""
         with self._lock:
-            version = self._token()
-            if self._graph is None or version != self._graph_version:
-                self._graph = build_graph(self.records())
-                self._graph_version = version
-                self.graph_builds += 1
-            return version, self._graph
+            if self._graph is not None and self._token() == self._graph_version:
+                return self._graph_version, self._graph
+            # one read transaction: the version and the rows read for it are one snapshot
+            self._db.execute("BEGIN")
+            try:
+                version = self._token()
+                G = self._follow(version) if self._graph is not None else None
+                if G is None:
+                    G = build_graph(self.records())
+                    self.graph_builds += 1
+            finally:
+                self._db.execute("COMMIT")
+            self._graph, self._graph_version = G, version
+            return version, G
 
-    def _compute(self, kind: str, as_of: dt.date, rules: RuleSettings,
-                 ids: Collection[str] | None) -> list[Row]:
+    def _follow(self, version: str) -> nx.MultiDiGraph | None:
+        """The kept graph brought forward to ``version`` by the rows written since (read from
+        the change log inside the caller's transaction); None when only a full build can tell
+        (the log does not reach back, or a write changed everything or added a township,
+        village or organisation)."""
+        if self._graph is None or self._graph_version is None:
+            return None
+        if version == self._graph_version:
+            return self._graph
+        rows = self._changes_after(self._graph_version)
+        if not rows or rows[-1][1] != version:
+            return None
+        G: nx.MultiDiGraph | None = self._graph
+        for _, _, bundle, _ in rows:
+            if bundle is None or G is None:
+                return None
+            G = apply_bundle(G, _decode(bundle))
+        return G
+
+    def _changes_after(self, since: str) -> list[tuple[str, str, str | None, str | None]] | None:
+        """The change log's rows (before, after, bundle, deltas) of the writes after ``since``,
+        in order; None when ``since`` is not in the log or the chain of versions is broken."""
+        found = self._db.execute('SELECT "seq" FROM "change" WHERE "after" = ?', (since,)).fetchone()
+        if found is None:
+            return None
+        rows = self._db.execute('SELECT "before", "after", "bundle", "deltas" FROM "change" '
+                                'WHERE "seq" > ? ORDER BY "seq"', (found[0],)).fetchall()
+        prev = since
+        for before, after, _, _ in rows:
+            if before != prev:
+                return None
+            prev = after
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    def changes(self, since: str) -> Changes | None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                version = self._token()
+                rows = [] if since == version else self._changes_after(since)
+            finally:
+                self._db.execute("COMMIT")
+            if rows is None or (rows and rows[-1][1] != version):
+                return None
+            out = Changes(version, writes=len(rows))
+            if not rows:
+                return out
+            ids: set[str] = set()
+            deltas: dict[str, Counter[str]] | None = None
+            for _, _, bundle, dated in rows:
+                if bundle is None:
+                    return None
+                written, everything = touched(_decode(bundle))
+                if everything:
+                    return None
+                ids |= written
+                mine = {day: Counter(d) for day, d in json.loads(dated).items()} if dated else {}
+                if deltas is None:
+                    deltas = mine
+                else:  # a date not recorded by every write: unknown
+                    for day in [d for d in deltas if d not in mine]:
+                        del deltas[day]
+                    for day, d in deltas.items():
+                        d.update(mine[day])  # (update keeps negative counts; + would not)
+            if len(ids) > MEND_LIMIT:
+                return None
+            # liaisons are never deleted, only ended: the graph now holds every link there was
+            out.households, out.people = affected(self.graph(), ids)
+            out.deltas = {dt.date.fromisoformat(day): d for day, d in (deltas or {}).items()}
+            return out
+
+    def status_rows(self, kind: str, as_of: dt.date, rules: RuleSettings,
+                    ids: Collection[str] | None = None) -> list[Row]:
         G = self.graph()
         if kind == "households":
             return R.household_statuses(G, as_of, rules, household_ids=ids)
@@ -247,11 +342,59 @@ class EmbeddedStore(CountyWide, Store):
                  "committee_members": R.committee_member_audit}[kind]
         return audit(G, as_of, rules, ids=ids)
 
+    def _tally_dates(self) -> list[str]:
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'tally_dates'").fetchone()
+        return list(json.loads(row[0])) if row else []
+
+    def county_counts(self, as_of: dt.date) -> tuple[str, dict[str, int]]:
+        day = as_of.isoformat()
+        for _ in range(3):  # another process may write between the graph and the registration
+            version, G = self._current()
+            with self._lock:
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    dates = self._tally_dates()
+                    if day not in dates:  # every write from now on records its delta on it
+                        dates = (dates + [day])[-TALLY_DATES_KEPT:]
+                        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('tally_dates', ?)",
+                                         (json.dumps(dates),))
+                    now = self._token()
+                    self._db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise StoreError(f"the embedded store could not be read: {exc}") from exc
+            if now == version:
+                return version, flatten(summarize(G, as_of))
+        return "", flatten(summarize(self.graph(), as_of))  # "": not to be kept
+
+    def refresh(self) -> str:
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                before, after = self._token(), uuid.uuid4().hex
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", (after,))
+                self._log_change(before, after, None, None)
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise StoreError(f"the embedded store could not be refreshed: {exc}") from exc
+        return after
+
+    def _log_change(self, before: str, after: str, bundle: Bundle | None,
+                    deltas: dict[dt.date, Counter[str]] | None) -> None:
+        """The change log's row of a write (inside its transaction), and the oldest pruned."""
+        cur = self._db.execute(
+            'INSERT INTO "change" ("before", "after", "bundle", "deltas") VALUES (?, ?, ?, ?)',
+            (before, after, None if bundle is None else _encode(bundle),
+             None if deltas is None else json.dumps(
+                 {d.isoformat(): {k: v for k, v in c.items() if v} for d, c in deltas.items()})))
+        self._db.execute('DELETE FROM "change" WHERE "seq" <= ?', (cur.lastrowid - CHANGES_KEPT,))
+
     def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
                 township_id: str | None = None) -> dict[str, Any]:
-        if township_id is None:
-            return self._county_summary(as_of, rules,
-                                        lambda: flatten(summarize(self.graph(), as_of)))
         G = self.graph()
         out = summarize(G, as_of, township_id=township_id)
         if rules is not None:
@@ -266,13 +409,11 @@ class EmbeddedStore(CountyWide, Store):
                    member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
         if household_ids is not None:
             member_ids = None  # as the Cypher statement: the households asked for win
-        filters = {"status": status, "reason": reason, "focus_only": focus_only, "limit": limit,
-                   "offset": offset}
-        if county_wide(township_id, village_id, household_ids, member_ids):
-            return self._county_households(as_of, rules, **filters)
         return page_of(R.household_statuses(self.graph(), as_of, rules, township_id=township_id,
                                             village_id=village_id, household_ids=household_ids,
-                                            member_ids=member_ids), **filters)
+                                            member_ids=member_ids),
+                       status=status, reason=reason, focus_only=focus_only, limit=limit,
+                       offset=offset)
 
     def household(self, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
         try:
@@ -283,24 +424,18 @@ class EmbeddedStore(CountyWide, Store):
     def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                        village_id: str | None = None,
                        ids: Collection[str] | None = None) -> list[dict[str, Any]]:
-        if county_wide(township_id, village_id, ids):
-            return self._county_rows("delegates", as_of, rules)
         return R.delegate_audit(self.graph(), as_of, rules, township_id=township_id,
                                 village_id=village_id, ids=ids)
 
     def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                      village_id: str | None = None,
                      ids: Collection[str] | None = None) -> list[dict[str, Any]]:
-        if county_wide(township_id, village_id, ids):
-            return self._county_rows("members", as_of, rules)
         return R.member_audit(self.graph(), as_of, rules, township_id=township_id,
                               village_id=village_id, ids=ids)
 
     def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
                                township_id: str | None = None, village_id: str | None = None,
                                ids: Collection[str] | None = None) -> list[dict[str, Any]]:
-        if county_wide(township_id, village_id, ids):
-            return self._county_rows("committee_members", as_of, rules)
         return R.committee_member_audit(self.graph(), as_of, rules, township_id=township_id,
                                         village_id=village_id, ids=ids)
 
@@ -318,41 +453,14 @@ class EmbeddedStore(CountyWide, Store):
     def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
               expect: Mapping[str, str] | None = None,
               audit: Audit | None = None) -> None:
-        # one write at a time, mended in before the next: mending here is work of this process
-        # (the interpreter lock), so overlapping it with the next write gains nothing and lets
-        # readers wait longer for their version (Neo4j overlaps them: its mending waits on I/O)
-        with self._kept.writing(), self._kept.write_lock:
-            before, after, G0, G1 = self._write(bundle, replace=replace, progress=progress,
-                                                expect=expect, audit=audit)
-            ticket = self._kept.ticket()
-
-            def deltas(dates: list[dt.date]) -> dict[dt.date, Counter[str]] | None:
-                ids = tallied(bundle)
-                if G0 is None or G1 is None or len(ids) > MEND_LIMIT:
-                    return None
-                out = {}
-                for day in dates:
-                    d = tally(G1, day, ids)
-                    d.subtract(tally(G0, day, ids))
-                    out[day] = d
-                return out
-
-            self._mend(ticket, before, after, bundle, deltas, replace)
-
-    def _affected(self, bundle: Bundle) -> tuple[set[str], set[str]] | None:
-        ids, everything = touched(bundle)
-        return None if everything else affected(self.graph(), ids)
-
-    def _write(self, bundle: Bundle, *, replace: bool, progress: Progress | None,
-               expect: Mapping[str, str] | None,
-               audit: Audit | None,
-               ) -> tuple[str, str, nx.MultiDiGraph | None, nx.MultiDiGraph | None]:
-        """The transaction; (data version before, after, the graph of the version before and
-        the graph after, when the kept graph was that of the version before and followed the
-        write; else None, None)."""
+        """The transaction, recording its change in the change log (``Store.changes``). Readers
+        of every process follow it from there, so the write does nothing more."""
         total = bundle.count()
+        small = not replace and total <= MEND_LIMIT
         done = 0
         with self._lock:
+            if small and self._graph is not None:
+                self._current()  # brought forward before the write lock (a build takes long)
             db = self._db
             try:
                 db.execute("BEGIN IMMEDIATE")  # the write lock first: what we read now holds
@@ -362,6 +470,10 @@ class EmbeddedStore(CountyWide, Store):
                     for rid, tag in expect.items():
                         if found.get(rid) != tag:
                             raise VersionConflict(rid, found.get(rid))
+                # the graph of the version before, to tell how the write changes the county's
+                # numbers (None: not kept in this process, or another process's write since
+                # needs a full build; readers then count the county again)
+                G0 = self._follow(before) if small else None
                 # the audit entry's old values: read now, under the write lock, before any row
                 entry = audit() if callable(audit) else audit
                 if replace:
@@ -386,6 +498,21 @@ class EmbeddedStore(CountyWide, Store):
                                (row["id"], row["at"], row["key_id"], row["action"], row["entry"]))
                     db.executemany('INSERT OR IGNORE INTO "audit_subject" VALUES (?, ?)',
                                    [(x, row["id"]) for x in row["subjects"]])
+                G1 = None
+                if G0 is not None:
+                    try:
+                        G1 = apply_bundle(G0, bundle)
+                    except Exception:  # the next read builds the graph
+                        log.exception("could not apply the write to the kept graph")
+                deltas = None
+                if G0 is not None and G1 is not None:
+                    ids = tallied(bundle)
+                    deltas = {}
+                    for day in map(dt.date.fromisoformat, self._tally_dates()):
+                        d = tally(G1, day, ids)
+                        d.subtract(tally(G0, day, ids))
+                        deltas[day] = d
+                self._log_change(before, after, bundle if small else None, deltas)
                 db.execute("COMMIT")
             except BaseException as exc:
                 if db.in_transaction:
@@ -393,15 +520,8 @@ class EmbeddedStore(CountyWide, Store):
                 if isinstance(exc, sqlite3.Error):
                     raise StoreError(f"the embedded store could not save the import: {exc}") from exc
                 raise
-            G0, G1 = self._graph, None
-            if G0 is not None and self._graph_version == before and not replace:
-                try:
-                    G1 = apply_bundle(G0, bundle)
-                except Exception:  # a committed write stands: the next read builds the graph
-                    log.exception("could not apply the write to the kept graph; rebuilding it")
-                if G1 is not None:
-                    self._graph, self._graph_version = G1, after
-            return (before, after, G0, G1) if G1 is not None else (before, after, None, None)
+            if G1 is not None:
+                self._graph, self._graph_version = G1, after
 
     def _write_file(self, spec: FileSpec, rows: list[Record], stamp: str) -> None:
         db = self._db
@@ -434,6 +554,18 @@ class EmbeddedStore(CountyWide, Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _encode(bundle: Bundle) -> str:
+    """A bundle's rows as the change log keeps them (JSON of the columns' SQL values)."""
+    return json.dumps({spec.name: [[_to_sql(c, r.get(c.name)) for c in spec.columns]
+                                   for r in bundle.rows(spec.name)]
+                       for spec in FILES if bundle.rows(spec.name)}, ensure_ascii=False)
+
+
+def _decode(text: str) -> Bundle:
+    return Bundle({name: [{c.name: _from_sql(c, v) for c, v in zip(SPECS[name].columns, row)}
+                          for row in rows] for name, rows in json.loads(text).items()})
 
 
 def _chunks(items: list[Any], n: int) -> Iterable[list[Any]]:
