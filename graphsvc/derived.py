@@ -38,17 +38,23 @@ import os
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Collection, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
+from graphsvc.bundle.schema import Kind
+from graphsvc.bundle.validate import Bundle, Record
 from graphsvc.rules import RuleSettings, focus_count
 from graphsvc.rules import status_counts as counts_of
 from graphsvc.stores.base import (
     MEND_LIMIT,
     ROW_KINDS,
+    Audit,
     Changes,
+    Progress,
     Row,
     Store,
     county_wide,
@@ -292,6 +298,72 @@ class Derived(Store):
         if self.owns:
             self.store.close()
 
+    # -- everything else is the store's --------------------------------------------------------
+
+    def ping(self) -> None:
+        self.store.ping()
+
+    def fetch_entities(self, ids: Iterable[str]) -> dict[str, tuple[Kind, Record]]:
+        return self.store.fetch_entities(ids)
+
+    def fetch_links(self, name: str,
+                    keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
+        return self.store.fetch_links(name, keys)
+
+    def versions(self, ids: Iterable[str]) -> dict[str, str]:
+        return self.store.versions(ids)
+
+    def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
+              expect: Mapping[str, str] | None = None, audit: Audit | None = None) -> None:
+        # the store records the change in its change log; readers follow it from there
+        self.store.write(bundle, replace=replace, progress=progress, expect=expect, audit=audit)
+
+    def audit_entries(self, *, since: str | None = None, until: str | None = None,
+                      key_id: str | None = None, subject: str | None = None,
+                      action: str | None = None, limit: int = 100,
+                      offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        return self.store.audit_entries(since=since, until=until, key_id=key_id,
+                                        subject=subject, action=action, limit=limit,
+                                        offset=offset)
+
+    def data_version(self) -> str:
+        return self.store.data_version()
+
+    def changes(self, since: str) -> Changes | None:
+        return self.store.changes(since)
+
+    def status_rows(self, kind: str, as_of: dt.date, rules: RuleSettings,
+                    ids: Collection[str] | None = None) -> list[Row]:
+        return self.store.status_rows(kind, as_of, rules, ids)
+
+    def county_counts(self, as_of: dt.date) -> tuple[str, dict[str, int]]:
+        return self.store.county_counts(as_of)
+
+    def refresh(self) -> str:
+        return self.store.refresh()
+
+    def records(self) -> dict[str, list[Record]]:
+        return self.store.records()
+
+    def household(self, household_id: str, as_of: dt.date,
+                  rules: RuleSettings) -> dict[str, Any]:
+        return self.store.household(household_id, as_of, rules)
+
+    def pairing_audit(self, as_of: dt.date, *,
+                      township_id: str | None = None) -> dict[str, list[str]]:
+        return self.store.pairing_audit(as_of, township_id=township_id)
+
+    def impact(self, person_id: str, as_of: dt.date,
+               rules: RuleSettings) -> list[dict[str, Any]]:
+        return self.store.impact(person_id, as_of, rules)
+
+    def pairing_network(self, as_of: dt.date, *,
+                        township_id: str | None = None) -> dict[str, Any]:
+        return self.store.pairing_network(as_of, township_id=township_id)
+
+    def graph(self) -> nx.MultiDiGraph:
+        return self.store.graph()
+
     # -- kept results ------------------------------------------------------------------------
 
     def _rows(self, kind: str, as_of: dt.date, rules: RuleSettings) -> list[Row]:
@@ -421,7 +493,7 @@ class Derived(Store):
                  seconds, version)
         self.published.record({"pid": os.getpid(), "kind": kind, "date": day,
                                "seconds": round(seconds, 3), "version": version,
-                               "at": dt.datetime.now(dt.timezone.utc).isoformat()})
+                               "at": dt.datetime.now(dt.UTC).isoformat()})
         if version:
             self.published.publish(name, version, value)
         return e
@@ -455,9 +527,8 @@ def _delegate(name: str) -> Callable[..., Any]:
     return method
 
 
-# every other method of the interface is the wrapped store's (a read added to Store later is
-# passed on without a change here)
-for _name in sorted(Store.__abstractmethods__ | {"graph", "pairing_network"}):
-    if _name not in Derived.__dict__:
-        setattr(Derived, _name, _delegate(_name))
+# a read added to the Store interface later (by another branch) is passed on to the wrapped
+# store until it is written out above, rather than making Derived abstract
+for _name in sorted(Derived.__abstractmethods__):
+    setattr(Derived, _name, _delegate(_name))
 Derived.__abstractmethods__ = frozenset()

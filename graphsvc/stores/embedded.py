@@ -294,7 +294,7 @@ class EmbeddedStore(Store):
             if before != prev:
                 return None
             prev = after
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def changes(self, since: str) -> Changes | None:
         with self._lock:
@@ -391,7 +391,8 @@ class EmbeddedStore(Store):
             (before, after, None if bundle is None else _encode(bundle),
              None if deltas is None else json.dumps(
                  {d.isoformat(): {k: v for k, v in c.items() if v} for d, c in deltas.items()})))
-        self._db.execute('DELETE FROM "change" WHERE "seq" <= ?', (cur.lastrowid - CHANGES_KEPT,))
+        self._db.execute('DELETE FROM "change" WHERE "seq" <= ?',
+                         ((cur.lastrowid or 0) - CHANGES_KEPT,))
 
     def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
                 township_id: str | None = None) -> dict[str, Any]:
