@@ -667,14 +667,18 @@ def full_computations(path: Path, since: int) -> dict[str, Any]:
     """The server's full county computations during the run, every worker's
     (``graphsvc.derived`` appends a line per computation to ``derived/computations.jsonl``)."""
     lines: list[dict[str, Any]] = []
+    loads: list[dict[str, Any]] = []
     if path.is_file():
         with path.open("rb") as fh:
             fh.seek(since)
-            lines = [json.loads(x) for x in fh.read().decode("utf-8").splitlines() if x.strip()]
+            every = [json.loads(x) for x in fh.read().decode("utf-8").splitlines() if x.strip()]
+        lines = [x for x in every if x.get("event", "computed") == "computed"]
+        loads = [x for x in every if x.get("event") == "loaded"]
     per: Counter[str] = Counter(f"{x['kind']}@{x['date']}" for x in lines)
     return {"total": len(lines), "per_kind_and_date": dict(sorted(per.items())),
             "dates": sorted({x["date"] for x in lines}),
             "processes": len({x["pid"] for x in lines}),
+            "loads": len(loads), "load_seconds_max": max((x["seconds"] for x in loads), default=0),
             "seconds": {k: round(sum(x["seconds"] for x in lines
                                      if f"{x['kind']}@{x['date']}" == k), 1) for k in per}}
 
@@ -716,7 +720,8 @@ def print_report(rep: dict[str, Any]) -> None:
         p(f"  full county computations (every worker): {c['total']} on {len(c['dates'])} "
           f"date(s), in {c['processes']} process(es): "
           + (", ".join(f"{k} x{n} ({c['seconds'][k]} s)"
-                       for k, n in c["per_kind_and_date"].items()) or "none"))
+                       for k, n in c["per_kind_and_date"].items()) or "none")
+          + f"; loaded by other workers {c['loads']} time(s), at most {c['load_seconds_max']} s")
     p(f"  consistency: {'every acknowledged write is in the store; counts add up' if rep['consistent'] else 'FAILED'}")
     for prob in rep["problems"]:
         p(f"    {prob}")

@@ -470,14 +470,21 @@ class Derived(Store):
 
     def _load(self, name: str, make: Callable[[str, Any], _Rows | _Tally],
               mend: Callable[[_Rows | _Tally, Changes], bool]) -> _Rows | _Tally | None:
+        t0 = time.monotonic()
         found = self.published.load(name)
         if found is None:
             return None
         e = make(*found)
+        loaded = time.monotonic() - t0
         if not self._follow(e, mend, name):
             return None
         with self._lock:
             self.loads += 1
+        log.info("loaded %s in %.1f s and mended it in %.1f s", name, loaded,
+                 time.monotonic() - t0 - loaded)
+        self.published.record({"event": "loaded", "pid": os.getpid(), "name": name,
+                               "seconds": round(loaded, 3),
+                               "mended_s": round(time.monotonic() - t0 - loaded, 3)})
         return e
 
     def _compute(self, key: Hashable, name: str, full: Callable[[], tuple[str, Any]],
@@ -491,7 +498,8 @@ class Derived(Store):
             self.computed[(kind, day)] += 1
         log.info("computed %s on %s for the whole county in %.1f s (version %s)", kind, day,
                  seconds, version)
-        self.published.record({"pid": os.getpid(), "kind": kind, "date": day,
+        self.published.record({"event": "computed", "pid": os.getpid(), "kind": kind,
+                               "date": day,
                                "seconds": round(seconds, 3), "version": version,
                                "at": dt.datetime.now(dt.UTC).isoformat()})
         if version:

@@ -153,14 +153,17 @@ class _Warmer:
 
     Started and stopped by the app's lifespan (``graphsvc.api.app``), one entry per app: its
     store is asked from the app's store holder each round (a store that is down is skipped
-    until it answers). Checked every ``interval`` seconds (a one-row query) and at once after
-    an import in this process (``graphsvc.importer.AFTER_WRITE``).
+    until it answers). An app's pages are warmed once they are in use (``pages_asked``, from
+    the diagram pages): a server only answering the API does no diagram work. Checked every
+    ``interval`` seconds (a one-row query) and at once after an import in this process
+    (``graphsvc.importer.AFTER_WRITE``).
     """
 
     def __init__(self, interval: float = 15.0) -> None:
         self.interval = interval
         self._lock = threading.Lock()
         self._apps: dict[int, tuple[Callable[[], Store], Any]] = {}
+        self._asked: set[int] = set()  # the apps whose diagram pages are in use
         self._seen: dict[str, tuple[str, Any]] = {}
         self._wake = threading.Event()
         self._round = threading.Lock()  # held while a round of warming runs
@@ -182,6 +185,14 @@ class _Warmer:
             else:
                 self._wake.set()
 
+    def asked(self, key: int) -> None:
+        """``key``'s diagram pages are in use: warm them from now on."""
+        with self._lock:
+            if key in self._asked or key not in self._apps:
+                return
+            self._asked.add(key)
+        self._wake.set()
+
     def kick(self, store: Store | None = None) -> None:
         self._wake.set()
 
@@ -192,8 +203,10 @@ class _Warmer:
         with self._lock:
             if key is None:
                 self._apps.clear()
+                self._asked.clear()
             else:
                 self._apps.pop(key, None)
+                self._asked.discard(key)
             if not self._apps:
                 self._seen.clear()
             thread = self._thread
@@ -213,11 +226,11 @@ class _Warmer:
             with self._round:
                 for key, (get_store, rules) in todo:
                     with self._lock:
-                        if key not in self._apps:  # stopped meanwhile
-                            continue
+                        if key not in self._apps or key not in self._asked:  # (stopped
+                            continue                                           # or not in use)
                     try:
                         store = get_store()
-                    except Exception:  # noqa: BLE001 - a store that is down: next round
+                    except Exception:  # noqa: BLE001, S112 - a store that is down: next round
                         continue
                     self._warm(_where(store), store, rules)
             self.rounds += 1
@@ -249,6 +262,11 @@ _warmer = _Warmer()
 def start_warming(key: int, get_store: Callable[[], Store], rules: Any) -> None:
     """Keep the county-wide pages of ``get_store()`` ready for today (see ``_Warmer``)."""
     _warmer.start(key, get_store, rules)
+
+
+def pages_asked(key: int) -> None:
+    """The diagram pages of the app ``key`` are in use: keep them warm (see ``_Warmer``)."""
+    _warmer.asked(key)
 
 
 def stop_warming(key: int | None = None) -> None:

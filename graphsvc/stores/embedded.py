@@ -253,7 +253,11 @@ class EmbeddedStore(Store):
             self._db.execute("BEGIN")
             try:
                 version = self._token()
-                G = self._follow(version) if self._graph is not None else None
+                try:
+                    G = self._follow(version)
+                except Exception:  # a build is the answer to anything odd in the log
+                    log.exception("could not follow the change log; building the graph")
+                    G = None
                 if G is None:
                     G = build_graph(self.records())
                     self.graph_builds += 1
