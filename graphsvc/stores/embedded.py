@@ -478,7 +478,11 @@ class EmbeddedStore(Store):
                 # the graph of the version before, to tell how the write changes the county's
                 # numbers (None: not kept in this process, or another process's write since
                 # needs a full build; readers then count the county again)
-                G0 = self._follow(before) if small else None
+                try:
+                    G0 = self._follow(before) if small else None
+                except Exception:  # the write stands without its deltas
+                    log.exception("could not follow the change log before a write")
+                    G0 = None
                 # the audit entry's old values: read now, under the write lock, before any row
                 entry = audit() if callable(audit) else audit
                 if replace:
