@@ -274,6 +274,29 @@ def test_two_workers_writing_and_reading_stay_exact_without_computing_again(
         b.close()
 
 
+def test_a_write_by_a_process_that_never_read_is_mended_in(
+        tiny_store: Derived, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """A write from a process that has computed nothing (a CLI import, a worker whose first
+    request is a write) is followed by the readers without computing the county again."""
+    store = tiny_store
+    env = request.getfixturevalue("neo4j_env") if store.kind == "neo4j" else None
+    day = DAYS[0]
+    _county(store, day)
+    computed = dict(store.computed)
+    rec = store.records()
+    members = sorted({r["from_id"] for r in rec["liaisons"] if r["kind"] == "member-household"})
+    cli = _fresh(store, tmp_path, env)  # no graph, nothing kept
+    try:
+        cli.write(Bundle({"contacts": [{
+            "person_id": members[0], "household_id": rec["households"][0]["id"], "date": day,
+            "channel": "visit", "request": "从命令行", "resolved": False}]}))
+        got = _county(store, day)
+        assert got == _county(cli, day)
+    finally:
+        cli.close()
+    assert dict(store.computed) == computed, store.counters()
+
+
 def test_a_broken_chain_computes_again(tiny_store: Derived, tmp_path: Path,
                                        request: pytest.FixtureRequest) -> None:
     """A write that changes everything (here: a new village) cannot be mended in: the kept

@@ -18,7 +18,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,10 @@ class EmbeddedStore(Store):
         self._lock = threading.RLock()
         self._graph: nx.MultiDiGraph | None = None
         self._graph_version: str | None = None
+        # how each write this process followed (or made) changed the county's numbers on the
+        # kept dates, computed from its graphs before and after: for a write whose own process
+        # had no graph to tell (its change log row has no deltas)
+        self._deltas: OrderedDict[str, dict[str, dict[str, int]]] = OrderedDict()
         self.graph_builds = 0  # full builds of the graph (for tests and benchmarks)
 
     def _create(self) -> None:
@@ -279,11 +283,22 @@ class EmbeddedStore(Store):
         if not rows or rows[-1][1] != version:
             return None
         G: nx.MultiDiGraph | None = self._graph
-        for _, _, bundle, _ in rows:
+        dates = [dt.date.fromisoformat(d) for d in self._tally_dates()]
+        for _, after, bundle, _ in rows:
             if bundle is None or G is None:
                 return None
-            G = apply_bundle(G, _decode(bundle))
+            written = _decode(bundle)
+            G1 = apply_bundle(G, written)
+            if G1 is not None:
+                self._remember(after, _tally_deltas(G, G1, written, dates))
+            G = G1
         return G
+
+    def _remember(self, after: str, deltas: dict[dt.date, Counter[str]]) -> None:
+        self._deltas[after] = {d.isoformat(): {k: v for k, v in c.items() if v}
+                               for d, c in deltas.items()}
+        while len(self._deltas) > CHANGES_KEPT:
+            self._deltas.popitem(last=False)
 
     def _changes_after(self, since: str) -> list[tuple[str, str, str | None, str | None]] | None:
         """The change log's rows (before, after, bundle, deltas) of the writes after ``since``,
@@ -315,14 +330,16 @@ class EmbeddedStore(Store):
                 return out
             ids: set[str] = set()
             deltas: dict[str, Counter[str]] | None = None
-            for _, _, bundle, dated in rows:
+            for _, after, bundle, dated in rows:
                 if bundle is None:
                     return None
                 written, everything = touched(_decode(bundle))
                 if everything:
                     return None
                 ids |= written
-                mine = {day: Counter(d) for day, d in json.loads(dated).items()} if dated else {}
+                # recorded by the writer, or computed here when this process followed it
+                found = json.loads(dated) if dated else self._deltas.get(after, {})
+                mine = {day: Counter(d) for day, d in found.items()}
                 if deltas is None:
                     deltas = mine
                 else:  # a date not recorded by every write: unknown
@@ -515,12 +532,8 @@ class EmbeddedStore(Store):
                         log.exception("could not apply the write to the kept graph")
                 deltas = None
                 if G0 is not None and G1 is not None:
-                    ids = tallied(bundle)
-                    deltas = {}
-                    for day in map(dt.date.fromisoformat, self._tally_dates()):
-                        d = tally(G1, day, ids)
-                        d.subtract(tally(G0, day, ids))
-                        deltas[day] = d
+                    deltas = _tally_deltas(G0, G1, bundle, [
+                        dt.date.fromisoformat(d) for d in self._tally_dates()])
                 self._log_change(before, after, bundle if small else None, deltas)
                 db.execute("COMMIT")
             except BaseException as exc:
@@ -531,6 +544,8 @@ class EmbeddedStore(Store):
                 raise
             if G1 is not None:
                 self._graph, self._graph_version = G1, after
+                if deltas is not None:
+                    self._remember(after, deltas)
 
     def _write_file(self, spec: FileSpec, rows: list[Record], stamp: str) -> None:
         db = self._db
@@ -563,6 +578,19 @@ class EmbeddedStore(Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _tally_deltas(G0: nx.MultiDiGraph, G1: nx.MultiDiGraph, bundle: Bundle,
+                  dates: list[dt.date]) -> dict[dt.date, Counter[str]]:
+    """How writing ``bundle`` (``G0`` before, ``G1`` after) changed the county's numbers on
+    each of ``dates``: the written records' tally after less before."""
+    ids = tallied(bundle)
+    out = {}
+    for day in dates:
+        d = tally(G1, day, ids)
+        d.subtract(tally(G0, day, ids))
+        out[day] = d
+    return out
 
 
 def _encode(bundle: Bundle) -> str:
