@@ -303,7 +303,8 @@ class EmbeddedStore(Store):
     def _changes_after(self, since: str) -> list[tuple[str, str, str | None, str | None]] | None:
         """The change log's rows (before, after, bundle, deltas) of the writes after ``since``,
         in order; None when ``since`` is not in the log or the chain of versions is broken."""
-        found = self._db.execute('SELECT "seq" FROM "change" WHERE "after" = ?', (since,)).fetchone()
+        found = self._db.execute('SELECT "seq" FROM "change" WHERE "after" = ?',
+                                 (since,)).fetchone()
         if found is None:
             return None
         rows = self._db.execute('SELECT "before", "after", "bundle", "deltas" FROM "change" '
