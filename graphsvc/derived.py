@@ -148,7 +148,12 @@ class Published:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # household data
+            except OSError:  # kept in this process only: slower with several workers, not wrong
+                log.warning("cannot use %s for results shared between workers", folder,
+                            exc_info=True)
+                self.folder = None
 
     def load(self, name: str) -> tuple[str, Any] | None:
         if self.folder is None:
