@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from graphsvc import importer
 from graphsvc.stores.base import Store
 
 MAX_ENTRIES = 256
@@ -172,8 +173,6 @@ class _Warmer:
 
     def start(self, key: int, get_store: Callable[[], Store], rules: Any) -> None:
         """Warm the store ``get_store()`` gives, under ``key`` (an app), until ``stop(key)``."""
-        from graphsvc import importer
-
         with self._lock:
             self._apps[key] = (get_store, rules)
             if self.kick not in importer.AFTER_WRITE:
