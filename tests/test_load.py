@@ -86,7 +86,8 @@ def test_two_workers_compute_the_county_once(load_env: dict[str, str], tiny_dir:
          "--json", str(report)],
         env=load_env, cwd=tmp_path, capture_output=True, text=True, timeout=900,
         stdin=subprocess.DEVNULL, check=False)
-    assert report.is_file(), f"no report; exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}"
+    assert report.is_file(), \
+        f"no report; exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}"
     rep = json.loads(report.read_text("utf-8"))
     assert rep["errors"] == 0, rep["error_samples"]
     assert rep["consistent"], rep["problems"]
