@@ -127,6 +127,7 @@ class EmbeddedStore(Store):
         # kept dates, computed from its graphs before and after: for a write whose own process
         # had no graph to tell (its change log row has no deltas)
         self._deltas: OrderedDict[str, dict[str, dict[str, int]]] = OrderedDict()
+        self._unrecorded: list[str] = []  # of those, writes whose change log row has none
         self.graph_builds = 0  # full builds of the graph (for tests and benchmarks)
 
     def _create(self) -> None:
@@ -254,7 +255,10 @@ class EmbeddedStore(Store):
             if self._graph is not None and self._token() == self._graph_version:
                 return self._graph_version, self._graph
             # one read transaction: the version and the rows read for it are one snapshot
-            self._db.execute("BEGIN")
+            # (or the caller's transaction, when it has one)
+            own = not self._db.in_transaction
+            if own:
+                self._db.execute("BEGIN")
             try:
                 version = self._token()
                 try:
@@ -266,9 +270,28 @@ class EmbeddedStore(Store):
                     G = build_graph(self.records())
                     self.graph_builds += 1
             finally:
-                self._db.execute("COMMIT")
+                if own:
+                    self._db.execute("COMMIT")
             self._graph, self._graph_version = G, version
+            if own:
+                self._write_back()
             return version, G
+
+    def _write_back(self) -> None:
+        """The deltas this process computed for writes whose change log row has none, stored
+        there for the other processes (best effort: they compute the county's numbers again
+        without them)."""
+        if not self._unrecorded:
+            return
+        todo, self._unrecorded = self._unrecorded, []
+        try:
+            with self._db:
+                self._db.executemany('UPDATE "change" SET "deltas" = ? WHERE "after" = ? '
+                                     'AND "deltas" IS NULL',
+                                     [(json.dumps(self._deltas[a]), a) for a in todo
+                                      if a in self._deltas])
+        except sqlite3.Error:
+            log.warning("could not record the deltas of followed writes", exc_info=True)
 
     def _follow(self, version: str) -> nx.MultiDiGraph | None:
         """The kept graph brought forward to ``version`` by the rows written since (read from
@@ -284,13 +307,15 @@ class EmbeddedStore(Store):
             return None
         G: nx.MultiDiGraph | None = self._graph
         dates = [dt.date.fromisoformat(d) for d in self._tally_dates()]
-        for _, after, bundle, _ in rows:
+        for _, after, bundle, recorded in rows:
             if bundle is None or G is None:
                 return None
             written = _decode(bundle)
             G1 = apply_bundle(G, written)
             if G1 is not None:
                 self._remember(after, _tally_deltas(G, G1, written, dates))
+                if recorded is None and dates:
+                    self._unrecorded.append(after)
             G = G1
         return G
 
@@ -318,14 +343,20 @@ class EmbeddedStore(Store):
 
     def changes(self, since: str) -> Changes | None:
         with self._lock:
+            # the graph first: following the log computes the numbers' deltas of the writes
+            # whose writer could not (below, up to the version the graph is at)
+            version, G = self._current()
             self._db.execute("BEGIN")
             try:
-                version = self._token()
                 rows = [] if since == version else self._changes_after(since)
             finally:
                 self._db.execute("COMMIT")
-            if rows is None or (rows and rows[-1][1] != version):
+            if rows is None:
                 return None
+            upto = next((i for i, r in enumerate(rows) if r[1] == version), None)
+            if rows and upto is None:
+                return None
+            rows = rows[:upto + 1] if upto is not None else []
             out = Changes(version, writes=len(rows))
             if not rows:
                 return out
@@ -351,7 +382,7 @@ class EmbeddedStore(Store):
             if len(ids) > MEND_LIMIT:
                 return None
             # liaisons are never deleted, only ended: the graph now holds every link there was
-            out.households, out.people = affected(self.graph(), ids)
+            out.households, out.people = affected(G, ids)
             out.deltas = {dt.date.fromisoformat(day): d for day, d in (deltas or {}).items()}
             return out
 
