@@ -347,6 +347,9 @@ class Derived(Store):
     def refresh(self) -> str:
         return self.store.refresh()
 
+    def warm_up(self) -> None:
+        self.store.warm_up()
+
     def records(self) -> dict[str, list[Record]]:
         return self.store.records()
 
@@ -455,14 +458,14 @@ class Derived(Store):
         try:
             ch = self.store.changes(e.version)
             if ch is None:
-                return False
+                return self._dropped(name, e.version, "the change log cannot tell")
             if ch.writes == 0 or ch.version == e.version:
                 return True
             if not mend(e, ch):
-                return False
-        except Exception:  # the store failing mid-way: computed afresh (or the error) next
+                return self._dropped(name, e.version, f"{ch.writes} write(s) not mendable")
+        except Exception as exc:  # the store failing mid-way: computed afresh (or the error)
             log.warning("could not mend a kept county-wide result; dropping it", exc_info=True)
-            return False
+            return self._dropped(name, e.version, f"{type(exc).__name__}: {exc}")
         with self._lock:
             self.mends += 1
         e.behind += ch.writes
@@ -472,6 +475,13 @@ class Derived(Store):
                     self.published.publish(name, e.version, e.value())
                     e.behind = 0
         return True
+
+    def _dropped(self, name: str, version: str, why: str) -> bool:
+        """False, after saying why a kept result (at ``version``) could not be mended."""
+        log.info("cannot mend %s from version %s: %s", name, version, why)
+        self.published.record({"event": "dropped", "pid": os.getpid(), "name": name,
+                               "version": version, "why": why})
+        return False
 
     def _load(self, name: str, make: Callable[[str, Any], _Rows | _Tally],
               mend: Callable[[_Rows | _Tally, Changes], bool]) -> _Rows | _Tally | None:

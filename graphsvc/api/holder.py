@@ -59,12 +59,18 @@ class StoreHolder:
         return self._store.kind if self._store is not None else self.settings.store_kind
 
     def open(self) -> None:
-        """Try to open the store now (at start-up); a failure is kept as the reason, not raised."""
+        """Try to open the store now (at start-up) and get it ready to serve
+        (``Store.warm_up``); a failure is kept as the reason, not raised."""
         with self._lock:
             try:
-                self._open()
+                store = self._open()
             except StoreUnavailable as exc:
                 log.warning("the store is not available yet: %s", exc)
+                return
+        try:
+            store.warm_up()
+        except GraphsvcError as exc:  # the first request tries again
+            log.warning("the store could not get ready: %s", exc)
 
     def get(self) -> Store:
         store = self._store

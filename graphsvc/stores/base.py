@@ -158,6 +158,11 @@ class Store(ABC):
         data version whose change is "everything", so that every process drops what it derived
         from the data. Returns the new version."""
 
+    def warm_up(self) -> None:
+        """Get ready to serve (a server calls it once, before its first request): the embedded
+        store builds its graph, so that this process can tell how its writes change the
+        county's numbers (``Store.changes``) from the first one on."""
+
     @abstractmethod
     def records(self) -> dict[str, list[Record]]:
         """Every stored record, per bundle file name (order unspecified)."""

@@ -293,6 +293,9 @@ class EmbeddedStore(Store):
         except sqlite3.Error:
             log.warning("could not record the deltas of followed writes", exc_info=True)
 
+    def warm_up(self) -> None:
+        self._current()
+
     def _follow(self, version: str) -> nx.MultiDiGraph | None:
         """The kept graph brought forward to ``version`` by the rows written since (read from
         the change log inside the caller's transaction); None when only a full build can tell
