@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import gc
 import hashlib
 import json
 import logging
@@ -66,6 +67,8 @@ log = logging.getLogger(__name__)
 # a published result more writes behind than this is published again after a mending, so
 # that a process starting later mends it from the change log (which keeps CHANGES_KEPT)
 REPUBLISH_AFTER = 1_000
+# results of more rows than this are moved out of the cyclic garbage collector's reach
+FREEZE_ROWS = 10_000
 
 
 def sort_key(kind: str, rules: RuleSettings) -> Callable[[Row], Any]:
@@ -449,6 +452,11 @@ class Derived(Store):
                     if e is None:
                         e = self._compute(key, name, full, make)
             self._keep(key, e)
+            # a county's rows are a million objects without cycles (freed by their reference
+            # counts): out of the cyclic collector's passes, which would otherwise walk them all
+            # again and again, holding every request of the process for a second each time
+            if isinstance(e, _Rows) and len(e.rows) > FREEZE_ROWS:
+                gc.freeze()
             return e
 
     def _follow(self, e: _Rows | _Tally, mend: Callable[[_Rows | _Tally, Changes], bool],

@@ -13,6 +13,7 @@ the county-wide results kept above the store (``graphsvc.derived``).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import sqlite3
@@ -269,6 +270,10 @@ class EmbeddedStore(Store):
                 if G is None:
                     G = build_graph(self.records())
                     self.graph_builds += 1
+                    # millions of dicts and no cycles: kept out of the cyclic collector's full
+                    # passes (seconds each, holding every request of the process)
+                    if G.number_of_nodes() > 100_000:
+                        gc.freeze()
             finally:
                 if own:
                     self._db.execute("COMMIT")
