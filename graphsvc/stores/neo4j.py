@@ -294,13 +294,16 @@ class Neo4jStore(Store):
             return Changes(version)
         if not r["found"]:
             return None
-        out = Changes(version, writes=len(r["changes"]))
+        out = Changes(version)
         prev = since
         deltas: dict[str, Counter[str]] | None = None
         for c in r["changes"]:
+            if prev == version:  # (a write committed while the log was read: the next time)
+                break
             if c["before"] != prev or c["everything"]:
                 return None
             prev = c["after"]
+            out.writes += 1
             out.households.update(c["household_ids"] or ())
             out.people.update(c["person_ids"] or ())
             mine = {day: Counter(d) for day, d in json.loads(c["deltas"]).items()} \
