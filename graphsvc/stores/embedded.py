@@ -129,6 +129,8 @@ class EmbeddedStore(Store):
         # had no graph to tell (its change log row has no deltas)
         self._deltas: OrderedDict[str, dict[str, dict[str, int]]] = OrderedDict()
         self._unrecorded: list[str] = []  # of those, writes whose change log row has none
+        # the last answers of changes(): the county-wide results follow together, each asks
+        self._answers: OrderedDict[tuple[str, str], Changes | None] = OrderedDict()
         self.graph_builds = 0  # full builds of the graph (for tests and benchmarks)
 
     def _create(self) -> None:
@@ -354,45 +356,55 @@ class EmbeddedStore(Store):
             # the graph first: following the log computes the numbers' deltas of the writes
             # whose writer could not (below, up to the version the graph is at)
             version, G = self._current()
-            self._db.execute("BEGIN")
-            try:
-                rows = [] if since == version else self._changes_after(since)
-            finally:
-                self._db.execute("COMMIT")
-            if rows is None:
-                return None
-            upto = next((i for i, r in enumerate(rows) if r[1] == version), None)
-            if rows and upto is None:
-                return None
-            rows = rows[:upto + 1] if upto is not None else []
-            out = Changes(version, writes=len(rows))
-            if not rows:
-                return out
-            ids: set[str] = set()
-            deltas: dict[str, Counter[str]] | None = None
-            for _, after, bundle, dated in rows:
-                if bundle is None:
-                    return None
-                written, everything = touched(_decode(bundle))
-                if everything:
-                    return None
-                ids |= written
-                # recorded by the writer, or computed here when this process followed it
-                found = json.loads(dated) if dated else self._deltas.get(after, {})
-                mine = {day: Counter(d) for day, d in found.items()}
-                if deltas is None:
-                    deltas = mine
-                else:  # a date not recorded by every write: unknown
-                    for day in [d for d in deltas if d not in mine]:
-                        del deltas[day]
-                    for day, d in deltas.items():
-                        d.update(mine[day])  # (update keeps negative counts; + would not)
-            if len(ids) > MEND_LIMIT:
-                return None
-            # liaisons are never deleted, only ended: the graph now holds every link there was
-            out.households, out.people = affected(G, ids)
-            out.deltas = {dt.date.fromisoformat(day): d for day, d in (deltas or {}).items()}
+            if (since, version) in self._answers:  # (callers do not change the answer)
+                return self._answers[(since, version)]
+            out = self._changes(since, version, G)
+            self._answers[(since, version)] = out
+            while len(self._answers) > 16:
+                self._answers.popitem(last=False)
             return out
+
+    def _changes(self, since: str, version: str, G: nx.MultiDiGraph) -> Changes | None:
+        """``changes(since)`` up to ``version``, whose graph is ``G`` (under the lock)."""
+        self._db.execute("BEGIN")
+        try:
+            rows = [] if since == version else self._changes_after(since)
+        finally:
+            self._db.execute("COMMIT")
+        if rows is None:
+            return None
+        upto = next((i for i, r in enumerate(rows) if r[1] == version), None)
+        if rows and upto is None:
+            return None
+        rows = rows[:upto + 1] if upto is not None else []
+        out = Changes(version, writes=len(rows))
+        if not rows:
+            return out
+        ids: set[str] = set()
+        deltas: dict[str, Counter[str]] | None = None
+        for _, after, bundle, dated in rows:
+            if bundle is None:
+                return None
+            written, everything = touched(_decode(bundle))
+            if everything:
+                return None
+            ids |= written
+            # recorded by the writer, or computed here when this process followed it
+            found = json.loads(dated) if dated else self._deltas.get(after, {})
+            mine = {day: Counter(d) for day, d in found.items()}
+            if deltas is None:
+                deltas = mine
+            else:  # a date not recorded by every write: unknown
+                for day in [d for d in deltas if d not in mine]:
+                    del deltas[day]
+                for day, d in deltas.items():
+                    d.update(mine[day])  # (update keeps negative counts; + would not)
+        if len(ids) > MEND_LIMIT:
+            return None
+        # liaisons are never deleted, only ended: the graph now holds every link there was
+        out.households, out.people = affected(G, ids)
+        out.deltas = {dt.date.fromisoformat(day): d for day, d in (deltas or {}).items()}
+        return out
 
     def status_rows(self, kind: str, as_of: dt.date, rules: RuleSettings,
                     ids: Collection[str] | None = None) -> list[Row]:
