@@ -190,7 +190,13 @@ class Published:
         if self.folder is None:
             yield True
             return
-        fd = os.open(self.folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # (deleted meanwhile)
+            fd = os.open(self.folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:  # not shared this time: computed here, nothing worse
+            log.warning("cannot lock %s in %s", name, self.folder, exc_info=True)
+            yield True
+            return
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
