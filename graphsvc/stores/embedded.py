@@ -358,19 +358,26 @@ class EmbeddedStore(Store):
             version, G = self._current()
             if (since, version) in self._answers:  # (callers do not change the answer)
                 return self._answers[(since, version)]
-            out = self._changes(since, version, G)
+            self._db.execute("BEGIN")
+            try:
+                rows = [] if since == version else self._changes_after(since)
+            finally:
+                self._db.execute("COMMIT")
+            known = {r[1]: self._deltas.get(r[1], {}) for r in rows or ()}
+        # the rest works on the rows read and the graph of that version (never changed once
+        # made): other readers need not wait for it
+        out = self._changes(since, version, G, rows, known)
+        with self._lock:
             self._answers[(since, version)] = out
             while len(self._answers) > 16:
                 self._answers.popitem(last=False)
-            return out
+        return out
 
-    def _changes(self, since: str, version: str, G: nx.MultiDiGraph) -> Changes | None:
-        """``changes(since)`` up to ``version``, whose graph is ``G`` (under the lock)."""
-        self._db.execute("BEGIN")
-        try:
-            rows = [] if since == version else self._changes_after(since)
-        finally:
-            self._db.execute("COMMIT")
+    def _changes(self, since: str, version: str, G: nx.MultiDiGraph,
+                 rows: list[tuple[str, str, str | None, str | None]] | None,
+                 known: dict[str, dict[str, dict[str, int]]]) -> Changes | None:
+        """``changes(since)`` from the change log's ``rows`` after it, up to ``version``, whose
+        graph is ``G``; ``known``: the deltas this process computed, per version."""
         if rows is None:
             return None
         upto = next((i for i, r in enumerate(rows) if r[1] == version), None)
@@ -390,7 +397,7 @@ class EmbeddedStore(Store):
                 return None
             ids |= written
             # recorded by the writer, or computed here when this process followed it
-            found = json.loads(dated) if dated else self._deltas.get(after, {})
+            found = json.loads(dated) if dated else known.get(after, {})
             mine = {day: Counter(d) for day, d in found.items()}
             if deltas is None:
                 deltas = mine
