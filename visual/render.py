@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 from urllib.parse import quote, urlencode
 
-from pyvis.network import Network
+# pyvis 0.3.2 ships neither types nor stubs (none on PyPI either): Network is Any to mypy
+from pyvis.network import Network  # type: ignore[import-untyped]
 
 MAX_NODES = 300  # nodes drawn per page before "N more not shown" takes over
 
