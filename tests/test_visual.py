@@ -250,9 +250,9 @@ def test_revoked_key_ends_the_session(served: tuple[TestClient, KeyStore]) -> No
 def test_the_warmer_starts_and_stops_with_the_app(tiny: Store, tmp_path: Path) -> None:
     """The county pages' warmer runs while the app runs (its lifespan), warms once a page is
     asked, and is stopped before the app's store closes."""
-    from visual import cache
+    from visual import warmer as warming
 
-    warmer = cache._warmer  # noqa: SLF001 - the process's one warmer
+    warmer = warming._warmer  # noqa: SLF001 - the process's one warmer
     settings = Settings(data_dir=tmp_path / "api", neo4j_uri=None)
     app = create_app(settings, store=tiny)
     with TestClient(app) as client:
@@ -264,7 +264,9 @@ def test_the_warmer_starts_and_stops_with_the_app(tiny: Store, tmp_path: Path) -
         assert client.get("/visual/").status_code == 200
         assert id(app) in warmer._asked  # noqa: SLF001
         warmer.kick()
-        where = cache._where(tiny)  # noqa: SLF001
+        from visual.cache import store_key
+
+        where = store_key(tiny)
         for _ in range(200):  # a round with the pages asked runs at once, and warms them
             if warmer.rounds > rounds and where in warmer._seen:  # noqa: SLF001
                 break

@@ -175,7 +175,7 @@ RISK_TOP = 20  # people marked as single points of failure on a page: the top of
 RISK_COLOR = "#ff6f00"
 
 
-def _risks(store: Any, as_of: dt.date, rules: RuleSettings,
+def risks_of(store: Any, as_of: dt.date, rules: RuleSettings,
            township_id: str | None = None) -> dict[str, tuple[int, dict[str, Any]]]:
     """The top of the single-points-of-failure ranking (``graphsvc.analysis.risks``) of the
     county or a township: person id -> (rank, row). Kept until the data changes."""
@@ -529,7 +529,7 @@ def chain_view(store: Store, committee_member_id: str, *, as_of: dt.date, rules:
     name = person.get("name") or cid
     row = next(iter(store.committee_member_audit(as_of, rules, ids=[cid])), None)
     d = Diagram(f"联系链：{name}", layout="UD", max_nodes=max_nodes)
-    risks = _risks(store, as_of, rules) if scope.townships is None else {}
+    risks = risks_of(store, as_of, rules) if scope.townships is None else {}
     _cm_node(d, cid, name, row, 0, link=link, risk=risks.get(cid))
     delegate_ids = row["delegate_ids"] if row else []
     delegate_rows = _rows(store.delegate_audit(as_of, rules, ids=delegate_ids), "delegate_id") \
@@ -948,7 +948,7 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
             reach[(dl, r["village_id"])] += 1
     delegate_rows = _rows(store.delegate_audit(as_of, rules, ids={dl for dl, _ in reach}),
                           "delegate_id") if reach else {}
-    risks = _risks(store, as_of, rules, township_id)
+    risks = risks_of(store, as_of, rules, township_id)
     for (dl, vid), n in sorted(reach.items(), key=lambda kv: -kv[1]):
         drow = delegate_rows.get(dl)
         node = dl

@@ -23,7 +23,7 @@ from graphsvc.api.throttle import FailureThrottle
 from graphsvc.config import Settings, get_settings
 from graphsvc.keys import KeyStore
 from graphsvc.stores.base import Store
-from visual.cache import start_warming, stop_warming
+from visual.warmer import start_warming, stop_warming
 
 DESCRIPTION = """\
 **Who supports whom in a county.** The three-contact chain (county committee member →

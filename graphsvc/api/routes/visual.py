@@ -23,8 +23,8 @@ from graphsvc.errors import NotFound
 from graphsvc.keys import KeyStore, Principal
 from graphsvc.model import Kind
 from graphsvc.sessions import SESSION_SECONDS, SessionStore
-from visual.cache import pages_asked
 from visual.render import Link, Page, served_link, with_query
+from visual.warmer import pages_asked
 
 router = APIRouter(prefix="/visual", include_in_schema=False)
 
