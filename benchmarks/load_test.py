@@ -663,6 +663,26 @@ def summarize(results: Results, acks: Acks, target: Target, checks: dict[str, An
     }
 
 
+def full_computations(path: Path, since: int) -> dict[str, Any]:
+    """The server's full county computations during the run, every worker's
+    (``graphsvc.derived`` appends a line per computation to ``derived/computations.jsonl``)."""
+    lines: list[dict[str, Any]] = []
+    loads: list[dict[str, Any]] = []
+    if path.is_file():
+        with path.open("rb") as fh:
+            fh.seek(since)
+            every = [json.loads(x) for x in fh.read().decode("utf-8").splitlines() if x.strip()]
+        lines = [x for x in every if x.get("event", "computed") == "computed"]
+        loads = [x for x in every if x.get("event") == "loaded"]
+    per: Counter[str] = Counter(f"{x['kind']}@{x['date']}" for x in lines)
+    return {"total": len(lines), "per_kind_and_date": dict(sorted(per.items())),
+            "dates": sorted({x["date"] for x in lines}),
+            "processes": len({x["pid"] for x in lines}),
+            "loads": len(loads), "load_seconds_max": max((x["seconds"] for x in loads), default=0),
+            "seconds": {k: round(sum(x["seconds"] for x in lines
+                                     if f"{x['kind']}@{x['date']}" == k), 1) for k in per}}
+
+
 def print_report(rep: dict[str, Any]) -> None:
     p = print
     p(f"\nload: {rep['clients']} clients for {rep['elapsed_s']:.1f} s against {rep['target']}")
@@ -695,6 +715,13 @@ def print_report(rep: dict[str, Any]) -> None:
         p("  the store itself: " + ", ".join(f"{n} {s['before'][n]} -> {s['after'][n]}"
                                               for n in ("contacts", "liaisons", "people",
                                                         "households")))
+    c = rep.get("computations")
+    if c is not None:
+        p(f"  full county computations (every worker): {c['total']} on {len(c['dates'])} "
+          f"date(s), in {c['processes']} process(es): "
+          + (", ".join(f"{k} x{n} ({c['seconds'][k]} s)"
+                       for k, n in c["per_kind_and_date"].items()) or "none")
+          + f"; loaded by other workers {c['loads']} time(s), at most {c['load_seconds_max']} s")
     p(f"  consistency: {'every acknowledged write is in the store; counts add up' if rep['consistent'] else 'FAILED'}")
     for prob in rep["problems"]:
         p(f"    {prob}")
@@ -787,6 +814,8 @@ def main(argv: list[str] | None = None) -> int:
             with open_store(env, data) as store:
                 before = store_counts(store.records())
             key = make_key(env)
+            computations = data / "derived" / "computations.jsonl"
+            since = computations.stat().st_size if computations.is_file() else 0
             with serving(env, work / "serve.log", workers=args.workers) as server:
                 results, acks, target, checks = asyncio.run(load(
                     server.url, key, clients=args.clients, duration=args.duration,
@@ -800,6 +829,7 @@ def main(argv: list[str] | None = None) -> int:
             with open_store(env, data) as store:
                 store_check = check_store(store.records(), before, acks, checks["run"])
             rep = summarize(results, acks, target, checks, store_check, meta)
+            rep["computations"] = full_computations(computations, since)
         finally:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)

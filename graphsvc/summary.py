@@ -134,7 +134,7 @@ def _township_records(G: Graph, township_id: str) -> set[str]:
     return local
 
 
-# -- the county's numbers kept across writes (graphsvc.stores.kept) -------------------------------
+# -- the county's numbers kept across writes (graphsvc.derived) ----------------------------------
 
 
 def flatten(summary: dict[str, Any]) -> dict[str, int]:

@@ -5,7 +5,15 @@
 served index and login pages.
 """
 
-from visual.views import NEEDS_ID, VIEWS, chain_view, delegate_view, household_view, pairings_view, township_view
+from visual.views import (
+    NEEDS_ID,
+    VIEWS,
+    chain_view,
+    delegate_view,
+    household_view,
+    pairings_view,
+    township_view,
+)
 
 __all__ = ["NEEDS_ID", "VIEWS", "chain_view", "delegate_view", "household_view", "pairings_view",
            "township_view"]

@@ -100,7 +100,7 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _where(store: Store) -> str:
+def store_key(store: Store) -> str:
     """Which store: its kind and address (a cache may serve several stores in tests)."""
     return f"{store.kind}:{getattr(store, 'uri', '') or getattr(store, 'path', '')}"
 
@@ -115,7 +115,7 @@ class CachedStore:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._version = store.data_version()
-        self._where = _where(store)
+        self._where = store_key(store)
 
     @property
     def inner(self) -> Store:
@@ -142,103 +142,3 @@ class CachedStore:
 def cached(store: Store | CachedStore) -> Any:
     """``store`` with its audit reads kept until the data changes (see ``CachedStore``)."""
     return store if isinstance(store, CachedStore) else CachedStore(store)
-
-
-# -- keeping the county's pages warm ----------------------------------------------------------
-
-
-class _Warmer:
-    """A daemon thread that rebuilds the county-wide pages (index, county overview) for today
-    whenever the data version changes, so that their readers find the reads kept.
-
-    Checked every ``interval`` seconds (a one-row query) and at once after an import in this
-    process (``graphsvc.importer.AFTER_WRITE``). Failures (the store being down) are skipped:
-    the next round tries again.
-    """
-
-    def __init__(self, interval: float = 15.0) -> None:
-        self.interval = interval
-        self._lock = threading.Lock()
-        self._stores: dict[str, tuple[Store, Any]] = {}
-        self._seen: dict[str, tuple[str, Any]] = {}
-        self._wake = threading.Event()
-        self._round = threading.Lock()  # held while a round of warming runs
-        self._thread: threading.Thread | None = None
-        self.rounds = 0
-
-    def keep(self, store: Store, rules: Any) -> None:
-        where = _where(store)
-        with self._lock:
-            known = self._stores.get(where)
-            if known is not None and known[0] is store and known[1] == rules:
-                return
-            self._stores[where] = (store, rules)
-            while len(self._stores) > 8:  # the stores this process serves: one, in practice
-                self._stores.pop(next(iter(self._stores)))
-            if self._thread is None or not self._thread.is_alive():
-                from graphsvc import importer
-
-                if self.kick not in importer.AFTER_WRITE:
-                    importer.AFTER_WRITE.append(self.kick)
-                self._thread = threading.Thread(target=self._run, name="graphsvc-visual-warmer",
-                                                daemon=True)
-                self._thread.start()
-            else:
-                self._wake.set()
-
-    def kick(self, store: Store | None = None) -> None:
-        self._wake.set()
-
-    def forget(self) -> None:
-        """Stop warming every store (an app shutting down, before its store closes); waits for
-        a round in flight, so no query runs on a store being closed."""
-        with self._lock:
-            self._stores.clear()
-            self._seen.clear()
-        with self._round:
-            pass
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                todo = list(self._stores.items())
-            with self._round:
-                for where, (store, rules) in todo:
-                    with self._lock:
-                        if where not in self._stores:  # forgotten meanwhile
-                            continue
-                    self._warm(where, store, rules)
-            self.rounds += 1
-            self._wake.wait(self.interval)
-            self._wake.clear()
-
-    def _warm(self, where: str, store: Store, rules: Any) -> None:
-        import datetime as dt
-
-        from visual.pages import index_page
-        from visual.views import _risks, township_view
-
-        try:
-            today = dt.date.today()
-            version = store.data_version()
-            if self._seen.get(where) == (version, (today, rules)):
-                return
-            index_page(store, as_of=today, rules=rules)
-            township_view(store, None, as_of=today, rules=rules)
-            _risks(cached(store), today, rules)  # the chain pages mark the county's top
-            self._seen[where] = (version, (today, rules))
-        except Exception:  # noqa: BLE001 - a store that is down is tried again next round
-            return
-
-
-_warmer = _Warmer()
-
-
-def stop_warming() -> None:
-    """Forget the stores kept warm (see ``_Warmer.forget``)."""
-    _warmer.forget()
-
-
-def keep_warm(store: Store, rules: Any) -> None:
-    """Keep the county-wide pages of ``store`` ready for today (see ``_Warmer``)."""
-    _warmer.keep(store, rules)

@@ -21,14 +21,18 @@ from visual.views import (
     township_counts,
 )
 
+# a line ending in "\" goes on in the next (kept within 100 columns; the CSS is the same)
 PAGE_CSS = """
-body{margin:0 auto;max-width:1100px;padding:12px 18px;font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;color:#222;background:#fafafa}
+body{margin:0 auto;max-width:1100px;padding:12px 18px;\
+font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;\
+color:#222;background:#fafafa}
 h1{font-size:22px}h2{font-size:17px;margin-top:26px}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:14px}
 th,td{border:1px solid #ddd;padding:5px 8px;text-align:left}th{background:#eef2f7}
 td.num{text-align:right}a{color:#1a4f9c}.bad{color:#b71c1c}.muted{color:#666;font-size:13px}
 form.login{background:#fff;border:1px solid #ddd;padding:18px;max-width:460px}
-form.login input[type=password]{width:100%;padding:6px;margin:8px 0;font-size:15px;box-sizing:border-box}
+form.login input[type=password]{width:100%;padding:6px;margin:8px 0;font-size:15px;\
+box-sizing:border-box}
 button{padding:6px 14px;font-size:14px}.err{color:#b71c1c}
 """
 
@@ -76,15 +80,17 @@ def index_page(store: Store, *, as_of: dt.date, rules: RuleSettings,
         c = by_town[t["id"]]
         share = f"{c['covered'] / c['total']:.0%}" if c["total"] else "—"
         rows.append(
-            f"<tr><td>{esc(t.get('name') or t['id'])}<br><span class=muted>{esc(t['id'])}</span></td>"
-            f"<td class=num>{c['total']}</td><td class=num>{c['covered']}</td><td class=num>{share}</td>"
+            f"<tr><td>{esc(t.get('name') or t['id'])}<br>"
+            f"<span class=muted>{esc(t['id'])}</span></td>"
+            f"<td class=num>{c['total']}</td><td class=num>{c['covered']}</td>"
+            f"<td class=num>{share}</td>"
             f"<td class=num>{c['stale']}</td><td class='num{' bad' if c['uncovered'] else ''}'>"
             f"{c['uncovered']}</td><td><a href=\"{esc(link('township', t['id']))}\">乡镇概览</a> · "
             f"<a href=\"{esc(link('pairings', t['id']))}\">结对图</a> · "
             f"<a href=\"{esc(link('trends', t['id']))}\">覆盖趋势</a></td></tr>")
-    parts = [f"<h1>三联系与结对帮扶图示</h1><p class=muted>截至 {esc(as_of.isoformat())} · "
-             '<form method="post" action="/visual/logout" style="display:inline">'
-             f'{form}<button type="submit">退出</button></form></p>']
+    parts = [(f"<h1>三联系与结对帮扶图示</h1><p class=muted>截至 {esc(as_of.isoformat())} · "
+              '<form method="post" action="/visual/logout" style="display:inline">'
+              f'{form}<button type="submit">退出</button></form></p>')]
     if townships is None:
         parts.append(f'<p><a href="{esc(link("township", None))}">全县概览</a> · '
                      f'<a href="{esc(link("pairings", None))}">全县结对图</a> · '
@@ -97,7 +103,8 @@ def index_page(store: Store, *, as_of: dt.date, rules: RuleSettings,
         cms = store.committee_member_audit(as_of, rules)
         parts.append("<h2>县委委员联系链</h2><ul>" + "".join(
             f"<li><a href=\"{esc(link('chain', c['committee_member_id']))}\">"
-            f"{esc(c.get('name') or c['committee_member_id'])}</a> · {DELEGATE_ZH} {c['delegate_count']} · "
+            f"{esc(c.get('name') or c['committee_member_id'])}</a> · "
+            f"{DELEGATE_ZH} {c['delegate_count']} · "
             f"覆盖户 {c['households_reached']}</li>" for c in cms) + "</ul>")
     delegates: list[dict[str, Any]] = []
     for t in ([None] if townships is None else sorted(townships)):
@@ -108,7 +115,9 @@ def index_page(store: Store, *, as_of: dt.date, rules: RuleSettings,
                  + "".join(
                      f"<tr><td><a href=\"{esc(link('delegate', r['delegate_id']))}\">"
                      f"{esc(r.get('name') or r['delegate_id'])}</a></td>"
-                     f"<td class=num>{r['member_count']}</td><td class=num>{r['households_reached']}</td>"
-                     f"<td class=bad>{esc('、'.join(label_of(DelegateProblem, p) for p in r['problems']))}"
+                     f"<td class=num>{r['member_count']}</td>"
+                     f"<td class=num>{r['households_reached']}</td>"
+                     "<td class=bad>"
+                     f"{esc('、'.join(label_of(DelegateProblem, p) for p in r['problems']))}"
                      "</td></tr>" for r in gaps) + "</table>")
     return _page("graphsvc 图示", "".join(parts))

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 from urllib.parse import quote, urlencode
 
-from pyvis.network import Network
+# pyvis 0.3.2 ships neither types nor stubs (none on PyPI either): Network is Any to mypy
+from pyvis.network import Network  # type: ignore[import-untyped]
 
 MAX_NODES = 300  # nodes drawn per page before "N more not shown" takes over
 
@@ -361,22 +362,29 @@ def _header(heading: str, subtitle: str, legend: Iterable[LegendItem], notes: It
         + '<ul class="gs-legend">' + "".join(_swatch(i) for i in legend) + "</ul>"
         + "".join(f'<p class="gs-note">{esc(n)}</p>' for n in notes)
         + parts
-        + '<p class="gs-hint">悬停查看详情，点击节点打开其视图 · hover for details, click a node to open its view</p>'
+        + ('<p class="gs-hint">悬停查看详情，点击节点打开其视图 · '
+           "hover for details, click a node to open its view</p>")
         + "</header>")
 
 
+# a line ending in "\" goes on in the next (kept within 100 columns; the CSS is the same)
 CSS = """
-body{margin:0;padding:0 12px 12px;font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;color:#222;background:#fafafa}
+body{margin:0;padding:0 12px 12px;\
+font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;\
+color:#222;background:#fafafa}
 .gs-head h1{font-size:20px;margin:10px 0 2px}
 .gs-sub,.gs-counts,.gs-note,.gs-hint{margin:2px 0;font-size:13px;color:#555}
 .gs-note{color:#8a1c1c}
 .gs-nav a{margin-right:14px;font-size:13px;color:#1a4f9c}
-.gs-legend{list-style:none;padding:0;margin:6px 0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px}
+.gs-legend{list-style:none;padding:0;margin:6px 0;display:flex;flex-wrap:wrap;gap:4px 16px;\
+font-size:13px}
 .gs-legend li{display:flex;align-items:center;gap:5px}
 .sw{display:inline-block;width:12px;height:12px;border:2px solid #999}
 .sw.dot{border-radius:50%}
 .sw.diamond{transform:rotate(45deg);width:10px;height:10px}
-.sw.tri{width:0;height:0;border-top:0!important;border-left:7px solid transparent!important;border-right:7px solid transparent!important;border-bottom:12px solid currentColor;background:none!important}
+.sw.tri{width:0;height:0;border-top:0!important;border-left:7px solid transparent!important;\
+border-right:7px solid transparent!important;border-bottom:12px solid currentColor;\
+background:none!important}
 .sw.line{width:22px;height:0;border:0;border-top:3px solid #888}
 .sw.line.dashed{border-top-style:dashed}
 .card{background:#fff}
@@ -391,7 +399,8 @@ div.vis-tooltip{white-space:pre-line;font-family:inherit;font-size:13px;max-widt
 """
 
 # tooltips built with textContent (never innerHTML); clicking a node opens its view;
-# the network is exposed as window.network for tests and curious users
+# the network is exposed as window.network for tests and curious users; a line ending in "\"
+# goes on in the next (kept within 100 columns; the script is the same)
 CLIENT_JS = """
 (function () {
   var net = window.network;
@@ -403,21 +412,25 @@ CLIENT_JS = """
     return el;
   }
   var nodeTips = [];
-  nodes.forEach(function (n) { if (n.tip) { nodeTips.push({id: n.id, title: tipElement(n.tip)}); } });
+  nodes.forEach(function (n) { \
+if (n.tip) { nodeTips.push({id: n.id, title: tipElement(n.tip)}); } });
   nodes.update(nodeTips);
   var edgeTips = [];
-  edges.forEach(function (e) { if (e.tip) { edgeTips.push({id: e.id, title: tipElement(e.tip)}); } });
+  edges.forEach(function (e) { \
+if (e.tip) { edgeTips.push({id: e.id, title: tipElement(e.tip)}); } });
   edges.update(edgeTips);
   net.on("click", function (params) {
     if (!params.nodes || !params.nodes.length) { return; }
     var n = nodes.get(params.nodes[0]);
-    if (n && typeof n.url === "string" && n.url.indexOf(":") === -1) { window.location.href = n.url; }
+    if (n && typeof n.url === "string" && n.url.indexOf(":") === -1) { \
+window.location.href = n.url; }
   });
   net.on("hoverNode", function (params) {
     var n = nodes.get(params.node);
     document.getElementById("mynetwork").style.cursor = (n && n.url) ? "pointer" : "default";
   });
-  net.on("blurNode", function () { document.getElementById("mynetwork").style.cursor = "default"; });
+  net.on("blurNode", function () { \
+document.getElementById("mynetwork").style.cursor = "default"; });
   net.once("stabilizationIterationsDone", function () { net.setOptions({physics: false}); });
   net.once("afterDrawing", function () { document.body.setAttribute("data-drawn", "1"); });
   // layers (a repair plan...): added to and taken from the drawing by a checkbox or ?param=1
@@ -478,7 +491,8 @@ CLIENT_JS = """
   function fitHeight() {
     var box = document.getElementById("mynetwork");
     var top = box.getBoundingClientRect().top + window.scrollY;
-    box.style.setProperty("height", Math.max(420, window.innerHeight - top - 12) + "px", "important");
+    box.style.setProperty("height", Math.max(420, window.innerHeight - top - 12) + "px", \
+"important");
     net.setSize("100%", box.style.getPropertyValue("height"));
     net.redraw();
   }
@@ -496,7 +510,8 @@ CLIENT_JS = """
     }
   });
   document.querySelectorAll("input[data-layer]").forEach(function (el) {
-    el.addEventListener("change", function () { setLayer(el.getAttribute("data-layer"), el.checked, false); });
+    el.addEventListener("change", function () { \
+setLayer(el.getAttribute("data-layer"), el.checked, false); });
   });
   window.gsSetLayer = setLayer;
 })();

@@ -26,11 +26,15 @@ from visual.views import (
 SERIES = [("covered", COVERED, COVERED_ZH), ("stale", STALE, STALE_ZH)] + [
     (r, REASON_COLOR[r], reason_zh(r)) for r in REASONS]
 
+# a line ending in "\" goes on in the next (kept within 100 columns; the CSS is the same)
 CSS = """
-body{margin:0 auto;max-width:1100px;padding:12px 18px;font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;color:#222;background:#fafafa}
+body{margin:0 auto;max-width:1100px;padding:12px 18px;\
+font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;\
+color:#222;background:#fafafa}
 h1{font-size:22px}h2{font-size:17px;margin-top:26px}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
-th,td{border:1px solid #ddd;padding:4px 6px;text-align:right}th{background:#eef2f7}td.day{text-align:left}
+th,td{border:1px solid #ddd;padding:4px 6px;text-align:right}th{background:#eef2f7}\
+td.day{text-align:left}
 a{color:#1a4f9c}.muted{color:#666;font-size:13px}
 .legend span{display:inline-block;margin-right:14px;font-size:13px}
 .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
@@ -161,7 +165,8 @@ def trends_page(body: dict[str, Any], *, place_name: str | None = None, link: Li
         + (" · " + " · ".join(nav) if nav else "") + "</p>",
         form, legend,
         "<h2>全部在册户</h2>", chart(steps, "all", "全部在册户的覆盖构成"),
-        f"<h2>重点户（{'、'.join(Category(c).label for c in FOCUS_CATEGORIES)}）</h2>", chart(steps, "focus", "重点户的覆盖构成"),
+        f"<h2>重点户（{'、'.join(Category(c).label for c in FOCUS_CATEGORIES)}）</h2>",
+        chart(steps, "focus", "重点户的覆盖构成"),
         "<h2>逐期数字 · 全部在册户</h2>", _table(steps, "all"),
         "<h2>逐期数字 · 重点户</h2>", _table(steps, "focus"),
     ]

@@ -38,7 +38,7 @@ from graphsvc.model import (
 )
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
-from visual.cache import cached
+from visual.cache import CachedStore, cached
 from visual.render import MAX_NODES, Diagram, Layer, LegendItem, Link, served_link
 
 # -- words and colours ----------------------------------------------------------------------------
@@ -175,7 +175,7 @@ RISK_TOP = 20  # people marked as single points of failure on a page: the top of
 RISK_COLOR = "#ff6f00"
 
 
-def _risks(store: Any, as_of: dt.date, rules: RuleSettings,
+def risks_of(store: Any, as_of: dt.date, rules: RuleSettings,
            township_id: str | None = None) -> dict[str, tuple[int, dict[str, Any]]]:
     """The top of the single-points-of-failure ranking (``graphsvc.analysis.risks``) of the
     county or a township: person id -> (rank, row). Kept until the data changes."""
@@ -196,7 +196,8 @@ def _risk_tip(risk: tuple[int, dict[str, Any]] | None) -> str:
 
 
 def _risk_legend() -> list[LegendItem]:
-    return [LegendItem(f"⚑ 关键人：离开影响最大的前 {RISK_TOP} 人（橙框）", "#ffffff", "box", RISK_COLOR)]
+    return [LegendItem(f"⚑ 关键人：离开影响最大的前 {RISK_TOP} 人（橙框）", "#ffffff", "box",
+                       RISK_COLOR)]
 
 
 # -- open requests beside households -------------------------------------------------------------
@@ -291,21 +292,23 @@ def _request_nodes(d: Diagram, store: Any, by_household: dict[str, list[dict[str
             short = text if len(text) <= REQUEST_LABEL_CHARS else text[:REQUEST_LABEL_CHARS] + "…"
             holder = label_of(ChainLevel, item["level"])
             tip = [f"诉求：{text}",
-                   (f"提出：{item['raised']}（已 {item['age_days']} 天；联系 {item['contacts']} 次，"
-                    f"最近 {item['last_contact']}）"),
-                   f"状态：{words}" + (f"（超过 {escalate_after_days} 天）" if item["overdue"] else "")]
+                   (f"提出：{item['raised']}（已 {item['age_days']} 天；"
+                    f"联系 {item['contacts']} 次，最近 {item['last_contact']}）"),
+                   f"状态：{words}"
+                   + (f"（超过 {escalate_after_days} 天）" if item["overdue"] else "")]
             if item["level"] is None:
                 tip.append("现由：无人（该户链条上各级都不在岗）")
             else:
                 tip.append("现由：" + "、".join(who(p, holder) for p in item["routed_to"]))
             if item["chain_broken"]:
-                tip.append(f"按时限应由{label_of(ChainLevel, item['due_level'])}处理，该级无在岗的人，"
+                tip.append(f"按时限应由{label_of(ChainLevel, item['due_level'])}处理，"
+                           "该级无在岗的人，"
                            + (f"已转{holder}" if holder else "无人可转"))
             tip.append("记录人：" + "、".join(who(p, "") for p in item["raised_by"]))
             # numbered within its household: request_id is a digest of the text (masked here)
             rid = f"__request__:{hid}:{n}"
-            if not d.node(rid, f"诉求 {short}\n{item['age_days']} 天", tip="\n".join(tip), color=color,
-                          shape="triangle", size=11, level=level, parent=hid,
+            if not d.node(rid, f"诉求 {short}\n{item['age_days']} 天", tip="\n".join(tip),
+                          color=color, shape="triangle", size=11, level=level, parent=hid,
                           border=GAP_BORDER if item["chain_broken"] else None,
                           border_width=3 if item["chain_broken"] else 1):
                 continue
@@ -317,7 +320,8 @@ def _request_nodes(d: Diagram, store: Any, by_household: dict[str, list[dict[str
                            tip=f"诉求现由{holder}处理")
 
 
-def _request_notes(by_household: dict[str, list[dict[str, Any]]], person_id: str | None) -> list[str]:
+def _request_notes(by_household: dict[str, list[dict[str, Any]]],
+                   person_id: str | None) -> list[str]:
     """The open requests of a page in one line (and how many the page's person holds)."""
     items = [i for v in by_household.values() for i in v]
     if not items:
@@ -331,7 +335,8 @@ def _request_notes(by_household: dict[str, list[dict[str, Any]]], person_id: str
 
 def _request_legend(escalate_after_days: int) -> list[LegendItem]:
     e = escalate_after_days
-    words = {"member": f"诉求未逾期（不满 {e} 天）", "delegate": f"诉求逾期 {e}–{2 * e - 1} 天：升至党代表",
+    words = {"member": f"诉求未逾期（不满 {e} 天）",
+             "delegate": f"诉求逾期 {e}–{2 * e - 1} 天：升至党代表",
              "committee_member": f"诉求逾期 ≥{2 * e} 天：升至县委委员",
              "unrouted": "诉求无人接手（链条全断）"}
     return ([LegendItem(words[k], c, "triangle") for k, (c, _) in REQUEST_STATE.items()]
@@ -342,7 +347,8 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
                           delegate_rows: dict[str, dict[str, Any]], level: int, *, as_of: dt.date,
                           rules: RuleSettings, mask: bool, link: Link, scope: _Scope,
                           risks: dict[str, tuple[int, dict[str, Any]]] | None = None,
-                          escalate_after_days: int | None = None) -> dict[str, list[dict[str, Any]]]:
+                          escalate_after_days: int | None = None
+                          ) -> dict[str, list[dict[str, Any]]]:
     """The delegates (each below its parents), their members and the members' households;
     with ``escalate_after_days``, the households' open requests below them too."""
     members: list[str] = []
@@ -351,7 +357,9 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
             if m not in members:
                 members.append(m)
     # only these people's rows and households: never a township's or the county's audit
-    member_rows = _rows(store.member_audit(as_of, rules, ids=members), "member_id") if members else {}
+    member_rows = _rows(store.member_audit(as_of, rules, ids=members), "member_id") \
+        if members else {}
+
     households: dict[str, list[dict[str, Any]]] = defaultdict(list)
     wanted = set(members)
     for r in (store.households(as_of, rules, member_ids=members)[1] if members else []):
@@ -387,12 +395,14 @@ def _draw_below_delegates(d: Diagram, store: Store, delegate_parents: dict[str, 
                 continue
             node_of[m] = m
             problems = mrow.get("problems", [])
-            tip = [f"{MEMBER_ZH} {mrow.get('name') or ''}（{m}）", f"联系户：{mrow.get('household_count', 0)}"
-                   f" / 应为 {rules.households_per_member}"]
+            tip = [f"{MEMBER_ZH} {mrow.get('name') or ''}（{m}）",
+                   (f"联系户：{mrow.get('household_count', 0)}"
+                    f" / 应为 {rules.households_per_member}")]
             tip += [f"问题：{label_of(MemberProblem, p)}" for p in problems]
             short = "too_few_households" in problems
             risk = (risks or {}).get(m)
-            d.node(m, (mrow.get("name") or m) + (f" ⚠{mrow.get('household_count', 0)}户" if short else "")
+            d.node(m, (mrow.get("name") or m)
+                   + (f" ⚠{mrow.get('household_count', 0)}户" if short else "")
                    + (" ⚑" if risk else ""),
                    tip="\n".join(tip) + _risk_tip(risk), color=MEMBER_COLOR, level=level + 1,
                    parent=node_of[did], url=link("member", m),
@@ -422,7 +432,8 @@ def _household_nodes(d: Diagram, rows: list[dict[str, Any]], names: dict[str, An
             continue
         color, status = _household_color(r)
         label = mask_name(names.get(h), mask) or h
-        tip = [f"{HOUSEHOLD_ZH} {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
+        tip = [f"{HOUSEHOLD_ZH} {label}（{h}）", f"状态：{status}",
+               f"类别：{_categories(r['categories'])}",
                f"最近联系：{r.get('last_contact') or '无'}", f"村：{r.get('village_id') or ''}"]
         waiting = (requests or {}).get(h, [])
         if d.node(h, label + (f" ▲{len(waiting)}" if waiting else ""),
@@ -438,7 +449,8 @@ def _household_nodes(d: Diagram, rows: list[dict[str, Any]], names: dict[str, An
             d.edge(member_node, nid, color=MEMBER_COLOR, dashes=True)
 
 
-def _cm_nodes(d: Diagram, store: Store, cms: list[str], scope: _Scope, link: Link) -> dict[str, str]:
+def _cm_nodes(d: Diagram, store: Store, cms: list[str], scope: _Scope,
+              link: Link) -> dict[str, str]:
     """Active committee members at the top of a page: committee member -> its node id (a
     stand-in outside the key's townships)."""
     recs = store.fetch_entities(cms)
@@ -459,14 +471,15 @@ def _delegate_node(d: Diagram, store: Store, did: str, row: dict[str, Any] | Non
     if row is None:  # not active as a delegate on as_of
         rec = store.fetch_entities([did]).get(did)
         name = rec[1].get("name") if rec else did
-        d.node(did, f"{name}（{LEFT_ZH}）", tip=f"{DELEGATE_ZH} {name}（{did}）\n不在岗：其联系的党员和户失去上级",
+        d.node(did, f"{name}（{LEFT_ZH}）",
+               tip=f"{DELEGATE_ZH} {name}（{did}）\n不在岗：其联系的党员和户失去上级",
                color=INACTIVE_PERSON, shape="box", level=level, url=link("delegate", did),
                border=GAP_BORDER, border_width=4)
         return
     problems = row["problems"]
     tip = [f"{DELEGATE_ZH} {row.get('name') or ''}（{did}）",
-           f"联系党员：{row['member_count']}，联系户：{row['households_reached']}"
-           f"（重点户 {row['focus_households_reached']}）"]
+           (f"联系党员：{row['member_count']}，联系户：{row['households_reached']}"
+            f"（重点户 {row['focus_households_reached']}）")]
     tip += [f"问题：{label_of(DelegateProblem, p)}" for p in problems]
     label = (row.get("name") or did) + (f" ⚠{row['member_count']}人" if problems else "") \
         + (" ⚑" if risk else "")
@@ -488,15 +501,17 @@ def _cm_node(d: Diagram, cid: str, name: str, row: dict[str, Any] | None, level:
                color=INACTIVE_PERSON, shape="box", level=level, url=link("chain", cid),
                border=GAP_BORDER, border_width=4)
         return
-    tip = [f"{CM_ZH} {name}（{cid}）", f"联系党代表：{row['delegate_count']}，覆盖户：{row['households_reached']}"]
+    tip = [f"{CM_ZH} {name}（{cid}）",
+           f"联系党代表：{row['delegate_count']}，覆盖户：{row['households_reached']}"]
     tip += [f"问题：{label_of(CommitteeMemberProblem, p)}" for p in row["problems"]]
-    d.node(cid, name + (" ⚑" if risk else ""), tip="\n".join(tip) + _risk_tip(risk), color=CM_COLOR,
-           shape="box", level=level, url=link("chain", cid),
+    d.node(cid, name + (" ⚑" if risk else ""), tip="\n".join(tip) + _risk_tip(risk),
+           color=CM_COLOR, shape="box", level=level, url=link("chain", cid),
            border=GAP_BORDER if row["problems"] else (RISK_COLOR if risk else None),
            border_width=4 if row["problems"] or risk else 1)
 
 
-# -- the views ---------------------------------------------------------------------------------------
+# -- the views ------------------------------------------------------------------------------------
+
 
 
 def chain_view(store: Store, committee_member_id: str, *, as_of: dt.date, rules: RuleSettings,
@@ -514,7 +529,7 @@ def chain_view(store: Store, committee_member_id: str, *, as_of: dt.date, rules:
     name = person.get("name") or cid
     row = next(iter(store.committee_member_audit(as_of, rules, ids=[cid])), None)
     d = Diagram(f"联系链：{name}", layout="UD", max_nodes=max_nodes)
-    risks = _risks(store, as_of, rules) if scope.townships is None else {}
+    risks = risks_of(store, as_of, rules) if scope.townships is None else {}
     _cm_node(d, cid, name, row, 0, link=link, risk=risks.get(cid))
     delegate_ids = row["delegate_ids"] if row else []
     delegate_rows = _rows(store.delegate_audit(as_of, rules, ids=delegate_ids), "delegate_id") \
@@ -527,7 +542,8 @@ def chain_view(store: Store, committee_member_id: str, *, as_of: dt.date, rules:
         notes.append("该县委委员在此日期不在岗：其下所有户失去县委委员一环。")
     elif not delegate_ids:
         notes.append("该县委委员没有联系任何党代表。")
-    return d.html(f"三联系链：县委委员 {name}", subtitle=f"截至 {as_of.isoformat()} · 自上而下：县委委员 → 党代表 → 党员 → 户",
+    return d.html(f"三联系链：县委委员 {name}",
+                  subtitle=f"截至 {as_of.isoformat()} · 自上而下：县委委员 → 党代表 → 党员 → 户",
                   legend=_people_legend() + _risk_legend() + _household_legend(), notes=notes,
                   links=[("首页", link("index", None))])
 
@@ -555,8 +571,10 @@ def delegate_view(store: Store, delegate_id: str, *, as_of: dt.date, rules: Rule
     shown = list(_cm_nodes(d, store, cms, scope, link).values())  # the audit lists active ones
     notes = []
     if row is not None and not cms:
-        d.node("__break__:cm", f"断点：{UncoveredReason.no_committee_member.label}", tip="没有在岗的县委委员联系这位党代表：其下各户未覆盖",
-               color=BREAK_COLOR, border=GAP_BORDER, shape="box", level=0, dashes=True, border_width=3)
+        d.node("__break__:cm", f"断点：{UncoveredReason.no_committee_member.label}",
+               tip="没有在岗的县委委员联系这位党代表：其下各户未覆盖",
+               color=BREAK_COLOR, border=GAP_BORDER, shape="box", level=0, dashes=True,
+               border_width=3)
         cms = ["__break__:cm"]
     if row is None:
         notes.append("该党代表在此日期不在岗。")
@@ -605,7 +623,8 @@ def member_view(store: Store, member_id: str, *, as_of: dt.date, rules: RuleSett
             d.edge(node_of[c], node_of[dl], color=CM_COLOR)
         if drow is not None and not drow["committee_member_ids"]:
             brk = f"__break__:cm:{node_of[dl]}"
-            d.node(brk, f"断点：{UncoveredReason.no_committee_member.label}", tip="链条在此断开：无县委委员", color=BREAK_COLOR,
+            d.node(brk, f"断点：{UncoveredReason.no_committee_member.label}",
+                   tip="链条在此断开：无县委委员", color=BREAK_COLOR,
                    border=GAP_BORDER, shape="box", level=0, dashes=True, border_width=3, force=True)
             d.edge(brk, node_of[dl], color=GAP_BORDER, dashes=True)
     problems = (row or {}).get("problems", [])
@@ -622,7 +641,8 @@ def member_view(store: Store, member_id: str, *, as_of: dt.date, rules: RuleSett
     for dl in delegates:
         d.edge(node_of[dl], mid, color=DELEGATE_COLOR)
     if row is not None and not delegates:
-        d.node("__break__:delegate", f"断点：{UncoveredReason.no_delegate.label}", tip="链条在此断开：没有在岗的党代表联系这位党员",
+        d.node("__break__:delegate", f"断点：{UncoveredReason.no_delegate.label}",
+               tip="链条在此断开：没有在岗的党代表联系这位党员",
                color=BREAK_COLOR, border=GAP_BORDER, shape="box", level=1, dashes=True,
                border_width=3, force=True)
         d.edge("__break__:delegate", mid, color=GAP_BORDER, dashes=True)
@@ -642,7 +662,8 @@ def member_view(store: Store, member_id: str, *, as_of: dt.date, rules: RuleSett
         notes += [label_of(MemberProblem, p) for p in problems]
     notes += _request_notes({h: v for h, v in waiting.items() if h in d}, mid)
     return d.html(f"{MEMBER_ZH} {name} 的联系户",
-                  subtitle=f"截至 {as_of.isoformat()} · 上：党代表和县委委员；下：联系户和户的未办结诉求",
+                  subtitle=(f"截至 {as_of.isoformat()} · "
+                            "上：党代表和县委委员；下：联系户和户的未办结诉求"),
                   legend=_people_legend() + _household_legend() + _request_legend(escalate),
                   notes=notes,
                   links=[("首页", link("index", None))])
@@ -665,7 +686,8 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
     color, status = _household_color(h)
     d = Diagram(f"户：{label}", layout="UD", max_nodes=max_nodes)
     town = h.get("township_id")
-    tip = [f"{HOUSEHOLD_ZH} {label}（{hid}）", f"状态：{status}", f"类别：{_categories(h.get('categories') or [])}",
+    tip = [f"{HOUSEHOLD_ZH} {label}（{hid}）", f"状态：{status}",
+           f"类别：{_categories(h.get('categories') or [])}",
            f"人口：{h.get('size') or '?'}", f"村：{h.get('village_name') or ''}",
            f"最近联系：{h.get('last_contact') or '无'}"]
     waiting, towns = _open_requests(store, [hid], as_of, rules, escalate)
@@ -687,8 +709,9 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
         return str(p["id"])
 
     def breaks(nid: str, text: str, level: int, below: str) -> None:
-        d.node(nid, f"断点：{text}", tip=f"链条在此断开：{text}", color=BREAK_COLOR, border=GAP_BORDER,
-               shape="box", level=level, dashes=True, border_width=3, force=True)
+        d.node(nid, f"断点：{text}", tip=f"链条在此断开：{text}", color=BREAK_COLOR,
+               border=GAP_BORDER, shape="box", level=level, dashes=True, border_width=3,
+               force=True)
         d.edge(nid, below, color=GAP_BORDER, dashes=True)
 
     if not h["chains"]:
@@ -710,7 +733,8 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
             d.edge(scope.stand_in(d, k["id"], "结穷亲干部", 2), hid, color=CADRE_COLOR, dashes=True)
             continue
         nm = k.get("name") or k["id"]
-        d.node(k["id"], f"{nm}（结穷亲）", tip=f"帮扶干部 {nm}（{k['id']}）\n结穷亲，自 {k.get('since') or '?'}",
+        d.node(k["id"], f"{nm}（结穷亲）",
+               tip=f"帮扶干部 {nm}（{k['id']}）\n结穷亲，自 {k.get('since') or '?'}",
                color=CADRE_COLOR if k.get("active", True) else INACTIVE_PERSON, level=2, force=True)
         d.edge(k["id"], hid, color=CADRE_COLOR, dashes=True)
     _request_nodes(d, store, waiting, towns, 4, scope=scope, mask=mask,
@@ -718,13 +742,15 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
     village = h.get("village_id")
     if village:
         vname = h.get("village_name") or village
-        d.node(village, vname, tip=f"{VILLAGE_ZH} {vname}（{village}）", color=VILLAGE_PLAIN, shape="ellipse",
-               level=4, url=link("township", town) if town else None, force=True)
+        d.node(village, vname, tip=f"{VILLAGE_ZH} {vname}（{village}）", color=VILLAGE_PLAIN,
+               shape="ellipse", level=4, url=link("township", town) if town else None, force=True)
         d.edge(hid, village, color="#90a4ae", dashes=True, arrows=False)
         for u in h["paired_units"]:
             ucolor, ushape = SECTOR_STYLE.get(u.get("sector") or "", ("#5c6bc0", "box"))
             un = u.get("name") or u["id"]
-            d.node(u["id"], un, tip=f"{UNIT_ZH} {un}（{label_of(Sector, u.get('sector'))}）\n结对自 {u.get('since') or '?'}",
+            d.node(u["id"], un,
+                   tip=(f"{UNIT_ZH} {un}（{label_of(Sector, u.get('sector'))}）"
+                        f"\n结对自 {u.get('since') or '?'}"),
                    color=ucolor, shape=ushape, level=5,
                    url=link("pairings", town) if town else None, force=True)
             d.edge(u["id"], village, color=ucolor)
@@ -732,11 +758,16 @@ def household_view(store: Store, household_id: str, *, as_of: dt.date, rules: Ru
         notes.append("该户在此日期不在册。")
     legend = (_household_legend()
               + [LegendItem(CM_ZH, CM_COLOR, "box"), LegendItem(DELEGATE_ZH, DELEGATE_COLOR, "box"),
-                 LegendItem(f"联系{MEMBER_ZH}", MEMBER_COLOR), LegendItem(f"结穷亲{CADRE_ZH}", CADRE_COLOR),
-                 LegendItem(LEFT_ZH, INACTIVE_PERSON), LegendItem("断点", BREAK_COLOR, "box", GAP_BORDER),
-                 LegendItem(VILLAGE_ZH, VILLAGE_PLAIN), LegendItem("结对单位", SECTOR_STYLE["agency"][0], "box")]
+                 LegendItem(f"联系{MEMBER_ZH}", MEMBER_COLOR),
+                 LegendItem(f"结穷亲{CADRE_ZH}", CADRE_COLOR),
+                 LegendItem(LEFT_ZH, INACTIVE_PERSON),
+                 LegendItem("断点", BREAK_COLOR, "box", GAP_BORDER),
+                 LegendItem(VILLAGE_ZH, VILLAGE_PLAIN),
+                 LegendItem("结对单位", SECTOR_STYLE["agency"][0], "box")]
               + (_request_legend(escalate) if waiting else []))
-    return d.html(f"谁在帮扶 {label}（{hid}）", subtitle=f"截至 {as_of.isoformat()} · {h.get('village_name') or ''}",
+    return d.html(f"谁在帮扶 {label}（{hid}）",
+                  subtitle=f"截至 {as_of.isoformat()} · {h.get('village_name') or ''}",
+
                   legend=legend, notes=notes,
                   links=[("首页", link("index", None))]
                   + ([("所在乡镇", link("township", town))] if town else []))
@@ -796,15 +827,18 @@ def pairings_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
         notes.append(f"闲置单位：{len(idle)} 个（灰底虚线框）")
     if left_out:
         notes.append(f"另有 {left_out} 个既不需要结对也未结对的村未画出")
-    legend = ([LegendItem(f"{Sector(s).label}", c, {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
+    legend = ([LegendItem(f"{Sector(s).label}", c,
+                          {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
                for s, (c, sh) in SECTOR_STYLE.items()]
               + [LegendItem("闲置单位", IDLE_UNIT, "box", "#777777"),
-                 LegendItem("已结对村", VILLAGE_OK), LegendItem("需结对·无单位", VILLAGE_NEEDS, "dot", GAP_BORDER),
+                 LegendItem("已结对村", VILLAGE_OK),
+                 LegendItem("需结对·无单位", VILLAGE_NEEDS, "dot", GAP_BORDER),
                  LegendItem("无需结对", VILLAGE_PLAIN)])
     links = [("首页", link("index", None))]
     if township_id:
         links += [("乡镇概览", link("township", township_id)), ("全县结对", link("pairings", None))]
-    return d.html(f"结对帮扶：{where}", subtitle=f"截至 {as_of.isoformat()} · 左：帮扶单位，右：行政村",
+    return d.html(f"结对帮扶：{where}",
+                  subtitle=f"截至 {as_of.isoformat()} · 左：帮扶单位，右：行政村",
                   legend=legend, notes=notes, links=links)
 
 
@@ -823,15 +857,18 @@ def _unit_pairing_node(d: Diagram, u: dict[str, Any], idle: set[str], township_i
 
 
 def _village_pairing_node(d: Diagram, v: dict[str, Any], unpaired: set[str],
-                          paired_villages: set[str], town_names: dict[str, str], link: Link) -> None:
+                          paired_villages: set[str], town_names: dict[str, str],
+                          link: Link) -> None:
     name = v.get("name") or v["id"]
     needs = bool(v.get("needs_pairing"))
     missing = v["id"] in unpaired
-    color = VILLAGE_NEEDS if missing else (VILLAGE_OK if v["id"] in paired_villages else VILLAGE_PLAIN)
+    color = VILLAGE_NEEDS if missing else (
+        VILLAGE_OK if v["id"] in paired_villages else VILLAGE_PLAIN)
     state = ("需要结对但没有单位" if missing else "已结对" if v["id"] in paired_villages
              else "无需结对")
     d.node(v["id"], ("⚠ " if missing else "") + name,
-           tip=f"{VILLAGE_ZH} {name}（{v['id']}）\n乡镇：{town_names.get(v.get('township_id') or '', '')}"
+           tip=f"{VILLAGE_ZH} {name}（{v['id']}）"
+               f"\n乡镇：{town_names.get(v.get('township_id') or '', '')}"
                f"\n{'需要结对' if needs else '不需结对'} · {state}",
            color=color, shape="ellipse", level=1, border=GAP_BORDER if missing else None,
            border_width=4 if missing else 1, url=link("township", v.get("township_id")))
@@ -879,14 +916,16 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
     _, rows = store.households(as_of, rules, township_id=township_id)
     per_village = _counts(rows, "village_id")
     d = Diagram(f"乡镇概览：{tname}", layout="physics", max_nodes=max_nodes)
-    tc = _counts(rows, "township_id").get(township_id, {"total": 0, "covered": 0, "stale": 0, "uncovered": 0})
+    tc = _counts(rows, "township_id").get(township_id, {"total": 0, "covered": 0, "stale": 0,
+                                                        "uncovered": 0})
     d.node(township_id, tname, tip=_coverage_tip(f"{TOWNSHIP_ZH} {tname}（{township_id}）", tc),
            color=_share_color(tc["covered"], tc["total"]), shape="star", size=30,
            url=link("township", township_id), force=True)
     for v in net["villages"]:
         c = per_village.get(v["id"], {"total": 0, "covered": 0, "stale": 0, "uncovered": 0})
         name = v.get("name") or v["id"]
-        d.node(v["id"], f"{name}（{c['total']}户）", tip=_coverage_tip(f"{VILLAGE_ZH} {name}（{v['id']}）", c),
+        d.node(v["id"], f"{name}（{c['total']}户）",
+               tip=_coverage_tip(f"{VILLAGE_ZH} {name}（{v['id']}）", c),
                color=_share_color(c["covered"], c["total"]), size=_size(c["total"]),
                url=link("pairings", township_id), parent=township_id)
         d.edge(township_id, v["id"], color="#cfd8dc", arrows=False)
@@ -909,7 +948,7 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
             reach[(dl, r["village_id"])] += 1
     delegate_rows = _rows(store.delegate_audit(as_of, rules, ids={dl for dl, _ in reach}),
                           "delegate_id") if reach else {}
-    risks = _risks(store, as_of, rules, township_id)
+    risks = risks_of(store, as_of, rules, township_id)
     for (dl, vid), n in sorted(reach.items(), key=lambda kv: -kv[1]):
         drow = delegate_rows.get(dl)
         node = dl
@@ -922,15 +961,22 @@ def township_view(store: Store, township_id: str | None = None, *, as_of: dt.dat
         _plan_layer(d, store, township_id, rows, member_delegates, as_of=as_of, rules=rules,
                     mask=mask, link=link, scope=scope, on=bool(plan), cap=cap)
     legend = _share_legend() + [
-        LegendItem("乡镇（星形）", "#78909c", "diamond"), LegendItem(DELEGATE_ZH, DELEGATE_COLOR, "box"),
-        LegendItem(f"{DELEGATE_ZH}有缺口（红框）", "#ffffff", "box", GAP_BORDER)] + _risk_legend() + [
-        LegendItem(f"结对单位：{Sector(s).label}", c, {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
+        LegendItem("乡镇（星形）", "#78909c", "diamond"),
+        LegendItem(DELEGATE_ZH, DELEGATE_COLOR, "box"),
+        LegendItem(f"{DELEGATE_ZH}有缺口（红框）", "#ffffff", "box",
+                   GAP_BORDER)] + _risk_legend() + [
+        LegendItem(f"结对单位：{Sector(s).label}", c,
+                   {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
         for s, (c, sh) in SECTOR_STYLE.items()]
     return d.html(f"乡镇概览：{tname}",
-                  subtitle=f"截至 {as_of.isoformat()} · 村的大小 = 在册户数，颜色 = 覆盖率（已覆盖户 / 在册户）",
+                  subtitle=(f"截至 {as_of.isoformat()} · "
+                            "村的大小 = 在册户数，颜色 = 覆盖率（已覆盖户 / 在册户）"),
                   legend=legend, notes=[_coverage_line(tc)],
-                  links=[("首页", link("index", None)), ("本乡镇结对", link("pairings", township_id)),
-                         ("全县概览", link("township", None)), ("覆盖趋势", link("trends", township_id))])
+                  links=[("首页", link("index", None)),
+                         ("本乡镇结对", link("pairings", township_id)),
+                         ("全县概览", link("township", None)),
+                         ("覆盖趋势", link("trends", township_id))])
+
 
 
 # -- the repair plan on a township's overview ------------------------------------------------------
@@ -980,17 +1026,19 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
     for i in items:
         kinds[i["kind"]] += 1
     layer.notes.append(
-        f"补链方案（每名党员至多 {body['cap']} 户）：未覆盖 {counts['targeted']} 户，方案可覆盖 "
-        f"{counts['covered_by_plan']} 户（其中 {counts['covered_by_upper_links']} 户经拟议的党代表或"
-        f"县委委员恢复），无法覆盖 {counts['unassigned']} 户；拟议联系 {len(items)} 条"
-        + ("（" + "，".join(f"{LiaisonKind(k).label} {n}" for k, n in kinds.items()) + "）" if items else ""))
+        f"补链方案（每名党员至多 {body['cap']} 户）：未覆盖 {counts['targeted']} 户，"
+        f"方案可覆盖 {counts['covered_by_plan']} 户"
+        f"（其中 {counts['covered_by_upper_links']} 户经拟议的党代表或县委委员恢复），"
+        f"无法覆盖 {counts['unassigned']} 户；拟议联系 {len(items)} 条"
+        + ("（" + "，".join(f"{LiaisonKind(k).label} {n}" for k, n in kinds.items()) + "）"
+           if items else ""))
     if body["unassigned_delegates"]:
         layer.notes.append(f"本乡镇无县委委员可联系的党代表：{len(body['unassigned_delegates'])} 名"
                            "（全县方案可从别处安排）")
     if body["unassigned_members"]:
         layer.notes.append(f"无党代表可联系的党员：{len(body['unassigned_members'])} 名")
-    layer.notes.append(f"方案只是建议：编辑可用 graphsvc repair plan --township-id {township_id} --apply，"
-                       "或 POST /api/v1/repair-plans/apply 写入（记入审计日志）")
+    layer.notes.append(f"方案只是建议：编辑可用 graphsvc repair plan --township-id {township_id} "
+                       "--apply，或 POST /api/v1/repair-plans/apply 写入（记入审计日志）")
     people = sorted({i["from_id"] for i in items}
                     | {i["to_id"] for i in items if i["kind"] != "member-household"}
                     | {m for r in targets if r["household_id"] not in by_household
@@ -1030,8 +1078,9 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
         else:
             mrow = member_rows.get(pid) or {}
             vid = rec.get("village_id")
-            lines = [f"{MEMBER_ZH} {name}（{pid}）", (f"现联系户：{mrow.get('household_count', '?')}"
-                                               f" / 应为 {rules.households_per_member}")]
+            lines = [f"{MEMBER_ZH} {name}（{pid}）",
+                     (f"现联系户：{mrow.get('household_count', '?')}"
+                      f" / 应为 {rules.households_per_member}")]
             d.node(pid, name, tip="\n".join(lines) + extra, color=MEMBER_COLOR, size=12,
                    url=link("member", pid), parent=vid if vid and vid in d else township_id)
         return pid
@@ -1043,13 +1092,15 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
             rec = _rec(recs, h)
             label = mask_name(rec.get("head_name"), mask) or h
             color, status = _household_color(r)
-            tip = [f"{HOUSEHOLD_ZH} {label}（{h}）", f"状态：{status}", f"类别：{_categories(r['categories'])}",
+            tip = [f"{HOUSEHOLD_ZH} {label}（{h}）", f"状态：{status}",
+                   f"类别：{_categories(r['categories'])}",
                    f"村：{r.get('village_id') or ''}", "—— 补链方案 ——"]
             mark, border = ("✖", GAP_BORDER) if h in cannot else ("✚", PLAN_COLOR)
             if h in cannot:
                 tip.append("方案无法覆盖：" + cannot[h])
             elif h in by_household:
-                tip.append(f"由党员 {by_household[h]['from_id']} 联系：" + by_household[h]["reason"])
+                tip.append(f"由党员 {by_household[h]['from_id']} 联系："
+                           + by_household[h]["reason"])
             else:
                 tip.append("经拟议的党代表或县委委员联系其现有党员（"
                            + "、".join(r["member_ids"]) + "），恢复完整链条")
@@ -1066,8 +1117,8 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
             a = person(i["from_id"], upper)
             b = person(i["to_id"], lower) if lower else i["to_id"]
             hidden = a != i["from_id"] or b != i["to_id"]
-            words = (f"拟议联系（{LiaisonKind(kind).label}）：{i['from_id']} → {i['to_id']}\n{i['reason']}"
-                     f"\n求解代价：{i['cost']}") if not hidden else \
+            words = (f"拟议联系（{LiaisonKind(kind).label}）：{i['from_id']} → {i['to_id']}"
+                     f"\n{i['reason']}\n求解代价：{i['cost']}") if not hidden else \
                 f"拟议联系（{LiaisonKind(kind).label}）：一端不在本密钥可见的乡镇"
             d.edge(a, b, color=PLAN_COLOR, dashes=True, width=3, tip=words)
         # households covered through a proposed upper link: their own member, and the
@@ -1078,10 +1129,12 @@ def _plan_layer(d: Diagram, store: Any, township_id: str, rows: list[dict[str, A
                 continue
             for m in r["member_ids"]:
                 node = person(m, "member")
-                d.edge(node, h, color=MEMBER_COLOR, width=1.5, tip=f"现有联系（{LiaisonKind.member_household.label}）")
+                d.edge(node, h, color=MEMBER_COLOR, width=1.5,
+                       tip=f"现有联系（{LiaisonKind.member_household.label}）")
                 for dl in member_delegates.get(m, []):
                     if dl in d:
-                        d.edge(dl, node, color=DELEGATE_COLOR, width=1.5, tip=f"现有联系（{LiaisonKind.delegate_member.label}）")
+                        d.edge(dl, node, color=DELEGATE_COLOR, width=1.5,
+                               tip=f"现有联系（{LiaisonKind.delegate_member.label}）")
 
 
 def _coverage_tip(title: str, c: dict[str, int]) -> str:
@@ -1092,8 +1145,8 @@ def _coverage_tip(title: str, c: dict[str, int]) -> str:
 
 def _coverage_line(c: dict[str, int]) -> str:
     share = f"{c['covered'] / c['total']:.0%}" if c["total"] else "—"
-    return (f"在册户 {c['total']}，{COVERED_ZH} {c['covered']}（{share}），{STALE_ZH} {c['stale']}，"
-            f"{UNCOVERED_ZH} {c['uncovered']}")
+    return (f"在册户 {c['total']}，{COVERED_ZH} {c['covered']}（{share}），"
+            f"{STALE_ZH} {c['stale']}，{UNCOVERED_ZH} {c['uncovered']}")
 
 
 def township_counts(store: Store, as_of: dt.date, rules: RuleSettings,
@@ -1101,12 +1154,13 @@ def township_counts(store: Store, as_of: dt.date, rules: RuleSettings,
     """Households by township and status: ``total``, ``covered``, ``stale``, ``uncovered``
     (one read of the household statuses; a single township is read alone)."""
     towns = None if township_ids is None else sorted(set(township_ids))
-    store = cached(store)
+    kept: CachedStore = cached(store)  # not a Store: it has memo() besides the Store's reads
     if towns is not None and len(towns) == 1:
-        counts = _counts(store.households(as_of, rules, township_id=towns[0])[1], "township_id")
+        counts = _counts(kept.households(as_of, rules, township_id=towns[0])[1], "township_id")
     else:  # every household's status, kept as counts only
-        counts = store.memo("township_counts", (as_of, rules), lambda: dict(
-            _counts(store.households(as_of, rules)[1], "township_id")))
+        counts = kept.memo("township_counts", (as_of, rules), lambda: dict(
+            _counts(kept.households(as_of, rules)[1], "township_id")))
+
     empty = {"total": 0, "covered": 0, "stale": 0, "uncovered": 0}
     return {t: dict(counts.get(t, empty)) for t in (towns if towns is not None else counts)}
 
@@ -1142,9 +1196,13 @@ def _county_view(store: Store, net: dict[str, Any], *, as_of: dt.date, rules: Ru
                shape=shape, url=link("pairings", t), parent=t)
         d.edge(uid, t, color=color, width=1 + n, tip=f"结对该乡镇 {n} 个村")
     legend = _share_legend() + [
-        LegendItem(f"结对单位：{Sector(s).label}", c, {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
+        LegendItem(f"结对单位：{Sector(s).label}", c,
+                   {"box": "box", "ellipse": "dot", "diamond": "diamond"}[sh])
         for s, (c, sh) in SECTOR_STYLE.items()]
-    return d.html("全县概览", subtitle=f"截至 {as_of.isoformat()} · 乡镇大小 = 在册户数，颜色 = 覆盖率；点击乡镇查看其村",
+    return d.html("全县概览",
+                  subtitle=(f"截至 {as_of.isoformat()} · "
+                            "乡镇大小 = 在册户数，颜色 = 覆盖率；点击乡镇查看其村"),
+
                   legend=legend, notes=[_coverage_line(total)],
                   links=[("首页", link("index", None)), ("全县结对", link("pairings", None))])
 

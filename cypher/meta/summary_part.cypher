@@ -1,7 +1,7 @@
 // What the records $ids add to the county's numbers on $as_of: graphsvc.summary.tally, the
 // same counts. A record counts itself; a household also its supports and contacts; a unit its
 // pairings and whether it is paired; a village whether it is paired. Run inside a write
-// before and after it: the county's numbers change by the difference (graphsvc.stores.kept).
+// before and after it: the county's numbers change by the difference (meta/change_append).
 WITH $as_of AS asOf
 CALL () {
   UNWIND $ids AS id

@@ -23,6 +23,7 @@ from graphsvc.api.throttle import FailureThrottle
 from graphsvc.config import Settings, get_settings
 from graphsvc.keys import KeyStore
 from graphsvc.stores.base import Store
+from visual.warmer import start_warming, stop_warming
 
 DESCRIPTION = """\
 **Who supports whom in a county.** The three-contact chain (county committee member →
@@ -96,12 +97,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.state.store = holder
         if store is None:
             await run_in_threadpool(holder.open)  # a store that is down is retried per request
+        # the diagram pages' county-wide reads, kept ready for today while the app runs
+        start_warming(id(app), holder.get, settings.rules())
         try:
             yield
         finally:
-            from visual.cache import stop_warming
-
-            await run_in_threadpool(stop_warming)  # no warming query on a store being closed
+            # no warming query on a store being closed
+            await run_in_threadpool(stop_warming, id(app))
             holder.close()
 
     app = FastAPI(

@@ -17,6 +17,7 @@ import time
 from urllib.parse import urlsplit
 
 from graphsvc.config import Settings
+from graphsvc.derived import Derived
 from graphsvc.errors import GraphsvcError, StoreUnavailable
 from graphsvc.stores import Store, open_store
 
@@ -44,7 +45,10 @@ class StoreHolder:
 
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
-        self._store = store
+        # the county-wide results are kept above the store, shared with the other workers
+        # through <data dir>/derived (graphsvc.derived)
+        self._store = store if store is None or isinstance(store, Derived) else \
+            Derived(store, settings.data_dir / "derived", owns=False)
         self._owned = store is None  # a store handed in is closed by whoever made it
         self._down: str | None = None  # why the store cannot be used, while it cannot
         self._last_try = 0.0
@@ -55,12 +59,18 @@ class StoreHolder:
         return self._store.kind if self._store is not None else self.settings.store_kind
 
     def open(self) -> None:
-        """Try to open the store now (at start-up); a failure is kept as the reason, not raised."""
+        """Try to open the store now (at start-up) and get it ready to serve
+        (``Store.warm_up``); a failure is kept as the reason, not raised."""
         with self._lock:
             try:
-                self._open()
+                store = self._open()
             except StoreUnavailable as exc:
                 log.warning("the store is not available yet: %s", exc)
+                return
+        try:
+            store.warm_up()
+        except GraphsvcError as exc:  # the first request tries again
+            log.warning("the store could not get ready: %s", exc)
 
     def get(self) -> Store:
         store = self._store
@@ -99,7 +109,7 @@ class StoreHolder:
         self._last_try = time.monotonic()
         try:
             self._probe()
-            store = open_store(self.settings)
+            store = Derived(open_store(self.settings), self.settings.data_dir / "derived")
         except StoreUnavailable as exc:
             self._down = str(exc)
             raise

@@ -161,6 +161,15 @@ def generate_cmd(
     out.print(f"Import it with: graphsvc import {path}")
 
 
+def refresh_cmd() -> None:
+    """Tell every running graphsvc that the data was changed outside graphsvc (by hand in Neo4j
+    or in the SQLite file), so that each computes its county-wide results afresh."""
+    with opened_store() as store:
+        version = store.refresh()
+    out.print(f"Data version {version}: every graphsvc process reads the data afresh on its next "
+              "request (the first county-wide read computes the county again).")
+
+
 def summary_cmd(
     as_of: AsOf = None, fmt: Fmt = Format.table, township_id: TownshipOpt = None,
 ) -> None:

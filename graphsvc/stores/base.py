@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -23,6 +25,53 @@ from graphsvc.stores.graphreads import Facts, HouseholdData, PersonData
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances, for progress bars."""
+
+Row = dict[str, Any]
+
+# the county-wide rows a store computes (``Store.status_rows``): kind -> (the id field of its
+# rows, which ids of a write's ``Changes`` can change them: "households" or "people")
+ROW_KINDS: dict[str, tuple[str, str]] = {
+    "households": ("household_id", "households"),
+    "delegates": ("delegate_id", "people"),
+    "members": ("member_id", "people"),
+    "committee_members": ("committee_member_id", "people"),
+}
+# a write touching more records than this (an import) is recorded as "everything changed":
+# computing the county afresh is then as quick as recomputing that many rows
+MEND_LIMIT = 20_000
+# changes kept in the store's change log; older ones are pruned by the write that adds one
+CHANGES_KEPT = 5_000
+# dates whose county numbers every write records its effect on (``Store.county_counts``)
+TALLY_DATES_KEPT = 8
+
+
+@dataclass
+class Changes:
+    """What the writes after one data version changed, up to ``version`` (``Store.changes``)."""
+
+    version: str  # the data version the writes brought the data to
+    households: set[str] = field(default_factory=set)  # whose status rows may have changed
+    people: set[str] = field(default_factory=set)  # whose audit rows may have changed
+    # per date: how the county's numbers (``summary.flatten``) changed; a date missing: unknown
+    deltas: dict[dt.date, Counter[str]] = field(default_factory=dict)
+    writes: int = 0
+
+
+def county_wide(*scope: Any) -> bool:
+    """Whether a read is of the whole county (no township, village or ids narrow it)."""
+    return all(x is None for x in scope)
+
+
+def page_of(rows: list[Row], *, status: str | None = None, reason: str | None = None,
+            focus_only: bool = False, limit: int | None = None,
+            offset: int = 0) -> tuple[int, list[Row]]:
+    """(total, page) of household status rows matching the filters, as ``Store.households``."""
+    if status is not None or reason is not None or focus_only:
+        rows = [r for r in rows if (status is None or r["status"] == status)
+                and (reason is None or r["reason"] == reason) and (not focus_only or r["focus"])]
+    end = None if limit is None else offset + limit
+    return len(rows), rows[offset:end]
+
 
 Audit = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 """An audit log entry (``auditlog.build_entry``), or a function making it: called inside the
@@ -85,6 +134,39 @@ class Store(ABC):
         """A token that changes whenever a write commits (by this process or any other), and
         never comes back: results derived from the data may be cached under it. ``""`` for a
         store never written to."""
+
+    # -- what writes changed, for results derived from the data (graphsvc.derived) ----------
+
+    @abstractmethod
+    def changes(self, since: str) -> Changes | None:
+        """What the writes committed after data version ``since`` changed, read from the
+        store's change log (every write records its change there, in its own transaction, by
+        whichever process made it). None when that cannot be told: ``since`` is unknown or
+        pruned, or a write in between changed everything (an import, ``--replace``,
+        ``refresh``, a new township)."""
+
+    @abstractmethod
+    def status_rows(self, kind: str, as_of: dt.date, rules: RuleSettings,
+                    ids: Collection[str] | None = None) -> list[Row]:
+        """The county-wide rows of ``kind`` (``ROW_KINDS``: ``rules.household_statuses`` or
+        one of the person audits), computed now; only those of ``ids`` when given."""
+
+    @abstractmethod
+    def county_counts(self, as_of: dt.date) -> tuple[str, dict[str, int]]:
+        """(data version, the county's numbers on ``as_of`` as ``summary.flatten`` gives them
+        at exactly that version). From then on every write records how it changed the numbers
+        on ``as_of`` (for the last ``TALLY_DATES_KEPT`` dates asked)."""
+
+    @abstractmethod
+    def refresh(self) -> str:
+        """Record that anything may have changed (the data was edited outside graphsvc): a new
+        data version whose change is "everything", so that every process drops what it derived
+        from the data. Returns the new version."""
+
+    def warm_up(self) -> None:
+        """Get ready to serve (a server calls it once, before its first request): the embedded
+        store builds its graph, so that this process can tell how its writes change the
+        county's numbers (``Store.changes``) from the first one on."""
 
     @abstractmethod
     def records(self) -> dict[str, list[Record]]:

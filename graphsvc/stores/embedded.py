@@ -3,20 +3,23 @@
 No server needed. The database file is ``GRAPHSVC_DATA_DIR/graphsvc.sqlite3``;
 each import is one SQLite transaction, so a crash (even ``kill -9``) leaves
 the store as it was before the import. The NetworkX graph is built from the
-tables on demand and kept until another process writes (the data version in the ``meta``
-table tells); this process's own writes are applied to it row by row
-(``graphsvc.stores.incremental``), and the county-wide results are mended rather than
-computed again (``graphsvc.stores.kept``).
+tables on demand and kept across writes: every write records its rows in the ``change``
+table, in its own transaction, and a process whose graph is older than the data version
+applies the rows written since to it (``graphsvc.stores.incremental``) instead of building it
+again. The same change log tells any process what a write changed (``Store.changes``), for
+the county-wide results kept above the store (``graphsvc.derived``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import json
 import logging
 import sqlite3
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,10 +44,19 @@ from graphsvc.graph import build_graph
 from graphsvc.model import Kind
 from graphsvc.rules import RuleError, RuleSettings
 from graphsvc.stores import graphreads
-from graphsvc.stores.base import Audit, Progress, Store
+from graphsvc.stores.base import (
+    CHANGES_KEPT,
+    MEND_LIMIT,
+    TALLY_DATES_KEPT,
+    Audit,
+    Changes,
+    Progress,
+    Row,
+    Store,
+    page_of,
+)
 from graphsvc.stores.graphreads import Facts, HouseholdData, PersonData
 from graphsvc.stores.incremental import affected, apply_bundle, tallied, touched
-from graphsvc.stores.kept import MEND_LIMIT, CountyWide, KeptResults, Row, county_wide, page_of
 from graphsvc.summary import flatten, summarize, tally
 
 SCHEMA_VERSION = 1
@@ -90,7 +102,7 @@ def _ddl(spec: FileSpec) -> str:
             " WITHOUT ROWID")
 
 
-class EmbeddedStore(CountyWide, Store):
+class EmbeddedStore(Store):
     """SQLite + NetworkX. Safe to share between threads (one connection, one lock)."""
 
     kind = "embedded"
@@ -114,7 +126,13 @@ class EmbeddedStore(CountyWide, Store):
         self._lock = threading.RLock()
         self._graph: nx.MultiDiGraph | None = None
         self._graph_version: str | None = None
-        self._kept = KeptResults()
+        # how each write this process followed (or made) changed the county's numbers on the
+        # kept dates, computed from its graphs before and after: for a write whose own process
+        # had no graph to tell (its change log row has no deltas)
+        self._deltas: OrderedDict[str, dict[str, dict[str, int]]] = OrderedDict()
+        self._unrecorded: list[str] = []  # of those, writes whose change log row has none
+        # the last answers of changes(): the county-wide results follow together, each asks
+        self._answers: OrderedDict[tuple[str, str], Changes | None] = OrderedDict()
         self.graph_builds = 0  # full builds of the graph (for tests and benchmarks)
 
     def _create(self) -> None:
@@ -129,6 +147,12 @@ class EmbeddedStore(CountyWide, Store):
             self._db.execute('CREATE TABLE IF NOT EXISTS "audit_log" ("id" TEXT PRIMARY KEY, "at" TEXT NOT NULL, '
                              '"key_id" TEXT, "action" TEXT NOT NULL, "entry" TEXT NOT NULL) WITHOUT ROWID')
             self._db.execute('CREATE INDEX IF NOT EXISTS "audit_log_at" ON "audit_log" ("at")')
+            # the change log (Store.changes): per write, the versions before and after it and
+            # the rows it wrote (NULL: everything may have changed), and how it changed the
+            # county's numbers on the dates asked for (meta 'tally_dates')
+            self._db.execute('CREATE TABLE IF NOT EXISTS "change" ("seq" INTEGER PRIMARY KEY, '
+                             '"before" TEXT NOT NULL, "after" TEXT NOT NULL UNIQUE, '
+                             '"bundle" TEXT, "deltas" TEXT)')
             self._db.execute('CREATE TABLE IF NOT EXISTS "audit_subject" ("subject" TEXT NOT NULL, '
                              '"entry_id" TEXT NOT NULL, PRIMARY KEY ("subject", "entry_id")) WITHOUT ROWID')
             for spec in FILES:
@@ -230,18 +254,169 @@ class EmbeddedStore(CountyWide, Store):
         return self._current()[1]
 
     def _current(self) -> tuple[str, nx.MultiDiGraph]:
-        """(data version, the graph of the data at that version or later). The graph is never
+        """(data version, the graph of the data at exactly that version). The graph is never
         changed once returned: a write makes a new one."""
         with self._lock:
-            version = self._token()
-            if self._graph is None or version != self._graph_version:
-                self._graph = build_graph(self.records())
-                self._graph_version = version
-                self.graph_builds += 1
-            return version, self._graph
+            if self._graph is not None and self._token() == self._graph_version:
+                return self._graph_version, self._graph
+            # one read transaction: the version and the rows read for it are one snapshot
+            # (or the caller's transaction, when it has one)
+            own = not self._db.in_transaction
+            if own:
+                self._db.execute("BEGIN")
+            try:
+                version = self._token()
+                try:
+                    G = self._follow(version)
+                except Exception:  # a build is the answer to anything odd in the log
+                    log.exception("could not follow the change log; building the graph")
+                    G = None
+                if G is None:
+                    G = build_graph(self.records())
+                    self.graph_builds += 1
+                    # millions of dicts and no cycles: kept out of the cyclic collector's full
+                    # passes (seconds each, holding every request of the process)
+                    if G.number_of_nodes() > 100_000:
+                        gc.freeze()
+            finally:
+                if own:
+                    self._db.execute("COMMIT")
+            self._graph, self._graph_version = G, version
+            if own:
+                self._write_back()
+            return version, G
 
-    def _compute(self, kind: str, as_of: dt.date, rules: RuleSettings,
-                 ids: Collection[str] | None) -> list[Row]:
+    def _write_back(self) -> None:
+        """The deltas this process computed for writes whose change log row has none, stored
+        there for the other processes (best effort: they compute the county's numbers again
+        without them)."""
+        if not self._unrecorded:
+            return
+        todo, self._unrecorded = self._unrecorded, []
+        try:
+            with self._db:
+                self._db.executemany('UPDATE "change" SET "deltas" = ? WHERE "after" = ? '
+                                     'AND "deltas" IS NULL',
+                                     [(json.dumps(self._deltas[a]), a) for a in todo
+                                      if a in self._deltas])
+        except sqlite3.Error:
+            log.warning("could not record the deltas of followed writes", exc_info=True)
+
+    def warm_up(self) -> None:
+        self._current()
+
+    def _follow(self, version: str) -> nx.MultiDiGraph | None:
+        """The kept graph brought forward to ``version`` by the rows written since (read from
+        the change log inside the caller's transaction); None when only a full build can tell
+        (the log does not reach back, or a write changed everything or added a township,
+        village or organisation)."""
+        if self._graph is None or self._graph_version is None:
+            return None
+        if version == self._graph_version:
+            return self._graph
+        rows = self._changes_after(self._graph_version)
+        if not rows or rows[-1][1] != version:
+            return None
+        G: nx.MultiDiGraph | None = self._graph
+        dates = [dt.date.fromisoformat(d) for d in self._tally_dates()]
+        for _, after, bundle, recorded in rows:
+            if bundle is None or G is None:
+                return None
+            written = _decode(bundle)
+            G1 = apply_bundle(G, written)
+            if G1 is not None:
+                self._remember(after, _tally_deltas(G, G1, written, dates))
+                if recorded is None and dates:
+                    self._unrecorded.append(after)
+            G = G1
+        return G
+
+    def _remember(self, after: str, deltas: dict[dt.date, Counter[str]]) -> None:
+        self._deltas[after] = {d.isoformat(): {k: v for k, v in c.items() if v}
+                               for d, c in deltas.items()}
+        while len(self._deltas) > CHANGES_KEPT:
+            self._deltas.popitem(last=False)
+
+    def _changes_after(self, since: str) -> list[tuple[str, str, str | None, str | None]] | None:
+        """The change log's rows (before, after, bundle, deltas) of the writes after ``since``,
+        in order; None when ``since`` is not in the log or the chain of versions is broken."""
+        found = self._db.execute('SELECT "seq" FROM "change" WHERE "after" = ?',
+                                 (since,)).fetchone()
+        if found is None:
+            return None
+        rows = self._db.execute('SELECT "before", "after", "bundle", "deltas" FROM "change" '
+                                'WHERE "seq" > ? ORDER BY "seq"', (found[0],)).fetchall()
+        prev = since
+        for before, after, _, _ in rows:
+            if before != prev:
+                return None
+            prev = after
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def changes(self, since: str) -> Changes | None:
+        with self._lock:
+            # the graph first: following the log computes the numbers' deltas of the writes
+            # whose writer could not (below, up to the version the graph is at)
+            version, G = self._current()
+            if (since, version) in self._answers:  # (callers do not change the answer)
+                return self._answers[(since, version)]
+            self._db.execute("BEGIN")
+            try:
+                rows = [] if since == version else self._changes_after(since)
+            finally:
+                self._db.execute("COMMIT")
+            known = {r[1]: self._deltas.get(r[1], {}) for r in rows or ()}
+        # the rest works on the rows read and the graph of that version (never changed once
+        # made): other readers need not wait for it
+        out = self._changes(since, version, G, rows, known)
+        with self._lock:
+            self._answers[(since, version)] = out
+            while len(self._answers) > 16:
+                self._answers.popitem(last=False)
+        return out
+
+    def _changes(self, since: str, version: str, G: nx.MultiDiGraph,
+                 rows: list[tuple[str, str, str | None, str | None]] | None,
+                 known: dict[str, dict[str, dict[str, int]]]) -> Changes | None:
+        """``changes(since)`` from the change log's ``rows`` after it, up to ``version``, whose
+        graph is ``G``; ``known``: the deltas this process computed, per version."""
+        if rows is None:
+            return None
+        upto = next((i for i, r in enumerate(rows) if r[1] == version), None)
+        if rows and upto is None:
+            return None
+        rows = rows[:upto + 1] if upto is not None else []
+        out = Changes(version, writes=len(rows))
+        if not rows:
+            return out
+        ids: set[str] = set()
+        deltas: dict[str, Counter[str]] | None = None
+        for _, after, bundle, dated in rows:
+            if bundle is None:
+                return None
+            written, everything = touched(_decode(bundle))
+            if everything:
+                return None
+            ids |= written
+            # recorded by the writer, or computed here when this process followed it
+            found = json.loads(dated) if dated else known.get(after, {})
+            mine = {day: Counter(d) for day, d in found.items()}
+            if deltas is None:
+                deltas = mine
+            else:  # a date not recorded by every write: unknown
+                for day in [d for d in deltas if d not in mine]:
+                    del deltas[day]
+                for day, d in deltas.items():
+                    d.update(mine[day])  # (update keeps negative counts; + would not)
+        if len(ids) > MEND_LIMIT:
+            return None
+        # liaisons are never deleted, only ended: the graph now holds every link there was
+        out.households, out.people = affected(G, ids)
+        out.deltas = {dt.date.fromisoformat(day): d for day, d in (deltas or {}).items()}
+        return out
+
+    def status_rows(self, kind: str, as_of: dt.date, rules: RuleSettings,
+                    ids: Collection[str] | None = None) -> list[Row]:
         G = self.graph()
         if kind == "households":
             return R.household_statuses(G, as_of, rules, household_ids=ids)
@@ -249,11 +424,60 @@ class EmbeddedStore(CountyWide, Store):
                  "committee_members": R.committee_member_audit}[kind]
         return audit(G, as_of, rules, ids=ids)
 
+    def _tally_dates(self) -> list[str]:
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'tally_dates'").fetchone()
+        return list(json.loads(row[0])) if row else []
+
+    def county_counts(self, as_of: dt.date) -> tuple[str, dict[str, int]]:
+        day = as_of.isoformat()
+        for _ in range(3):  # another process may write between the graph and the registration
+            version, G = self._current()
+            with self._lock:
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    dates = self._tally_dates()
+                    if day not in dates:  # every write from now on records its delta on it
+                        dates = (dates + [day])[-TALLY_DATES_KEPT:]
+                        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('tally_dates', ?)",
+                                         (json.dumps(dates),))
+                    now = self._token()
+                    self._db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise StoreError(f"the embedded store could not be read: {exc}") from exc
+            if now == version:
+                return version, flatten(summarize(G, as_of))
+        return "", flatten(summarize(self.graph(), as_of))  # "": not to be kept
+
+    def refresh(self) -> str:
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                before, after = self._token(), uuid.uuid4().hex
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", (after,))
+                self._log_change(before, after, None, None)
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise StoreError(f"the embedded store could not be refreshed: {exc}") from exc
+        return after
+
+    def _log_change(self, before: str, after: str, bundle: Bundle | None,
+                    deltas: dict[dt.date, Counter[str]] | None) -> None:
+        """The change log's row of a write (inside its transaction), and the oldest pruned."""
+        cur = self._db.execute(
+            'INSERT INTO "change" ("before", "after", "bundle", "deltas") VALUES (?, ?, ?, ?)',
+            (before, after, None if bundle is None else _encode(bundle),
+             None if deltas is None else json.dumps(
+                 {d.isoformat(): {k: v for k, v in c.items() if v} for d, c in deltas.items()})))
+        self._db.execute('DELETE FROM "change" WHERE "seq" <= ?',
+                         ((cur.lastrowid or 0) - CHANGES_KEPT,))
+
     def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
                 township_id: str | None = None) -> dict[str, Any]:
-        if township_id is None:
-            return self._county_summary(as_of, rules,
-                                        lambda: flatten(summarize(self.graph(), as_of)))
         G = self.graph()
         out = summarize(G, as_of, township_id=township_id)
         if rules is not None:
@@ -268,13 +492,11 @@ class EmbeddedStore(CountyWide, Store):
                    member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
         if household_ids is not None:
             member_ids = None  # as the Cypher statement: the households asked for win
-        filters = {"status": status, "reason": reason, "focus_only": focus_only, "limit": limit,
-                   "offset": offset}
-        if county_wide(township_id, village_id, household_ids, member_ids):
-            return self._county_households(as_of, rules, **filters)
         return page_of(R.household_statuses(self.graph(), as_of, rules, township_id=township_id,
                                             village_id=village_id, household_ids=household_ids,
-                                            member_ids=member_ids), **filters)
+                                            member_ids=member_ids),
+                       status=status, reason=reason, focus_only=focus_only, limit=limit,
+                       offset=offset)
 
     def household(self, household_id: str, as_of: dt.date, rules: RuleSettings) -> dict[str, Any]:
         try:
@@ -285,24 +507,18 @@ class EmbeddedStore(CountyWide, Store):
     def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                        village_id: str | None = None,
                        ids: Collection[str] | None = None) -> list[dict[str, Any]]:
-        if county_wide(township_id, village_id, ids):
-            return self._county_rows("delegates", as_of, rules)
         return R.delegate_audit(self.graph(), as_of, rules, township_id=township_id,
                                 village_id=village_id, ids=ids)
 
     def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                      village_id: str | None = None,
                      ids: Collection[str] | None = None) -> list[dict[str, Any]]:
-        if county_wide(township_id, village_id, ids):
-            return self._county_rows("members", as_of, rules)
         return R.member_audit(self.graph(), as_of, rules, township_id=township_id,
                               village_id=village_id, ids=ids)
 
     def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
                                township_id: str | None = None, village_id: str | None = None,
                                ids: Collection[str] | None = None) -> list[dict[str, Any]]:
-        if county_wide(township_id, village_id, ids):
-            return self._county_rows("committee_members", as_of, rules)
         return R.committee_member_audit(self.graph(), as_of, rules, township_id=township_id,
                                         village_id=village_id, ids=ids)
 
@@ -320,41 +536,14 @@ class EmbeddedStore(CountyWide, Store):
     def write(self, bundle: Bundle, *, replace: bool = False, progress: Progress | None = None,
               expect: Mapping[str, str] | None = None,
               audit: Audit | None = None) -> None:
-        # one write at a time, mended in before the next: mending here is work of this process
-        # (the interpreter lock), so overlapping it with the next write gains nothing and lets
-        # readers wait longer for their version (Neo4j overlaps them: its mending waits on I/O)
-        with self._kept.writing(), self._kept.write_lock:
-            before, after, G0, G1 = self._write(bundle, replace=replace, progress=progress,
-                                                expect=expect, audit=audit)
-            ticket = self._kept.ticket()
-
-            def deltas(dates: list[dt.date]) -> dict[dt.date, Counter[str]] | None:
-                ids = tallied(bundle)
-                if G0 is None or G1 is None or len(ids) > MEND_LIMIT:
-                    return None
-                out = {}
-                for day in dates:
-                    d = tally(G1, day, ids)
-                    d.subtract(tally(G0, day, ids))
-                    out[day] = d
-                return out
-
-            self._mend(ticket, before, after, bundle, deltas, replace)
-
-    def _affected(self, bundle: Bundle) -> tuple[set[str], set[str]] | None:
-        ids, everything = touched(bundle)
-        return None if everything else affected(self.graph(), ids)
-
-    def _write(self, bundle: Bundle, *, replace: bool, progress: Progress | None,
-               expect: Mapping[str, str] | None,
-               audit: Audit | None,
-               ) -> tuple[str, str, nx.MultiDiGraph | None, nx.MultiDiGraph | None]:
-        """The transaction; (data version before, after, the graph of the version before and
-        the graph after, when the kept graph was that of the version before and followed the
-        write; else None, None)."""
+        """The transaction, recording its change in the change log (``Store.changes``). Readers
+        of every process follow it from there, so the write does nothing more."""
         total = bundle.count()
+        small = not replace and total <= MEND_LIMIT
         done = 0
         with self._lock:
+            if small and self._graph is not None:
+                self._current()  # brought forward before the write lock (a build takes long)
             db = self._db
             try:
                 db.execute("BEGIN IMMEDIATE")  # the write lock first: what we read now holds
@@ -364,6 +553,14 @@ class EmbeddedStore(CountyWide, Store):
                     for rid, tag in expect.items():
                         if found.get(rid) != tag:
                             raise VersionConflict(rid, found.get(rid))
+                # the graph of the version before, to tell how the write changes the county's
+                # numbers (None: not kept in this process, or another process's write since
+                # needs a full build; readers then count the county again)
+                try:
+                    G0 = self._follow(before) if small else None
+                except Exception:  # the write stands without its deltas
+                    log.exception("could not follow the change log before a write")
+                    G0 = None
                 # the audit entry's old values: read now, under the write lock, before any row
                 entry = audit() if callable(audit) else audit
                 if replace:
@@ -388,6 +585,17 @@ class EmbeddedStore(CountyWide, Store):
                                (row["id"], row["at"], row["key_id"], row["action"], row["entry"]))
                     db.executemany('INSERT OR IGNORE INTO "audit_subject" VALUES (?, ?)',
                                    [(x, row["id"]) for x in row["subjects"]])
+                G1 = None
+                if G0 is not None:
+                    try:
+                        G1 = apply_bundle(G0, bundle)
+                    except Exception:  # the next read builds the graph
+                        log.exception("could not apply the write to the kept graph")
+                deltas = None
+                if G0 is not None and G1 is not None:
+                    deltas = _tally_deltas(G0, G1, bundle, [
+                        dt.date.fromisoformat(d) for d in self._tally_dates()])
+                self._log_change(before, after, bundle if small else None, deltas)
                 db.execute("COMMIT")
             except BaseException as exc:
                 if db.in_transaction:
@@ -395,15 +603,10 @@ class EmbeddedStore(CountyWide, Store):
                 if isinstance(exc, sqlite3.Error):
                     raise StoreError(f"the embedded store could not save the import: {exc}") from exc
                 raise
-            G0, G1 = self._graph, None
-            if G0 is not None and self._graph_version == before and not replace:
-                try:
-                    G1 = apply_bundle(G0, bundle)
-                except Exception:  # a committed write stands: the next read builds the graph
-                    log.exception("could not apply the write to the kept graph; rebuilding it")
-                if G1 is not None:
-                    self._graph, self._graph_version = G1, after
-            return (before, after, G0, G1) if G1 is not None else (before, after, None, None)
+            if G1 is not None:
+                self._graph, self._graph_version = G1, after
+                if deltas is not None:
+                    self._remember(after, deltas)
 
     def _write_file(self, spec: FileSpec, rows: list[Record], stamp: str) -> None:
         db = self._db
@@ -462,6 +665,31 @@ class EmbeddedStore(CountyWide, Store):
 
     def chain_people(self, ids: Iterable[str]) -> dict[str, PersonData]:
         return graphreads.chain_people(self.graph(), ids)
+
+
+def _tally_deltas(G0: nx.MultiDiGraph, G1: nx.MultiDiGraph, bundle: Bundle,
+                  dates: list[dt.date]) -> dict[dt.date, Counter[str]]:
+    """How writing ``bundle`` (``G0`` before, ``G1`` after) changed the county's numbers on
+    each of ``dates``: the written records' tally after less before."""
+    ids = tallied(bundle)
+    out = {}
+    for day in dates:
+        d = tally(G1, day, ids)
+        d.subtract(tally(G0, day, ids))
+        out[day] = d
+    return out
+
+
+def _encode(bundle: Bundle) -> str:
+    """A bundle's rows as the change log keeps them (JSON of the columns' SQL values)."""
+    return json.dumps({spec.name: [[_to_sql(c, r.get(c.name)) for c in spec.columns]
+                                   for r in bundle.rows(spec.name)]
+                       for spec in FILES if bundle.rows(spec.name)}, ensure_ascii=False)
+
+
+def _decode(text: str) -> Bundle:
+    return Bundle({name: [{c.name: _from_sql(c, v) for c, v in zip(SPECS[name].columns, row)}
+                          for row in rows] for name, rows in json.loads(text).items()})
 
 
 def _chunks(items: list[Any], n: int) -> Iterable[list[Any]]:

@@ -11,7 +11,7 @@ adjacency maps are copied, which is a few milliseconds for a county, and only th
 of the touched nodes). A reader holding the old graph keeps a consistent snapshot.
 
 ``affected`` tells which household status rows and which people's audit rows a write can
-change, for the kept county-wide results (``graphsvc.stores.kept``).
+change, for the county-wide results kept above the store (``graphsvc.derived``).
 """
 
 from __future__ import annotations

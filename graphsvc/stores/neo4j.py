@@ -8,6 +8,7 @@ here, and values leave as plain Python (``neo4j.time.Date`` -> ``datetime.date``
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -41,7 +42,16 @@ from graphsvc.errors import ConfigError, NotFound, StoreError, StoreUnavailable,
 from graphsvc.graph import KIND_LABELS
 from graphsvc.model import FOCUS_CATEGORIES, LIAISON_KINDS, REASONS, STATUSES, Kind, township_of
 from graphsvc.rules import RuleSettings
-from graphsvc.stores.base import Audit, Progress, Store
+from graphsvc.stores.base import (
+    CHANGES_KEPT,
+    MEND_LIMIT,
+    TALLY_DATES_KEPT,
+    Audit,
+    Changes,
+    Progress,
+    Row,
+    Store,
+)
 from graphsvc.stores.graphreads import (
     Facts,
     HouseholdData,
@@ -50,7 +60,6 @@ from graphsvc.stores.graphreads import (
     RequestRow,
 )
 from graphsvc.stores.incremental import tallied, touched
-from graphsvc.stores.kept import MEND_LIMIT, CountyWide, KeptResults, Row, county_wide
 from graphsvc.summary import unflatten
 
 T = TypeVar("T")
@@ -104,7 +113,7 @@ def _record(spec: FileSpec, props: dict[str, Any]) -> Record:
     return out
 
 
-class Neo4jStore(CountyWide, Store):
+class Neo4jStore(Store):
     """A Neo4j 5 server (Community or Enterprise), reached with the official driver."""
 
     kind = "neo4j"
@@ -121,7 +130,8 @@ class Neo4jStore(CountyWide, Store):
         + [f"export/{s.name}" for s in FILES]
         + [f"rules/{n}" for n in RULE_STATEMENTS]
         + ["rules/pairing_network", "meta/data_version", "meta/touch", "meta/audit_append",
-           "meta/audit_list", "meta/affected", "meta/summary_part", "meta/stamp"]
+           "meta/audit_list", "meta/affected", "meta/summary_part", "meta/stamp",
+           "meta/change_append", "meta/changes", "meta/count_date"]
         + [f"analysis/{n}" for n in ANALYSIS_STATEMENTS]
     )
 
@@ -144,8 +154,6 @@ class Neo4jStore(CountyWide, Store):
         except (ValueError, DriverError) as exc:
             raise ConfigError(f"GRAPHSVC_NEO4J_URI '{uri}' is not usable: {exc}") from exc
         self.uri = uri
-        # county-wide results kept between reads and mended after this process's writes
-        self._kept = KeptResults()
         try:
             self.ensure_schema()
         except BaseException:
@@ -259,25 +267,19 @@ class Neo4jStore(CountyWide, Store):
 
     def summary(self, as_of: dt.date, rules: RuleSettings | None = None, *,
                 township_id: str | None = None) -> dict[str, Any]:
-        def counts() -> dict[str, int]:
-            (r,) = self._read_values("summary", as_of=as_of,
-                                     focus_categories=list(FOCUS_CATEGORIES),
-                                     township_id=township_id)
-            return {k: int(v) for k, v in r.items()}
-
-        if township_id is None:  # the county's numbers: kept across writes
-            return self._county_summary(as_of, rules, counts)
-        out = unflatten(counts(), as_of)
+        (r,) = self._read_values("summary", as_of=as_of, focus_categories=list(FOCUS_CATEGORIES),
+                                 township_id=township_id)
+        out = unflatten({k: int(v) for k, v in r.items()}, as_of)
         if rules is not None:
             s = self._statuses(as_of, rules, township_id=township_id, limit=0)
             out["households_by_status"] = {k: s[k] for k in STATUSES}
             out["uncovered_by_reason"] = {k: s[k] for k in REASONS}
         return out
 
-    # -- county-wide results, kept (graphsvc.stores.kept) ------------------------------------
+    # -- what writes changed, for results derived from the data (graphsvc.derived) ----------
 
-    def _compute(self, kind: str, as_of: dt.date, rules: RuleSettings,
-                 ids: Collection[str] | None) -> list[Row]:
+    def status_rows(self, kind: str, as_of: dt.date, rules: RuleSettings,
+                    ids: Collection[str] | None = None) -> list[Row]:
         if kind == "households":
             if ids is not None and not ids:
                 return []
@@ -287,14 +289,78 @@ class Neo4jStore(CountyWide, Store):
                  "committee_members": self._committee_member_audit}[kind]
         return audit(as_of, rules, None, None, ids)
 
-    def _affected(self, bundle: Bundle) -> tuple[set[str], set[str]] | None:
-        ids, everything = touched(bundle)
-        if everything:
+    def county_counts(self, as_of: dt.date) -> tuple[str, dict[str, int]]:
+        q = self.q
+
+        def work(tx: ManagedTransaction) -> tuple[str, dict[str, int]]:
+            found = tx.run(q.text("meta/count_date", ["day", "keep"]), day=as_of.isoformat(),
+                           keep=TALLY_DATES_KEPT).single()
+            r = tx.run(q.text("summary", ["as_of", "focus_categories", "township_id"]),
+                       as_of=as_of, focus_categories=list(FOCUS_CATEGORIES),
+                       township_id=None).single(strict=True)
+            return (str(found["version"] or "") if found else "",
+                    {k: int(v) for k, v in r.items()})
+
+        return self._write_tx(work, "counting the county")
+
+    def changes(self, since: str) -> Changes | None:
+        (r,) = self._read_values("meta/changes", since=since)
+        version = str(r["version"])
+        if since == version:
+            return Changes(version)
+        if not r["found"]:
             return None
-        if not ids:
-            return set(), set()
-        (r,) = self._read_values("meta/affected", ids=sorted(ids))
-        return set(r["household_ids"]), set(r["person_ids"])
+        out = Changes(version)
+        prev = since
+        deltas: dict[str, Counter[str]] | None = None
+        for c in r["changes"]:
+            if prev == version:  # (a write committed while the log was read: the next time)
+                break
+            if c["before"] != prev or c["everything"]:
+                return None
+            prev = c["after"]
+            out.writes += 1
+            out.households.update(c["household_ids"] or ())
+            out.people.update(c["person_ids"] or ())
+            mine = {day: Counter(d) for day, d in json.loads(c["deltas"]).items()} \
+                if c["deltas"] else {}
+            if deltas is None:
+                deltas = mine
+            else:  # a date not recorded by every write: unknown
+                for day in [d for d in deltas if d not in mine]:
+                    del deltas[day]
+                for day, d in deltas.items():
+                    d.update(mine[day])  # (update keeps negative counts; + would not)
+        if prev != version:
+            return None
+        out.deltas = {dt.date.fromisoformat(day): d for day, d in (deltas or {}).items()}
+        return out
+
+    def refresh(self) -> str:
+        q = self.q
+
+        def work(tx: ManagedTransaction) -> str:
+            touch = tx.run(q.text("meta/touch")).single(strict=True)
+            self._log_change(tx, touch, None, None)
+            return str(touch["after"])
+
+        return self._write_tx(work, "refreshing the data version")
+
+    def _log_change(self, tx: ManagedTransaction, touch: Any,
+                    which: tuple[set[str], set[str]] | None,
+                    deltas: dict[dt.date, Counter[str]] | None) -> None:
+        """The change log's entry of a write (``which``: households and people whose rows it
+        can change, None: anything may have changed), inside its transaction."""
+        tx.run(self.q.text("meta/change_append", ["seq", "before", "after", "everything",
+                                                  "household_ids", "person_ids", "deltas",
+                                                  "keep"]),
+               seq=touch["seq"], before=touch["before"], after=touch["after"],
+               everything=which is None,
+               household_ids=sorted(which[0]) if which else [],
+               person_ids=sorted(which[1]) if which else [],
+               deltas=None if deltas is None else json.dumps(
+                   {d.isoformat(): {k: v for k, v in c.items() if v} for d, c in deltas.items()}),
+               keep=CHANGES_KEPT).consume()
 
     # -- the coverage rules (COVERAGE_RULES.md; graphsvc.rules is the reference) ------------
 
@@ -331,9 +397,6 @@ class Neo4jStore(CountyWide, Store):
                    reason: str | None = None, focus_only: bool = False, limit: int | None = None,
                    offset: int = 0, household_ids: Collection[str] | None = None,
                    member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
-        if county_wide(township_id, village_id, household_ids, member_ids):
-            return self._county_households(as_of, rules, status=status, reason=reason,
-                                           focus_only=focus_only, limit=limit, offset=offset)
         r = self._statuses(as_of, rules, township_id=township_id, village_id=village_id,
                            household_ids=None if household_ids is None else sorted(household_ids),
                            member_ids=member_ids, status=status, reason=reason,
@@ -374,8 +437,6 @@ class Neo4jStore(CountyWide, Store):
     def delegate_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                        village_id: str | None = None,
                        ids: Collection[str] | None = None) -> list[dict[str, Any]]:
-        if county_wide(township_id, village_id, ids):
-            return self._county_rows("delegates", as_of, rules)
         return self._delegate_audit(as_of, rules, township_id, village_id, ids)
 
     def _delegate_audit(self, as_of: dt.date, rules: RuleSettings, township_id: str | None,
@@ -402,8 +463,6 @@ class Neo4jStore(CountyWide, Store):
     def member_audit(self, as_of: dt.date, rules: RuleSettings, *, township_id: str | None = None,
                      village_id: str | None = None,
                      ids: Collection[str] | None = None) -> list[dict[str, Any]]:
-        if county_wide(township_id, village_id, ids):
-            return self._county_rows("members", as_of, rules)
         return self._member_audit(as_of, rules, township_id, village_id, ids)
 
     def _member_audit(self, as_of: dt.date, rules: RuleSettings, township_id: str | None,
@@ -423,8 +482,6 @@ class Neo4jStore(CountyWide, Store):
     def committee_member_audit(self, as_of: dt.date, rules: RuleSettings, *,
                                township_id: str | None = None, village_id: str | None = None,
                                ids: Collection[str] | None = None) -> list[dict[str, Any]]:
-        if county_wide(township_id, village_id, ids):
-            return self._county_rows("committee_members", as_of, rules)
         return self._committee_member_audit(as_of, rules, township_id, village_id, ids)
 
     def _committee_member_audit(self, as_of: dt.date, rules: RuleSettings, township_id: str | None,
@@ -511,49 +568,35 @@ class Neo4jStore(CountyWide, Store):
         """One managed transaction: new records are CREATEd, stored ones updated (MERGE).
 
         It starts by taking the write lock of the data version node (meta/touch), so writes
-        run one after another and what ``expect`` checks cannot change before the commit."""
-        # one write at a time (the database serialises them anyway); each is mended in after the
-        # one before it (mended out of order, a kept result would be dropped)
-        with self._kept.writing():
-            with self._kept.write_lock:
-                dates = [] if replace else self._kept.tally_dates()
-                before, after, deltas = self._write(bundle, replace=replace, progress=progress,
-                                                    expect=expect, audit=audit, dates=dates)
-                ticket = self._kept.ticket()
-            # on its turn, after the writes before it; the next write may commit meanwhile
-            self._mend(ticket, before, after, bundle, lambda _dates: deltas, replace)
-
-    def _write(self, bundle: Bundle, *, replace: bool, progress: Progress | None,
-               expect: Mapping[str, str] | None,
-               audit: Audit | None, dates: list[dt.date],
-               ) -> tuple[str, str, dict[dt.date, Counter[str]] | None]:
-        """The transaction; (data version before, after, how it changed the county's numbers
-        on each of ``dates``: the written records' tally after the write less before it, both
-        read inside the transaction; None when not asked or too many records)."""
+        run one after another and what ``expect`` checks cannot change before the commit. It
+        ends by recording its change in the change log (meta/change_append), which every
+        process reads to follow it (``Store.changes``): nothing more is done for it here."""
         plan = self._plan(bundle)
         total = sum(len(step.rows) for step in plan if not step.only)
-        versions: list[str] = []
-        ids = sorted(tallied(bundle)) if dates else []
-        if len(ids) > MEND_LIMIT:
-            dates, ids = [], []
-        deltas: dict[dt.date, Counter[str]] = {}
+        written, everything = touched(bundle)
+        everything = everything or replace or len(written) > MEND_LIMIT
+        ids = sorted(tallied(bundle))
+        small = not replace and len(ids) <= MEND_LIMIT
+        q = self.q
 
-        def part(tx: ManagedTransaction) -> dict[dt.date, Counter[str]]:
+        def part(tx: ManagedTransaction, dates: list[dt.date]) -> dict[dt.date, Counter[str]]:
+            """The written records' tally on each of ``dates`` (meta/summary_part)."""
             text = q.text("meta/summary_part", ["ids", "as_of", "focus_categories"])
             return {day: Counter({k: int(v) for k, v in tx.run(
                         text, ids=ids, as_of=day,
                         focus_categories=list(FOCUS_CATEGORIES)).single(strict=True).items()})
                     for day in dates}
         size = self.batch_size
-        q = self.q
         stamped = [r["id"] for spec in FILES if spec.group == "entity"
                    for r in bundle.rows(spec.name)]
 
         def work(tx: ManagedTransaction) -> None:
             done = 0
             touch = tx.run(q.text("meta/touch")).single(strict=True)
-            versions[:] = [touch["before"], touch["after"]]
-            tallied_before = part(tx) if dates else {}
+            # how the write changes the county's numbers on the kept dates: the written
+            # records' tally after it less before it, both read here
+            dates = [dt.date.fromisoformat(d) for d in touch["tally_dates"]] if small else []
+            tallied_before = part(tx, dates)
             if expect:
                 found = _versions(tx.run(q.text("fetch/entities", ["ids"]), ids=list(expect)))
                 for rid, tag in expect.items():
@@ -596,17 +639,24 @@ class Neo4jStore(CountyWide, Store):
             if stamped:  # new on every write, even of the same values (auditlog.version)
                 text = q.text("meta/stamp", ["ids", "stamp"])
                 for i in range(0, len(stamped), size):
-                    tx.run(text, ids=stamped[i : i + size], stamp=versions[1]).consume()
+                    tx.run(text, ids=stamped[i : i + size], stamp=touch["after"]).consume()
             if entry:
                 tx.run(q.text("meta/audit_append", ["row"]), row=to_row(entry)).consume()
-            deltas.clear()
-            for day, now in (part(tx) if dates else {}).items():
+            # the rows the write can change, read from the graph after it (ended liaisons stay)
+            which: tuple[set[str], set[str]] | None = None
+            if not everything:
+                which = set(), set()
+                if written:
+                    r = tx.run(q.text("meta/affected", ["ids"]),
+                               ids=sorted(written)).single(strict=True)
+                    which = set(r["household_ids"]), set(r["person_ids"])
+            deltas = {}
+            for day, now in part(tx, dates).items():
                 now.subtract(tallied_before[day])
                 deltas[day] = now
+            self._log_change(tx, touch, which, deltas if small else None)
 
         self._write_tx(work, "writing the import")
-        return versions[0], versions[1], (deltas if dates else None)
-
 
     def _stored_keys(self, tx: ManagedTransaction, step: _Step) -> set[str]:
         if step.only:

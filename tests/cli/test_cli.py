@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 import graphsvc
+from graphsvc.config import Settings
+from graphsvc.stores import open_store
 
 # the folder that holds the graphsvc being tested (site-packages, or the source tree)
 PKG_PARENT = str(Path(graphsvc.__file__).resolve().parents[1])
@@ -190,3 +192,24 @@ def test_an_import_that_loses_neo4j_says_what_was_written_and_what_to_do() -> No
     except StoreUnavailable as exc:
         said = _unavailable_message(exc, Path("county"), "neo4j", dry_run=False)
     assert "may or may not have been written" in said and "changes nothing" in said
+
+
+def test_refresh_is_noticed_by_every_process(cli_env: dict[str, str], tiny_dir: Path,
+                                             tmp_path: Path) -> None:
+    """After a hand edit, `graphsvc refresh` moves the data version on with a change no process
+    can mend from: whatever any process kept is computed afresh."""
+    assert run(["import", str(tiny_dir)], cli_env, tmp_path).returncode == 0
+    settings = Settings(data_dir=Path(cli_env.get("GRAPHSVC_DATA_DIR", tmp_path / "none")),
+                        neo4j_uri=cli_env.get("GRAPHSVC_NEO4J_URI"),
+                        neo4j_password=cli_env.get("GRAPHSVC_NEO4J_PASSWORD"))
+    with open_store(settings) as store:
+        before = store.data_version()
+        assert store.changes(before) is not None  # nothing written since: an empty change
+    r = run(["refresh"], cli_env, tmp_path)
+    assert r.returncode == 0, r.stderr
+    with open_store(settings) as store:
+        after = store.data_version()
+        assert after != before and after in r.stdout
+        assert store.changes(before) is None  # "everything": kept results cannot be mended
+        assert store.changes(after) is not None
+

@@ -76,6 +76,29 @@ def test_short_load_run(load_env: dict[str, str], tiny_dir: Path, tmp_path: Path
     assert "OK" in r.stdout.splitlines()[-1]
 
 
+def test_two_workers_compute_the_county_once(load_env: dict[str, str], tiny_dir: Path,
+                                              tmp_path: Path) -> None:
+    """``graphsvc serve --workers 2`` under load: writes by either worker are followed by the
+    other from the store's change log, and the county's results are computed in full once per
+    kind and date across both processes (the other loads what the first published)."""
+    report = tmp_path / "load.json"
+    r = subprocess.run(
+        [sys.executable, str(LOAD), "--bundle", str(tiny_dir), "--clients", "10",
+         "--duration", "8", "--workers", "2", "--data-dir", str(tmp_path / "data"),
+         "--json", str(report)],
+        env=load_env, cwd=tmp_path, capture_output=True, text=True, timeout=900,
+        stdin=subprocess.DEVNULL, check=False)
+    assert report.is_file(), \
+        f"no report; exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}"
+    rep = json.loads(report.read_text("utf-8"))
+    assert rep["errors"] == 0, rep["error_samples"]
+    assert rep["consistent"], rep["problems"]
+    assert rep["acknowledged"]["contacts"] > 0
+    c = rep["computations"]
+    assert c["total"] > 0 and set(c["per_kind_and_date"].values()) == {1}, c
+    assert "OK" in r.stdout.splitlines()[-1]
+
+
 def test_the_check_sees_a_lost_write() -> None:
     """The consistency check is not vacuous: a write acknowledged but missing, a count that does
     not add up and a change stored with another value are each reported."""

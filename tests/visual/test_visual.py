@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,37 @@ def test_revoked_key_ends_the_session(served: tuple[TestClient, KeyStore]) -> No
     r = client.post("/visual/logout", data={"csrf": form_token(client, "/visual/")},
                     follow_redirects=False)
     assert r.status_code == 303 and "gs_visual=" in r.headers["set-cookie"]
+
+
+def test_the_warmer_starts_and_stops_with_the_app(tiny: Store, tmp_path: Path) -> None:
+    """The county pages' warmer runs while the app runs (its lifespan), warms once a page is
+    asked, and is stopped before the app's store closes."""
+    from visual import warmer as warming
+
+    warmer = warming._warmer  # noqa: SLF001 - the process's one warmer
+    settings = Settings(data_dir=tmp_path / "api", neo4j_uri=None)
+    app = create_app(settings, store=tiny)
+    with TestClient(app) as client:
+        assert id(app) in warmer._apps and warmer._thread is not None  # noqa: SLF001
+        assert warmer._thread.is_alive()  # noqa: SLF001
+        assert id(app) not in warmer._asked  # noqa: SLF001 - no page asked: no diagram work
+        login(client, KeyStore(tmp_path / "api"))
+        rounds = warmer.rounds
+        assert client.get("/visual/").status_code == 200
+        assert id(app) in warmer._asked  # noqa: SLF001
+        warmer.kick()
+        from visual.cache import store_key
+
+        where = store_key(tiny)
+        for _ in range(200):  # a round with the pages asked runs at once, and warms them
+            if warmer.rounds > rounds and where in warmer._seen:  # noqa: SLF001
+                break
+            time.sleep(0.05)
+        assert where in warmer._seen  # noqa: SLF001 - the county pages were built
+        thread = warmer._thread  # noqa: SLF001
+    assert id(app) not in warmer._apps  # noqa: SLF001
+    if not warmer._apps:  # (no other app of this process running): the thread ended
+        assert not thread.is_alive()
 
 
 def test_township_keys_see_only_their_townships(served: tuple[TestClient, KeyStore]) -> None:

@@ -24,8 +24,8 @@ from graphsvc.errors import NotFound
 from graphsvc.keys import KeyStore, Principal
 from graphsvc.model import Kind
 from graphsvc.sessions import SESSION_SECONDS, SessionStore
-from visual.cache import keep_warm
 from visual.render import Link, Page, served_link, with_query
+from visual.warmer import pages_asked
 
 router = APIRouter(prefix="/visual", include_in_schema=False)
 
@@ -140,7 +140,7 @@ def index(request: Request, store: StoreDep, rules: RulesDep, as_of: AsOfDep) ->
     principal = _principal(request)
     if principal is None:
         return _to_login()
-    keep_warm(store, rules)
+    pages_asked(id(request.app))  # the warmer (started with the app) keeps the pages ready
     towns = None if principal.every_township else principal.townships
     token = csrf.form_token(request)  # for the logout form
     return token.keep(request, _html(index_page(store, as_of=as_of, rules=rules, townships=towns,
@@ -173,7 +173,7 @@ def view_page(request: Request, view: str, store: StoreDep, rules: RulesDep, as_
             raise NotFound(f"this key sees only {', '.join(principal.townships)}")
     else:
         scope.visible(store, principal, VIEW_KINDS[view], rid)
-    keep_warm(store, rules)
+    pages_asked(id(request.app))
     args = (rid,) if rid is not None else ()
     settings = request.app.state.settings
     extra: dict[str, object] = {}
