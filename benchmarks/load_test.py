@@ -64,7 +64,8 @@ CONFLICT = 409  # an expected answer to a write that clashes (optimistic concurr
 # household lists and audits of the whole county, or of one township (or village)
 LIST_SHAPES = {"county": ("all", "status", "focus"),
                "local": ("township", "township+status", "township+focus", "village")}
-AUDITS = {"county": ("delegates", "committee-members"), "local": ("delegates", "members", "pairings")}
+AUDITS = {"county": ("delegates", "committee-members"),
+          "local": ("delegates", "members", "pairings")}
 
 
 # -- running graphsvc ----------------------------------------------------------------------------
@@ -79,7 +80,8 @@ def package_parent() -> str:
     return str(Path(graphsvc.__file__).resolve().parents[1])
 
 
-def graphsvc_env(extra: dict[str, str] | None = None, *, inherit_store: bool = True) -> dict[str, str]:
+def graphsvc_env(extra: dict[str, str] | None = None, *,
+                 inherit_store: bool = True) -> dict[str, str]:
     """The environment for graphsvc subprocesses: ours (without GRAPHSVC_* unless
     ``inherit_store``), plus ``extra``, with graphsvc importable as in this process."""
     env = {k: v for k, v in os.environ.items() if inherit_store or not k.startswith("GRAPHSVC_")}
@@ -175,7 +177,8 @@ class Target:
         return sorted({m for ms in self.members_by_village.values() for m in ms})
 
 
-async def discover(client: httpx.AsyncClient, as_of: str, sample: int, rng: random.Random) -> Target:
+async def discover(client: httpx.AsyncClient, as_of: str, sample: int,
+                   rng: random.Random) -> Target:
     """Pages of the household list, at random offsets, until ``sample`` households are known."""
     first = await client.get("/api/v1/households", params={"as_of": as_of, "limit": 1000})
     first.raise_for_status()
@@ -436,7 +439,8 @@ async def load(url: str, key: str, *, clients: int, duration: float, seed: int, 
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"},
                                  timeout=timeout, limits=limits) as http:
         target = await discover(http, today, sample, rng)
-        before = (await http.get("/api/v1/summary", params={"as_of": today})).raise_for_status().json()
+        before = (await http.get("/api/v1/summary",
+                                 params={"as_of": today})).raise_for_status().json()
         results, acks, warm = Results(), Acks(), Results()
         users = [Client(i, clients, target, http, results, acks, run, today, seed, write_share,
                         county_share) for i in range(clients)]
@@ -495,8 +499,9 @@ async def check_http(http: httpx.AsyncClient, today: str, before: dict[str, Any]
         want = before["contacts"] + len(acks.contacts)
         maybe = len(acks.maybe("contacts.create"))
         if not want <= after["contacts"] <= want + maybe:
-            problems.append(f"the summary counts {after['contacts']} contacts; {before['contacts']} "
-                            f"before + {len(acks.contacts)} acknowledged = {want}"
+            problems.append(f"the summary counts {after['contacts']} contacts; "
+                            f"{before['contacts']} before + {len(acks.contacts)} acknowledged = "
+                            f"{want}"
                             + (f" (+ up to {maybe} of unknown outcome)" if maybe else ""))
         for k in ("people", "households", "townships", "villages"):
             if after.get(k) != before.get(k):
@@ -690,7 +695,8 @@ def print_report(rep: dict[str, Any]) -> None:
       f"and summaries county-wide), {rep['write_share']:.0%} writes")
     p(f"  {rep['requests']} requests, {rep['throughput_per_s']:.1f}/s "
       f"(reads {rep['reads']['per_s']:.1f}/s, writes {rep['writes']['per_s']:.1f}/s)")
-    p(f"  {'kind':<18}{'requests':>9}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    p(f"  {'kind':<18}{'requests':>9}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+      f"{'max ms':>9}")
     for kind, k in rep["kinds"].items():
         p(f"  {kind:<18}{k['requests']:>9}{k['per_s']:>8.1f}{k['p50_ms']:>9.0f}{k['p95_ms']:>9.0f}"
           f"{k['p99_ms']:>9.0f}{k['max_ms']:>9.0f}")
@@ -722,7 +728,8 @@ def print_report(rep: dict[str, Any]) -> None:
           + (", ".join(f"{k} x{n} ({c['seconds'][k]} s)"
                        for k, n in c["per_kind_and_date"].items()) or "none")
           + f"; loaded by other workers {c['loads']} time(s), at most {c['load_seconds_max']} s")
-    p(f"  consistency: {'every acknowledged write is in the store; counts add up' if rep['consistent'] else 'FAILED'}")
+    held = "every acknowledged write is in the store; counts add up"
+    p(f"  consistency: {held if rep['consistent'] else 'FAILED'}")
     for prob in rep["problems"]:
         p(f"    {prob}")
     p("OK" if rep["ok"] else "FAILED")

@@ -52,9 +52,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
 from graphsvc.bundle.validate import Bundle, Record
+from graphsvc.graph import Graph
 from graphsvc.model import Kind
 from graphsvc.rules import RuleSettings, focus_count
 from graphsvc.rules import status_counts as counts_of
@@ -388,7 +387,7 @@ class Derived(Store):
                         township_id: str | None = None) -> dict[str, Any]:
         return self.store.pairing_network(as_of, township_id=township_id)
 
-    def graph(self) -> nx.MultiDiGraph:
+    def graph(self) -> Graph:
         return self.store.graph()
 
     # -- the analyses' reads (never kept here: each is one read of the store) ------------------

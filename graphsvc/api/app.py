@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     errors.install(app)
     app.add_middleware(EncodedSlashes, prefix=f"{API_PREFIX}/")  # ids holding '/' (%2F)
     app.add_middleware(EncodedSlashes, prefix="/visual/")  # and the diagram pages' ids
-    app.add_middleware(BodyLimit,  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit,
                        default=body_bound(settings.max_body_bytes),
                        paths={f"{API_PREFIX}/imports": upload_bound(settings.max_upload_bytes),
                               f"{API_PREFIX}/repair-plans/apply":

@@ -13,12 +13,10 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import networkx as nx
+from typing import Any, Self
 
 from graphsvc.bundle.validate import Bundle, Record
-from graphsvc.graph import build_graph
+from graphsvc.graph import Graph, build_graph
 from graphsvc.model import Kind, counts_on
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.graphreads import Facts, HouseholdData, PersonData
@@ -97,7 +95,8 @@ class Store(ABC):
         """The stored records among ``ids`` with their kind; unknown ids are left out."""
 
     @abstractmethod
-    def fetch_links(self, name: str, keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
+    def fetch_links(self, name: str,
+                    keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
         """Stored rows of ``liaisons``/``pairings``/``supports`` by their identifying columns."""
 
     @abstractmethod
@@ -216,7 +215,8 @@ class Store(ABC):
         """``rules.committee_member_audit``; with ``ids``, the rows of those people only."""
 
     @abstractmethod
-    def pairing_audit(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, list[str]]:
+    def pairing_audit(self, as_of: dt.date, *,
+                      township_id: str | None = None) -> dict[str, list[str]]:
         """``rules.pairing_audit``."""
 
     @abstractmethod
@@ -258,8 +258,10 @@ class Store(ABC):
                 if counts_on(e.get("since"), e.get("until"), as_of):
                     pairings.append({"unit_id": u, "village_id": v, "since": e.get("since"),
                                      "until": e.get("until")})
-        towns = sorted({G.nodes[v].get("township_id") for v in villages} - {None}
-                       | ({township_id} if township_id in G else set()))
+        towns = sorted({str(G.nodes[v]["township_id"]) for v in villages
+                        if G.nodes[v].get("township_id") is not None}
+                       | ({township_id} if township_id is not None and township_id in G
+                          else set()))
         return {
             "townships": [rec(t, "name") for t in towns if t in G],
             "villages": [rec(v, "name", "township_id", "needs_pairing") for v in villages],
@@ -267,14 +269,14 @@ class Store(ABC):
             "pairings": sorted(pairings, key=lambda p: (p["unit_id"], p["village_id"])),
         }
 
-    def graph(self) -> nx.MultiDiGraph:
+    def graph(self) -> Graph:
         """Every record as one NetworkX graph (see ``graphsvc.graph``)."""
         return build_graph(self.records())
 
     def close(self) -> None:
         """Release connections."""
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -24,8 +24,6 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
 from graphsvc import rules as R
 from graphsvc.auditlog import from_row, to_row, version
 from graphsvc.bundle.schema import (
@@ -40,7 +38,7 @@ from graphsvc.bundle.schema import (
 from graphsvc.bundle.validate import Bundle, Record
 from graphsvc.errors import NotFound, StoreError, StoreUnavailable, VersionConflict
 from graphsvc.files import private_dir, private_file, tighten
-from graphsvc.graph import build_graph
+from graphsvc.graph import Graph, build_graph
 from graphsvc.model import Kind
 from graphsvc.rules import RuleError, RuleSettings
 from graphsvc.stores import graphreads
@@ -124,7 +122,7 @@ class EmbeddedStore(Store):
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
         self._lock = threading.RLock()
-        self._graph: nx.MultiDiGraph | None = None
+        self._graph: Graph | None = None
         self._graph_version: str | None = None
         # how each write this process followed (or made) changed the county's numbers on the
         # kept dates, computed from its graphs before and after: for a write whose own process
@@ -138,14 +136,17 @@ class EmbeddedStore(Store):
     def _create(self) -> None:
         with self._db:
             self._db.execute("BEGIN")
-            self._db.execute('CREATE TABLE IF NOT EXISTS "entity" ("id" TEXT PRIMARY KEY, "kind" TEXT NOT NULL) WITHOUT ROWID')
+            self._db.execute('CREATE TABLE IF NOT EXISTS "entity" '
+                             '("id" TEXT PRIMARY KEY, "kind" TEXT NOT NULL) WITHOUT ROWID')
             # the stamp of the last write naming the record (auditlog.version): a store made
             # before stamps were kept gets the column; its records have none until written
             if "stamp" not in {r[1] for r in self._db.execute('PRAGMA table_info("entity")')}:
                 self._db.execute('ALTER TABLE "entity" ADD COLUMN "stamp" TEXT')
-            self._db.execute('CREATE TABLE IF NOT EXISTS "meta" ("name" TEXT PRIMARY KEY, "value" TEXT)')
-            self._db.execute('CREATE TABLE IF NOT EXISTS "audit_log" ("id" TEXT PRIMARY KEY, "at" TEXT NOT NULL, '
-                             '"key_id" TEXT, "action" TEXT NOT NULL, "entry" TEXT NOT NULL) WITHOUT ROWID')
+            self._db.execute('CREATE TABLE IF NOT EXISTS "meta" '
+                             '("name" TEXT PRIMARY KEY, "value" TEXT)')
+            self._db.execute('CREATE TABLE IF NOT EXISTS "audit_log" '
+                             '("id" TEXT PRIMARY KEY, "at" TEXT NOT NULL, "key_id" TEXT, '
+                             '"action" TEXT NOT NULL, "entry" TEXT NOT NULL) WITHOUT ROWID')
             self._db.execute('CREATE INDEX IF NOT EXISTS "audit_log_at" ON "audit_log" ("at")')
             # the change log (Store.changes): per write, the versions before and after it and
             # the rows it wrote (NULL: everything may have changed), and how it changed the
@@ -154,10 +155,12 @@ class EmbeddedStore(Store):
                              '"before" TEXT NOT NULL, "after" TEXT NOT NULL UNIQUE, '
                              '"bundle" TEXT, "deltas" TEXT)')
             self._db.execute('CREATE TABLE IF NOT EXISTS "audit_subject" ("subject" TEXT NOT NULL, '
-                             '"entry_id" TEXT NOT NULL, PRIMARY KEY ("subject", "entry_id")) WITHOUT ROWID')
+                             '"entry_id" TEXT NOT NULL, PRIMARY KEY ("subject", "entry_id")) '
+                             'WITHOUT ROWID')
             for spec in FILES:
                 self._db.execute(_ddl(spec))
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                             (str(SCHEMA_VERSION),))
             self._db.execute("COMMIT")
 
     # -- reading -----------------------------------------------------------------------------
@@ -167,7 +170,8 @@ class EmbeddedStore(Store):
             with self._lock:
                 self._db.execute("SELECT 1").fetchone()
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"the embedded store at {self.path} cannot be read: {exc}") from exc
+            raise StoreUnavailable(
+                f"the embedded store at {self.path} cannot be read: {exc}") from exc
 
     def _rows(self, spec: FileSpec, where: str = "", params: Iterable[Any] = ()) -> list[Record]:
         names = ", ".join(f'"{c.name}"' for c in spec.columns)
@@ -182,7 +186,8 @@ class EmbeddedStore(Store):
             kinds: dict[str, list[str]] = {}
             for chunk in _chunks(ids, 900):
                 marks = ",".join("?" * len(chunk))
-                for rid, kind in self._db.execute(f"SELECT id, kind FROM entity WHERE id IN ({marks})", chunk):
+                for rid, kind in self._db.execute(
+                        f"SELECT id, kind FROM entity WHERE id IN ({marks})", chunk):
                     kinds.setdefault(kind, []).append(rid)
             for kind, kids in kinds.items():
                 spec = ENTITY_SPECS[Kind(kind)]
@@ -203,7 +208,8 @@ class EmbeddedStore(Store):
                     f"SELECT id, stamp FROM entity WHERE id IN ({marks})", chunk).fetchall())
         return {rid: version(rec, stamps.get(rid)) for rid, (_, rec) in found.items()}
 
-    def fetch_links(self, name: str, keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
+    def fetch_links(self, name: str,
+                    keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
         spec = SPECS[name]
         out: dict[tuple[str, ...], Record] = {}
         keymap = {link_key(spec, dict(zip(spec.key, k))): k for k in keys}
@@ -222,7 +228,8 @@ class EmbeddedStore(Store):
         try:
             row = self._db.execute("SELECT value FROM meta WHERE name = 'data_version'").fetchone()
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"the embedded store at {self.path} cannot be read: {exc}") from exc
+            raise StoreUnavailable(
+                f"the embedded store at {self.path} cannot be read: {exc}") from exc
         return row[0] if row else ""
 
     def audit_entries(self, *, since: str | None = None, until: str | None = None,
@@ -240,7 +247,8 @@ class EmbeddedStore(Store):
             params.append(subject)
         cond = ("WHERE " + " AND ".join(where)) if where else ""
         with self._lock:
-            total = self._db.execute(f'SELECT count(*) FROM "audit_log" {cond}', params).fetchone()[0]
+            total = self._db.execute(f'SELECT count(*) FROM "audit_log" {cond}',
+                                     params).fetchone()[0]
             rows = self._db.execute(f'SELECT "entry" FROM "audit_log" {cond} '
                                     'ORDER BY "at" DESC, "id" DESC LIMIT ? OFFSET ?',
                                     [*params, limit, offset]).fetchall()
@@ -250,10 +258,10 @@ class EmbeddedStore(Store):
         with self._lock:
             return {spec.name: self._rows(spec) for spec in FILES}
 
-    def graph(self) -> nx.MultiDiGraph:
+    def graph(self) -> Graph:
         return self._current()[1]
 
-    def _current(self) -> tuple[str, nx.MultiDiGraph]:
+    def _current(self) -> tuple[str, Graph]:
         """(data version, the graph of the data at exactly that version). The graph is never
         changed once returned: a write makes a new one."""
         with self._lock:
@@ -305,7 +313,7 @@ class EmbeddedStore(Store):
     def warm_up(self) -> None:
         self._current()
 
-    def _follow(self, version: str) -> nx.MultiDiGraph | None:
+    def _follow(self, version: str) -> Graph | None:
         """The kept graph brought forward to ``version`` by the rows written since (read from
         the change log inside the caller's transaction); None when only a full build can tell
         (the log does not reach back, or a write changed everything or added a township,
@@ -317,7 +325,7 @@ class EmbeddedStore(Store):
         rows = self._changes_after(self._graph_version)
         if not rows or rows[-1][1] != version:
             return None
-        G: nx.MultiDiGraph | None = self._graph
+        G: Graph | None = self._graph
         dates = [dt.date.fromisoformat(d) for d in self._tally_dates()]
         for _, after, bundle, recorded in rows:
             if bundle is None or G is None:
@@ -375,7 +383,7 @@ class EmbeddedStore(Store):
                 self._answers.popitem(last=False)
         return out
 
-    def _changes(self, since: str, version: str, G: nx.MultiDiGraph,
+    def _changes(self, since: str, version: str, G: Graph,
                  rows: list[tuple[str, str, str | None, str | None]] | None,
                  known: dict[str, dict[str, dict[str, int]]]) -> Changes | None:
         """``changes(since)`` from the change log's ``rows`` after it, up to ``version``, whose
@@ -522,7 +530,8 @@ class EmbeddedStore(Store):
         return R.committee_member_audit(self.graph(), as_of, rules, township_id=township_id,
                                         village_id=village_id, ids=ids)
 
-    def pairing_audit(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, list[str]]:
+    def pairing_audit(self, as_of: dt.date, *,
+                      township_id: str | None = None) -> dict[str, list[str]]:
         return R.pairing_audit(self.graph(), as_of, township_id=township_id)
 
     def impact(self, person_id: str, as_of: dt.date, rules: RuleSettings) -> list[dict[str, Any]]:
@@ -601,7 +610,8 @@ class EmbeddedStore(Store):
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"the embedded store could not save the import: {exc}") from exc
+                    raise StoreError(
+                        f"the embedded store could not save the import: {exc}") from exc
                 raise
             if G1 is not None:
                 self._graph, self._graph_version = G1, after
@@ -628,11 +638,13 @@ class EmbeddedStore(Store):
         keyf = contact_key if spec.group == "contact" else (lambda r: link_key(spec, r))
         values = ([keyf(r)] + [_to_sql(c, r[c.name]) for c in cols] for r in rows)
         if spec.group == "contact":
-            db.executemany(f'INSERT OR IGNORE INTO "{spec.name}" (key, {names}) VALUES (?, {marks})', values)
+            db.executemany(
+                f'INSERT OR IGNORE INTO "{spec.name}" (key, {names}) VALUES (?, {marks})', values)
         else:
             db.executemany(
                 f'INSERT INTO "{spec.name}" (key, {names}) VALUES (?, {marks}) '
-                'ON CONFLICT(key) DO UPDATE SET "since" = excluded."since", "until" = excluded."until"',
+                'ON CONFLICT(key) DO UPDATE SET "since" = excluded."since", '
+                '"until" = excluded."until"',
                 values,
             )
 
@@ -667,7 +679,7 @@ class EmbeddedStore(Store):
         return graphreads.chain_people(self.graph(), ids)
 
 
-def _tally_deltas(G0: nx.MultiDiGraph, G1: nx.MultiDiGraph, bundle: Bundle,
+def _tally_deltas(G0: Graph, G1: Graph, bundle: Bundle,
                   dates: list[dt.date]) -> dict[dt.date, Counter[str]]:
     """How writing ``bundle`` (``G0`` before, ``G1`` after) changed the county's numbers on
     each of ``dates``: the written records' tally after less before."""

@@ -23,7 +23,7 @@ import networkx as nx
 
 from graphsvc.bundle.schema import ENTITY_SPECS, FILES
 from graphsvc.bundle.validate import Bundle
-from graphsvc.graph import REFERENCE_REL, link_edges, node_attrs
+from graphsvc.graph import REFERENCE_REL, Graph, link_edges, node_attrs
 from graphsvc.model import Kind
 
 # what other records name (REFERENCE_REL targets): a new one of these may turn a reference of
@@ -37,11 +37,14 @@ _CHAIN_FILES = frozenset({"people", "households", "liaisons", "contacts", "suppo
 class _Cow:
     """A new graph sharing every part of ``G`` that is not written to."""
 
-    def __init__(self, G: nx.MultiDiGraph) -> None:
-        H = nx.MultiDiGraph()
-        H._node = G._node.copy()
-        H._adj = G._adj.copy()  # also _succ
-        H._pred = G._pred.copy()
+    def __init__(self, G: Graph) -> None:
+        # NetworkX's own dicts (it has no public names for them), hence Any: the copy shares
+        # each node's maps until they are written to
+        H: Any = nx.MultiDiGraph()
+        g: Any = G
+        H._node = g._node.copy()
+        H._adj = g._adj.copy()  # also _succ
+        H._pred = g._pred.copy()
         self.H = H
         self.graph = dict(G.graph)
         self._outer: set[tuple[str, str]] = set()  # ("s"|"p", node): the node's own map
@@ -53,14 +56,16 @@ class _Cow:
         if (side, n) not in self._outer:
             outer[n] = dict(outer[n])
             self._outer.add((side, n))
-        return outer[n]
+        found: dict[str, Any] = outer[n]
+        return found
 
     def _keys(self, side: str, n: str, other: str) -> dict[str, Any]:
         m = self._map(side, n)
         if (side, n, other) not in self._inner:
             m[other] = dict(m.get(other, {}))
             self._inner.add((side, n, other))
-        return m[other]
+        found: dict[str, Any] = m[other]
+        return found
 
     def _ensure(self, n: str) -> None:
         if n not in self.H._node:  # as nx.add_edge does: a bare node
@@ -93,16 +98,17 @@ class _Cow:
                 del self._map(side, a)[b]
                 self._inner.discard((side, a, b))
 
-    def result(self) -> nx.MultiDiGraph:
+    def result(self) -> Graph:
         kept = self.graph.get("_nodes_by_entity")
         if kept is not None:  # rules' sorted node lists: drop those of kinds that gained nodes
             gained = {self.H._node[n].get("entity") for n in self.new_nodes}
             self.graph["_nodes_by_entity"] = {k: v for k, v in kept.items() if k not in gained}
         self.H.graph.update(self.graph)
-        return self.H
+        made: Graph = self.H
+        return made
 
 
-def apply_bundle(G: nx.MultiDiGraph, bundle: Bundle) -> nx.MultiDiGraph | None:
+def apply_bundle(G: Graph, bundle: Bundle) -> Graph | None:
     """The graph ``build_graph`` would give after ``bundle`` was written (upserted, as the
     stores write) onto the records ``G`` was built from; ``G`` itself is left as it was.
 
@@ -168,7 +174,7 @@ def tallied(bundle: Bundle) -> set[str]:
     return ids
 
 
-def affected(G: nx.MultiDiGraph, ids: Iterable[str]) -> tuple[set[str], set[str]]:
+def affected(G: Graph, ids: Iterable[str]) -> tuple[set[str], set[str]]:
     """(households, people) whose rows a write touching ``ids`` can change, read from the graph
     after the write (liaisons are never deleted, only ended, so it holds every link there was).
 
@@ -196,5 +202,6 @@ def affected(G: nx.MultiDiGraph, ids: Iterable[str]) -> tuple[set[str], set[str]
     below = walk(people, 3, True)
     households |= {n for n in below if G.nodes[n].get("entity") == "household"}
     people |= walk(set(seeds), 3, False)
-    people |= {n for n in walk(people & set(seeds), 1, True) if G.nodes[n].get("entity") == "person"}
+    people |= {n for n in walk(people & set(seeds), 1, True)
+               if G.nodes[n].get("entity") == "person"}
     return households, people

@@ -76,6 +76,12 @@ ANALYSIS_STATEMENTS = ("repair_people", "repair_households", "risks", "risks_tow
                        "trends_people")
 
 
+def _pairs(r: neo4j.Record) -> list[tuple[str, Any]]:
+    """A record's (key, value) pairs as the driver holds them (no copy of nested values)."""
+    pairs: list[tuple[str, Any]] = r.items()  # type: ignore[no-untyped-call]  # (unannotated)
+    return pairs
+
+
 def _native(v: Any) -> Any:
     if isinstance(v, neo4j.time.Date):
         return v.to_native()
@@ -178,7 +184,8 @@ class Neo4jStore(Store):
                 f"Neo4j at {self.uri} refused the user name or password while {doing}; "
                 "check GRAPHSVC_NEO4J_USER and GRAPHSVC_NEO4J_PASSWORD") from exc
         except (ServiceUnavailable, SessionExpired, ConnectionError, OSError) as exc:
-            raise StoreUnavailable(f"Neo4j at {self.uri} cannot be reached while {doing}: {exc}") from exc
+            raise StoreUnavailable(
+                f"Neo4j at {self.uri} cannot be reached while {doing}: {exc}") from exc
         except Neo4jError as exc:
             raise StoreError(f"Neo4j failed while {doing}: {exc.message or exc}") from exc
         except DriverError as exc:
@@ -197,7 +204,7 @@ class Neo4jStore(Store):
     def _read_values(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """``_read`` for statements that return no nodes or relationships, only values, maps and
         lists: the driver's values as they come (``Record.data()`` would copy them all again)."""
-        return [dict(r.items()) for r in self._records(name, params)]
+        return [dict(_pairs(r)) for r in self._records(name, params)]
 
     def _write_tx(self, work: Callable[[ManagedTransaction], T], doing: str) -> T:
         with self._translate(doing), self.driver.session(database=self.database) as session:
@@ -245,7 +252,8 @@ class Neo4jStore(Store):
     def versions(self, ids: Iterable[str]) -> dict[str, str]:
         return _versions(self._read("fetch/entities", ids=list(ids)))
 
-    def fetch_links(self, name: str, keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
+    def fetch_links(self, name: str,
+                    keys: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], Record]:
         spec = SPECS[name]
         groups: dict[str, list[tuple[str, ...]]] = {}
         for key in keys:
@@ -283,8 +291,10 @@ class Neo4jStore(Store):
         if kind == "households":
             if ids is not None and not ids:
                 return []
-            return self._statuses(as_of, rules, household_ids=None if ids is None else sorted(ids),
-                                  counts=False)["page"]
+            rows: list[dict[str, Any]] = self._statuses(
+                as_of, rules, household_ids=None if ids is None else sorted(ids),
+                counts=False)["page"]
+            return rows
         audit = {"delegates": self._delegate_audit, "members": self._member_audit,
                  "committee_members": self._committee_member_audit}[kind]
         return audit(as_of, rules, None, None, ids)
@@ -299,7 +309,7 @@ class Neo4jStore(Store):
                        as_of=as_of, focus_categories=list(FOCUS_CATEGORIES),
                        township_id=None).single(strict=True)
             return (str(found["version"] or "") if found else "",
-                    {k: int(v) for k, v in r.items()})
+                    {k: int(v) for k, v in _pairs(r)})
 
         return self._write_tx(work, "counting the county")
 
@@ -364,8 +374,10 @@ class Neo4jStore(Store):
 
     # -- the coverage rules (COVERAGE_RULES.md; graphsvc.rules is the reference) ------------
 
-    def _statuses(self, as_of: dt.date, rules: RuleSettings, *, household_ids: list[str] | None = None,
-                  member_ids: Collection[str] | None = None, township_id: str | None = None, village_id: str | None = None,
+    def _statuses(self, as_of: dt.date, rules: RuleSettings, *,
+                  household_ids: list[str] | None = None,
+                  member_ids: Collection[str] | None = None, township_id: str | None = None,
+                  village_id: str | None = None,
                   excluded: str | None = None, status: str | None = None, reason: str | None = None,
                   focus_only: bool = False, limit: int | None = None, offset: int = 0,
                   counts: bool = True) -> dict[str, Any]:
@@ -421,7 +433,8 @@ class Neo4jStore(Store):
         row = page[0] if page else R.inactive_row(
             household_id, a, d["township_id"], [c["member_id"] for c in d["chains"]], rules)
         chains = [{**brief(c["member_id"]), "delegates": [
-            {**brief(x["delegate_id"]), "committee_members": [brief(c) for c in x["committee_member_ids"]]}
+            {**brief(x["delegate_id"]),
+             "committee_members": [brief(c) for c in x["committee_member_ids"]]}
             for x in c["delegates"]]} for c in d["chains"]]
         return R.detail_body(
             row, a, as_of, d["village_name"], chains,
@@ -440,7 +453,8 @@ class Neo4jStore(Store):
         return self._delegate_audit(as_of, rules, township_id, village_id, ids)
 
     def _delegate_audit(self, as_of: dt.date, rules: RuleSettings, township_id: str | None,
-                        village_id: str | None, ids: Collection[str] | None) -> list[dict[str, Any]]:
+                        village_id: str | None,
+                        ids: Collection[str] | None) -> list[dict[str, Any]]:
         return [{
             "delegate_id": r["delegate_id"],
             "name": r["name"],
@@ -485,7 +499,8 @@ class Neo4jStore(Store):
         return self._committee_member_audit(as_of, rules, township_id, village_id, ids)
 
     def _committee_member_audit(self, as_of: dt.date, rules: RuleSettings, township_id: str | None,
-                                village_id: str | None, ids: Collection[str] | None) -> list[dict[str, Any]]:
+                                village_id: str | None,
+                                ids: Collection[str] | None) -> list[dict[str, Any]]:
         return [{
             "committee_member_id": r["committee_member_id"],
             "name": r["name"],
@@ -499,7 +514,8 @@ class Neo4jStore(Store):
             village_id=village_id, ids=_ids(ids),
             min_delegates_per_committee_member=rules.min_delegates_per_committee_member)]
 
-    def pairing_audit(self, as_of: dt.date, *, township_id: str | None = None) -> dict[str, list[str]]:
+    def pairing_audit(self, as_of: dt.date, *,
+                      township_id: str | None = None) -> dict[str, list[str]]:
         (r,) = self._read_values("rules/pairing_audit", as_of=as_of, township_id=township_id)
         return {"unpaired_villages": r["unpaired_villages"], "idle_units": r["idle_units"]}
 
@@ -582,9 +598,9 @@ class Neo4jStore(Store):
         def part(tx: ManagedTransaction, dates: list[dt.date]) -> dict[dt.date, Counter[str]]:
             """The written records' tally on each of ``dates`` (meta/summary_part)."""
             text = q.text("meta/summary_part", ["ids", "as_of", "focus_categories"])
-            return {day: Counter({k: int(v) for k, v in tx.run(
+            return {day: Counter({k: int(v) for k, v in _pairs(tx.run(
                         text, ids=ids, as_of=day,
-                        focus_categories=list(FOCUS_CATEGORIES)).single(strict=True).items()})
+                        focus_categories=list(FOCUS_CATEGORIES)).single(strict=True))})
                     for day in dates}
         size = self.batch_size
         stamped = [r["id"] for spec in FILES if spec.group == "entity"
@@ -665,7 +681,8 @@ class Neo4jStore(Store):
         keys = [r[step.key] for r in step.rows]
         found: set[str] = set()
         for i in range(0, len(keys), 50_000):
-            found.update(rec["key"] for rec in tx.run(check, {step.check_param: keys[i : i + 50_000]}))
+            found.update(rec["key"]
+                         for rec in tx.run(check, {step.check_param: keys[i : i + 50_000]}))
         return found
 
     # -- the reads of the analyses: cypher/analysis/ (graphsvc.stores.graphreads is the
