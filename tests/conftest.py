@@ -19,11 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests_support import ROOT
 
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
 
-ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 TINY = SHARED / "examples" / "tiny-county"
 if not TINY.is_dir():  # CI lays shared/ beside the clone
