@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_api import Api, _app
+from tests_support.api import Api, api_on
 
 from graphsvc.importer import import_path
 from graphsvc.keys import Role
@@ -24,7 +24,7 @@ H = "H002"  # in T1, village V1: head 张国强, phone 15800000002, address 双�
 @pytest.fixture
 def api(store: Store, tiny_dir: Path, tmp_path: Path) -> Iterator[Api]:
     assert import_path(store, tiny_dir).ok
-    yield from _app(store, tmp_path / "api")
+    yield from api_on(store, tmp_path / "api")
 
 
 def _household(api: Api, headers: dict[str, str] | None = None) -> tuple[dict[str, Any], str]:

@@ -26,7 +26,7 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_api import Api, _app
+from tests_support.api import Api, api_on
 from test_cli import PKG_PARENT, run
 
 from graphsvc.bundle.schema import FILES, FORMULA_TRIGGERS, escape_formula, unescape_formula
@@ -214,7 +214,7 @@ def test_bundle_export_is_inert_and_round_trips(store: Store, tmp_path: Path) ->
 def hostile_api(store: Store, tmp_path: Path) -> Iterator[Api]:
     write_bundle(HOSTILE, tmp_path / "hostile")
     assert import_path(store, tmp_path / "hostile").ok
-    yield from _app(store, tmp_path / "api")
+    yield from api_on(store, tmp_path / "api")
 
 
 def test_api_csv_export_is_inert(hostile_api: Api) -> None:

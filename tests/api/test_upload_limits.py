@@ -19,7 +19,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from test_api import Api, _app
+from tests_support.api import Api, api_on
 from test_cli import cli_env, run  # noqa: F401 - cli_env is a fixture
 from test_uploads import refused, snapshot, upload, zip_of
 
@@ -34,7 +34,7 @@ CONTACTS_HEAD = b"person_id,household_id,date\n"
 def api(store: Store, tiny_dir: Path, tmp_path: Path) -> Iterator[Api]:
     """The API on the tiny county, with the default limits (50 MB uploads, 1 GiB unpacked)."""
     assert import_path(store, tiny_dir).ok
-    yield from _app(store, tmp_path / "api")
+    yield from api_on(store, tmp_path / "api")
 
 
 def _newest_entry(api: Api) -> dict[str, Any]:

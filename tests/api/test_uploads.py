@@ -23,7 +23,7 @@ import httpx
 import openpyxl
 import pytest
 from httpx import Response
-from test_api import AS_OF, Api, _app
+from tests_support.api import AS_OF, Api, api_on
 from test_api_server import make_key, serving
 
 from graphsvc.bundle.schema import FILES
@@ -41,7 +41,7 @@ UNPACKED = 2_000_000  # GRAPHSVC_MAX_UNPACKED_BYTES in these tests
 def api(store: Store, tiny_dir: Path, tmp_path: Path) -> Iterator[Api]:
     """The API on the tiny county, with small upload limits."""
     assert import_path(store, tiny_dir).ok
-    yield from _app(store, tmp_path / "api", max_upload_bytes=LIMIT, max_unpacked_bytes=UNPACKED)
+    yield from api_on(store, tmp_path / "api", max_upload_bytes=LIMIT, max_unpacked_bytes=UNPACKED)
 
 
 def snapshot(store: Store) -> dict[str, str]:
@@ -136,7 +136,7 @@ def test_default_limit_is_50_mb() -> None:
 
 
 def test_a_small_limit_is_stated_truly(store: Store, tmp_path: Path) -> None:
-    app = _app(store, tmp_path / "api", max_upload_bytes=20_000)
+    app = api_on(store, tmp_path / "api", max_upload_bytes=20_000)
     try:
         r = upload(next(app), "contacts.csv", b"person_id,household_id,date\n" + b"\n" * 30_000)
     finally:
