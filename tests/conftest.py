@@ -152,3 +152,12 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[
     yield make
     for s in made:
         s.close()
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+def cli_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The settings of a ``graphsvc`` command on each store (the Neo4j one emptied first)."""
+    if request.param == "embedded":
+        return {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
+    _clear_auto(request.getfixturevalue("neo4j_shared"))
+    return dict(request.getfixturevalue("neo4j_env"))

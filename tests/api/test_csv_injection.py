@@ -27,7 +27,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_support.api import Api, api_on
-from test_cli import PKG_PARENT, run
+from tests_support import PKG_PARENT
+from tests_support.cli import run
 
 from graphsvc.bundle.schema import FILES, FORMULA_TRIGGERS, escape_formula, unescape_formula
 from graphsvc.bundle.writer import escaped, write_bundle

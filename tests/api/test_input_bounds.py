@@ -19,7 +19,7 @@ import httpx
 import pytest
 from httpx import Response
 from tests_support.api import AS_OF, Api, api_on
-from test_api_server import make_key, serving
+from tests_support.server import make_key, serving
 from test_uploads import snapshot
 
 from graphsvc.bundle.schema import (

@@ -20,7 +20,7 @@ from typing import Any
 import openpyxl
 import pytest
 from tests_support.api import Api, api_on
-from test_cli import cli_env, run  # noqa: F401 - cli_env is a fixture
+from tests_support.cli import run
 from test_uploads import refused, snapshot, upload, zip_of
 
 from graphsvc.importer import import_path
@@ -193,7 +193,7 @@ def test_a_nul_in_a_member_that_packs_normally_is_refused_from_its_first_block(a
 # -- the CLI's report file is bounded too, but lists more ---------------------------------------
 
 def test_cli_report_file_lists_more_and_the_terminal_stays_short(
-        cli_env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+        cli_env: dict[str, str], tmp_path: Path) -> None:
     folder = tmp_path / "bundle"
     folder.mkdir()
     (folder / "townships.csv").write_text("id,name\n" + "T1,x\n" * 12_001, encoding="utf-8")

@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 from httpx import Response
 from tests_support.api import AS_OF, Api, api_on
-from test_api_server import make_key, serving
+from tests_support.server import make_key, serving
 
 from graphsvc.bundle.schema import FILES
 from graphsvc.bundle.writer import csv_text, ordered_rows, write_bundle

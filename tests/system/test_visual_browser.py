@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from test_api_server import cli, make_key, serving
+from tests_support.cli import run
+from tests_support.server import make_key, serving
 from test_visual import DAY, EVIL, EXPECTED, RULES, _evil_copy
 
 from graphsvc.importer import import_path
@@ -101,7 +102,7 @@ def shots_dir(tmp_path: Path) -> Path:
 
 def test_every_view_in_chromium(browser: Any, tiny_dir: Path, tmp_path: Path) -> None:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
-    assert cli(["import", str(tiny_dir)], env, tmp_path).returncode == 0
+    assert run(["import", str(tiny_dir)], env, tmp_path).returncode == 0
     key = make_key(env, tmp_path, "--role", "admin")
     shots = shots_dir(tmp_path)
     with serving([], env, tmp_path) as (base, _):
@@ -202,7 +203,7 @@ def test_plan_and_request_pages_in_chromium(browser: Any, tiny_dir: Path, tmp_pa
     by its checkbox, and the household, member and delegate pages with open requests: no
     console error, nothing fetched from elsewhere, a drawn canvas, a screenshot of each."""
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
-    assert cli(["import", str(tiny_dir)], env, tmp_path).returncode == 0
+    assert run(["import", str(tiny_dir)], env, tmp_path).returncode == 0
     key = make_key(env, tmp_path, "--role", "admin")
     shots = shots_dir(tmp_path)
     later = "2026-07-20"  # the five open requests are overdue: with committee member C2

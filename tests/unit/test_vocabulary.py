@@ -283,17 +283,6 @@ def test_repair_reasons_name_the_households_reason_by_its_label(tiny: Store) -> 
 # -- the CLI --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["embedded", "neo4j"])
-def cli_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    """The settings of a ``graphsvc`` command on each store (the Neo4j one emptied first)."""
-    if request.param == "embedded":
-        return {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
-    from tests_support import clear
-
-    clear(request.getfixturevalue("neo4j_shared"))
-    return dict(request.getfixturevalue("neo4j_env"))
-
-
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
     full = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHSVC_")}
     full.update(env, PYTHONPATH=str(ROOT), COLUMNS="200")

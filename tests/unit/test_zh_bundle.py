@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from tests_support.api import Api, api_on
-from test_cli import run
+from tests_support.cli import run
 from test_csv_injection import HOSTILE
 
 from graphsvc.bundle import zh

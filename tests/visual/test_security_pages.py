@@ -20,7 +20,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from test_api_server import cli, make_key, serving
+from tests_support.cli import run
+from tests_support.server import make_key, serving
 from test_visual import DAY, data_of, layers_of, tiny  # noqa: F401 - tiny: a fixture
 from test_visual_browser import Watched, browser  # noqa: F401 - browser: a fixture
 from tests_support import form_token, visual_login
@@ -325,7 +326,7 @@ def test_forms_and_odd_links_in_chromium(browser: Any, foreign_site: tuple[str, 
     """In chromium: another site's auto-submitting login form signs no one in; this site's
     own form does, and its logout ends the session; a node link to an odd id opens it."""
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
-    assert cli(["import", str(write_odd_bundle(tmp_path / "odd"))], env, tmp_path).returncode == 0
+    assert run(["import", str(write_odd_bundle(tmp_path / "odd"))], env, tmp_path).returncode == 0
     attacker = make_key(env, tmp_path, "--role", "viewer")
     key = make_key(env, tmp_path, "--role", "admin")
     evil, root = foreign_site
