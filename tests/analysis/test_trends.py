@@ -32,10 +32,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from test_property import DAYS
 from test_requests import write_county
-from test_rules_property import AS_OFS, CONTACT_DAYS, VARIANTS, _load, rule_bundles
 from tests_support import visual_login
+from tests_support.data import AS_OFS, CONTACT_DAYS, DAYS, VARIANTS, import_drawn, rule_bundles
 
 from graphsvc.analysis import trends as T
 from graphsvc.api import create_app
@@ -189,7 +188,7 @@ def test_random_counties_on_every_bound(
     with tempfile.TemporaryDirectory() as tmp:
         emb = EmbeddedStore(Path(tmp) / "emb")
         try:
-            _load(emb, data, later, Path(tmp) / "a")
+            import_drawn(emb, data, later, Path(tmp) / "a")
             G = emb.graph()
             for rules in VARIANTS:
                 chains = T.read_chains(emb, contacts=(dt.date.min, dt.date.max))
@@ -201,7 +200,7 @@ def test_random_counties_on_every_bound(
                             for r in household_statuses(G, day, rules)}
                     assert {h: k for h, k in got.items() if k} == want, (day, rules)
             clear(neo4j_shared)
-            _load(neo4j_shared, data, later, Path(tmp) / "b")
+            import_drawn(neo4j_shared, data, later, Path(tmp) / "b")
             town = data["townships"][-1]["id"]
             for scope in ({}, {"township_id": town}):
                 args = {"first": D("2024-12-25"), "last": D("2026-07-15"), "step": "week",
