@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 from tests_support.api import Api, api_on
 from tests_support.cli import run
-from test_csv_injection import HOSTILE
+from tests_support.counties import HOSTILE
 
 from graphsvc.bundle import zh
 from graphsvc.bundle.reader import read_bundle
