@@ -20,7 +20,7 @@ import pytest
 from httpx import Response
 from tests_support.api import AS_OF, Api, api_on
 from tests_support.server import make_key, serving
-from test_uploads import snapshot
+from tests_support.uploads import snapshot
 
 from graphsvc.bundle.schema import (
     ADDRESS_MAX,

@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 from tests_support.api import Api, api_on
 from tests_support.cli import run
-from test_uploads import refused, snapshot, upload, zip_of
+from tests_support.uploads import refused, snapshot, upload, zip_of
 
 from graphsvc.importer import import_path
 from graphsvc.keys import Role
