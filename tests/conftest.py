@@ -17,10 +17,13 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests_support import ROOT
+from tests_support.browser import chromium
 
+from graphsvc.importer import import_path
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
 
@@ -58,6 +61,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def tiny_dir() -> Path:
     assert TINY.is_dir(), f"the tiny-county fixture is missing at {TINY}"
     return TINY
+
+
+@pytest.fixture
+def tiny(store: Store, tiny_dir: Path) -> Store:
+    """The tiny county imported into an empty store of each kind."""
+    assert import_path(store, tiny_dir).ok
+    return store
 
 
 @pytest.fixture
@@ -161,3 +171,10 @@ def cli_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
         return {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
     _clear_auto(request.getfixturevalue("neo4j_shared"))
     return dict(request.getfixturevalue("neo4j_env"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, shared by the tests of a module."""
+    with chromium() as b:
+        yield b

@@ -76,12 +76,6 @@ def _ranked(store: Store, day: dt.date, township_id: str | None = None,
 # -- the tiny county ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tiny(store: Store, tiny_dir: Path) -> Store:
-    assert import_path(store, tiny_dir).ok
-    return store
-
-
 @pytest.mark.parametrize("day", [dt.date(2025, 7, 20), DAY])
 def test_ranking_equals_impact_person_by_person_on_the_tiny_county(tiny: Store, day: dt.date) -> None:
     for township_id in [None, *_townships(tiny)]:

@@ -34,6 +34,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from test_requests import write_county
 from tests_support import visual_login
+from tests_support.browser import CHROMIUM, LOCAL_HOSTS
 from tests_support.data import AS_OFS, CONTACT_DAYS, DAYS, VARIANTS, import_drawn, rule_bundles
 
 from graphsvc.analysis import trends as T
@@ -123,12 +124,6 @@ def test_bitsets_hold_the_bounds() -> None:
 
 
 # -- against the rules, date by date, on both stores ------------------------------------------
-
-
-@pytest.fixture
-def tiny(store: Store, tiny_dir: Path) -> Store:
-    assert import_path(store, tiny_dir).ok
-    return store
 
 
 def test_tiny_county_month_by_month(tiny: Store) -> None:
@@ -352,10 +347,6 @@ def test_cli_prints_the_api_body_and_writes_the_page(tmp_path: Path, tiny_dir: P
 
 
 # -- in a real browser ------------------------------------------------------------------------
-
-CHROMIUM = "/usr/bin/chromium"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
 
 @contextmanager
 def served(app: FastAPI) -> Iterator[str]:

@@ -35,12 +35,6 @@ RULES = RuleSettings()
 
 
 @pytest.fixture
-def tiny(store: Store, tiny_dir: Path) -> Store:
-    assert import_path(store, tiny_dir).ok
-    return store
-
-
-@pytest.fixture
 def api(tiny: Store, tmp_path: Path) -> Iterator[Api]:
     """The API on the tiny county (keys live in a temporary folder)."""
     yield from api_on(tiny, tmp_path / "api")

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from tests_support.api import Api, api_on
+from tests_support.pages import data_of, login
 
 from graphsvc.api.masking import mask_phone
 from graphsvc.importer import import_path
@@ -246,8 +247,6 @@ def test_a_request_id_is_not_a_digest_of_its_masked_text(
     shown beside the masked text (屋**), guesses of the text could be tested offline. Now it
     is keyed with the install's secret: stable for every key of the install, of no use
     without the secret; the diagram pages no longer carry it in their node ids."""
-    from test_visual import data_of, login
-
     editor = api.headers(Role.EDITOR, townships=("T1",))
     text = "屋顶漏雨需要修缮"
     r = api.client.post("/api/v1/contacts", headers=editor,

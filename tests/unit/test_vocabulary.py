@@ -22,14 +22,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from graphsvc import model as M
 from graphsvc.analysis.repair import plan
 from graphsvc.analysis.trends import trends_body
 from graphsvc.bundle import zh
 from graphsvc.bundle.schema import SPECS
-from graphsvc.importer import export_path, import_path
+from graphsvc.importer import export_path
 from graphsvc.model import (
     Category,
     ChainLevel,
@@ -128,12 +127,6 @@ def assert_words_are_labels(text: str, where: str) -> None:
         for m in re.finditer(pattern, text):
             found = set(m.group(1).split("、"))
             assert found <= allowed, f"{where}: '{m.group(0)}' is not in model.py's words {allowed}"
-
-
-@pytest.fixture
-def tiny(store: Store, tiny_dir: Path) -> Store:
-    assert import_path(store, tiny_dir).ok
-    return store
 
 
 # -- model.py itself ------------------------------------------------------------------------------
