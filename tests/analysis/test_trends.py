@@ -32,9 +32,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from test_requests import write_county
 from tests_support import visual_login
 from tests_support.browser import CHROMIUM, LOCAL_HOSTS
+from tests_support.counties import write_county
 from tests_support.data import AS_OFS, CONTACT_DAYS, DAYS, VARIANTS, import_drawn, rule_bundles
 
 from graphsvc.analysis import trends as T
