@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests_support import ROOT
 from tests_support.counties import write_county
 
 from graphsvc.analysis import requests as R
@@ -36,7 +37,6 @@ from graphsvc.stores.graphreads import HouseholdData, RequestRow
 
 RULES = RuleSettings()
 D = dt.date.fromisoformat
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from tests_support import visual_login
+from tests_support import ROOT, visual_login
 from tests_support.browser import CHROMIUM, LOCAL_HOSTS
 from tests_support.counties import write_county
 from tests_support.data import AS_OFS, CONTACT_DAYS, DAYS, VARIANTS, import_drawn, rule_bundles
@@ -50,7 +50,6 @@ from visual.render import EXTERNAL_REF
 
 RULES = RuleSettings()
 D = dt.date.fromisoformat
-ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("households", "covered", "stale", "uncovered", *REASONS)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests_support import ROOT
 from tests_support.api import Api, api_on
 
 from graphsvc.importer import import_path
@@ -185,7 +186,7 @@ def test_personal_data_is_masked_without_pii_and_reads_with_it_are_logged(api: A
 
 def test_cli_audit_log(tiny_dir: Path, tmp_path: Path) -> None:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "cli"), "PATH": "/usr/bin:/bin",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+           "PYTHONPATH": str(ROOT)}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=env,

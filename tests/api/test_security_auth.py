@@ -19,9 +19,9 @@ import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from tests_support import form_token, visual_login
 from tests_support.cli import run
 from tests_support.server import make_key, serving
-from tests_support import form_token, visual_login
 
 from graphsvc.api import create_app
 from graphsvc.api.errors import TooManyAttempts

@@ -28,12 +28,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests_support import PKG_PARENT, ROOT
 
-import graphsvc
-
-ROOT = Path(__file__).resolve().parents[1]
 DEV_NEO4J = ROOT / "scripts" / "dev-neo4j"
-PKG_PARENT = str(Path(graphsvc.__file__).resolve().parents[1])
 AS_OF = "2026-06-30"
 
 

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests_support import ROOT
 
 from graphsvc import model as M
 from graphsvc.analysis.repair import plan
@@ -54,7 +55,6 @@ from visual.render import file_link
 from visual.trends import trends_page
 from visual.views import VIEWS
 
-ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 6, 30)
 RULES = RuleSettings()
 

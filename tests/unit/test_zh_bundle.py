@@ -16,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from tests_support import ROOT
 from tests_support.api import Api, api_on
 from tests_support.cli import run
 from tests_support.counties import HOSTILE
@@ -30,7 +31,6 @@ from graphsvc.importer import export_path, import_path
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
 
-ROOT = Path(__file__).resolve().parents[1]
 FORMS = ["folder", "zip", "xlsx"]
 SUFFIX = {"folder": "", "zip": ".zip", "xlsx": ".xlsx"}
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests_support import form_token, visual_login
+from tests_support import PKG_PARENT, form_token, visual_login
 from tests_support.pages import (
     DAY,
     EVIL,
@@ -293,11 +293,8 @@ def test_chain_and_township_views_mark_single_points_of_failure(tiny: Store) -> 
 
 def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``python -m graphsvc ARGS`` in ``tmp_path`` with its own data directory, ASCII stdout."""
-    import graphsvc
-
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data"), "PYTHONIOENCODING": "ascii",
-           "PYTHONPATH": str(Path(graphsvc.__file__).resolve().parents[1]),
-           "PATH": "/usr/bin:/bin"}
+           "PYTHONPATH": PKG_PARENT, "PATH": "/usr/bin:/bin"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=env, cwd=tmp_path,
