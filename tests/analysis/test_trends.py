@@ -371,6 +371,7 @@ def served(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=30)
 
 
+@pytest.mark.system  # uvicorn in a thread, driven by chromium
 def test_chart_page_in_chromium(tiny_copy: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 

@@ -228,6 +228,7 @@ def _fuzz_server() -> Any:
     return sys.modules[name]
 
 
+@pytest.mark.system  # the fuzz run against a real graphsvc serve
 @pytest.mark.parametrize("kind", ["embedded", "neo4j"])
 def test_the_long_run_in_short_form(kind: str, tiny_dir: Path, tmp_path: Path,
                                     request: pytest.FixtureRequest) -> None:

@@ -135,6 +135,7 @@ def test_a_body_over_the_limit_is_413_announced_or_streamed(store: Store, tiny_d
         app.close()
 
 
+@pytest.mark.system  # a real graphsvc serve
 @pytest.mark.parametrize("kind", ["embedded", "neo4j"])
 def test_body_limit_holds_on_a_real_server(kind: str, request: pytest.FixtureRequest,
                                            tiny_dir: Path, tmp_path: Path) -> None:

@@ -328,6 +328,7 @@ def test_keys_create_refuses_an_unknown_township(cli_env: dict[str, str], tmp_pa
 # -- keys never reach the server's log ------------------------------------------------------------
 
 
+@pytest.mark.system  # a real graphsvc serve
 def test_a_real_server_logs_no_key_in_any_form(tmp_path: Path, tiny_dir: Path) -> None:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
     assert run(["import", str(tiny_dir)], env, tmp_path).returncode == 0

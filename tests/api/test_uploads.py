@@ -114,6 +114,7 @@ def test_a_small_limit_is_stated_truly(store: Store, tmp_path: Path) -> None:
     assert "0.0 MB" not in r.json()["detail"], r.json()["detail"]
 
 
+@pytest.mark.system  # a real graphsvc serve
 @pytest.mark.parametrize("kind", ["embedded", "neo4j"])
 def test_limit_set_in_the_environment_holds_on_a_real_server(
         kind: str, request: pytest.FixtureRequest, tiny_dir: Path, tmp_path: Path) -> None:
@@ -522,6 +523,7 @@ def test_people_with_a_slash_in_their_id(api: Api) -> None:
     assert r.status_code == 403 and "'M/2'" in r.json()["detail"], r.text
 
 
+@pytest.mark.system  # a real graphsvc serve
 def test_ids_with_a_slash_on_a_real_server(tiny_dir: Path, tmp_path: Path) -> None:
     """uvicorn decodes the path as the test client does not (once, with raw_path beside it):
     the same ids reach the same records through ``graphsvc serve``."""

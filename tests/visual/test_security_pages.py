@@ -321,6 +321,7 @@ def foreign_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         server.server_close()
 
 
+@pytest.mark.system  # a real graphsvc serve, driven by chromium
 def test_forms_and_odd_links_in_chromium(browser: Any, foreign_site: tuple[str, Path],
                                          tmp_path: Path) -> None:
     """In chromium: another site's auto-submitting login form signs no one in; this site's
