@@ -5,9 +5,15 @@ otherwise the session starts one with ``scripts/dev-neo4j start`` and stops it a
 If Neo4j cannot be had, the Neo4j tests fail: they never skip.
 
 ``GRAPHSVC_TEST_STORES=embedded`` (what ``scripts/test --fast`` sets) leaves out every test that
-needs Neo4j instead: the Neo4j half of the store tests and the tests comparing the two stores.
+needs Neo4j instead: the Neo4j half of the store tests and the tests comparing the two stores are
+deselected when collected, and a test that asks for Neo4j only while it runs is skipped by the
+``neo4j_env`` fixture.
 Tests under ``tests/system/`` (real servers, browsers, compose, load) carry the ``system``
-marker; ``-m "not system"`` leaves them out.
+marker; tests elsewhere that start a real server, drive chromium or run the fuzz run carry it
+explicitly; ``-m "not system"`` leaves them out.
+
+Helpers that are not fixtures are in ``tests_support`` (ROOT, running the command, a real server,
+the in-process API, generated data); no test module imports another.
 """
 
 from __future__ import annotations
@@ -17,13 +23,16 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests_support import ROOT
+from tests_support.browser import chromium
 
+from graphsvc.importer import import_path
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
 
-ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 TINY = SHARED / "examples" / "tiny-county"
 if not TINY.is_dir():  # CI lays shared/ beside the clone
@@ -61,6 +70,13 @@ def tiny_dir() -> Path:
 
 
 @pytest.fixture
+def tiny(store: Store, tiny_dir: Path) -> Store:
+    """The tiny county imported into an empty store of each kind."""
+    assert import_path(store, tiny_dir).ok
+    return store
+
+
+@pytest.fixture
 def tiny_copy(tmp_path: Path, tiny_dir: Path) -> Path:
     """A writable copy of the tiny-county bundle, to break in tests."""
     dst = tmp_path / "tiny"
@@ -73,6 +89,10 @@ def tiny_copy(tmp_path: Path, tiny_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def neo4j_env() -> Iterator[dict[str, str]]:
     """URI, user and password of a real Neo4j server."""
+    if "neo4j" not in STORES:
+        # the catch-all behind the deselection at collection: a test that asks for Neo4j only
+        # while it runs (make_store("neo4j"), request.getfixturevalue("neo4j_shared")) is skipped
+        pytest.skip(f"GRAPHSVC_TEST_STORES={','.join(STORES)} leaves Neo4j out")
     if os.environ.get("GRAPHSVC_NEO4J_URI"):
         yield {k: os.environ[k] for k in ("GRAPHSVC_NEO4J_URI", "GRAPHSVC_NEO4J_USER",
                                            "GRAPHSVC_NEO4J_PASSWORD") if k in os.environ}
@@ -152,3 +172,19 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[
     yield make
     for s in made:
         s.close()
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+def cli_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The settings of a ``graphsvc`` command on each store (the Neo4j one emptied first)."""
+    if request.param == "embedded":
+        return {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
+    _clear_auto(request.getfixturevalue("neo4j_shared"))
+    return dict(request.getfixturevalue("neo4j_env"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, shared by the tests of a module."""
+    with chromium() as b:
+        yield b

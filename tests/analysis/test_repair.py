@@ -28,8 +28,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_rules_property import AS_OFS, rule_bundles
-from test_rules_property import _load as _load_random
+from tests_support.data import AS_OFS, import_drawn, rule_bundles
 from typer.testing import CliRunner
 
 from graphsvc import rules as R
@@ -289,8 +288,8 @@ def test_random_bundles_same_facts_and_plans_on_both_stores(
         emb = EmbeddedStore(t / "emb")
         try:
             clear(neo4j_shared)
-            _load_random(emb, data, later, t / "a")
-            _load_random(neo4j_shared, data, later, t / "b")
+            import_drawn(emb, data, later, t / "a")
+            import_drawn(neo4j_shared, data, later, t / "b")
             township = data["townships"][-1]["id"]
             people = _people(emb)
             for day in AS_OFS:

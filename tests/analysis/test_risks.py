@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from test_rules_property import AS_OFS, _load, rule_bundles
+from tests_support.data import AS_OFS, import_drawn, rule_bundles
 from typer.testing import CliRunner
 
 from graphsvc.analysis import risks
@@ -74,12 +74,6 @@ def _ranked(store: Store, day: dt.date, township_id: str | None = None,
 
 
 # -- the tiny county ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def tiny(store: Store, tiny_dir: Path) -> Store:
-    assert import_path(store, tiny_dir).ok
-    return store
 
 
 @pytest.mark.parametrize("day", [dt.date(2025, 7, 20), DAY])
@@ -186,8 +180,8 @@ def test_random_bundles_ranking_equals_impact_on_both_stores(
         emb = EmbeddedStore(t / "emb")
         try:
             clear(neo4j_shared)
-            _load(emb, data, later, t / "a")
-            _load(neo4j_shared, data, later, t / "b")
+            import_drawn(emb, data, later, t / "a")
+            import_drawn(neo4j_shared, data, later, t / "b")
             townships = [None, data["townships"][-1]["id"]]
             for day in AS_OFS:
                 for township_id in townships:

@@ -32,10 +32,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from test_property import DAYS
-from test_requests import write_county
-from test_rules_property import AS_OFS, CONTACT_DAYS, VARIANTS, _load, rule_bundles
-from tests_support import visual_login
+from tests_support import ROOT, visual_login
+from tests_support.browser import CHROMIUM, LOCAL_HOSTS
+from tests_support.counties import write_county
+from tests_support.data import AS_OFS, CONTACT_DAYS, DAYS, VARIANTS, import_drawn, rule_bundles
 
 from graphsvc.analysis import trends as T
 from graphsvc.api import create_app
@@ -50,7 +50,6 @@ from visual.render import EXTERNAL_REF
 
 RULES = RuleSettings()
 D = dt.date.fromisoformat
-ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("households", "covered", "stale", "uncovered", *REASONS)
 
 
@@ -126,12 +125,6 @@ def test_bitsets_hold_the_bounds() -> None:
 # -- against the rules, date by date, on both stores ------------------------------------------
 
 
-@pytest.fixture
-def tiny(store: Store, tiny_dir: Path) -> Store:
-    assert import_path(store, tiny_dir).ok
-    return store
-
-
 def test_tiny_county_month_by_month(tiny: Store) -> None:
     body = check(tiny, RULES, "2025-06-30", "2026-06-30", "month")
     assert len(body["steps"]) == 13 and body["steps"][-1]["as_of"] == "2026-06-30"
@@ -189,7 +182,7 @@ def test_random_counties_on_every_bound(
     with tempfile.TemporaryDirectory() as tmp:
         emb = EmbeddedStore(Path(tmp) / "emb")
         try:
-            _load(emb, data, later, Path(tmp) / "a")
+            import_drawn(emb, data, later, Path(tmp) / "a")
             G = emb.graph()
             for rules in VARIANTS:
                 chains = T.read_chains(emb, contacts=(dt.date.min, dt.date.max))
@@ -201,7 +194,7 @@ def test_random_counties_on_every_bound(
                             for r in household_statuses(G, day, rules)}
                     assert {h: k for h, k in got.items() if k} == want, (day, rules)
             clear(neo4j_shared)
-            _load(neo4j_shared, data, later, Path(tmp) / "b")
+            import_drawn(neo4j_shared, data, later, Path(tmp) / "b")
             town = data["townships"][-1]["id"]
             for scope in ({}, {"township_id": town}):
                 args = {"first": D("2024-12-25"), "last": D("2026-07-15"), "step": "week",
@@ -354,10 +347,6 @@ def test_cli_prints_the_api_body_and_writes_the_page(tmp_path: Path, tiny_dir: P
 
 # -- in a real browser ------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
 @contextmanager
 def served(app: FastAPI) -> Iterator[str]:
     """The app under uvicorn on a free loopback port, in a thread."""
@@ -382,6 +371,7 @@ def served(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=30)
 
 
+@pytest.mark.system  # uvicorn in a thread, driven by chromium
 def test_chart_page_in_chromium(tiny_copy: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 

@@ -13,13 +13,13 @@ import socket
 import threading
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from tests_support.api import AS_OF, Api, api_on
 
 from graphsvc import service
 from graphsvc.api import create_app
@@ -30,57 +30,19 @@ from graphsvc.keys import KeyStore, Role
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
 
-AS_OF = "2026-06-30"
 DAY = dt.date(2026, 6, 30)
 RULES = RuleSettings()
-
-
-@dataclass
-class Api:
-    """A running app on a store, with a way to make keys."""
-
-    client: TestClient
-    keys: KeyStore
-    store: Store
-
-    def headers(self, role: Role | str = Role.ADMIN, townships: tuple[str, ...] = (),
-                pii: bool = False) -> dict[str, str]:
-        _, token = self.keys.create(role, townships=townships, pii=pii)
-        return {"Authorization": f"Bearer {token}"}
-
-    def get(self, url: str, headers: dict[str, str] | None = None, **params: Any) -> Any:
-        r = self.client.get(url, headers=headers or self.admin, params=params)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    @property
-    def admin(self) -> dict[str, str]:
-        if not hasattr(self, "_admin"):
-            self._admin = self.headers(Role.ADMIN)
-        return self._admin
-
-
-def _app(store: Store, data_dir: Path, **settings: Any) -> Iterator[Api]:
-    s = Settings(data_dir=data_dir, neo4j_uri=None, **settings)
-    with TestClient(create_app(s, store=store)) as client:
-        yield Api(client, KeyStore(data_dir), store)
-
-
-@pytest.fixture
-def tiny(store: Store, tiny_dir: Path) -> Store:
-    assert import_path(store, tiny_dir).ok
-    return store
 
 
 @pytest.fixture
 def api(tiny: Store, tmp_path: Path) -> Iterator[Api]:
     """The API on the tiny county (keys live in a temporary folder)."""
-    yield from _app(tiny, tmp_path / "api")
+    yield from api_on(tiny, tmp_path / "api")
 
 
 @pytest.fixture
 def empty_api(store: Store, tmp_path: Path) -> Iterator[Api]:
-    yield from _app(store, tmp_path / "api", max_upload_bytes=200_000)
+    yield from api_on(store, tmp_path / "api", max_upload_bytes=200_000)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_api import AS_OF, Api, _app
+from tests_support.api import AS_OF, Api, api_on
 
 from graphsvc.importer import import_path
 from graphsvc.keys import Role
@@ -18,7 +18,7 @@ from graphsvc.stores.base import Store
 @pytest.fixture
 def api(store: Store, tiny_dir: Path, tmp_path: Path) -> Iterator[Api]:
     assert import_path(store, tiny_dir).ok
-    yield from _app(store, tmp_path / "api")
+    yield from api_on(store, tmp_path / "api")
 
 
 def test_export_equals_the_list_without_paging(api: Api) -> None:

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_api_server import cli
+from tests_support.cli import run
 
 from graphsvc.errors import ConfigError, NotFound
 from graphsvc.keys import KeyStore, Role
@@ -105,24 +105,24 @@ def test_first_keys_made_at_once_share_one_secret(tmp_path: Path) -> None:
 def test_keys_commands(tmp_path: Path, tiny_dir: Path) -> None:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
     # a key's townships must be in the store (test_security_auth: an unknown one is refused)
-    assert cli(["import", str(tiny_dir)], env, tmp_path).returncode == 0
-    r = cli(["keys", "create", "--role", "editor", "--township-id", "T1", "--township-id", "T2",
+    assert run(["import", str(tiny_dir)], env, tmp_path).returncode == 0
+    r = run(["keys", "create", "--role", "editor", "--township-id", "T1", "--township-id", "T2",
              "--name", "柳树镇 clerk"], env, tmp_path)
     assert r.returncode == 0, r.stderr
     token = r.stdout.strip().splitlines()[-1]
     assert token.startswith("gs_") and "T1, T2" in r.stdout
-    r = cli(["keys", "list"], env, tmp_path)
+    r = run(["keys", "list"], env, tmp_path)
     assert r.returncode == 0 and token[3:11] in r.stdout and token not in r.stdout
-    (key,) = json.loads(cli(["keys", "list", "--json"], env, tmp_path).stdout)
+    (key,) = json.loads(run(["keys", "list", "--json"], env, tmp_path).stdout)
     assert (key["townships"], key["role"], key["revoked_at"]) == (["T1", "T2"], "editor", None)
-    r = cli(["keys", "revoke", key["id"]], env, tmp_path)
+    r = run(["keys", "revoke", key["id"]], env, tmp_path)
     assert r.returncode == 0 and "revoked" in r.stdout
     assert KeyStore(tmp_path / "data").authenticate(token) is None
-    r = cli(["keys", "revoke", "nope"], env, tmp_path)
+    r = run(["keys", "revoke", "nope"], env, tmp_path)
     assert r.returncode == 1 and "no key with id 'nope'" in r.stderr
-    r = cli(["keys", "create", "--role", "admin", "--township-id", "T1"], env, tmp_path)
+    r = run(["keys", "create", "--role", "admin", "--township-id", "T1"], env, tmp_path)
     assert r.returncode == 2 and "every township" in r.stderr
-    r = cli(["keys", "create", "--role", "owner"], env, tmp_path)
+    r = run(["keys", "create", "--role", "owner"], env, tmp_path)
     assert r.returncode == 2
 
 

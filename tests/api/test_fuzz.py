@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from tests_support import clear
+from tests_support import PKG_PARENT, ROOT, clear
 
 from graphsvc.api import create_app
 from graphsvc.config import Settings
@@ -211,7 +211,7 @@ def test_an_upload_without_its_file_is_422_as_documented(admin: Target) -> None:
 
 # -- the long run against a real server (benchmarks/fuzz_server.py) ---------------------------
 
-FUZZ_SERVER = Path(__file__).resolve().parents[1] / "benchmarks" / "fuzz_server.py"
+FUZZ_SERVER = ROOT / "benchmarks" / "fuzz_server.py"
 
 
 def _fuzz_server() -> Any:
@@ -228,6 +228,7 @@ def _fuzz_server() -> Any:
     return sys.modules[name]
 
 
+@pytest.mark.system  # the fuzz run against a real graphsvc serve
 @pytest.mark.parametrize("kind", ["embedded", "neo4j"])
 def test_the_long_run_in_short_form(kind: str, tiny_dir: Path, tmp_path: Path,
                                     request: pytest.FixtureRequest) -> None:
@@ -237,10 +238,8 @@ def test_the_long_run_in_short_form(kind: str, tiny_dir: Path, tmp_path: Path,
     import subprocess
     import sys
 
-    import graphsvc
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHSVC_")}
-    env["PYTHONPATH"] = str(Path(graphsvc.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = PKG_PARENT
     args = [sys.executable, str(FUZZ_SERVER), "--store", kind, "--minutes", "0.25", "--seed", "1",
             "--bundle", str(tiny_dir), "--keep", str(tmp_path / "run")]
     if kind == "neo4j":

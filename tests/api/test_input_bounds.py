@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 from httpx import Response
-from test_api import AS_OF, Api, _app
-from test_api_server import make_key, serving
-from test_uploads import snapshot
+from tests_support.api import AS_OF, Api, api_on
+from tests_support.server import make_key, serving
+from tests_support.uploads import snapshot
 
 from graphsvc.bundle.schema import (
     ADDRESS_MAX,
@@ -45,7 +45,7 @@ FULL_WIDTH_SENTENCE = ("write the date with ordinary digits 0-9 (the date has fu
 def api(store: Store, tiny_dir: Path, tmp_path: Path) -> Iterator[Api]:
     """The API on the tiny county, with the default limits."""
     assert import_path(store, tiny_dir).ok
-    yield from _app(store, tmp_path / "api")
+    yield from api_on(store, tmp_path / "api")
 
 
 def _audit_total(api: Api) -> int:
@@ -74,7 +74,7 @@ def test_a_30_mb_head_name_is_refused_and_nothing_is_written(store: Store, tiny_
     huge = "张" * (30 * MB // 3)  # 30 MB of UTF-8
     before = snapshot(store)
     for settings in ({}, {"max_body_bytes": 100 * MB}):
-        app = _app(store, tmp_path / f"api{len(settings)}", **settings)
+        app = api_on(store, tmp_path / f"api{len(settings)}", **settings)
         api = next(app)
         try:
             logged = _audit_total(api)
@@ -104,7 +104,7 @@ def test_a_body_over_the_limit_is_413_announced_or_streamed(store: Store, tiny_d
     at the limit and 413, even where what came before the cut is a complete, valid write."""
     assert import_path(store, tiny_dir).ok
     limit = 2_000
-    app = _app(store, tmp_path / "api", max_body_bytes=limit)
+    app = api_on(store, tmp_path / "api", max_body_bytes=limit)
     api = next(app)
     try:
         before = snapshot(store)
@@ -135,6 +135,7 @@ def test_a_body_over_the_limit_is_413_announced_or_streamed(store: Store, tiny_d
         app.close()
 
 
+@pytest.mark.system  # a real graphsvc serve
 @pytest.mark.parametrize("kind", ["embedded", "neo4j"])
 def test_body_limit_holds_on_a_real_server(kind: str, request: pytest.FixtureRequest,
                                            tiny_dir: Path, tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from test_api_server import cli, make_key, serving
 from tests_support import form_token, visual_login
+from tests_support.cli import run
+from tests_support.server import make_key, serving
 
 from graphsvc.api import create_app
 from graphsvc.api.errors import TooManyAttempts
@@ -306,19 +307,19 @@ def cli_env(request: pytest.FixtureRequest, tmp_path: Path, tiny_dir: Path) -> d
 
         clear(request.getfixturevalue("neo4j_shared"))
         env.update(request.getfixturevalue("neo4j_env"))
-    assert cli(["import", str(tiny_dir)], env, tmp_path).returncode == 0
+    assert run(["import", str(tiny_dir)], env, tmp_path).returncode == 0
     return env
 
 
 def test_keys_create_refuses_an_unknown_township(cli_env: dict[str, str], tmp_path: Path) -> None:
-    r = cli(["keys", "create", "--role", "viewer", "--township-id", "T1",
+    r = run(["keys", "create", "--role", "viewer", "--township-id", "T1",
              "--township-id", "NO-SUCH-TOWNSHIP"], cli_env, tmp_path)
     assert r.returncode == 1, r.stdout
     said = " ".join(r.stderr.split())
     assert "no township 'NO-SUCH-TOWNSHIP' in the store" in said
     assert "the townships are: T1 (" in said and "No key was made" in said
     assert "gs_" not in r.stdout
-    listed = json.loads(cli(["keys", "list", "--json"], cli_env, tmp_path).stdout)
+    listed = json.loads(run(["keys", "list", "--json"], cli_env, tmp_path).stdout)
     assert listed == []
     key = make_key(cli_env, tmp_path, "--role", "viewer", "--township-id", "T1")
     assert KeyStore(cli_env["GRAPHSVC_DATA_DIR"]).authenticate(key) is not None
@@ -327,9 +328,10 @@ def test_keys_create_refuses_an_unknown_township(cli_env: dict[str, str], tmp_pa
 # -- keys never reach the server's log ------------------------------------------------------------
 
 
+@pytest.mark.system  # a real graphsvc serve
 def test_a_real_server_logs_no_key_in_any_form(tmp_path: Path, tiny_dir: Path) -> None:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
-    assert cli(["import", str(tiny_dir)], env, tmp_path).returncode == 0
+    assert run(["import", str(tiny_dir)], env, tmp_path).returncode == 0
     key = make_key(env, tmp_path, "--role", "admin")
     secret = key[3:]
     with serving([], env, tmp_path) as (base, log), \

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_api import Api, _app
+from tests_support.api import Api, api_on
+from tests_support.pages import data_of, login
 
 from graphsvc.api.masking import mask_phone
 from graphsvc.importer import import_path
@@ -28,7 +29,7 @@ AS_OF = "2026-06-30"
 @pytest.fixture
 def api(store: Store, tiny_dir: Path, tmp_path: Path) -> Iterator[Api]:
     assert import_path(store, tiny_dir).ok
-    yield from _app(store, tmp_path / "api")
+    yield from api_on(store, tmp_path / "api")
 
 
 def _get(api: Api, url: str, headers: dict[str, str]) -> tuple[dict[str, Any], str]:
@@ -88,11 +89,11 @@ def test_two_installs_tag_the_same_record_differently_and_one_install_alike(
     assert import_path(store, tiny_dir).ok
     tags = []
     for folder in ("one", "two", "one"):
-        for api in _app(store, tmp_path / folder):
+        for api in api_on(store, tmp_path / folder):
             _, tag = _get(api, f"/api/v1/households/{H}", api.admin)
             tags.append(tag)
     assert tags[0] != tags[1] and tags[0] == tags[2]
-    for api in _app(store, tmp_path / "one"):  # another process of install "one"
+    for api in api_on(store, tmp_path / "one"):  # another process of install "one"
         r = api.client.patch(f"/api/v1/households/{H}", json={"size": 5},
                              headers={**api.admin, "If-Match": tags[0]})
         assert r.status_code == 200, r.text
@@ -183,7 +184,7 @@ def test_an_embedded_store_made_before_stamps_opens_and_stamps_on_write(
     s = EmbeddedStore(tmp_path / "data")
     try:
         before = s.versions([H])[H]
-        for api in _app(s, tmp_path / "api"):
+        for api in api_on(s, tmp_path / "api"):
             _, tag = _get(api, f"/api/v1/households/{H}", api.admin)
             r = api.client.patch(f"/api/v1/households/{H}", json={"size": 3},
                                  headers={**api.admin, "If-Match": tag})
@@ -246,8 +247,6 @@ def test_a_request_id_is_not_a_digest_of_its_masked_text(
     shown beside the masked text (屋**), guesses of the text could be tested offline. Now it
     is keyed with the install's secret: stable for every key of the install, of no use
     without the secret; the diagram pages no longer carry it in their node ids."""
-    from test_visual import data_of, login
-
     editor = api.headers(Role.EDITOR, townships=("T1",))
     text = "屋顶漏雨需要修缮"
     r = api.client.post("/api/v1/contacts", headers=editor,
@@ -268,7 +267,7 @@ def test_a_request_id_is_not_a_digest_of_its_masked_text(
     assert pii["request"] == text and pii["request_id"] == seen["request_id"]
     overdue = api.get("/api/v1/requests/overdue", viewer, as_of="2026-09-30")["items"]
     assert seen["request_id"] in {i["request_id"] for i in overdue}
-    for other in _app(store, tmp_path / "another-install"):
+    for other in api_on(store, tmp_path / "another-install"):
         assert item(other, other.admin)["request_id"] not in (raw, seen["request_id"])
     login(api.client, api.keys, Role.VIEWER, townships=("T1",))
     page = api.client.get(f"/visual/household/{H}", params={"as_of": AS_OF})

@@ -19,9 +19,9 @@ from typing import Any
 
 import openpyxl
 import pytest
-from test_api import Api, _app
-from test_cli import cli_env, run  # noqa: F401 - cli_env is a fixture
-from test_uploads import refused, snapshot, upload, zip_of
+from tests_support.api import Api, api_on
+from tests_support.cli import run
+from tests_support.uploads import refused, snapshot, upload, zip_of
 
 from graphsvc.importer import import_path
 from graphsvc.keys import Role
@@ -34,7 +34,7 @@ CONTACTS_HEAD = b"person_id,household_id,date\n"
 def api(store: Store, tiny_dir: Path, tmp_path: Path) -> Iterator[Api]:
     """The API on the tiny county, with the default limits (50 MB uploads, 1 GiB unpacked)."""
     assert import_path(store, tiny_dir).ok
-    yield from _app(store, tmp_path / "api")
+    yield from api_on(store, tmp_path / "api")
 
 
 def _newest_entry(api: Api) -> dict[str, Any]:
@@ -193,7 +193,7 @@ def test_a_nul_in_a_member_that_packs_normally_is_refused_from_its_first_block(a
 # -- the CLI's report file is bounded too, but lists more ---------------------------------------
 
 def test_cli_report_file_lists_more_and_the_terminal_stays_short(
-        cli_env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+        cli_env: dict[str, str], tmp_path: Path) -> None:
     folder = tmp_path / "bundle"
     folder.mkdir()
     (folder / "townships.csv").write_text("id,name\n" + "T1,x\n" * 12_001, encoding="utf-8")

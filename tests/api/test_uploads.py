@@ -22,12 +22,11 @@ from urllib.parse import quote
 import httpx
 import openpyxl
 import pytest
-from httpx import Response
-from test_api import AS_OF, Api, _app
-from test_api_server import make_key, serving
+from tests_support.api import AS_OF, Api, api_on
+from tests_support.server import make_key, serving
+from tests_support.uploads import refused, snapshot, upload, zip_of
 
-from graphsvc.bundle.schema import FILES
-from graphsvc.bundle.writer import csv_text, ordered_rows, write_bundle
+from graphsvc.bundle.writer import write_bundle
 from graphsvc.config import Settings
 from graphsvc.importer import export_path, import_path
 from graphsvc.stores.base import Store
@@ -41,37 +40,7 @@ UNPACKED = 2_000_000  # GRAPHSVC_MAX_UNPACKED_BYTES in these tests
 def api(store: Store, tiny_dir: Path, tmp_path: Path) -> Iterator[Api]:
     """The API on the tiny county, with small upload limits."""
     assert import_path(store, tiny_dir).ok
-    yield from _app(store, tmp_path / "api", max_upload_bytes=LIMIT, max_unpacked_bytes=UNPACKED)
-
-
-def snapshot(store: Store) -> dict[str, str]:
-    """Everything the store holds, as canonical bundle text."""
-    recs = store.records()
-    return {s.name: csv_text(s, ordered_rows(s, recs.get(s.name, ()))) for s in FILES}
-
-
-def upload(api: Api, filename: str, data: bytes, **params: Any) -> Response:
-    return api.client.post("/api/v1/imports", headers=api.admin, params=params,
-                           files={"file": (filename, data)})
-
-
-def refused(r: Response, *words: str) -> dict[str, Any]:
-    """A 422 refusal whose errors say all of ``words``."""
-    assert r.status_code == 422, r.text
-    body = r.json()
-    assert body["ok"] is False and body["written"] is False
-    said = json.dumps(body["errors"], ensure_ascii=False)
-    for w in words:
-        assert w in said, (w, said)
-    return body
-
-
-def zip_of(members: dict[str, bytes | str], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=compression) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data.encode("utf-8") if isinstance(data, str) else data)
-    return buf.getvalue()
+    yield from api_on(store, tmp_path / "api", max_upload_bytes=LIMIT, max_unpacked_bytes=UNPACKED)
 
 
 def townships_workbook(rows: list[list[Any]] | None = None) -> bytes:
@@ -136,7 +105,7 @@ def test_default_limit_is_50_mb() -> None:
 
 
 def test_a_small_limit_is_stated_truly(store: Store, tmp_path: Path) -> None:
-    app = _app(store, tmp_path / "api", max_upload_bytes=20_000)
+    app = api_on(store, tmp_path / "api", max_upload_bytes=20_000)
     try:
         r = upload(next(app), "contacts.csv", b"person_id,household_id,date\n" + b"\n" * 30_000)
     finally:
@@ -145,6 +114,7 @@ def test_a_small_limit_is_stated_truly(store: Store, tmp_path: Path) -> None:
     assert "0.0 MB" not in r.json()["detail"], r.json()["detail"]
 
 
+@pytest.mark.system  # a real graphsvc serve
 @pytest.mark.parametrize("kind", ["embedded", "neo4j"])
 def test_limit_set_in_the_environment_holds_on_a_real_server(
         kind: str, request: pytest.FixtureRequest, tiny_dir: Path, tmp_path: Path) -> None:
@@ -553,6 +523,7 @@ def test_people_with_a_slash_in_their_id(api: Api) -> None:
     assert r.status_code == 403 and "'M/2'" in r.json()["detail"], r.text
 
 
+@pytest.mark.system  # a real graphsvc serve
 def test_ids_with_a_slash_on_a_real_server(tiny_dir: Path, tmp_path: Path) -> None:
     """uvicorn decodes the path as the test client does not (once, with raw_path beside it):
     the same ids reach the same records through ``graphsvc serve``."""

@@ -9,32 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests_support import PKG_PARENT
+from tests_support.cli import run
 
-import graphsvc
 from graphsvc.config import Settings
 from graphsvc.stores import open_store
-
-# the folder that holds the graphsvc being tested (site-packages, or the source tree)
-PKG_PARENT = str(Path(graphsvc.__file__).resolve().parents[1])
-
-
-def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHSVC_")}
-    full.update(env)
-    full["PYTHONPATH"] = PKG_PARENT
-    return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=full, cwd=cwd,
-                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
-
-
-@pytest.fixture(params=["embedded", "neo4j"])
-def cli_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    if request.param == "embedded":
-        return {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
-    store = request.getfixturevalue("neo4j_shared")
-    from tests_support import clear
-
-    clear(store)
-    return dict(request.getfixturevalue("neo4j_env"))
 
 
 def test_import_summary_export(cli_env: dict[str, str], tiny_dir: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer.core
 import typer.main
+from tests_support import PKG_PARENT
 
 import graphsvc.cli
 from graphsvc.cli import app
@@ -87,7 +88,7 @@ def test_console_script_and_module_are_the_same_app(tmp_path: Path) -> None:
     assert list(group.commands) == [
         "import", "export", "generate", "summary", "refresh", "serve", "audit-log", "visualize", "trends",
         "audit", "keys", "risks", "repair", "requests"]
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(CLI_DIR.parents[1])}
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": PKG_PARENT}
     for module in ("graphsvc", "graphsvc.cli"):
         r = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
                            text=True, cwd=tmp_path, timeout=120, env=env, check=False)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
-from test_property import DAYS, bundles
 from tests_support import clear
+from tests_support.data import DAYS, bundles
 
 from graphsvc.bundle.writer import write_bundle
 from graphsvc.importer import import_path

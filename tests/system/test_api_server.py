@@ -4,83 +4,15 @@ keys made with ``graphsvc keys create``, both stores; the demo; Neo4j out of rea
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from tests_support.cli import run
+from tests_support.server import free_port, make_key, serving
 
-import graphsvc
-
-PKG_PARENT = str(Path(graphsvc.__file__).resolve().parents[1])
 AS_OF = "2026-06-30"
-
-
-def full_env(env: dict[str, str]) -> dict[str, str]:
-    out = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHSVC_")}
-    out.update(env)
-    out["PYTHONPATH"] = PKG_PARENT
-    return out
-
-
-def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=full_env(env), cwd=cwd,
-                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
-                          check=False)
-
-
-def make_key(env: dict[str, str], cwd: Path, *args: str) -> str:
-    r = cli(["keys", "create", *args], env, cwd)
-    assert r.returncode == 0, r.stderr
-    key = r.stdout.strip().splitlines()[-1]
-    assert key.startswith("gs_") and len(key) == 35, r.stdout
-    return key
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(args: list[str], env: dict[str, str], cwd: Path,
-            timeout: float = 180) -> Iterator[tuple[str, Path]]:
-    """Run ``graphsvc serve`` until it answers /health (200 or 503); yield its URL and log."""
-    port = free_port()
-    log = cwd / f"serve-{port}.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "graphsvc", "serve", "--port", str(port),
-                                 *args], env=full_env(env), cwd=cwd, stdout=fh,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"graphsvc serve exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                httpx.get(f"{base}/health", timeout=5)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"graphsvc serve did not answer in {timeout}s:\n{log.read_text()}")
-                time.sleep(0.2)
-        yield base, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 @pytest.fixture(params=["embedded", "neo4j"])
@@ -98,7 +30,7 @@ def serve_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
 def test_real_server(serve_env: dict[str, str], tiny_dir: Path, tmp_path: Path) -> None:
     expected: dict[str, Any] = json.loads((tiny_dir / "expected.json").read_text("utf-8"))
     kind = "neo4j" if "GRAPHSVC_NEO4J_URI" in serve_env else "embedded"
-    assert cli(["import", str(tiny_dir)], serve_env, tmp_path).returncode == 0
+    assert run(["import", str(tiny_dir)], serve_env, tmp_path).returncode == 0
     viewer = make_key(serve_env, tmp_path, "--role", "viewer", "--name", "test viewer")
     editor = make_key(serve_env, tmp_path, "--role", "editor", "--township-id", "T1")
     workers = ["--workers", "2"] if kind == "embedded" else []
@@ -129,10 +61,10 @@ def test_real_server(serve_env: dict[str, str], tiny_dir: Path, tmp_path: Path) 
         assert "/api/v1/households" in doc["paths"]
         assert httpx.get(f"{base}/docs").status_code == 200
         # a key revoked with the command stops working at once
-        listed = json.loads(cli(["keys", "list", "--json"], serve_env, tmp_path).stdout)
+        listed = json.loads(run(["keys", "list", "--json"], serve_env, tmp_path).stdout)
         (mine,) = [k for k in listed if k["name"] == "test viewer"]
         assert mine["last_used_at"] and viewer not in json.dumps(listed)
-        assert cli(["keys", "revoke", mine["id"]], serve_env, tmp_path).returncode == 0
+        assert run(["keys", "revoke", mine["id"]], serve_env, tmp_path).returncode == 0
         assert httpx.get(f"{base}/api/v1/summary", headers=h).status_code == 401
     assert "Traceback" not in log.read_text()
 
@@ -164,7 +96,7 @@ def test_serve_demo(tmp_path: Path) -> None:
 
 def test_demo_refuses_neo4j(tmp_path: Path) -> None:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path), "GRAPHSVC_NEO4J_URI": "bolt://127.0.0.1:9"}
-    r = cli(["serve", "--demo", "--port", str(free_port())], env, tmp_path)
+    r = run(["serve", "--demo", "--port", str(free_port())], env, tmp_path)
     assert r.returncode == 2
     assert "GRAPHSVC_NEO4J_URI" in r.stderr and "embedded" in r.stderr
 

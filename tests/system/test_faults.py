@@ -28,12 +28,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests_support import PKG_PARENT, ROOT
 
-import graphsvc
-
-ROOT = Path(__file__).resolve().parents[1]
 DEV_NEO4J = ROOT / "scripts" / "dev-neo4j"
-PKG_PARENT = str(Path(graphsvc.__file__).resolve().parents[1])
 AS_OF = "2026-06-30"
 
 
@@ -195,6 +192,7 @@ def wait_for_writing(server: OwnNeo4j, proc: subprocess.Popen[str], locks: int =
 # -- Neo4j dies in the middle of an import -------------------------------------------------------
 
 
+@pytest.mark.neo4j  # a Neo4j of its own: GRAPHSVC_TEST_STORES=embedded leaves it out
 def test_neo4j_killed_mid_import_leaves_nothing(own_neo4j: OwnNeo4j, bundles: dict[str, Path],
                                                 tiny_dir: Path, tmp_path: Path) -> None:
     env = base_env(GRAPHSVC_DATA_DIR=str(tmp_path / "data"), **own_neo4j.env)
@@ -240,6 +238,7 @@ def test_neo4j_killed_mid_import_leaves_nothing(own_neo4j: OwnNeo4j, bundles: di
 # -- the service while Neo4j is down --------------------------------------------------------------
 
 
+@pytest.mark.neo4j  # a Neo4j of its own: GRAPHSVC_TEST_STORES=embedded leaves it out
 def test_service_answers_503_while_neo4j_is_down_and_recovers(
         own_neo4j: OwnNeo4j, tiny_dir: Path, tmp_path: Path) -> None:
     lt = load_test_module()

@@ -15,12 +15,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from tests_support import PKG_PARENT, ROOT
 
-import graphsvc
-
-ROOT = Path(__file__).resolve().parents[1]
 LOAD = ROOT / "benchmarks" / "load_test.py"
-PKG_PARENT = str(Path(graphsvc.__file__).resolve().parents[1])
 
 
 def load_module() -> ModuleType:

@@ -12,25 +12,18 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import pytest
-
-from test_api_server import cli, make_key, serving
-from test_visual import DAY, EVIL, EXPECTED, RULES, _evil_copy
+from tests_support.browser import Watched
+from tests_support.cli import run
+from tests_support.pages import DAY, EVIL, EXPECTED, RULES, evil_copy
+from tests_support.server import make_key, serving
 
 from graphsvc.importer import import_path
 from graphsvc.stores.embedded import EmbeddedStore
 from visual.render import file_link, write_page
 from visual.views import VIEWS
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 DRAWN = """() => {
   const c = document.querySelector('#mynetwork canvas');
@@ -42,57 +35,6 @@ DRAWN = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install chromium"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-class Watched:
-    """A page that records console errors, page errors, dialogs and refused requests."""
-
-    def __init__(self, browser: Any) -> None:
-        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.refused: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-        def on_dialog(d: Any) -> None:
-            self.dialogs.append(d.message)
-            d.dismiss()
-
-        self.page.on("dialog", on_dialog)
-        self.context.route("**/*", self._route)
-
-    def _route(self, route: Any) -> None:
-        url = route.request.url
-        parts = urlsplit(url)
-        if parts.scheme in ("file", "data", "about", "blob") or parts.hostname in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            self.refused.append(url)
-            route.abort()
-
-    def load(self, url: str) -> tuple[int, int]:
-        self.page.goto(url)
-        # a selector, not a function: the pages' Content-Security-Policy forbids eval
-        self.page.wait_for_selector("body[data-drawn='1']", state="attached", timeout=15000)
-        counts = self.page.evaluate(
-            "[window.network.body.data.nodes.length, window.network.body.data.edges.length]")
-        return int(counts[0]), int(counts[1])
-
-    def close(self) -> None:
-        self.context.close()
-
-
 def shots_dir(tmp_path: Path) -> Path:
     d = Path(os.environ.get("GRAPHSVC_SCREENSHOTS") or tmp_path / "screenshots")
     d.mkdir(parents=True, exist_ok=True)
@@ -101,7 +43,7 @@ def shots_dir(tmp_path: Path) -> Path:
 
 def test_every_view_in_chromium(browser: Any, tiny_dir: Path, tmp_path: Path) -> None:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
-    assert cli(["import", str(tiny_dir)], env, tmp_path).returncode == 0
+    assert run(["import", str(tiny_dir)], env, tmp_path).returncode == 0
     key = make_key(env, tmp_path, "--role", "admin")
     shots = shots_dir(tmp_path)
     with serving([], env, tmp_path) as (base, _):
@@ -141,7 +83,7 @@ def test_malicious_names_do_not_run_in_chromium(browser: Any, tiny_copy: Path,
                                                 tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path / "data")
     try:
-        assert import_path(store, _evil_copy(tiny_copy)).ok
+        assert import_path(store, evil_copy(tiny_copy)).ok
         pages = {}
         for view, rid in [("chain", "C1"), ("household", "H001"), ("township", "T1")]:
             path = tmp_path / file_link(view, rid)
@@ -202,7 +144,7 @@ def test_plan_and_request_pages_in_chromium(browser: Any, tiny_dir: Path, tmp_pa
     by its checkbox, and the household, member and delegate pages with open requests: no
     console error, nothing fetched from elsewhere, a drawn canvas, a screenshot of each."""
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
-    assert cli(["import", str(tiny_dir)], env, tmp_path).returncode == 0
+    assert run(["import", str(tiny_dir)], env, tmp_path).returncode == 0
     key = make_key(env, tmp_path, "--role", "admin")
     shots = shots_dir(tmp_path)
     later = "2026-07-20"  # the five open requests are overdue: with committee member C2

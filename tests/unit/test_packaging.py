@@ -7,10 +7,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+from tests_support import ROOT
+
 from graphsvc.cypher import cypher_dir, queries
 from graphsvc.stores.neo4j import Neo4jStore
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_holds_the_cypher_files(tmp_path: Path) -> None:

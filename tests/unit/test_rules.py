@@ -41,12 +41,6 @@ def project(rows: list[dict[str, Any]], like: list[dict[str, Any]]) -> list[dict
 
 
 @pytest.fixture
-def tiny(store: Store, tiny_dir: Path) -> Store:
-    assert import_path(store, tiny_dir).ok
-    return store
-
-
-@pytest.fixture
 def pair(make_store, tiny_dir: Path) -> Iterator[tuple[Store, Store]]:  # type: ignore[no-untyped-def]
     """The tiny county in both stores: (embedded, neo4j)."""
     emb, neo = make_store("embedded"), make_store("neo4j")

@@ -22,14 +22,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests_support import ROOT
 
 from graphsvc import model as M
 from graphsvc.analysis.repair import plan
 from graphsvc.analysis.trends import trends_body
 from graphsvc.bundle import zh
 from graphsvc.bundle.schema import SPECS
-from graphsvc.importer import export_path, import_path
+from graphsvc.importer import export_path
 from graphsvc.model import (
     Category,
     ChainLevel,
@@ -55,7 +55,6 @@ from visual.render import file_link
 from visual.trends import trends_page
 from visual.views import VIEWS
 
-ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 6, 30)
 RULES = RuleSettings()
 
@@ -128,12 +127,6 @@ def assert_words_are_labels(text: str, where: str) -> None:
         for m in re.finditer(pattern, text):
             found = set(m.group(1).split("、"))
             assert found <= allowed, f"{where}: '{m.group(0)}' is not in model.py's words {allowed}"
-
-
-@pytest.fixture
-def tiny(store: Store, tiny_dir: Path) -> Store:
-    assert import_path(store, tiny_dir).ok
-    return store
 
 
 # -- model.py itself ------------------------------------------------------------------------------
@@ -281,17 +274,6 @@ def test_repair_reasons_name_the_households_reason_by_its_label(tiny: Store) -> 
 
 
 # -- the CLI --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["embedded", "neo4j"])
-def cli_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    """The settings of a ``graphsvc`` command on each store (the Neo4j one emptied first)."""
-    if request.param == "embedded":
-        return {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
-    from tests_support import clear
-
-    clear(request.getfixturevalue("neo4j_shared"))
-    return dict(request.getfixturevalue("neo4j_env"))
 
 
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> str:

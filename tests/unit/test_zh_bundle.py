@@ -16,9 +16,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from test_api import Api, _app
-from test_cli import run
-from test_csv_injection import HOSTILE
+from tests_support import ROOT
+from tests_support.api import Api, api_on
+from tests_support.cli import run
+from tests_support.counties import HOSTILE
 
 from graphsvc.bundle import zh
 from graphsvc.bundle.reader import read_bundle
@@ -30,7 +31,6 @@ from graphsvc.importer import export_path, import_path
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
 
-ROOT = Path(__file__).resolve().parents[1]
 FORMS = ["folder", "zip", "xlsx"]
 SUFFIX = {"folder": "", "zip": ".zip", "xlsx": ".xlsx"}
 
@@ -443,7 +443,7 @@ def test_api_upload_takes_chinese_bundles(store: Store, tiny_dir: Path, tmp_path
     convert_bundle(tiny_dir, tmp_path / "zh.zip", "zh")
     convert_bundle(tiny_dir, tmp_path / "zh.xlsx", "zh")
     api: Api
-    for api in _app(store, tmp_path / "api"):
+    for api in api_on(store, tmp_path / "api"):
         for name in ("zh.zip", "zh.xlsx"):
             r = api.client.post("/api/v1/imports", headers=api.admin,
                                 files={"file": (name, (tmp_path / name).read_bytes())})

@@ -20,10 +20,11 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from test_api_server import cli, make_key, serving
-from test_visual import DAY, data_of, layers_of, tiny  # noqa: F401 - tiny: a fixture
-from test_visual_browser import Watched, browser  # noqa: F401 - browser: a fixture
 from tests_support import form_token, visual_login
+from tests_support.browser import Watched
+from tests_support.cli import run
+from tests_support.pages import DAY, data_of, layers_of
+from tests_support.server import make_key, serving
 
 from graphsvc.api import create_app
 from graphsvc.config import Settings
@@ -37,7 +38,7 @@ EVIL = "https://evil.example"
 
 
 @pytest.fixture
-def served(tiny: Store, tmp_path: Path) -> Iterator[tuple[TestClient, KeyStore]]:  # noqa: F811
+def served(tiny: Store, tmp_path: Path) -> Iterator[tuple[TestClient, KeyStore]]:
     """The app on the tiny county, on each store."""
     settings = Settings(data_dir=tmp_path / "api", neo4j_uri=None)
     with TestClient(create_app(settings, store=tiny)) as client:
@@ -87,7 +88,7 @@ def test_a_login_from_another_site_is_refused(served: tuple[TestClient, KeyStore
     assert form_cookie.path == "/visual" and form_cookie.has_nonstandard_attr("HttpOnly")
 
 
-def test_behind_a_proxy_the_public_origin_is_trusted(tiny: Store, tmp_path: Path) -> None:  # noqa: F811
+def test_behind_a_proxy_the_public_origin_is_trusted(tiny: Store, tmp_path: Path) -> None:
     """Behind a reverse proxy that rewrites Host, the browser's Origin is the public address:
     trusted once GRAPHSVC_PUBLIC_ORIGIN names it, and then only it."""
     proxied = {"Host": "127.0.0.1:8000", "Origin": "https://graphsvc.county.example"}
@@ -320,12 +321,13 @@ def foreign_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         server.server_close()
 
 
-def test_forms_and_odd_links_in_chromium(browser: Any, foreign_site: tuple[str, Path],  # noqa: F811
+@pytest.mark.system  # a real graphsvc serve, driven by chromium
+def test_forms_and_odd_links_in_chromium(browser: Any, foreign_site: tuple[str, Path],
                                          tmp_path: Path) -> None:
     """In chromium: another site's auto-submitting login form signs no one in; this site's
     own form does, and its logout ends the session; a node link to an odd id opens it."""
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
-    assert cli(["import", str(write_odd_bundle(tmp_path / "odd"))], env, tmp_path).returncode == 0
+    assert run(["import", str(write_odd_bundle(tmp_path / "odd"))], env, tmp_path).returncode == 0
     attacker = make_key(env, tmp_path, "--role", "viewer")
     key = make_key(env, tmp_path, "--role", "admin")
     evil, root = foreign_site

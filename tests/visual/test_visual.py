@@ -3,7 +3,6 @@ nodes and edges, the served pages behind the session cookie and township scope, 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import re
@@ -16,34 +15,26 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests_support import form_token, visual_login
+from tests_support import PKG_PARENT, form_token, visual_login
+from tests_support.pages import (
+    DAY,
+    EVIL,
+    EVIL_IMG,
+    EXPECTED,
+    RULES,
+    data_of,
+    evil_copy,
+    layers_of,
+    login,
+)
 
 from graphsvc.api import create_app
 from graphsvc.config import Settings
 from graphsvc.importer import import_path
 from graphsvc.keys import KeyStore, Role
-from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
 from visual.render import file_link
 from visual.views import VIEWS
-
-DAY = dt.date(2026, 6, 30)
-RULES = RuleSettings()
-
-# (view, id) -> (nodes, edges) drawn for the tiny county on DAY
-EXPECTED: dict[tuple[str, str | None], tuple[int, int]] = {
-    ("chain", "C1"): (42, 41),  # C1, D1 (D3 inactive), 10 members, 30 households
-    # C2 above; M11, M12, M13, M15 and their 12 households below; 4 open requests (each from
-    # its household, to the member who holds it)
-    ("delegate", "D2"): (22, 25),
-    ("member", "M01"): (6, 5),  # C1 -> D1 -> M01 -> 3 households
-    ("household", "H052"): (6, 5),  # M18 -> D4 -> C3 (inactive), village V4 <- U3
-    ("household", "H059"): (4, 3),  # no member: a break node; village V4 <- U3
-    ("pairings", None): (8, 3),
-    ("pairings", "T2"): (4, 1),  # U2's pairing with V3 ended: V3 needs a unit, U2 idle
-    ("township", "T1"): (5, 6),  # T1, V1, V2, U1, D1
-    ("township", None): (4, 2),  # T1, T2, U1, U3
-}
 
 EXTERNAL = [
     re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", re.I),
@@ -51,27 +42,11 @@ EXTERNAL = [
     re.compile(r"url\(\s*[\"']?http", re.I),
     re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?https?:", re.I),
 ]
-EVIL = "<script>alert(1)</script>"
-EVIL_IMG = '<img src=x onerror="alert(2)">'
 
 
 def build(store: Store, view: str, rid: str | None, **kw: Any) -> str:
     args = (rid,) if rid else ()
     return VIEWS[view](store, *args, as_of=DAY, rules=RULES, **kw)
-
-
-def data_of(page: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The node and edge data a page hands to vis-network."""
-    nodes = re.search(r"nodes = new vis\.DataSet\((.*?)\);\n", page)
-    edges = re.search(r"edges = new vis\.DataSet\((.*?)\);\n", page)
-    assert nodes and edges
-    return json.loads(nodes.group(1)), json.loads(edges.group(1))
-
-
-@pytest.fixture
-def tiny(store: Store, tiny_dir: Path) -> Store:
-    assert import_path(store, tiny_dir).ok
-    return store
 
 
 @pytest.mark.parametrize("view,rid", list(EXPECTED))
@@ -155,27 +130,8 @@ def test_unknown_ids_are_not_found(tiny: Store) -> None:
             build(tiny, view, rid)
 
 
-def _evil_copy(tiny_copy: Path) -> Path:
-    """The tiny county with script-like names (as a spreadsheet might hold)."""
-    for name, column, ids in [("people.csv", "name", {"C1", "D1", "M01"}),
-                              ("households.csv", "head_name", {"H001"}),
-                              ("villages.csv", "name", {"V1"}), ("townships.csv", "name", {"T1"}),
-                              ("units.csv", "name", {"U1"})]:
-        path = tiny_copy / name
-        with path.open(encoding="utf-8", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-        for r in rows:
-            if r["id"] in ids:
-                r[column] = EVIL if r["id"] != "H001" else EVIL_IMG
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-    return tiny_copy
-
-
 def test_malicious_names_are_shown_never_run(store: Store, tiny_copy: Path) -> None:
-    assert import_path(store, _evil_copy(tiny_copy)).ok
+    assert import_path(store, evil_copy(tiny_copy)).ok
     for view, rid in [("chain", "C1"), ("delegate", "D1"), ("household", "H001"),
                       ("pairings", "T1"), ("pairings", None), ("township", "T1"), ("township", None)]:
         page = build(store, view, rid)
@@ -193,15 +149,6 @@ def served(tiny: Store, tmp_path: Path) -> Iterator[tuple[TestClient, KeyStore]]
     settings = Settings(data_dir=tmp_path / "api", neo4j_uri=None)
     with TestClient(create_app(settings, store=tiny)) as client:
         yield client, KeyStore(tmp_path / "api")
-
-
-def login(client: TestClient, keys: KeyStore, role: Role = Role.ADMIN, **kw: Any) -> str:
-    _, token = keys.create(role, **kw)
-    r = visual_login(client, token)  # through the form, with its token
-    assert r.status_code == 303 and r.headers["location"] == "/visual/"
-    cookie = r.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/visual" in cookie
-    return token
 
 
 def test_pages_need_the_session_cookie(served: tuple[TestClient, KeyStore]) -> None:
@@ -378,11 +325,8 @@ def test_chain_and_township_views_mark_single_points_of_failure(tiny: Store) -> 
 
 def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``python -m graphsvc ARGS`` in ``tmp_path`` with its own data directory, ASCII stdout."""
-    import graphsvc
-
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data"), "PYTHONIOENCODING": "ascii",
-           "PYTHONPATH": str(Path(graphsvc.__file__).resolve().parents[1]),
-           "PATH": "/usr/bin:/bin"}
+           "PYTHONPATH": PKG_PARENT, "PATH": "/usr/bin:/bin"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=env, cwd=tmp_path,
@@ -422,13 +366,6 @@ def test_capped_hierarchy_keeps_levels_on_every_node() -> None:
 
 
 # -- repair plans and requests in the diagrams --------------------------------------------------
-
-
-def layers_of(page: str) -> dict[str, Any]:
-    """The layers a page can switch on (``window.gsLayers``)."""
-    found = re.search(r"window\.gsLayers = (.*?);</script>", page)
-    assert found
-    return json.loads(found.group(1))
 
 
 def test_township_plan_layer_draws_the_repair_plan(tiny: Store) -> None:

@@ -1,13 +1,28 @@
-"""Helpers for tests that are not fixtures."""
+"""Helpers for tests that are not fixtures, shared by the test folders.
+
+The modules beside this one hold the helpers by concept (``api``, ``cli``, ``server``, ``data``,
+``counties``, ``uploads``, ``pages``, ``browser``); shared fixtures live in the conftest.py files.
+This package is importable because pytest puts ``tests/`` (the folder of the rootdir conftest) on
+``sys.path``; there is no ``__init__.py`` in ``tests/``, so the tests import the installed
+graphsvc, not the source folder.
+"""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from neo4j import Query
 
+import graphsvc
 from graphsvc.stores.base import Store
+
+# the repository: benchmarks/, scripts/, docs/, pyproject.toml (two levels above this folder)
+ROOT = Path(__file__).resolve().parents[2]
+# the folder that holds the graphsvc being tested (site-packages, or the source tree): what a
+# subprocess gets as PYTHONPATH so that it runs the same graphsvc
+PKG_PARENT = str(Path(graphsvc.__file__).resolve().parents[1])
 
 
 def clear(store: Store) -> None:
