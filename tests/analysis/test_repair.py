@@ -270,7 +270,8 @@ def test_tiny_county_same_facts_and_plans_on_both_stores(make_store: Any, tiny_d
                 assert repair.plan(emb, day, RULES, township_id=township_id, cap=cap) == \
                     repair.plan(neo, day, RULES, township_id=township_id, cap=cap)
         for p in _people(emb):
-            assert repair.plan(emb, day, RULES, person_id=p) == repair.plan(neo, day, RULES, person_id=p)
+            assert (repair.plan(emb, day, RULES, person_id=p)
+                    == repair.plan(neo, day, RULES, person_id=p))
 
 
 @settings(max_examples=25, deadline=None,
@@ -423,9 +424,11 @@ def test_generated_county_same_plan_on_both_stores_and_applied(
     assert all(n <= 3 for n in load_after.values())
     # every unassigned household: each member who could take it is full after the plan
     takers = _takers(emb, DAY, 3)
-    _, rows = emb.households(DAY, RULES, household_ids=[u["household_id"] for u in tight["unassigned"]])
+    _, rows = emb.households(DAY, RULES,
+                             household_ids=[u["household_id"] for u in tight["unassigned"]])
     for r in rows:
-        could = takers.get(("v", r["village_id"]), set()) | takers.get(("t", r["township_id"]), set())
+        could = (takers.get(("v", r["village_id"]), set())
+                 | takers.get(("t", r["township_id"]), set()))
         assert could <= set(load_after), (r["household_id"], could - set(load_after))
     # the county plan, applied to each store
     full = plans[str({})]
@@ -438,7 +441,8 @@ def test_generated_county_same_plan_on_both_stores_and_applied(
         assert left == {u["household_id"] for u in full["unassigned"]}
         takers = _takers(s, DAY, repair.DEFAULT_CAP)
         for r in rows:  # nobody of its village or township with a whole chain has room left
-            assert not takers.get(("v", r["village_id"])) and not takers.get(("t", r["township_id"]))
+            assert not takers.get(("v", r["village_id"]))
+            assert not takers.get(("t", r["township_id"]))
         after = {m["member_id"]: m["household_count"] for m in s.member_audit(DAY, RULES)}
         assert all(n <= max(repair.DEFAULT_CAP, before.get(m, 0)) for m, n in after.items())
     with capsys.disabled():
@@ -480,7 +484,8 @@ def test_api_plan(client: tuple[TestClient, KeyStore], tiny: Store) -> None:
     person = c.get("/api/v1/repair-plans", headers=admin,
                    params={"as_of": "2026-06-30", "person_id": "D1"}).json()
     assert person == repair.plan(tiny, DAY, RULES, person_id="D1") and person["person_id"] == "D1"
-    assert c.get("/api/v1/repair-plans", headers=admin, params={"person_id": "nobody"}).status_code == 404
+    assert c.get("/api/v1/repair-plans", headers=admin,
+                 params={"person_id": "nobody"}).status_code == 404
     assert c.get("/api/v1/repair-plans", headers=admin, params={"cap": 0}).status_code == 422
     assert c.get("/api/v1/repair-plans").status_code == 401
 
@@ -542,7 +547,8 @@ def test_api_apply(client: tuple[TestClient, KeyStore], tiny: Store) -> None:
                  json={"since": "2026-07-15", "items": [first, first]})
     assert one.status_code == 409 and "the liaison given already counts on 2026-07-15" in \
         one.json()["detail"]
-    assert c.post("/api/v1/repair-plans/apply", headers=editor, json={"items": []}).status_code == 422
+    assert c.post("/api/v1/repair-plans/apply", headers=editor,
+                  json={"items": []}).status_code == 422
 
 
 def test_api_apply_part_of_an_applied_plan(client: tuple[TestClient, KeyStore],

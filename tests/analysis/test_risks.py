@@ -77,7 +77,8 @@ def _ranked(store: Store, day: dt.date, township_id: str | None = None,
 
 
 @pytest.mark.parametrize("day", [dt.date(2025, 7, 20), DAY])
-def test_ranking_equals_impact_person_by_person_on_the_tiny_county(tiny: Store, day: dt.date) -> None:
+def test_ranking_equals_impact_person_by_person_on_the_tiny_county(tiny: Store,
+                                                                  day: dt.date) -> None:
     for township_id in [None, *_townships(tiny)]:
         assert _ranked(tiny, day, township_id) == _baseline(tiny, day, township_id), township_id
 
@@ -117,7 +118,8 @@ def _chain_bundle() -> dict[str, list[dict[str, Any]]]:
 
     def hh(hid: str, *cats: str, status: str = "active") -> dict[str, Any]:
         return {"id": hid, "head_name": "户", "village_id": "V1", "categories": list(cats),
-                "status": status, "inactive_since": dt.date(2026, 1, 1) if status != "active" else None}
+                "status": status,
+                "inactive_since": dt.date(2026, 1, 1) if status != "active" else None}
 
     links = [("committee_member-delegate", "C1", "D1"), ("committee_member-delegate", "C1", "D2"),
              ("committee_member-delegate", "C2", "D2"), ("committee_member-delegate", "C1", "D3"),
@@ -227,7 +229,8 @@ def test_api_ranking(client: tuple[TestClient, KeyStore], tiny: Store) -> None:
     t2 = c.get("/api/v1/risks/people", headers=admin,
                params={"as_of": "2026-06-30", "township_id": "T2"}).json()
     assert t2["township_id"] == "T2" and {i["township_id"] for i in t2["items"]} == {"T2"}
-    assert c.get("/api/v1/risks/people", headers=admin, params={"focus_weight": 0}).status_code == 422
+    assert c.get("/api/v1/risks/people", headers=admin,
+                 params={"focus_weight": 0}).status_code == 422
     assert c.get("/api/v1/risks/people", headers=admin,
                  params={"township_id": "nope"}).status_code == 404
     assert c.get("/api/v1/risks/people").status_code == 401

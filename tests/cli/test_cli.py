@@ -36,7 +36,8 @@ def test_import_summary_export(cli_env: dict[str, str], tiny_dir: Path, tmp_path
 def test_bad_bundle_exit_1_and_nothing_written(cli_env: dict[str, str], tiny_copy: Path,
                                                tmp_path: Path) -> None:
     f = tiny_copy / "liaisons.csv"
-    f.write_text(f.read_text(encoding="utf-8").replace("delegate-member,D1,M01", "delegate-member,M02,M01"),
+    f.write_text(f.read_text(encoding="utf-8").replace("delegate-member,D1,M01",
+                                                       "delegate-member,M02,M01"),
                  encoding="utf-8")
     r = run(["import", str(tiny_copy)], cli_env, tmp_path)
     assert r.returncode == 1
@@ -87,7 +88,8 @@ def test_bad_date_option(tmp_path: Path) -> None:
 
 def test_help_is_enough() -> None:
     r = subprocess.run([sys.executable, "-m", "graphsvc", "import", "--help"], capture_output=True,
-                       text=True, env={**os.environ, "COLUMNS": "120", "PYTHONPATH": PKG_PARENT})
+                       text=True, env={**os.environ, "COLUMNS": "120", "PYTHONPATH": PKG_PARENT},
+                       check=False)
     assert r.returncode == 0
     for word in ("--dry-run", "--replace", "--report", "all of it or nothing", ".xlsx"):
         assert word in r.stdout
@@ -125,10 +127,12 @@ def test_audits_match_expected(tiny_cli: dict[str, str], tiny_dir: Path, tmp_pat
 def test_audit_filters_table_and_csv(tiny_cli: dict[str, str], tmp_path: Path) -> None:
     body = _json(["audit", "households", "--status", "uncovered", "--reason", "no_delegate",
                   "--township-id", "T1"], tiny_cli, tmp_path)
-    assert [r["household_id"] for r in body["items"]] == ["H045", "H047", "H049", "H046", "H048", "H050"]
+    assert [r["household_id"] for r in body["items"]] == ["H045", "H047", "H049",
+                                                          "H046", "H048", "H050"]
     r = run(["audit", "delegates", "--as-of", "2026-06-30"], tiny_cli, tmp_path)
     assert "陈金兰" in r.stdout and "too_few_members" in r.stdout
-    r = run(["audit", "members", "--as-of", "2026-06-30", "--problem", "no_delegate", "--format", "csv"],
+    r = run(["audit", "members", "--as-of", "2026-06-30", "--problem", "no_delegate",
+             "--format", "csv"],
             tiny_cli, tmp_path)
     lines = r.stdout.splitlines()
     assert lines[0] == "\ufeffmember_id,name,township_id,household_count,delegate_ids,problems"

@@ -86,7 +86,8 @@ def test_console_script_and_module_are_the_same_app(tmp_path: Path) -> None:
     assert isinstance(group, typer.core.TyperGroup)
     # every command of spec/API.md, in the order `graphsvc --help` has always listed them
     assert list(group.commands) == [
-        "import", "export", "generate", "summary", "refresh", "serve", "audit-log", "visualize", "trends",
+        "import", "export", "generate", "summary", "refresh", "serve", "audit-log", "visualize",
+        "trends",
         "audit", "keys", "risks", "repair", "requests"]
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": PKG_PARENT}
     for module in ("graphsvc", "graphsvc.cli"):

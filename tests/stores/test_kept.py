@@ -44,7 +44,8 @@ def _fresh(store: Store, tmp_path: Path, neo4j_env: dict[str, str] | None) -> St
     from graphsvc.stores.neo4j import Neo4jStore
 
     assert neo4j_env is not None
-    return Neo4jStore(neo4j_env["GRAPHSVC_NEO4J_URI"], neo4j_env.get("GRAPHSVC_NEO4J_USER", "neo4j"),
+    return Neo4jStore(neo4j_env["GRAPHSVC_NEO4J_URI"],
+                      neo4j_env.get("GRAPHSVC_NEO4J_USER", "neo4j"),
                       neo4j_env.get("GRAPHSVC_NEO4J_PASSWORD"))
 
 
@@ -135,7 +136,8 @@ class Clerk:
             elif change == "move":
                 p.update(village_id=rng.choice(villages), township_id=None)
             else:
-                p["roles"] = [r for r in p["roles"] if r != "delegate"] if p["roles"] else ["delegate"]
+                p["roles"] = ([r for r in p["roles"] if r != "delegate"] if p["roles"]
+                              else ["delegate"])
             return f"person-{change}", Bundle({"people": [p]})
         if what in ("household", "focus"):
             h = dict(rng.choice(households))
@@ -153,7 +155,8 @@ class Clerk:
             to = {"member-household": [h["id"] for h in households],
                   "delegate-member": members, "committee_member-delegate": delegates}[kind]
             return what, Bundle({"liaisons": [{"kind": kind, "from_id": rng.choice(frm),
-                                               "to_id": rng.choice(to), "since": day, "until": None}]})
+                                               "to_id": rng.choice(to), "since": day,
+                                               "until": None}]})
         if what == "end_liaison":
             li = dict(rng.choice(rec["liaisons"]))
             li["until"] = day
@@ -172,8 +175,10 @@ class Clerk:
             return what, Bundle({
                 "people": [{"id": pid, "name": "测试", "roles": ["delegate"], "status": "active",
                             "inactive_since": None, "hardship": False, "organization_id": None,
-                            "township_id": None, "village_id": rng.choice(villages), "phone": None}],
-                "liaisons": [{"kind": "delegate-member", "from_id": pid, "to_id": rng.choice(members),
+                            "township_id": None, "village_id": rng.choice(villages),
+                            "phone": None}],
+                "liaisons": [{"kind": "delegate-member", "from_id": pid,
+                              "to_id": rng.choice(members),
                               "since": None, "until": None},
                              {"kind": "committee_member-delegate", "from_id": rng.choice(cms),
                               "to_id": pid, "since": day, "until": None}]})
@@ -433,7 +438,8 @@ def test_affected_is_the_chain_around_a_write(tmp_path: Path, tiny_dir: Path) ->
     h = next(iter(hs))
     households, people = affected(G, [h])
     assert households == {h}
-    assert {r["from_id"] for r in li if r["kind"] == "member-household" and r["to_id"] == h} <= people
+    assert {r["from_id"] for r in li
+            if r["kind"] == "member-household" and r["to_id"] == h} <= people
     store.close()
 
 
@@ -492,7 +498,8 @@ def test_concurrent_writers_keep_the_results(tiny_store: Store, tmp_path: Path,
                 store.write(Bundle({"contacts": [{
                     "person_id": members[(n * 7 + i) % len(members)],
                     "household_id": households[(n * 11 + i * 3) % len(households)],
-                    "date": day, "channel": "visit", "request": f"并发 {n}-{i}", "resolved": False}]}))
+                    "date": day, "channel": "visit", "request": f"并发 {n}-{i}",
+                    "resolved": False}]}))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -564,7 +571,8 @@ def test_readers_computing_while_clerks_write_stay_exact(tiny_store: Store, tmp_
                 store.write(Bundle({"contacts": [{
                     "person_id": members[(n * 5 + i) % len(members)],
                     "household_id": households[(n * 13 + i * 7) % len(households)],
-                    "date": day, "channel": "phone", "request": f"读写 {n}-{i}", "resolved": i % 2 == 0}]}))
+                    "date": day, "channel": "phone", "request": f"读写 {n}-{i}",
+                    "resolved": i % 2 == 0}]}))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

@@ -4,8 +4,9 @@
 These tests walk what users see of the tiny county, on both stores, and fail on a Chinese
 label for a domain word that does not come from there: the Chinese spreadsheets' values and
 file names, every diagram's legend and hover text, the index and trends pages, the repair
-plan's reasons and the CLI's summary table (its other tables show the English words only). Each surface must show the word's one label where it
-shows the word, and none of the wordings that had drifted before (``OLD``).
+plan's reasons and the CLI's summary table (its other tables show the English words only).
+Each surface must show the word's one label where it shows the word, and none of the wordings
+that had drifted before (``OLD``).
 """
 
 from __future__ import annotations
@@ -102,7 +103,8 @@ def page_text(page: str) -> str:
 
 def legend(page: str) -> list[str]:
     """The entries of every legend of a page (the main one and each layer's)."""
-    return [html.unescape(x) for ul in re.findall(r'<ul class="gs-legend">(.*?)</ul>', page, re.DOTALL)
+    return [html.unescape(x)
+            for ul in re.findall(r'<ul class="gs-legend">(.*?)</ul>', page, re.DOTALL)
             for x in re.findall(r"</span>(.*?)</li>", ul)]
 
 
@@ -229,7 +231,8 @@ def test_every_diagram_and_page_shows_the_labels(tiny: Store) -> None:
     everything = "\n".join(shown)
     # the household legend: each status and each reason by its label
     entries = set(legend(VIEWS["chain"](tiny, "C1", as_of=DAY, rules=RULES, link=file_link)))
-    assert {HouseholdStatus.covered.label, f"{HouseholdStatus.stale.label}（超期未走访）"} <= entries
+    assert {HouseholdStatus.covered.label,
+            f"{HouseholdStatus.stale.label}（超期未走访）"} <= entries
     assert {f"未覆盖：{r.label}" for r in UncoveredReason} <= entries
     assert {Role.committee_member.label, Role.delegate.label, ChainLevel.member.label,
             RecordStatus.inactive.label} <= entries
@@ -290,7 +293,8 @@ def test_the_cli_tables_show_the_labels(cli_env: dict[str, str], tiny_dir: Path,
                                         tmp_path: Path) -> None:
     """``graphsvc summary`` of the tiny county names each status, reason, category, committee
     kind, sector and role by its English word and its one label (it used to say 久未联系 for
-    stale and 党员已离开 for member_inactive, where the diagrams said 联系过期 and 联系党员不在岗)."""
+    stale and 党员已离开 for member_inactive, where the diagrams said 联系过期 and
+    联系党员不在岗)."""
     _cli(["import", str(tiny_dir)], cli_env, tmp_path)
     table = _cli(["summary", "--as-of", DAY.isoformat()], cli_env, tmp_path)
     assert_no_old_wording(table, "graphsvc summary")

@@ -37,10 +37,10 @@ from visual.render import file_link
 from visual.views import VIEWS
 
 EXTERNAL = [
-    re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", re.I),
-    re.compile(r"@import\s+url\(\s*[\"']?http", re.I),
-    re.compile(r"url\(\s*[\"']?http", re.I),
-    re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?https?:", re.I),
+    re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", re.IGNORECASE),
+    re.compile(r"@import\s+url\(\s*[\"']?http", re.IGNORECASE),
+    re.compile(r"url\(\s*[\"']?http", re.IGNORECASE),
+    re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?https?:", re.IGNORECASE),
 ]
 
 
@@ -73,7 +73,8 @@ def test_chain_view_marks_status_and_gaps(tiny: Store) -> None:
     assert by_id["H001"]["url"] == "/visual/household/H001"
     assert "已覆盖" in by_id["H001"]["tip"]
     assert "联系过期" in by_id["H007"]["tip"]  # last contact 2026-03-01, more than 90 days
-    assert [n["level"] for n in (by_id["C1"], by_id["D1"], by_id["M01"], by_id["H001"])] == [0, 1, 2, 3]
+    assert [n["level"] for n in (by_id["C1"], by_id["D1"], by_id["M01"], by_id["H001"])] \
+        == [0, 1, 2, 3]
     d2 = {n["id"]: n for n in data_of(build(tiny, "delegate", "D2"))[0]}
     assert "⚠" in d2["D2"]["label"] and "联系党员不足" in d2["D2"]["tip"]  # 4 members, not 10
     assert "⚠2户" in d2["M15"]["label"] and d2["M15"]["borderWidth"] == 4  # 2 households, not 3
@@ -133,11 +134,13 @@ def test_unknown_ids_are_not_found(tiny: Store) -> None:
 def test_malicious_names_are_shown_never_run(store: Store, tiny_copy: Path) -> None:
     assert import_path(store, evil_copy(tiny_copy)).ok
     for view, rid in [("chain", "C1"), ("delegate", "D1"), ("household", "H001"),
-                      ("pairings", "T1"), ("pairings", None), ("township", "T1"), ("township", None)]:
+                      ("pairings", "T1"), ("pairings", None), ("township", "T1"),
+                      ("township", None)]:
         page = build(store, view, rid)
         assert EVIL not in page and EVIL_IMG not in page, view
         nodes, _ = data_of(page)
-        assert any(EVIL in n["label"] or EVIL_IMG in n["label"] for n in nodes), view  # shown as text
+        # shown as text
+        assert any(EVIL in n["label"] or EVIL_IMG in n["label"] for n in nodes), view
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in build(store, "chain", "C1")  # the heading
 
 
@@ -199,28 +202,28 @@ def test_the_warmer_starts_and_stops_with_the_app(tiny: Store, tmp_path: Path) -
     asked, and is stopped before the app's store closes."""
     from visual import warmer as warming
 
-    warmer = warming._warmer  # noqa: SLF001 - the process's one warmer
+    warmer = warming._warmer
     settings = Settings(data_dir=tmp_path / "api", neo4j_uri=None)
     app = create_app(settings, store=tiny)
     with TestClient(app) as client:
-        assert id(app) in warmer._apps and warmer._thread is not None  # noqa: SLF001
-        assert warmer._thread.is_alive()  # noqa: SLF001
-        assert id(app) not in warmer._asked  # noqa: SLF001 - no page asked: no diagram work
+        assert id(app) in warmer._apps and warmer._thread is not None
+        assert warmer._thread.is_alive()
+        assert id(app) not in warmer._asked
         login(client, KeyStore(tmp_path / "api"))
         rounds = warmer.rounds
         assert client.get("/visual/").status_code == 200
-        assert id(app) in warmer._asked  # noqa: SLF001
+        assert id(app) in warmer._asked
         warmer.kick()
         from visual.cache import store_key
 
         where = store_key(tiny)
         for _ in range(200):  # a round with the pages asked runs at once, and warms them
-            if warmer.rounds > rounds and where in warmer._seen:  # noqa: SLF001
+            if warmer.rounds > rounds and where in warmer._seen:
                 break
             time.sleep(0.05)
-        assert where in warmer._seen  # noqa: SLF001 - the county pages were built
-        thread = warmer._thread  # noqa: SLF001
-    assert id(app) not in warmer._apps  # noqa: SLF001
+        assert where in warmer._seen
+        thread = warmer._thread
+    assert id(app) not in warmer._apps
     if not warmer._apps:  # (no other app of this process running): the thread ended
         assert not thread.is_alive()
 
@@ -288,7 +291,7 @@ def test_pages_show_a_write_at_once(tiny: Store, tmp_path: Path) -> None:
     cache.clear()
     before = build(tiny, "township", None)
     assert build(tiny, "township", None) == before  # the same data: the same page
-    hits = cache._memo.hits  # noqa: SLF001 - the second page was read from the cache
+    hits = cache._memo.hits
     assert hits > 0
     change = tmp_path / "change"
     change.mkdir()
@@ -416,7 +419,8 @@ def test_plan_layer_masks_names_and_keeps_township_keys_inside(tiny: Store) -> N
     page = build(tiny, "township", "T1", mask=True, townships=["T1"])
     labels = {n["id"]: n["label"] for n in layers_of(page)["plan"]["nodes"]}
     assert labels["H060"] == f"✚ {head[0]}**" and head not in decoded(page)
-    unmasked = {n["id"]: n["label"] for n in layers_of(build(tiny, "township", "T1"))["plan"]["nodes"]}
+    unmasked = {n["id"]: n["label"]
+                for n in layers_of(build(tiny, "township", "T1"))["plan"]["nodes"]}
     assert unmasked["H060"] == f"✚ {head}"
 
 
