@@ -388,8 +388,9 @@ class Client:
         if not candidates:
             return await self.contacts_create("contacts.create")
         m = self.rng.choice(candidates)
+        # (until given, empty: a liaison of the two that ended before is taken up again)
         body = {"kind": "member-household", "from_id": m, "to_id": h["household_id"],
-                "since": self.today}
+                "since": self.today, "until": None}
         r = await self._call(kind, "POST", "/api/v1/liaisons", write=True, json=body)
         if r is not None:
             key = (m, h["household_id"])

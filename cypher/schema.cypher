@@ -19,14 +19,14 @@ CREATE CONSTRAINT pairing_key IF NOT EXISTS FOR ()-[r:PAIRED_WITH]-() REQUIRE r.
 CREATE CONSTRAINT support_key IF NOT EXISTS FOR ()-[r:SUPPORTS]-() REQUIRE r.key IS UNIQUE;
 CREATE CONSTRAINT contact_key IF NOT EXISTS FOR ()-[r:CONTACTED]-() REQUIRE r.key IS UNIQUE;
 
-// The data version node (meta/touch): one node, behind its own MERGE key.
+// The data version node (meta/hold, meta/commit): one node, behind its own MERGE key.
 CREATE CONSTRAINT graphsvc_meta_id IF NOT EXISTS FOR (n:GraphsvcMeta) REQUIRE n.id IS UNIQUE;
 
 // The audit log (graphsvc.auditlog): one node per write, found by time.
 CREATE CONSTRAINT audit_entry_id IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.id IS UNIQUE;
 CREATE INDEX audit_entry_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at);
 
-// The change log (meta/change_append, meta/changes): one node per write, by its number and by
+// The change log (meta/commit, meta/changes): one node per write, by its number and by
 // the data version it made.
 CREATE CONSTRAINT graphsvc_change_seq IF NOT EXISTS FOR (n:GraphsvcChange) REQUIRE n.seq IS UNIQUE;
 CREATE CONSTRAINT graphsvc_change_after IF NOT EXISTS FOR (n:GraphsvcChange) REQUIRE n.after IS UNIQUE;

@@ -352,8 +352,8 @@ class Derived(Store):
     def data_version(self) -> str:
         return self.store.data_version()
 
-    def changes(self, since: str) -> Changes | None:
-        return self.store.changes(since)
+    def changes(self, since: str, now: str | None = None) -> Changes | None:
+        return self.store.changes(since, now)
 
     def status_rows(self, kind: str, as_of: dt.date, rules: RuleSettings,
                     ids: Collection[str] | None = None) -> list[Row]:
@@ -485,7 +485,7 @@ class Derived(Store):
                         self.hits += 1
                         self._entries.move_to_end(key)
                     return e
-                if self._follow(e, mend, name):
+                if self._follow(e, mend, name, version):
                     return e
                 with self._lock:
                     self.drops += 1
@@ -505,11 +505,11 @@ class Derived(Store):
             return e
 
     def _follow(self, e: _Rows | _Tally, mend: Callable[[_Rows | _Tally, Changes], bool],
-                name: str) -> bool:
-        """Mend ``e`` from the store's change log up to the version now; False when the store
-        cannot tell what changed."""
+                name: str, now: str | None = None) -> bool:
+        """Mend ``e`` from the store's change log up to the version now (``now``, when just
+        read); False when the store cannot tell what changed."""
         try:
-            ch = self.store.changes(e.version)
+            ch = self.store.changes(e.version, now)
             if ch is None:
                 return self._dropped(name, e.version, "the change log cannot tell")
             if ch.writes == 0 or ch.version == e.version:

@@ -151,6 +151,35 @@ def households_in(G: Graph, township_id: str | None, village_id: str | None,
             if k == "IN_VILLAGE" and G.nodes[h]["entity"] == "household"]
 
 
+def people_in(G: Graph, township_id: str | None, village_id: str | None) -> set[str] | None:
+    """The people who may lie in a village, or in a township (``_in_scope`` decides): those
+    naming it, one of its villages, or an organisation in either, found from its edges; None
+    for the whole county, or when the township is not in the graph (then every person is
+    asked)."""
+    if village_id is not None:
+        places = [village_id] if village_id in G else []
+    elif township_id is not None:
+        if township_id not in G:
+            return None
+        places = [township_id] + [v for v, _, k in G.in_edges(township_id, keys=True)
+                                  if k == "IN_TOWNSHIP" and G.nodes[v]["entity"] == "village"]
+    else:
+        return None
+    orgs = [o for p in places for o, _, _ in G.in_edges(p, keys=True)
+            if G.nodes[o]["entity"] == "organization"]
+    return {n for p in places + orgs for n, _, _ in G.in_edges(p, keys=True)
+            if G.nodes[n]["entity"] == "person"}
+
+
+def _people(G: Graph, township_id: str | None, village_id: str | None,
+            ids: Iterable[str] | None) -> list[str]:
+    """The people to audit, sorted: those among ``ids`` (when given) who may lie in the scope."""
+    local = people_in(G, township_id, village_id)
+    if local is not None:
+        ids = local if ids is None else local.intersection(ids)
+    return entity_nodes(G, "person", ids)
+
+
 # -- households ---------------------------------------------------------------------------------
 
 
@@ -260,7 +289,7 @@ def delegate_audit(G: Graph, as_of: dt.date, rules: RuleSettings = RuleSettings(
     day = Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
     out = []
-    for d in entity_nodes(G, "person", ids):
+    for d in _people(G, township_id, village_id, ids):
         if not (day.has_role(d, "delegate") and day.active(d) and scope(d)):
             continue
         cms = sorted({c for c in day.into(d, CM_DELEGATE)
@@ -306,7 +335,7 @@ def member_audit(G: Graph, as_of: dt.date, rules: RuleSettings = RuleSettings(),
     day = Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
     out = []
-    for m in entity_nodes(G, "person", ids):
+    for m in _people(G, township_id, village_id, ids):
         if not (day.active(m) and scope(m)):
             continue
         above = set(day.into(m, DELEGATE_MEMBER))
@@ -339,7 +368,7 @@ def committee_member_audit(G: Graph, as_of: dt.date, rules: RuleSettings = RuleS
     day = Day(G, as_of)
     scope = _in_scope(G, township_id, village_id)
     out = []
-    for c in entity_nodes(G, "person", ids):
+    for c in _people(G, township_id, village_id, ids):
         if not (day.has_role(c, "committee_member") and day.active(c) and scope(c)):
             continue
         delegates = sorted({d for d in day.out(c, CM_DELEGATE)

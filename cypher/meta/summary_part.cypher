@@ -1,8 +1,9 @@
-// What the records $ids add to the county's numbers on $as_of: graphsvc.summary.tally, the
-// same counts. A record counts itself; a household also its supports and contacts; a unit its
-// pairings and whether it is paired; a village whether it is paired. Run inside a write
-// before and after it: the county's numbers change by the difference (meta/change_append).
-WITH $as_of AS asOf
+// What the records $ids add to the county's numbers on each of $dates (a row per date, `day`
+// its ISO date): graphsvc.summary.tally, the same counts. A record counts itself; a household
+// also its supports and contacts; a unit its pairings and whether it is paired; a village
+// whether it is paired. Run inside a write before and after it, while it holds the records'
+// locks (meta/lock): the county's numbers change by the difference (meta/commit).
+UNWIND $dates AS asOf
 CALL () {
   UNWIND $ids AS id
   MATCH (t:Township {id: id})
@@ -72,7 +73,7 @@ CALL (asOf) {
          sum(supports) AS supports, sum(contacts) AS contacts,
          sum(requests_raised) AS requests_raised, sum(requests_resolved) AS requests_resolved
 }
-RETURN townships, villages, villages_needing_pairing,
+RETURN toString(asOf) AS day, townships, villages, villages_needing_pairing,
        org_committee, org_general_branch, org_branch,
        unit_agency, unit_institution, unit_enterprise,
        people, committee_members, delegates, cadres, members_in_hardship,

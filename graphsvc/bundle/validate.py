@@ -524,9 +524,16 @@ def validate(tables: Tables, store: StoredLookup | None, report: Report, *,
             full = _full_record(spec, rec, old_links.get(key))
             start, end = full.get("since"), full.get("until")
             if start is not None and end is not None and not end > start:
-                report.error(p.source, number, p.col("until"),
-                             f"'{p.col('until')}' ({end}) must be after the stored "
-                             f"'{p.col('since')}' ({start})")
+                if "until" in p.present:  # the stored since is the later one
+                    report.error(p.source, number, p.col("until"),
+                                 f"'{p.col('until')}' ({end}) must be after the stored "
+                                 f"'{p.col('since')}' ({start})")
+                else:
+                    report.error(p.source, number, p.col("since"),
+                                 f"'{p.col('since')}' ({start}) must be before the stored "
+                                 f"'{p.col('until')}' ({end}): this {spec.name[:-1]} ended "
+                                 f"on {end}; to take it up again, give '{p.col('until')}' too "
+                                 "(empty: it has not ended)")
                 continue
             recs.append(full)
         out.records[spec.name] = recs

@@ -137,12 +137,13 @@ class Store(ABC):
     # -- what writes changed, for results derived from the data (graphsvc.derived) ----------
 
     @abstractmethod
-    def changes(self, since: str) -> Changes | None:
+    def changes(self, since: str, now: str | None = None) -> Changes | None:
         """What the writes committed after data version ``since`` changed, read from the
         store's change log (every write records its change there, in its own transaction, by
         whichever process made it). None when that cannot be told: ``since`` is unknown or
         pruned, or a write in between changed everything (an import, ``--replace``,
-        ``refresh``, a new township)."""
+        ``refresh``, a new township). ``now``: the data version the caller has just read (an
+        answer up to it, given before, may be given again without asking the store)."""
 
     @abstractmethod
     def status_rows(self, kind: str, as_of: dt.date, rules: RuleSettings,

@@ -361,7 +361,7 @@ class EmbeddedStore(Store):
             prev = after
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
-    def changes(self, since: str) -> Changes | None:
+    def changes(self, since: str, now: str | None = None) -> Changes | None:
         with self._lock:
             # the graph first: following the log computes the numbers' deltas of the writes
             # whose writer could not (below, up to the version the graph is at)

@@ -184,7 +184,7 @@ def affected(G: Graph, ids: Iterable[str]) -> tuple[set[str], set[str]]:
     three below. So a write touching a record changes the households among ``ids`` and those
     up to three liaisons below a person among them; the people among ``ids``, those up to
     three liaisons above any of ``ids``, and those one liaison below a person among them.
-    ``cypher/meta/affected.cypher`` is the same walk.
+    ``cypher/meta/changes.cypher`` is the same walk.
     """
     seeds = [n for n in ids if n in G]
     households = {n for n in seeds if G.nodes[n].get("entity") == "household"}

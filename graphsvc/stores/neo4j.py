@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
+import threading
+import uuid
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +67,9 @@ from graphsvc.summary import unflatten
 T = TypeVar("T")
 _LABEL_KIND = {label: kind for kind, label in KIND_LABELS.items()}
 _LIAISON_FILE = {k: "liaisons_" + k.replace("-", "_") for k in LIAISON_KINDS}
+# a write of at most this many rows and records locks the records it writes and takes the lock
+# of the data version only to commit (Neo4jStore.write); a larger one takes that lock first
+LOCKED_WRITE_LIMIT = 1_000
 
 # the coverage rules (graphsvc.rules is the reference), one statement each under cypher/rules/
 RULE_STATEMENTS = ("household_statuses", "household_detail", "delegate_audit", "member_audit",
@@ -135,9 +140,9 @@ class Neo4jStore(Store):
         + ["fetch/pairings", "fetch/supports"]
         + [f"export/{s.name}" for s in FILES]
         + [f"rules/{n}" for n in RULE_STATEMENTS]
-        + ["rules/pairing_network", "meta/data_version", "meta/touch", "meta/audit_append",
-           "meta/audit_list", "meta/affected", "meta/summary_part", "meta/stamp",
-           "meta/change_append", "meta/changes", "meta/count_date"]
+        + ["rules/pairing_network", "meta/data_version", "meta/lock", "meta/hold",
+           "meta/commit", "meta/audit_list", "meta/summary_part", "meta/stamp",
+           "meta/changes", "meta/count_date"]
         + [f"analysis/{n}" for n in ANALYSIS_STATEMENTS]
     )
 
@@ -146,6 +151,12 @@ class Neo4jStore(Store):
                  queries_: Queries | None = None) -> None:
         self.q = queries_ or queries()
         self.q.require(self.REQUIRED)
+        # the write transaction of this thread, while its audit entry reads the old values
+        # (Store.write's ``audit``): those reads run in it, under its locks
+        self._local = threading.local()
+        # the last answers of changes(): the county-wide results follow together, each asks
+        self._answers: OrderedDict[tuple[str, str], Changes | None] = OrderedDict()
+        self._answers_lock = threading.Lock()
         self.database = database or None
         self.batch_size = batch_size
         auth = (user or "neo4j", password) if password is not None else None
@@ -193,6 +204,9 @@ class Neo4jStore(Store):
 
     def _records(self, name: str, params: dict[str, Any]) -> list[neo4j.Record]:
         text = self.q.text(name, params)
+        tx: ManagedTransaction | None = getattr(self._local, "tx", None)
+        if tx is not None:  # inside this thread's write (its errors are the write's)
+            return list(tx.run(text, params))
         with self._translate(f"running {name}"):
             records, _, _ = self.driver.execute_query(
                 text, params, database_=self.database, routing_=RoutingControl.READ)
@@ -313,13 +327,31 @@ class Neo4jStore(Store):
 
         return self._write_tx(work, "counting the county")
 
-    def changes(self, since: str) -> Changes | None:
-        (r,) = self._read_values("meta/changes", since=since)
+    def changes(self, since: str, now: str | None = None) -> Changes | None:
+        if now is not None and since != now:  # the kept kinds follow together: asked once
+            with self._answers_lock:
+                if (since, now) in self._answers:
+                    return self._answers[(since, now)]
+        (r,) = self._read_values("meta/changes", since=since, limit=MEND_LIMIT)
         version = str(r["version"])
         if since == version:
             return Changes(version)
         if not r["found"]:
             return None
+        with self._answers_lock:
+            if (since, version) in self._answers:  # (callers do not change the answer)
+                return self._answers[(since, version)]
+        out = self._changes(since, version, r)
+        if out is not None and out.version != version:  # (partial: asked again next time)
+            return out
+        with self._answers_lock:
+            self._answers[(since, version)] = out
+            while len(self._answers) > 16:
+                self._answers.popitem(last=False)
+        return out
+
+    def _changes(self, since: str, version: str, r: Mapping[str, Any]) -> Changes | None:
+        """``changes(since)`` from meta/changes's answer ``r``."""
         out = Changes(version)
         prev = since
         deltas: dict[str, Counter[str]] | None = None
@@ -330,8 +362,9 @@ class Neo4jStore(Store):
                 return None
             prev = c["after"]
             out.writes += 1
-            out.households.update(c["household_ids"] or ())
-            out.people.update(c["person_ids"] or ())
+            if c["ids"] is None:  # an entry of an earlier graphsvc, walked by its writer
+                out.households.update(c["household_ids"] or ())
+                out.people.update(c["person_ids"] or ())
             mine = {day: Counter(d) for day, d in json.loads(c["deltas"]).items()} \
                 if c["deltas"] else {}
             if deltas is None:
@@ -341,36 +374,43 @@ class Neo4jStore(Store):
                     del deltas[day]
                 for day, d in deltas.items():
                     d.update(mine[day])  # (update keeps negative counts; + would not)
-        if prev != version:
+        if r["too_many"]:
             return None
+        # a write committing while the log was read can show its new version before its entry
+        # (Neo4j reads committed data, not a snapshot): the changes up to the last entry read
+        out.version = prev
+        # the rows they can change (walked from the ids of every entry read: when a write
+        # committed meanwhile, from more than these, which recomputes a few rows more)
+        out.households.update(r["household_ids"])
+        out.people.update(r["person_ids"])
         out.deltas = {dt.date.fromisoformat(day): d for day, d in (deltas or {}).items()}
         return out
 
     def refresh(self) -> str:
-        q = self.q
+        after = str(uuid.uuid4())
 
         def work(tx: ManagedTransaction) -> str:
-            touch = tx.run(q.text("meta/touch")).single(strict=True)
-            self._log_change(tx, touch, None, None)
-            return str(touch["after"])
+            tx.run(self.q.text("meta/hold")).consume()
+            self._commit(tx, after, everything=True)
+            return after
 
         return self._write_tx(work, "refreshing the data version")
 
-    def _log_change(self, tx: ManagedTransaction, touch: Any,
-                    which: tuple[set[str], set[str]] | None,
-                    deltas: dict[dt.date, Counter[str]] | None) -> None:
-        """The change log's entry of a write (``which``: households and people whose rows it
-        can change, None: anything may have changed), inside its transaction."""
-        tx.run(self.q.text("meta/change_append", ["seq", "before", "after", "everything",
-                                                  "household_ids", "person_ids", "deltas",
-                                                  "keep"]),
-               seq=touch["seq"], before=touch["before"], after=touch["after"],
-               everything=which is None,
-               household_ids=sorted(which[0]) if which else [],
-               person_ids=sorted(which[1]) if which else [],
+    def _commit(self, tx: ManagedTransaction, after: str, *, everything: bool,
+                ids: Collection[str] = (), deltas: dict[dt.date, Counter[str]] | None = None,
+                unlocked: int | None = None, locks_records: bool = False,
+                stamped: Sequence[str] = (), audit: Mapping[str, Any] | None = None) -> None:
+        """The write's last statement (meta/commit): the new data version ``after``, its change
+        log entry (``ids``: the people and households written or linked; ``everything``: any
+        row may have changed; ``deltas``: the county's numbers' change on the kept dates, None
+        when not known), the stamps of ``stamped`` and the ``audit`` entry."""
+        tx.run(self.q.text("meta/commit", ["after", "everything", "ids", "deltas", "unlocked",
+                                           "locks_records", "keep", "stamped", "audit"]),
+               after=after, everything=everything, ids=sorted(ids),
                deltas=None if deltas is None else json.dumps(
                    {d.isoformat(): {k: v for k, v in c.items() if v} for d, c in deltas.items()}),
-               keep=CHANGES_KEPT).consume()
+               unlocked=unlocked, locks_records=locks_records, keep=CHANGES_KEPT,
+               stamped=list(stamped), audit=None if audit is None else to_row(audit)).consume()
 
     # -- the coverage rules (COVERAGE_RULES.md; graphsvc.rules is the reference) ------------
 
@@ -583,65 +623,96 @@ class Neo4jStore(Store):
               audit: Audit | None = None) -> None:
         """One managed transaction: new records are CREATEd, stored ones updated (MERGE).
 
-        It starts by taking the write lock of the data version node (meta/touch), so writes
-        run one after another and what ``expect`` checks cannot change before the commit. It
-        ends by recording its change in the change log (meta/change_append), which every
-        process reads to follow it (``Store.changes``): nothing more is done for it here."""
+        Writes commit one after the other: each ends with meta/commit, which takes the write
+        lock of the data version node and records the write in the change log, which every
+        process reads to follow it (``Store.changes``). A small write (a clerk's, up to
+        ``LOCKED_WRITE_LIMIT`` records) holds that lock for that one statement only: it starts
+        by locking the records it writes and counts (meta/lock), so that what ``expect`` checks,
+        the audit entry's old values and the numbers it counts before and after cannot change
+        under it, while writes of other records run side by side. A large import, and a small
+        write creating a record, take the lock first (meta/hold)."""
         plan = self._plan(bundle)
         total = sum(len(step.rows) for step in plan if not step.only)
         written, everything = touched(bundle)
         everything = everything or replace or len(written) > MEND_LIMIT
         ids = sorted(tallied(bundle))
         small = not replace and len(ids) <= MEND_LIMIT
+        locked = sorted(set(ids) | written)
+        locking = small and total <= LOCKED_WRITE_LIMIT and len(locked) <= LOCKED_WRITE_LIMIT
         q = self.q
 
-        def part(tx: ManagedTransaction, dates: list[dt.date]) -> dict[dt.date, Counter[str]]:
+        def part(tx: ManagedTransaction, dates: list[str]) -> dict[str, Counter[str]]:
             """The written records' tally on each of ``dates`` (meta/summary_part)."""
-            text = q.text("meta/summary_part", ["ids", "as_of", "focus_categories"])
-            return {day: Counter({k: int(v) for k, v in _pairs(tx.run(
-                        text, ids=ids, as_of=day,
-                        focus_categories=list(FOCUS_CATEGORIES)).single(strict=True))})
-                    for day in dates}
+            if not ids:  # (a liaison counts in none of them)
+                return {d: Counter() for d in dates}
+            rows = tx.run(q.text("meta/summary_part", ["ids", "dates", "focus_categories"]),
+                          ids=ids, dates=[dt.date.fromisoformat(d) for d in dates],
+                          focus_categories=list(FOCUS_CATEGORIES))
+            return {str(r["day"]): Counter({k: int(v) for k, v in _pairs(r) if k != "day"})
+                    for r in rows}
         size = self.batch_size
         stamped = [r["id"] for spec in FILES if spec.group == "entity"
                    for r in bundle.rows(spec.name)]
 
         def work(tx: ManagedTransaction) -> None:
-            done = 0
-            touch = tx.run(q.text("meta/touch")).single(strict=True)
+            self._local.tx = tx  # the audit entry's reads run in this transaction
+            try:
+                steps(tx)
+            finally:
+                self._local.tx = None
+
+        def steps(tx: ManagedTransaction) -> None:
+            after = str(uuid.uuid4())  # the data version this write makes
+            unlocked: int | None = None
+            if locking:
+                r = tx.run(q.text("meta/lock", ["ids"]), ids=locked).single(strict=True)
+                dates, unlocked = list(r["tally_dates"]), int(r["unlocked"])
+                if len(r["found"]) < len(locked):  # a new record: nothing to lock it by
+                    tx.run(q.text("meta/hold")).consume()
+                    unlocked = None
+            else:
+                r = tx.run(q.text("meta/hold")).single(strict=True)
+                dates = list(r["tally_dates"]) if small else []
             # how the write changes the county's numbers on the kept dates: the written
-            # records' tally after it less before it, both read here
-            dates = [dt.date.fromisoformat(d) for d in touch["tally_dates"]] if small else []
+            # records' tally after it less before it, both read under its locks
             tallied_before = part(tx, dates)
             if expect:
                 found = _versions(tx.run(q.text("fetch/entities", ["ids"]), ids=list(expect)))
                 for rid, tag in expect.items():
                     if found.get(rid) != tag:
                         raise VersionConflict(rid, found.get(rid))
-            # the audit entry's old values: read now, under the write lock (no other write can
-            # commit before this one), before any row is written
+            # the audit entry's old values: read now, under the write's locks, before any row
+            # is written
             entry = audit() if callable(audit) else audit
             if replace:
                 tx.run(q.text("import/delete_all")).consume()
                 has_data = False
-            else:
-                has_data = bool(tx.run(q.text("fetch/any_data")).single(strict=True)["any"])
-            # what is stored already, asked before anything is written: index seeks are fast
-            # on committed data and slow against a large transaction state
-            stored: list[set[str]] = [self._stored_keys(tx, step) if has_data else set()
-                                      for step in plan]
-            for step, known in zip(plan, stored):
+            else:  # (a few rows: the store is not asked whether it is empty)
+                has_data = locking or bool(
+                    tx.run(q.text("fetch/any_data")).single(strict=True)["any"])
+            # a few records and contacts are MERGEd (import/<name> upserts them), nothing asked
+            # first; else what is stored already is asked before anything is written: index
+            # seeks are fast on committed data and slow against a large transaction state
+            merged = [locking and (step.check == "fetch/existing_ids" or not step.update)
+                      for step in plan]
+            stored: list[set[str]] = [self._stored_keys(tx, step) if has_data and not merge
+                                      else set() for step, merge in zip(plan, merged)]
+            done = 0
+            for step, known, merge in zip(plan, stored, merged):
                 if step.only:
                     text = q.text(step.only, ["rows"])
                     for i in range(0, len(step.rows), size):
                         tx.run(text, rows=step.rows[i : i + size]).consume()
                     continue
                 new, old = step.rows, []
-                if known:
+                if merge:
+                    new, old = [], step.rows
+                elif known:
                     new = [r for r in step.rows if r[step.key] not in known]
                     old = [r for r in step.rows if r[step.key] in known]
                 for name, rows in ((f"import/create_{step.name}", new),
-                                   (f"import/{step.name}", old if step.update else [])):
+                                   (f"import/{step.name}", old if step.update or merge
+                                    else [])):
                     if not rows:
                         continue
                     text = q.text(name, ["rows"])
@@ -650,27 +721,21 @@ class Neo4jStore(Store):
                         done += min(size, len(rows) - i)
                         if progress:
                             progress(step.stage, done, total)
-                if not step.update and old:
+                if not step.update and old and not merge:
                     done += len(old)
-            if stamped:  # new on every write, even of the same values (auditlog.version)
+            if not locking and stamped:  # new on every write, even of the same values
                 text = q.text("meta/stamp", ["ids", "stamp"])
                 for i in range(0, len(stamped), size):
-                    tx.run(text, ids=stamped[i : i + size], stamp=touch["after"]).consume()
-            if entry:
-                tx.run(q.text("meta/audit_append", ["row"]), row=to_row(entry)).consume()
-            # the rows the write can change, read from the graph after it (ended liaisons stay)
-            which: tuple[set[str], set[str]] | None = None
-            if not everything:
-                which = set(), set()
-                if written:
-                    r = tx.run(q.text("meta/affected", ["ids"]),
-                               ids=sorted(written)).single(strict=True)
-                    which = set(r["household_ids"]), set(r["person_ids"])
-            deltas = {}
-            for day, now in part(tx, dates).items():
-                now.subtract(tallied_before[day])
-                deltas[day] = now
-            self._log_change(tx, touch, which, deltas if small else None)
+                    tx.run(text, ids=stamped[i : i + size], stamp=after).consume()
+            deltas: dict[dt.date, Counter[str]] | None = None
+            if small:
+                deltas = {}
+                for day, now in part(tx, dates).items():
+                    now.subtract(tallied_before.get(day, Counter()))
+                    deltas[dt.date.fromisoformat(day)] = now
+            self._commit(tx, after, everything=everything, ids=() if everything else written,
+                         deltas=deltas, unlocked=unlocked, locks_records=locking,
+                         stamped=stamped if locking else (), audit=entry)
 
         self._write_tx(work, "writing the import")
 

@@ -588,6 +588,23 @@ def test_adding_a_liaison_covers_a_household(api: Api) -> None:
     assert r.status_code == 200 and r.json()["since"] == "2026-06-02"
 
 
+def test_an_ended_liaison_is_taken_up_again_with_an_empty_until(api: Api) -> None:
+    end = {"kind": "delegate-member", "from_id": "D1", "to_id": "M01", "until": "2026-06-15"}
+    assert api.client.post("/api/v1/liaisons/end", headers=api.admin, json=end).status_code == 200
+    again = {"kind": "delegate-member", "from_id": "D1", "to_id": "M01", "since": "2026-06-20"}
+    r = api.client.post("/api/v1/liaisons", headers=api.admin, json=again)
+    assert r.status_code == 422
+    (err,) = r.json()["errors"]
+    assert err["field"] == "since", err  # the one sent is named, with what to do
+    assert "2026-06-20" in err["message"] and "2026-06-15" in err["message"]
+    assert "ended" in err["message"] and "empty" in err["message"]
+    assert status_of(api, "H001", "2026-06-25") == ("uncovered", "no_delegate")  # nothing written
+    r = api.client.post("/api/v1/liaisons", headers=api.admin, json={**again, "until": None})
+    assert r.status_code == 200
+    assert r.json() == {**again, "until": None}
+    assert status_of(api, "H001", "2026-06-25") == ("covered", None)
+
+
 def test_people_create_update(api: Api) -> None:
     h = api.admin
     r = api.client.post("/api/v1/people", headers=h,

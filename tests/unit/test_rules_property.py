@@ -78,3 +78,34 @@ def test_every_rule_method_is_the_same_on_both_stores(
                         neo.impact(p, day, VARIANTS[0]), (day, p)
         finally:
             emb.close()
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(drawn=rule_bundles())
+def test_a_scoped_audit_is_the_county_audit_of_the_scope(
+        drawn: tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+    """The audits of a township or a village start from the people found by its edges
+    (``rules.people_in``): exactly the county-wide rows whose person lies there by the
+    township rule (people of their own township, village, or organisation's place)."""
+    from graphsvc import rules as R
+
+    data, later = drawn
+    with tempfile.TemporaryDirectory() as tmp:
+        emb = EmbeddedStore(Path(tmp) / "emb")
+        try:
+            import_drawn(emb, data, later, Path(tmp))
+            G = emb.graph()
+        finally:
+            emb.close()
+    audits = {"delegate_id": R.delegate_audit, "member_id": R.member_audit,
+              "committee_member_id": R.committee_member_audit}
+    for day in AS_OFS:
+        for idf, audit in audits.items():
+            county = audit(G, day)
+            for t in [r["id"] for r in data["townships"]] + ["T-none"]:
+                assert audit(G, day, township_id=t) == \
+                    [r for r in county if R.township_of(G, r[idf]) == t], (day, idf, t)
+            for v in [r["id"] for r in data["villages"]]:
+                assert audit(G, day, village_id=v) == \
+                    [r for r in county if R.village_of(G, r[idf]) == v], (day, idf, v)
