@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import math
@@ -432,7 +433,7 @@ async def progress(results: Results, duration: float, stop: asyncio.Event) -> No
 async def load(url: str, key: str, *, clients: int, duration: float, seed: int, sample: int,
                timeout: float, as_of: str | None = None,
                warmup: bool = True, write_share: float = 0.2, county_share: float = 0.25,
-               ) -> tuple[Results, Acks, Target, dict]:
+               workers: int = 1) -> tuple[Results, Acks, Target, dict]:
     rng = random.Random(seed)
     today = as_of or dt.date.today().isoformat()
     run = uuid.uuid4().hex[:8]
@@ -446,11 +447,23 @@ async def load(url: str, key: str, *, clients: int, duration: float, seed: int, 
         users = [Client(i, clients, target, http, results, acks, run, today, seed, write_share,
                         county_share) for i in range(clients)]
         if warmup:
+            # every worker process warmed, not only the one the first connection reaches: with
+            # several, as many warm-up clients at once as 4 per worker, each on a connection
+            # of its own (which process accepts a connection is the kernel's choice)
             t0 = time.monotonic()
-            first = Client(0, clients, target, http, warm, acks, run, today, seed + 1,
-                           write_share, county_share)
-            first.seq = 10**6  # its contacts' texts differ from client 0's
-            await first.warm_up()
+            n = 1 if workers <= 1 else 4 * workers
+            async with contextlib.AsyncExitStack() as stack:
+                conns = [http] if n == 1 else [
+                    await stack.enter_async_context(httpx.AsyncClient(
+                        base_url=url, headers={"Authorization": f"Bearer {key}"},
+                        timeout=timeout)) for _ in range(n)]
+                firsts = []
+                for i, conn in enumerate(conns):
+                    first = Client(i, clients, target, conn, warm, acks, run, today,
+                                   seed + 1 + i, write_share, county_share)
+                    first.seq = 10**6 * (i + 1)  # its contacts' texts differ from the others'
+                    firsts.append(first.warm_up())
+                await asyncio.gather(*firsts)
             print(f"warmed up: {warm.count} requests in {time.monotonic() - t0:.1f} s",
                   file=sys.stderr)
             results.errors.extend(f"(warm-up) {e}" for e in warm.errors)
@@ -829,7 +842,7 @@ def main(argv: list[str] | None = None) -> int:
                     server.url, key, clients=args.clients, duration=args.duration,
                     seed=args.seed, sample=args.sample, timeout=args.timeout,
                     warmup=not args.no_warmup, write_share=args.write_share,
-            county_share=args.county_share))
+                    county_share=args.county_share, workers=args.workers))
             log = server.log_text()
             if "Traceback" in log:
                 checks["problems"].append(f"the server logged a traceback (see {server.log}):\n"

@@ -183,7 +183,7 @@ def tally(G: Graph, as_of: dt.date, nodes: Iterable[str]) -> Counter[str]:
     unit; whether a village is paired to the village. So the county's numbers are the tally
     of every record, and after a write they change by the tally of the written records (and
     the records the written links end at) after it, less their tally before
-    (``tests/test_kept.py``; ``cypher/meta/summary_part.cypher`` is the same on Neo4j).
+    (``tests/test_kept.py``; ``cypher/meta/tally.cypher`` is the same on Neo4j).
     """
     c: Counter[str] = Counter()
     focus = set(FOCUS_CATEGORIES)

@@ -20,7 +20,8 @@ import sqlite3
 import threading
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,12 @@ def _ddl(spec: FileSpec) -> str:
 
 
 class EmbeddedStore(Store):
-    """SQLite + NetworkX. Safe to share between threads (one connection, one lock)."""
+    """SQLite + NetworkX. Safe to share between threads.
+
+    Two connections: one for reads (under ``_lock``, with the kept graph), one for writes
+    (under ``_wlock``). A write's transaction holds only the write lock, so reads (and the
+    county-wide results mended from the change log) go on while a clerk's write runs: they
+    see the data as committed before it (SQLite's WAL), and the write's graph afterwards."""
 
     kind = "embedded"
 
@@ -114,14 +120,14 @@ class EmbeddedStore(Store):
             private_file(self.path)
             for extra in ("-wal", "-shm"):
                 tighten(self.path.with_name(self.path.name + extra))
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=OFF")
+            self._local = threading.local()  # .writing: this thread is in a write (_writing)
+            self._rdb = self._connect()
+            self._wdb = self._connect()
             self._create()
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the read connection and the kept graph
+        self._wlock = threading.RLock()  # the write connection: one write at a time
         self._graph: Graph | None = None
         self._graph_version: str | None = None
         # how each write this process followed (or made) changed the county's numbers on the
@@ -132,6 +138,29 @@ class EmbeddedStore(Store):
         # the last answers of changes(): the county-wide results follow together, each asks
         self._answers: OrderedDict[tuple[str, str], Changes | None] = OrderedDict()
         self.graph_builds = 0  # full builds of the graph (for tests and benchmarks)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=OFF")
+        return db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The connection of this thread: the write connection inside a write (its reads see
+        what it wrote so far), else the read connection."""
+        return self._wdb if getattr(self._local, "writing", False) else self._rdb
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """The write lock held, and this thread's statements on the write connection."""
+        with self._wlock:
+            self._local.writing = True
+            try:
+                yield self._wdb
+            finally:
+                self._local.writing = False
 
     def _create(self) -> None:
         with self._db:
@@ -298,17 +327,19 @@ class EmbeddedStore(Store):
         """The deltas this process computed for writes whose change log row has none, stored
         there for the other processes (best effort: they compute the county's numbers again
         without them)."""
-        if not self._unrecorded:
-            return
+        if not self._unrecorded or not self._wlock.acquire(blocking=False):
+            return  # (a write is running: the next time)
         todo, self._unrecorded = self._unrecorded, []
         try:
-            with self._db:
-                self._db.executemany('UPDATE "change" SET "deltas" = ? WHERE "after" = ? '
+            with self._writing() as db, db:
+                db.executemany('UPDATE "change" SET "deltas" = ? WHERE "after" = ? '
                                      'AND "deltas" IS NULL',
                                      [(json.dumps(self._deltas[a]), a) for a in todo
                                       if a in self._deltas])
         except sqlite3.Error:
             log.warning("could not record the deltas of followed writes", exc_info=True)
+        finally:
+            self._wlock.release()
 
     def warm_up(self) -> None:
         self._current()
@@ -440,27 +471,26 @@ class EmbeddedStore(Store):
         day = as_of.isoformat()
         for _ in range(3):  # another process may write between the graph and the registration
             version, G = self._current()
-            with self._lock:
+            with self._writing() as db:
                 try:
-                    self._db.execute("BEGIN IMMEDIATE")
+                    db.execute("BEGIN IMMEDIATE")
                     dates = self._tally_dates()
                     if day not in dates:  # every write from now on records its delta on it
                         dates = (dates + [day])[-TALLY_DATES_KEPT:]
-                        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('tally_dates', ?)",
-                                         (json.dumps(dates),))
+                        db.execute("INSERT OR REPLACE INTO meta VALUES ('tally_dates', ?)",
+                                   (json.dumps(dates),))
                     now = self._token()
-                    self._db.execute("COMMIT")
+                    db.execute("COMMIT")
                 except sqlite3.Error as exc:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
                     raise StoreError(f"the embedded store could not be read: {exc}") from exc
             if now == version:
                 return version, flatten(summarize(G, as_of))
         return "", flatten(summarize(self.graph(), as_of))  # "": not to be kept
 
     def refresh(self) -> str:
-        with self._lock:
-            db = self._db
+        with self._writing() as db:
             try:
                 db.execute("BEGIN IMMEDIATE")
                 before, after = self._token(), uuid.uuid4().hex
@@ -550,10 +580,7 @@ class EmbeddedStore(Store):
         total = bundle.count()
         small = not replace and total <= MEND_LIMIT
         done = 0
-        with self._lock:
-            if small and self._graph is not None:
-                self._current()  # brought forward before the write lock (a build takes long)
-            db = self._db
+        with self._writing() as db:
             try:
                 db.execute("BEGIN IMMEDIATE")  # the write lock first: what we read now holds
                 before = self._token()
@@ -562,14 +589,6 @@ class EmbeddedStore(Store):
                     for rid, tag in expect.items():
                         if found.get(rid) != tag:
                             raise VersionConflict(rid, found.get(rid))
-                # the graph of the version before, to tell how the write changes the county's
-                # numbers (None: not kept in this process, or another process's write since
-                # needs a full build; readers then count the county again)
-                try:
-                    G0 = self._follow(before) if small else None
-                except Exception:  # the write stands without its deltas
-                    log.exception("could not follow the change log before a write")
-                    G0 = None
                 # the audit entry's old values: read now, under the write lock, before any row
                 entry = audit() if callable(audit) else audit
                 if replace:
@@ -594,17 +613,10 @@ class EmbeddedStore(Store):
                                (row["id"], row["at"], row["key_id"], row["action"], row["entry"]))
                     db.executemany('INSERT OR IGNORE INTO "audit_subject" VALUES (?, ?)',
                                    [(x, row["id"]) for x in row["subjects"]])
-                G1 = None
-                if G0 is not None:
-                    try:
-                        G1 = apply_bundle(G0, bundle)
-                    except Exception:  # the next read builds the graph
-                        log.exception("could not apply the write to the kept graph")
-                deltas = None
-                if G0 is not None and G1 is not None:
-                    deltas = _tally_deltas(G0, G1, bundle, [
-                        dt.date.fromisoformat(d) for d in self._tally_dates()])
-                self._log_change(before, after, bundle if small else None, deltas)
+                # the graph and the county's numbers follow in every process, this one too, from
+                # the change log (_follow): nothing of them is worked out under the write lock,
+                # which every write waits for
+                self._log_change(before, after, bundle if small else None, None)
                 db.execute("COMMIT")
             except BaseException as exc:
                 if db.in_transaction:
@@ -613,10 +625,6 @@ class EmbeddedStore(Store):
                     raise StoreError(
                         f"the embedded store could not save the import: {exc}") from exc
                 raise
-            if G1 is not None:
-                self._graph, self._graph_version = G1, after
-                if deltas is not None:
-                    self._remember(after, deltas)
 
     def _write_file(self, spec: FileSpec, rows: list[Record], stamp: str) -> None:
         db = self._db
@@ -649,8 +657,9 @@ class EmbeddedStore(Store):
             )
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._wlock, self._lock:
+            self._wdb.close()
+            self._rdb.close()
 
     # -- the reads of the analyses: graphsvc.stores.graphreads over the graph -----------------
 

@@ -140,8 +140,8 @@ class Neo4jStore(Store):
         + ["fetch/pairings", "fetch/supports"]
         + [f"export/{s.name}" for s in FILES]
         + [f"rules/{n}" for n in RULE_STATEMENTS]
-        + ["rules/pairing_network", "meta/data_version", "meta/lock", "meta/hold",
-           "meta/commit", "meta/audit_list", "meta/summary_part", "meta/stamp",
+        + ["rules/pairing_network", "meta/data_version", "meta/hold",
+           "meta/commit", "meta/audit_list", "meta/tally", "meta/stamp",
            "meta/changes", "meta/count_date"]
         + [f"analysis/{n}" for n in ANALYSIS_STATEMENTS]
     )
@@ -627,7 +627,7 @@ class Neo4jStore(Store):
         lock of the data version node and records the write in the change log, which every
         process reads to follow it (``Store.changes``). A small write (a clerk's, up to
         ``LOCKED_WRITE_LIMIT`` records) holds that lock for that one statement only: it starts
-        by locking the records it writes and counts (meta/lock), so that what ``expect`` checks,
+        by locking the records it writes and counts (meta/tally), so that what ``expect`` checks,
         the audit entry's old values and the numbers it counts before and after cannot change
         under it, while writes of other records run side by side. A large import, and a small
         write creating a record, take the lock first (meta/hold)."""
@@ -641,15 +641,20 @@ class Neo4jStore(Store):
         locking = small and total <= LOCKED_WRITE_LIMIT and len(locked) <= LOCKED_WRITE_LIMIT
         q = self.q
 
-        def part(tx: ManagedTransaction, dates: list[str]) -> dict[str, Counter[str]]:
-            """The written records' tally on each of ``dates`` (meta/summary_part)."""
-            if not ids:  # (a liaison counts in none of them)
-                return {d: Counter() for d in dates}
-            rows = tx.run(q.text("meta/summary_part", ["ids", "dates", "focus_categories"]),
-                          ids=ids, dates=[dt.date.fromisoformat(d) for d in dates],
-                          focus_categories=list(FOCUS_CATEGORIES))
-            return {str(r["day"]): Counter({k: int(v) for k, v in _pairs(r) if k != "day"})
-                    for r in rows}
+        def part(tx: ManagedTransaction, dates: list[str] | None,
+                 lock: list[str] | None = None) -> tuple[list[str], int, dict[str, Counter[str]]]:
+            """(the ids of ``lock`` found, ``unlocked``, the written records' tally on each of
+            ``dates``, None: the kept dates), after locking the records ``lock``
+            (meta/tally)."""
+            if not lock and (dates is not None and not dates or not ids):
+                return [], 0, {d: Counter() for d in dates or ()}  # (nothing to ask)
+            rows = list(tx.run(q.text("meta/tally", ["ids", "lock", "dates", "focus_categories"]),
+                               ids=ids, lock=lock or [], dates=dates,
+                               focus_categories=list(FOCUS_CATEGORIES)))
+            tallies = {str(r["day"]): Counter({k: int(v) for k, v in _pairs(r)
+                                               if k not in ("day", "found", "unlocked")})
+                       for r in rows if r["day"] is not None}
+            return list(rows[0]["found"]), int(rows[0]["unlocked"]), tallies
         size = self.batch_size
         stamped = [r["id"] for spec in FILES if spec.group == "entity"
                    for r in bundle.rows(spec.name)]
@@ -663,19 +668,20 @@ class Neo4jStore(Store):
 
         def steps(tx: ManagedTransaction) -> None:
             after = str(uuid.uuid4())  # the data version this write makes
+            # how the write changes the county's numbers on the kept dates: the written
+            # records' tally after it less before it, both read under its locks
             unlocked: int | None = None
             if locking:
-                r = tx.run(q.text("meta/lock", ["ids"]), ids=locked).single(strict=True)
-                dates, unlocked = list(r["tally_dates"]), int(r["unlocked"])
-                if len(r["found"]) < len(locked):  # a new record: nothing to lock it by
+                present, unlocked, tallied_before = part(tx, None, locked)
+                dates = list(tallied_before)
+                if len(present) < len(locked):  # a new record: nothing to lock it by
                     tx.run(q.text("meta/hold")).consume()
                     unlocked = None
+                    tallied_before = part(tx, dates)[2]  # (counted again under that lock)
             else:
                 r = tx.run(q.text("meta/hold")).single(strict=True)
                 dates = list(r["tally_dates"]) if small else []
-            # how the write changes the county's numbers on the kept dates: the written
-            # records' tally after it less before it, both read under its locks
-            tallied_before = part(tx, dates)
+                tallied_before = part(tx, dates)[2]
             if expect:
                 found = _versions(tx.run(q.text("fetch/entities", ["ids"]), ids=list(expect)))
                 for rid, tag in expect.items():
@@ -730,7 +736,7 @@ class Neo4jStore(Store):
             deltas: dict[dt.date, Counter[str]] | None = None
             if small:
                 deltas = {}
-                for day, now in part(tx, dates).items():
+                for day, now in part(tx, dates)[2].items():
                     now.subtract(tallied_before.get(day, Counter()))
                     deltas[dt.date.fromisoformat(day)] = now
             self._commit(tx, after, everything=everything, ids=() if everything else written,

@@ -602,3 +602,58 @@ def test_readers_computing_while_clerks_write_stay_exact(tiny_store: Store, tmp_
         assert _county(store, day) == _county(fresh, day)
     finally:
         fresh.close()
+
+
+def test_a_write_that_waits_holds_back_no_reads(tiny_store: Derived) -> None:
+    """While a clerk's write is open (here: stopped in its audit entry, read under its locks),
+    other threads read the data as committed before it, kept results included; afterwards
+    they read the write."""
+    import threading
+
+    from graphsvc.auditlog import Actor, build_entry
+
+    store = tiny_store
+    day = DAYS[0]
+    before = store.summary(day, RULES)
+    v0 = store.data_version()
+    rec = store.records()
+    member = next(r["from_id"] for r in rec["liaisons"] if r["kind"] == "member-household")
+    bundle = Bundle({"contacts": [{"person_id": member, "household_id": rec["households"][0]["id"],
+                                   "date": day, "channel": "visit", "request": "等一等",
+                                   "resolved": False}]})
+    inside, go = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def entry() -> dict[str, Any]:
+        inside.set()
+        assert go.wait(60)
+        return build_entry(store, bundle, Actor.cli())
+
+    def write() -> None:
+        try:
+            store.write(bundle, audit=entry)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert inside.wait(30)
+        seen: dict[str, Any] = {}
+
+        def read() -> None:
+            seen["version"] = store.data_version()
+            seen["summary"] = store.summary(day, RULES)
+            seen["households"] = store.households(day, RULES, limit=5)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(20)
+        assert not reader.is_alive(), "a read waited for an open write"
+        assert seen["version"] == v0 and seen["summary"] == before
+    finally:
+        go.set()
+        writer.join(60)
+    assert not errors, errors
+    assert store.data_version() != v0
+    assert store.summary(day, RULES)["contacts"] == before["contacts"] + 1

@@ -1,5 +1,5 @@
 """A small write on Neo4j locks the records it writes and counts, and takes the lock of the
-data version only in its last statement (cypher/meta/lock.cypher, meta/commit.cypher): a write
+data version only in its last statement (cypher/meta/tally.cypher, meta/commit.cypher): a write
 that waits (for the network, or a busy server) holds back the writes of the same records and
 no others, and the change log still lists every write in the order they committed.
 """

@@ -1,9 +1,33 @@
-// What the records $ids add to the county's numbers on each of $dates (a row per date, `day`
-// its ISO date): graphsvc.summary.tally, the same counts. A record counts itself; a household
-// also its supports and contacts; a unit its pairings and whether it is paired; a village
-// whether it is paired. Run inside a write before and after it, while it holds the records'
-// locks (meta/lock): the county's numbers change by the difference (meta/commit).
-UNWIND $dates AS asOf
+// Inside a small write's transaction, before and after it: what the records $ids add to the
+// county's numbers (graphsvc.summary.tally, the same counts), a row per date (`day`, ISO).
+// A record counts itself; a household also its supports and contacts; a unit its pairings
+// and whether it is paired; a village whether it is paired. The county's numbers change by
+// the difference (meta/commit).
+// First, the write locks of the records $lock (those the write writes, links or counts,
+// sorted; [] after the write), taken by setting and removing a property (the Cypher
+// manual's way to lock a node) and held until the commit: two writes of one record, or of one
+// household's contacts, run one after the other; writes of different records run side by
+// side until meta/commit. `found`: those of $lock that exist (a new record has nothing to
+// lock yet: the write then takes meta/hold and counts again). The dates: $dates, or when null
+// the dates whose county numbers every write records its change of (meta/count_date).
+// `unlocked`: the number of the last write that took no record locks (a large import:
+// meta/commit drops this write's numbers if one committed meanwhile). With no date, one row
+// whose `day` is null.
+CALL () {
+  UNWIND $lock AS id
+  MATCH (n:Entity {id: id})
+  SET n._lock = true
+  REMOVE n._lock
+}
+CALL () {
+  UNWIND $lock AS id
+  MATCH (n:Entity {id: id})
+  RETURN collect(n.id) AS found
+}
+OPTIONAL MATCH (m:GraphsvcMeta {id: 'data'})
+WITH found, coalesce(m.unlocked, 0) AS unlocked, coalesce($dates, m.tally_dates, []) AS dates
+UNWIND CASE WHEN size(dates) = 0 THEN [null] ELSE dates END AS day
+WITH found, unlocked, day, date(day) AS asOf
 CALL () {
   UNWIND $ids AS id
   MATCH (t:Township {id: id})
@@ -73,7 +97,7 @@ CALL (asOf) {
          sum(supports) AS supports, sum(contacts) AS contacts,
          sum(requests_raised) AS requests_raised, sum(requests_resolved) AS requests_resolved
 }
-RETURN toString(asOf) AS day, townships, villages, villages_needing_pairing,
+RETURN found, unlocked, day, townships, villages, villages_needing_pairing,
        org_committee, org_general_branch, org_branch,
        unit_agency, unit_institution, unit_enterprise,
        people, committee_members, delegates, cadres, members_in_hardship,
