@@ -104,10 +104,12 @@ def _ddl(spec: FileSpec) -> str:
 class EmbeddedStore(Store):
     """SQLite + NetworkX. Safe to share between threads.
 
-    Two connections: one for reads (under ``_lock``, with the kept graph), one for writes
-    (under ``_wlock``). A write's transaction holds only the write lock, so reads (and the
-    county-wide results mended from the change log) go on while a clerk's write runs: they
-    see the data as committed before it (SQLite's WAL), and the write's graph afterwards."""
+    A read connection per thread, and one write connection (under ``_wlock``). A write's
+    transaction holds only the write lock, so reads (and the county-wide results mended from
+    the change log) go on while a clerk's write runs: they see the data as committed before
+    it (SQLite's WAL). Reads of several statements are one read transaction (``_reading``).
+    The kept graph is replaced, never changed, under ``_lock``; a read whose graph is current
+    takes no lock at all."""
 
     kind = "embedded"
 
@@ -120,16 +122,18 @@ class EmbeddedStore(Store):
             private_file(self.path)
             for extra in ("-wal", "-shm"):
                 tighten(self.path.with_name(self.path.name + extra))
-            self._local = threading.local()  # .writing: this thread is in a write (_writing)
-            self._rdb = self._connect()
+            self._local = threading.local()  # .writing: in a write (_writing); .rdb: reads
+            # the read connections of the threads alive, for close() (a thread pool's threads
+            # come and go: those of threads that ended are closed when the next one is made)
+            self._conns: list[tuple[threading.Thread, sqlite3.Connection]] = []
+            self._conns_lock = threading.Lock()
             self._wdb = self._connect()
             self._create()
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
-        self._lock = threading.RLock()  # the read connection and the kept graph
+        self._lock = threading.RLock()  # the kept graph: followed or built by one thread
         self._wlock = threading.RLock()  # the write connection: one write at a time
-        self._graph: Graph | None = None
-        self._graph_version: str | None = None
+        self._snap: tuple[str, Graph] | None = None  # (data version, its graph), replaced whole
         # how each write this process followed (or made) changed the county's numbers on the
         # kept dates, computed from its graphs before and after: for a write whose own process
         # had no graph to tell (its change log row has no deltas)
@@ -147,6 +151,19 @@ class EmbeddedStore(Store):
         return db
 
     @property
+    def _rdb(self) -> sqlite3.Connection:
+        """This thread's read connection (made on its first read)."""
+        db: sqlite3.Connection | None = getattr(self._local, "rdb", None)
+        if db is None:
+            db = self._local.rdb = self._connect()
+            with self._conns_lock:
+                for _, ended in [tc for tc in self._conns if not tc[0].is_alive()]:
+                    ended.close()
+                self._conns = [tc for tc in self._conns if tc[0].is_alive()]
+                self._conns.append((threading.current_thread(), db))
+        return db
+
+    @property
     def _db(self) -> sqlite3.Connection:
         """The connection of this thread: the write connection inside a write (its reads see
         what it wrote so far), else the read connection."""
@@ -161,6 +178,20 @@ class EmbeddedStore(Store):
                 yield self._wdb
             finally:
                 self._local.writing = False
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A read of several statements as one snapshot: a read transaction on this thread's
+        connection (inside a write, or a read transaction already open: that one)."""
+        db = self._db
+        if db.in_transaction:
+            yield
+            return
+        db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            db.execute("COMMIT")
 
     def _create(self) -> None:
         with self._db:
@@ -196,8 +227,7 @@ class EmbeddedStore(Store):
 
     def ping(self) -> None:
         try:
-            with self._lock:
-                self._db.execute("SELECT 1").fetchone()
+            self._db.execute("SELECT 1").fetchone()
         except sqlite3.Error as exc:
             raise StoreUnavailable(
                 f"the embedded store at {self.path} cannot be read: {exc}") from exc
@@ -211,7 +241,7 @@ class EmbeddedStore(Store):
     def fetch_entities(self, ids: Iterable[str]) -> dict[str, tuple[Kind, Record]]:
         ids = list(ids)
         out: dict[str, tuple[Kind, Record]] = {}
-        with self._lock:
+        with self._reading():
             kinds: dict[str, list[str]] = {}
             for chunk in _chunks(ids, 900):
                 marks = ",".join("?" * len(chunk))
@@ -228,7 +258,7 @@ class EmbeddedStore(Store):
 
     def versions(self, ids: Iterable[str]) -> dict[str, str]:
         ids = list(ids)
-        with self._lock:
+        with self._reading():
             found = self.fetch_entities(ids)
             stamps: dict[str, str | None] = {}
             for chunk in _chunks(ids, 900):
@@ -242,7 +272,7 @@ class EmbeddedStore(Store):
         spec = SPECS[name]
         out: dict[tuple[str, ...], Record] = {}
         keymap = {link_key(spec, dict(zip(spec.key, k))): k for k in keys}
-        with self._lock:
+        with self._reading():
             for chunk in _chunks(list(keymap), 900):
                 marks = ",".join("?" * len(chunk))
                 for rec in self._rows(spec, f"WHERE key IN ({marks})", chunk):
@@ -250,8 +280,7 @@ class EmbeddedStore(Store):
         return out
 
     def data_version(self) -> str:
-        with self._lock:
-            return self._token()
+        return self._token()
 
     def _token(self) -> str:
         try:
@@ -275,7 +304,7 @@ class EmbeddedStore(Store):
             where.append('"id" IN (SELECT "entry_id" FROM "audit_subject" WHERE "subject" = ?)')
             params.append(subject)
         cond = ("WHERE " + " AND ".join(where)) if where else ""
-        with self._lock:
+        with self._reading():
             total = self._db.execute(f'SELECT count(*) FROM "audit_log" {cond}',
                                      params).fetchone()[0]
             rows = self._db.execute(f'SELECT "entry" FROM "audit_log" {cond} '
@@ -284,7 +313,7 @@ class EmbeddedStore(Store):
         return int(total), [from_row(r[0]) for r in rows]
 
     def records(self) -> dict[str, list[Record]]:
-        with self._lock:
+        with self._reading():
             return {spec.name: self._rows(spec) for spec in FILES}
 
     def graph(self) -> Graph:
@@ -293,9 +322,13 @@ class EmbeddedStore(Store):
     def _current(self) -> tuple[str, Graph]:
         """(data version, the graph of the data at exactly that version). The graph is never
         changed once returned: a write makes a new one."""
+        snap = self._snap
+        if snap is not None and self._token() == snap[0]:  # (no lock: the common case)
+            return snap
         with self._lock:
-            if self._graph is not None and self._token() == self._graph_version:
-                return self._graph_version, self._graph
+            snap = self._snap
+            if snap is not None and self._token() == snap[0]:
+                return snap
             # one read transaction: the version and the rows read for it are one snapshot
             # (or the caller's transaction, when it has one)
             own = not self._db.in_transaction
@@ -318,7 +351,7 @@ class EmbeddedStore(Store):
             finally:
                 if own:
                     self._db.execute("COMMIT")
-            self._graph, self._graph_version = G, version
+            self._snap = version, G
             if own:
                 self._write_back()
             return version, G
@@ -349,14 +382,15 @@ class EmbeddedStore(Store):
         the change log inside the caller's transaction); None when only a full build can tell
         (the log does not reach back, or a write changed everything or added a township,
         village or organisation)."""
-        if self._graph is None or self._graph_version is None:
+        if self._snap is None:
             return None
-        if version == self._graph_version:
-            return self._graph
-        rows = self._changes_after(self._graph_version)
+        kept, G0 = self._snap
+        if version == kept:
+            return G0
+        rows = self._changes_after(kept)
         if not rows or rows[-1][1] != version:
             return None
-        G: Graph | None = self._graph
+        G: Graph | None = G0
         dates = [dt.date.fromisoformat(d) for d in self._tally_dates()]
         for _, after, bundle, recorded in rows:
             if bundle is None or G is None:
@@ -393,17 +427,15 @@ class EmbeddedStore(Store):
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def changes(self, since: str, now: str | None = None) -> Changes | None:
+        # the graph first: following the log computes the numbers' deltas of the writes (below,
+        # up to the version the graph is at)
+        version, G = self._current()
         with self._lock:
-            # the graph first: following the log computes the numbers' deltas of the writes
-            # whose writer could not (below, up to the version the graph is at)
-            version, G = self._current()
             if (since, version) in self._answers:  # (callers do not change the answer)
                 return self._answers[(since, version)]
-            self._db.execute("BEGIN")
-            try:
-                rows = [] if since == version else self._changes_after(since)
-            finally:
-                self._db.execute("COMMIT")
+        with self._reading():
+            rows = [] if since == version else self._changes_after(since)
+        with self._lock:
             known = {r[1]: self._deltas.get(r[1], {}) for r in rows or ()}
         # the rest works on the rows read and the graph of that version (never changed once
         # made): other readers need not wait for it
@@ -657,9 +689,10 @@ class EmbeddedStore(Store):
             )
 
     def close(self) -> None:
-        with self._wlock, self._lock:
+        with self._wlock, self._lock, self._conns_lock:
             self._wdb.close()
-            self._rdb.close()
+            for _, db in self._conns:
+                db.close()
 
     # -- the reads of the analyses: graphsvc.stores.graphreads over the graph -----------------
 

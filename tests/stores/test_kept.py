@@ -58,7 +58,26 @@ def _county(store: Store, as_of: dt.date) -> dict[str, Any]:
         "delegates": store.delegate_audit(as_of, RULES),
         "members": store.member_audit(as_of, RULES),
         "committee_members": store.committee_member_audit(as_of, RULES),
+        **_local(store, as_of),
     }
+
+
+def _local(store: Store, as_of: dt.date) -> dict[str, Any]:
+    """Every township's and village's lists and audits (answered from the kept county-wide
+    rows when they are kept, by the store's own query otherwise)."""
+    rec = store.records()
+    out: dict[str, Any] = {}
+    for t in sorted(r["id"] for r in rec["townships"]) + ["T-none"]:
+        out[f"households {t}"] = store.households(as_of, RULES, township_id=t)
+        out[f"uncovered {t}"] = store.households(as_of, RULES, township_id=t,
+                                                 status="uncovered", limit=3, offset=1)
+        out[f"delegates {t}"] = store.delegate_audit(as_of, RULES, township_id=t)
+        out[f"members {t}"] = store.member_audit(as_of, RULES, township_id=t)
+        out[f"committee_members {t}"] = store.committee_member_audit(as_of, RULES,
+                                                                     township_id=t)
+    for v in sorted(r["id"] for r in rec["villages"]):
+        out[f"households {v}"] = store.households(as_of, RULES, village_id=v, focus_only=True)
+    return out
 
 
 def same_graph(A: nx.MultiDiGraph, B: nx.MultiDiGraph) -> list[str]:
