@@ -21,10 +21,9 @@ each labelled with the data version it holds for.
 
 So every answer is what a fresh computation on the data would give (``tests/test_kept.py``
 holds them equal, with writes by two processes). Full computations are logged and counted
-(``Derived.counters`` and ``derived/computations.jsonl``). A township's or a village's
-household list, and a township's audits, are the kept county-wide rows of that place when
-this process keeps them for the date; otherwise, and for reads of given ids, the store's own
-query answers.
+(``Derived.counters`` and ``derived/computations.jsonl``). Township-, village- and
+id-scoped reads are answered by the store's own query (filtering the kept county-wide rows
+instead was measured slower on both stores: docs/performance.md).
 """
 
 from __future__ import annotations
@@ -271,12 +270,8 @@ class Derived(Store):
                    reason: str | None = None, focus_only: bool = False, limit: int | None = None,
                    offset: int = 0, household_ids: Collection[str] | None = None,
                    member_ids: Collection[str] | None = None) -> tuple[int, list[dict[str, Any]]]:
-        rows: list[Row] | None = None
         if county_wide(township_id, village_id, household_ids, member_ids):
             rows = self._rows("households", as_of, rules)
-        elif county_wide(household_ids, member_ids):  # a township's or a village's
-            rows = self._kept_rows("households", as_of, rules, township_id, village_id)
-        if rows is not None:
             total, page = page_of(rows, status=status, reason=reason, focus_only=focus_only,
                                   limit=limit, offset=offset)
             return total, copy_rows(page)
@@ -304,10 +299,6 @@ class Derived(Store):
                        ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         if county_wide(township_id, village_id, ids):
             return copy_rows(self._rows("delegates", as_of, rules))
-        if village_id is None and ids is None:  # a township's
-            rows = self._kept_rows("delegates", as_of, rules, township_id, None)
-            if rows is not None:
-                return copy_rows(rows)
         return self.store.delegate_audit(as_of, rules, township_id=township_id,
                                          village_id=village_id, ids=ids)
 
@@ -316,10 +307,6 @@ class Derived(Store):
                      ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         if county_wide(township_id, village_id, ids):
             return copy_rows(self._rows("members", as_of, rules))
-        if village_id is None and ids is None:  # a township's
-            rows = self._kept_rows("members", as_of, rules, township_id, None)
-            if rows is not None:
-                return copy_rows(rows)
         return self.store.member_audit(as_of, rules, township_id=township_id,
                                        village_id=village_id, ids=ids)
 
@@ -328,10 +315,6 @@ class Derived(Store):
                                ids: Collection[str] | None = None) -> list[dict[str, Any]]:
         if county_wide(township_id, village_id, ids):
             return copy_rows(self._rows("committee_members", as_of, rules))
-        if village_id is None and ids is None:  # a township's
-            rows = self._kept_rows("committee_members", as_of, rules, township_id, None)
-            if rows is not None:
-                return copy_rows(rows)
         return self.store.committee_member_audit(as_of, rules, township_id=township_id,
                                                  village_id=village_id, ids=ids)
 
@@ -444,19 +427,6 @@ class Derived(Store):
         e = self._entry(kind, as_of, rules)
         assert isinstance(e, _Rows)
         return e.rows
-
-    def _kept_rows(self, kind: str, as_of: dt.date, rules: RuleSettings,
-                   township_id: str | None, village_id: str | None) -> list[Row] | None:
-        """The rows of ``kind`` in a township or a village (by their ``township_id`` and
-        ``village_id``: the scope rule's own answers), from the county-wide rows when this
-        process keeps them for ``as_of`` and ``rules``; None when it does not (a township's
-        read never makes the whole county be computed)."""
-        with self._lock:
-            if (kind, as_of, rules) not in self._entries:
-                return None
-        return [r for r in self._rows(kind, as_of, rules)
-                if (township_id is None or r["township_id"] == township_id)
-                and (village_id is None or r["village_id"] == village_id)]
 
     def _tally(self, as_of: dt.date) -> dict[str, int]:
         def full() -> tuple[str, Any]:
