@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -104,12 +104,10 @@ def _ddl(spec: FileSpec) -> str:
 class EmbeddedStore(Store):
     """SQLite + NetworkX. Safe to share between threads.
 
-    A read connection per thread, and one write connection (under ``_wlock``). A write's
-    transaction holds only the write lock, so reads (and the county-wide results mended from
-    the change log) go on while a clerk's write runs: they see the data as committed before
-    it (SQLite's WAL). Reads of several statements are one read transaction (``_reading``).
-    The kept graph is replaced, never changed, under ``_lock``; a read whose graph is current
-    takes no lock at all."""
+    Two connections: one for reads (under ``_lock``, with the kept graph), one for writes
+    (under ``_wlock``). A write's transaction holds only the write lock, so reads (and the
+    county-wide results mended from the change log) go on while a clerk's write runs: they
+    see the data as committed before it (SQLite's WAL), and the write's graph afterwards."""
 
     kind = "embedded"
 
@@ -122,18 +120,16 @@ class EmbeddedStore(Store):
             private_file(self.path)
             for extra in ("-wal", "-shm"):
                 tighten(self.path.with_name(self.path.name + extra))
-            self._local = threading.local()  # .writing: in a write (_writing); .rdb: reads
-            # the read connections of the threads alive, for close() (a thread pool's threads
-            # come and go: those of threads that ended are closed when the next one is made)
-            self._conns: list[tuple[threading.Thread, sqlite3.Connection]] = []
-            self._conns_lock = threading.Lock()
+            self._local = threading.local()  # .writing: this thread is in a write (_writing)
+            self._rdb = self._connect()
             self._wdb = self._connect()
             self._create()
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
-        self._lock = threading.RLock()  # the kept graph: followed or built by one thread
+        self._lock = threading.RLock()  # the read connection and the kept graph
         self._wlock = threading.RLock()  # the write connection: one write at a time
-        self._snap: tuple[str, Graph] | None = None  # (data version, its graph), replaced whole
+        self._graph: Graph | None = None
+        self._graph_version: str | None = None
         # how each write this process followed (or made) changed the county's numbers on the
         # kept dates, computed from its graphs before and after: for a write whose own process
         # had no graph to tell (its change log row has no deltas)
@@ -148,19 +144,6 @@ class EmbeddedStore(Store):
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=OFF")
-        return db
-
-    @property
-    def _rdb(self) -> sqlite3.Connection:
-        """This thread's read connection (made on its first read)."""
-        db: sqlite3.Connection | None = getattr(self._local, "rdb", None)
-        if db is None:
-            db = self._local.rdb = self._connect()
-            with self._conns_lock:
-                for _, ended in [tc for tc in self._conns if not tc[0].is_alive()]:
-                    ended.close()
-                self._conns = [tc for tc in self._conns if tc[0].is_alive()]
-                self._conns.append((threading.current_thread(), db))
         return db
 
     @property
@@ -179,19 +162,11 @@ class EmbeddedStore(Store):
             finally:
                 self._local.writing = False
 
-    @contextmanager
-    def _reading(self) -> Iterator[None]:
-        """A read of several statements as one snapshot: a read transaction on this thread's
-        connection (inside a write, or a read transaction already open: that one)."""
-        db = self._db
-        if db.in_transaction:
-            yield
-            return
-        db.execute("BEGIN")
-        try:
-            yield
-        finally:
-            db.execute("COMMIT")
+    def _reading(self) -> AbstractContextManager[Any]:
+        """What a read of the database holds: the read lock, or nothing inside a write (its
+        reads are on the write connection, under the write lock: they must not wait for the
+        readers, whom nothing holds back)."""
+        return nullcontext() if getattr(self._local, "writing", False) else self._lock
 
     def _create(self) -> None:
         with self._db:
@@ -227,7 +202,8 @@ class EmbeddedStore(Store):
 
     def ping(self) -> None:
         try:
-            self._db.execute("SELECT 1").fetchone()
+            with self._lock:
+                self._db.execute("SELECT 1").fetchone()
         except sqlite3.Error as exc:
             raise StoreUnavailable(
                 f"the embedded store at {self.path} cannot be read: {exc}") from exc
@@ -280,7 +256,8 @@ class EmbeddedStore(Store):
         return out
 
     def data_version(self) -> str:
-        return self._token()
+        with self._lock:
+            return self._token()
 
     def _token(self) -> str:
         try:
@@ -322,13 +299,9 @@ class EmbeddedStore(Store):
     def _current(self) -> tuple[str, Graph]:
         """(data version, the graph of the data at exactly that version). The graph is never
         changed once returned: a write makes a new one."""
-        snap = self._snap
-        if snap is not None and self._token() == snap[0]:  # (no lock: the common case)
-            return snap
         with self._lock:
-            snap = self._snap
-            if snap is not None and self._token() == snap[0]:
-                return snap
+            if self._graph is not None and self._token() == self._graph_version:
+                return self._graph_version, self._graph
             # one read transaction: the version and the rows read for it are one snapshot
             # (or the caller's transaction, when it has one)
             own = not self._db.in_transaction
@@ -351,7 +324,7 @@ class EmbeddedStore(Store):
             finally:
                 if own:
                     self._db.execute("COMMIT")
-            self._snap = version, G
+            self._graph, self._graph_version = G, version
             if own:
                 self._write_back()
             return version, G
@@ -382,15 +355,14 @@ class EmbeddedStore(Store):
         the change log inside the caller's transaction); None when only a full build can tell
         (the log does not reach back, or a write changed everything or added a township,
         village or organisation)."""
-        if self._snap is None:
+        if self._graph is None or self._graph_version is None:
             return None
-        kept, G0 = self._snap
-        if version == kept:
-            return G0
-        rows = self._changes_after(kept)
+        if version == self._graph_version:
+            return self._graph
+        rows = self._changes_after(self._graph_version)
         if not rows or rows[-1][1] != version:
             return None
-        G: Graph | None = G0
+        G: Graph | None = self._graph
         dates = [dt.date.fromisoformat(d) for d in self._tally_dates()]
         for _, after, bundle, recorded in rows:
             if bundle is None or G is None:
@@ -427,15 +399,17 @@ class EmbeddedStore(Store):
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def changes(self, since: str, now: str | None = None) -> Changes | None:
-        # the graph first: following the log computes the numbers' deltas of the writes (below,
-        # up to the version the graph is at)
-        version, G = self._current()
         with self._lock:
+            # the graph first: following the log computes the numbers' deltas of the writes
+            # whose writer could not (below, up to the version the graph is at)
+            version, G = self._current()
             if (since, version) in self._answers:  # (callers do not change the answer)
                 return self._answers[(since, version)]
-        with self._reading():
-            rows = [] if since == version else self._changes_after(since)
-        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                rows = [] if since == version else self._changes_after(since)
+            finally:
+                self._db.execute("COMMIT")
             known = {r[1]: self._deltas.get(r[1], {}) for r in rows or ()}
         # the rest works on the rows read and the graph of that version (never changed once
         # made): other readers need not wait for it
@@ -689,10 +663,9 @@ class EmbeddedStore(Store):
             )
 
     def close(self) -> None:
-        with self._wlock, self._lock, self._conns_lock:
+        with self._wlock, self._lock:
             self._wdb.close()
-            for _, db in self._conns:
-                db.close()
+            self._rdb.close()
 
     # -- the reads of the analyses: graphsvc.stores.graphreads over the graph -----------------
 

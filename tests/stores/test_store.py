@@ -10,7 +10,6 @@ from pathlib import Path
 from graphsvc.bundle.schema import FILES
 from graphsvc.importer import export_path, import_path
 from graphsvc.stores.base import Store
-from graphsvc.stores.embedded import EmbeddedStore
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -203,24 +202,3 @@ def test_update_moves_references(store: Store, tiny_dir: Path, tmp_path: Path) -
             "MATCH (:Household {id: 'H001'})-[:IN_VILLAGE]->(v) RETURN v.id AS v")
         assert [r["v"] for r in rows] == ["V4"]
 
-
-def test_embedded_reads_from_many_threads_keep_few_connections_open(tmp_path: Path,
-                                                                    tiny_dir: Path) -> None:
-    """Each thread reads on a connection of its own; a thread pool's threads come and go, and
-    the connections of those that ended are closed, not kept open."""
-    import os
-    import threading
-
-    store = EmbeddedStore(tmp_path / "data")
-    try:
-        assert import_path(store, tiny_dir).ok
-        fds = len(os.listdir("/proc/self/fd"))
-        for _ in range(40):  # forty threads, one after the other, each reading once
-            t = threading.Thread(target=lambda: store.fetch_entities(["H001"]))
-            t.start()
-            t.join()
-        store.data_version()
-        assert len(os.listdir("/proc/self/fd")) - fds < 10
-        assert store.fetch_entities(["H001"])["H001"][1]["id"] == "H001"
-    finally:
-        store.close()
