@@ -646,8 +646,8 @@ class Neo4jStore(Store):
             """(the ids of ``lock`` found, ``unlocked``, the written records' tally on each of
             ``dates``, None: the kept dates), after locking the records ``lock``
             (meta/tally)."""
-            if not lock and (dates is not None and not dates or not ids):
-                return [], 0, {d: Counter() for d in dates or ()}  # (nothing to ask)
+            if not lock and (dates == [] or not ids):  # nothing to lock, nothing to count
+                return [], 0, {d: Counter() for d in dates or ()}
             rows = list(tx.run(q.text("meta/tally", ["ids", "lock", "dates", "focus_categories"]),
                                ids=ids, lock=lock or [], dates=dates,
                                focus_categories=list(FOCUS_CATEGORIES)))

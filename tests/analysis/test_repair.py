@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests_support.data import AS_OFS, import_drawn, rule_bundles
+from tests_support.data import AS_OFS, drawn_in_both, rule_bundles
 from typer.testing import CliRunner
 
 from graphsvc import rules as R
@@ -281,33 +280,23 @@ def test_tiny_county_same_facts_and_plans_on_both_stores(make_store: Any, tiny_d
 def test_random_bundles_same_facts_and_plans_on_both_stores(
         drawn: tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]],
         neo4j_shared: Store) -> None:
-    from tests_support import clear
-
     data, later = drawn
-    with tempfile.TemporaryDirectory() as tmp:
-        t = Path(tmp)
-        emb = EmbeddedStore(t / "emb")
-        try:
-            clear(neo4j_shared)
-            import_drawn(emb, data, later, t / "a")
-            import_drawn(neo4j_shared, data, later, t / "b")
-            township = data["townships"][-1]["id"]
-            people = _people(emb)
-            for day in AS_OFS:
-                for towns in (None, [township], []):
-                    assert repair.people_facts(emb, day, towns, people[:2]) == \
-                        repair.people_facts(neo4j_shared, day, towns, people[:2]), (day, towns)
-                for tid in (None, township):
-                    assert repair.uncovered(emb, day, RULES, tid) == \
-                        repair.uncovered(neo4j_shared, day, RULES, tid), (day, tid)
-                    for cap in (5, 1):
-                        assert repair.plan(emb, day, RULES, township_id=tid, cap=cap) == \
-                            repair.plan(neo4j_shared, day, RULES, township_id=tid, cap=cap)
-                for p in people[:4]:
-                    assert repair.plan(emb, day, RULES, person_id=p) == \
-                        repair.plan(neo4j_shared, day, RULES, person_id=p), (day, p)
-        finally:
-            emb.close()
+    with drawn_in_both(data, later, neo4j_shared) as emb:
+        township = data["townships"][-1]["id"]
+        people = _people(emb)
+        for day in AS_OFS:
+            for towns in (None, [township], []):
+                assert repair.people_facts(emb, day, towns, people[:2]) == \
+                    repair.people_facts(neo4j_shared, day, towns, people[:2]), (day, towns)
+            for tid in (None, township):
+                assert repair.uncovered(emb, day, RULES, tid) == \
+                    repair.uncovered(neo4j_shared, day, RULES, tid), (day, tid)
+                for cap in (5, 1):
+                    assert repair.plan(emb, day, RULES, township_id=tid, cap=cap) == \
+                        repair.plan(neo4j_shared, day, RULES, township_id=tid, cap=cap)
+            for p in people[:4]:
+                assert repair.plan(emb, day, RULES, person_id=p) == \
+                    repair.plan(neo4j_shared, day, RULES, person_id=p), (day, p)
 
 
 def _covered_after(store: Store, ids: list[str]) -> dict[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from tests_support.data import AS_OFS, import_drawn, rule_bundles
+from tests_support.data import AS_OFS, drawn_in_both, rule_bundles
 from typer.testing import CliRunner
 
 from graphsvc.analysis import risks
@@ -30,7 +29,6 @@ from graphsvc.importer import import_path
 from graphsvc.keys import KeyStore, Role
 from graphsvc.rules import RuleSettings
 from graphsvc.stores.base import Store
-from graphsvc.stores.embedded import EmbeddedStore
 
 DAY = dt.date(2026, 6, 30)
 RULES = RuleSettings()
@@ -174,26 +172,16 @@ def test_hand_made_chains(store: Store, tmp_path: Path) -> None:
 def test_random_bundles_ranking_equals_impact_on_both_stores(
         drawn: tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]],
         neo4j_shared: Store) -> None:
-    from tests_support import clear
-
     data, later = drawn
-    with tempfile.TemporaryDirectory() as tmp:
-        t = Path(tmp)
-        emb = EmbeddedStore(t / "emb")
-        try:
-            clear(neo4j_shared)
-            import_drawn(emb, data, later, t / "a")
-            import_drawn(neo4j_shared, data, later, t / "b")
-            townships = [None, data["townships"][-1]["id"]]
-            for day in AS_OFS:
-                for township_id in townships:
-                    want = _baseline(emb, day, township_id)
-                    assert _ranked(emb, day, township_id) == want, (day, township_id)
-                    assert _ranked(neo4j_shared, day, township_id) == want, (day, township_id)
-                    assert risks.ranking(emb, day, RULES, township_id=township_id) == \
-                        risks.ranking(neo4j_shared, day, RULES, township_id=township_id)
-        finally:
-            emb.close()
+    with drawn_in_both(data, later, neo4j_shared) as emb:
+        townships = [None, data["townships"][-1]["id"]]
+        for day in AS_OFS:
+            for township_id in townships:
+                want = _baseline(emb, day, township_id)
+                assert _ranked(emb, day, township_id) == want, (day, township_id)
+                assert _ranked(neo4j_shared, day, township_id) == want, (day, township_id)
+                assert risks.ranking(emb, day, RULES, township_id=township_id) == \
+                    risks.ranking(neo4j_shared, day, RULES, township_id=township_id)
 
 
 # -- the API and the CLI ------------------------------------------------------------------------

@@ -13,6 +13,9 @@ bound, and a second import that takes roles away from people who already start l
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +238,23 @@ def import_drawn(store: Store, data: dict[str, list[dict[str, Any]]], later: lis
         write_bundle({"people": later}, folder / "later")
         r = import_path(store, folder / "later")
         assert r.ok, [str(p) for p in r.errors]
+
+
+@contextmanager
+def drawn_in_both(data: dict[str, list[dict[str, Any]]], later: list[dict[str, Any]],
+                  neo: Store) -> Iterator[Store]:
+    """A drawn bundle (and its ``later`` people) imported into a new embedded store, which is
+    yielded and closed afterwards, and into the Neo4j store ``neo``, emptied first."""
+    from graphsvc.stores.embedded import EmbeddedStore
+    from tests_support import clear
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        emb = EmbeddedStore(t / "emb")
+        try:
+            clear(neo)
+            import_drawn(emb, data, later, t / "a")
+            import_drawn(neo, data, later, t / "b")
+            yield emb
+        finally:
+            emb.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
-from tests_support.data import AS_OFS, VARIANTS, import_drawn, rule_bundles
+from tests_support.data import AS_OFS, VARIANTS, drawn_in_both, import_drawn, rule_bundles
 
 from graphsvc.stores.base import Store
 from graphsvc.stores.embedded import EmbeddedStore
@@ -29,55 +29,45 @@ from graphsvc.stores.embedded import EmbeddedStore
 def test_every_rule_method_is_the_same_on_both_stores(
         drawn: tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]],
         neo4j_shared: Store) -> None:
-    from tests_support import clear
-
     data, later = drawn
     neo = neo4j_shared
-    with tempfile.TemporaryDirectory() as tmp:
-        t = Path(tmp)
-        emb = EmbeddedStore(t / "emb")
-        try:
-            clear(neo)
-            import_drawn(emb, data, later, t / "a")
-            import_drawn(neo, data, later, t / "b")
-            G = emb.graph()
-            hids = sorted(n for n, a in G.nodes(data=True) if a["entity"] == "household")
-            pids = sorted(n for n, a in G.nodes(data=True) if a["entity"] == "person")
-            township = data["townships"][-1]["id"]
-            village = data["villages"][0]["id"]
-            scopes: list[dict[str, Any]] = [{}, {"township_id": township}, {"village_id": village}]
-            for day in AS_OFS:
-                for rules in VARIANTS:
-                    for scope in scopes:
-                        what = (day, rules, scope)
-                        assert emb.households(day, rules, **scope) == \
-                            neo.households(day, rules, **scope), what
-                        page = {**scope, "status": "uncovered", "limit": 3, "offset": 1}
-                        assert emb.households(day, rules, **page) == \
-                            neo.households(day, rules, **page), what
-                        page = {**scope, "focus_only": True, "status": "stale", "limit": 2}
-                        assert emb.households(day, rules, **page) == \
-                            neo.households(day, rules, **page), what
-                        assert emb.delegate_audit(day, rules, **scope) == \
-                            neo.delegate_audit(day, rules, **scope), what
-                        assert emb.member_audit(day, rules, **scope) == \
-                            neo.member_audit(day, rules, **scope), what
-                        assert emb.committee_member_audit(day, rules, **scope) == \
-                            neo.committee_member_audit(day, rules, **scope), what
-                    for tid in (None, township):
-                        assert emb.summary(day, rules, township_id=tid) == \
-                            neo.summary(day, rules, township_id=tid), (day, rules, tid)
-                        assert emb.pairing_audit(day, township_id=tid) == \
-                            neo.pairing_audit(day, township_id=tid), (day, tid)
-                    for h in hids:
-                        assert emb.household(h, day, rules) == \
-                            neo.household(h, day, rules), (day, rules, h)
-                # impact does not depend on the settings (covered and stale both count as held)
-                for p in pids:
-                    assert emb.impact(p, day, VARIANTS[0]) == \
-                        neo.impact(p, day, VARIANTS[0]), (day, p)
-        finally:
-            emb.close()
+    with drawn_in_both(data, later, neo) as emb:
+        G = emb.graph()
+        hids = sorted(n for n, a in G.nodes(data=True) if a["entity"] == "household")
+        pids = sorted(n for n, a in G.nodes(data=True) if a["entity"] == "person")
+        township = data["townships"][-1]["id"]
+        village = data["villages"][0]["id"]
+        scopes: list[dict[str, Any]] = [{}, {"township_id": township}, {"village_id": village}]
+        for day in AS_OFS:
+            for rules in VARIANTS:
+                for scope in scopes:
+                    what = (day, rules, scope)
+                    assert emb.households(day, rules, **scope) == \
+                        neo.households(day, rules, **scope), what
+                    page = {**scope, "status": "uncovered", "limit": 3, "offset": 1}
+                    assert emb.households(day, rules, **page) == \
+                        neo.households(day, rules, **page), what
+                    page = {**scope, "focus_only": True, "status": "stale", "limit": 2}
+                    assert emb.households(day, rules, **page) == \
+                        neo.households(day, rules, **page), what
+                    assert emb.delegate_audit(day, rules, **scope) == \
+                        neo.delegate_audit(day, rules, **scope), what
+                    assert emb.member_audit(day, rules, **scope) == \
+                        neo.member_audit(day, rules, **scope), what
+                    assert emb.committee_member_audit(day, rules, **scope) == \
+                        neo.committee_member_audit(day, rules, **scope), what
+                for tid in (None, township):
+                    assert emb.summary(day, rules, township_id=tid) == \
+                        neo.summary(day, rules, township_id=tid), (day, rules, tid)
+                    assert emb.pairing_audit(day, township_id=tid) == \
+                        neo.pairing_audit(day, township_id=tid), (day, tid)
+                for h in hids:
+                    assert emb.household(h, day, rules) == \
+                        neo.household(h, day, rules), (day, rules, h)
+            # impact does not depend on the settings (covered and stale both count as held)
+            for p in pids:
+                assert emb.impact(p, day, VARIANTS[0]) == \
+                    neo.impact(p, day, VARIANTS[0]), (day, p)
 
 
 @settings(max_examples=60, deadline=None,
