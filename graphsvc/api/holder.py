@@ -11,10 +11,8 @@ again before using it, instead of each waiting for the driver's retries.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
-from urllib.parse import urlsplit
 
 from graphsvc.config import Settings
 from graphsvc.derived import Derived
@@ -22,20 +20,6 @@ from graphsvc.errors import GraphsvcError, StoreUnavailable
 from graphsvc.stores import Store, open_store
 
 log = logging.getLogger("graphsvc.api")
-
-
-def _neo4j_answers(uri: str, timeout: float = 2.0) -> None:
-    """Raise ``StoreUnavailable`` unless something accepts connections at the URI's address.
-
-    The driver would retry a refused connection for 30 seconds; this says so at once.
-    """
-    parts = urlsplit(uri)
-    host, port = parts.hostname or "localhost", parts.port or 7687
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
-    except OSError as exc:
-        raise StoreUnavailable(f"Neo4j at {uri} cannot be reached: {exc.strerror or exc}") from None
 
 
 class StoreHolder:
@@ -101,14 +85,9 @@ class StoreHolder:
 
     # -- under the lock ------------------------------------------------------------------------
 
-    def _probe(self) -> None:
-        if self.settings.neo4j_uri and self.kind == "neo4j":
-            _neo4j_answers(self.settings.neo4j_uri)
-
     def _open(self) -> Store:
         self._last_try = time.monotonic()
         try:
-            self._probe()
             store = Derived(open_store(self.settings), self.settings.data_dir / "derived")
         except StoreUnavailable as exc:
             self._down = str(exc)
@@ -128,7 +107,6 @@ class StoreHolder:
     def _recover(self, store: Store) -> Store:
         self._last_try = time.monotonic()
         try:
-            self._probe()
             store.ping()
         except StoreUnavailable as exc:
             self._down = str(exc)

@@ -11,8 +11,9 @@ def open_store(settings: Settings | None = None) -> Store:
     ``GRAPHSVC_DATA_DIR``."""
     s = settings or get_settings()
     if s.neo4j_uri:
-        from graphsvc.stores.neo4j import Neo4jStore
+        from graphsvc.stores.neo4j import Neo4jStore, answers
 
+        answers(s.neo4j_uri)  # at once, where the driver would retry for 30 s
         return Neo4jStore.from_settings(s)
     from graphsvc.stores.embedded import EmbeddedStore
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import threading
 import uuid
 from collections import Counter, OrderedDict
@@ -16,6 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import neo4j
 from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
@@ -124,6 +126,20 @@ def _record(spec: FileSpec, props: dict[str, Any]) -> Record:
     return out
 
 
+
+def answers(uri: str, timeout: float = 2.0) -> None:
+    """Raise ``StoreUnavailable`` unless something accepts connections at the URI's address.
+
+    The driver would retry a refused connection for 30 seconds; this says so at once.
+    """
+    parts = urlsplit(uri)
+    host, port = parts.hostname or "localhost", parts.port or 7687
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise StoreUnavailable(f"Neo4j at {uri} cannot be reached: {exc.strerror or exc}") from None
+
 class Neo4jStore(Store):
     """A Neo4j 5 server (Community or Enterprise), reached with the official driver."""
 
@@ -231,6 +247,7 @@ class Neo4jStore(Store):
                 self.driver.execute_query(stmt, database_=self.database)
 
     def ping(self) -> None:
+        answers(self.uri)
         with self._translate("checking the connection"):
             self.driver.verify_connectivity()
 
