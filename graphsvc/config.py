@@ -44,6 +44,10 @@ class Settings(BaseSettings):
         default=10, ge=1, description="wrong API keys one address may send within a minute "
         "before every attempt from it is refused (429) for a while, 1 minute and doubling")
 
+    read_concurrency: int = Field(
+        default=8, ge=0, description="reads one worker runs at once; more wait their turn, "
+        "writes never wait for them (0: no limit)")
+
     import_batch_size: int = Field(default=10_000, ge=1, description="rows per UNWIND batch")
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024, ge=1,

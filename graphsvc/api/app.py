@@ -16,6 +16,7 @@ import graphsvc
 from graphsvc.api import errors
 from graphsvc.api.headers import SafeAnswers
 from graphsvc.api.holder import StoreHolder
+from graphsvc.api.lanes import ReadGate
 from graphsvc.api.limits import BodyLimit, body_bound, plan_bound, upload_bound
 from graphsvc.api.paths import EncodedSlashes
 from graphsvc.api.routes import API_PREFIX, api_router, health_router, trends, visual
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                        paths={f"{API_PREFIX}/imports": upload_bound(settings.max_upload_bytes),
                               f"{API_PREFIX}/repair-plans/apply":
                                   plan_bound(settings.max_upload_bytes)})
+    app.add_middleware(ReadGate, limit=settings.read_concurrency)  # writes go first
     app.add_middleware(SafeAnswers)  # last added runs first: it sees every answer above
     app.include_router(health_router)
     app.include_router(api_router)
