@@ -124,6 +124,7 @@ class KeyStore:
         self.path = self.dir / "keys.sqlite3"
         self.secret_path = self.dir / "keys.secret"
         self._secret: bytes | None = None
+        self._wal = False  # the database is in WAL mode (checked once per KeyStore)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -137,6 +138,12 @@ class KeyStore:
             raise StoreUnavailable(
                 f"the key database at {self.path} cannot be opened: {exc}") from exc
         try:
+            if not self._wal:
+                # every worker reads the keys on every request and writes now and then: in
+                # WAL mode readers never wait for a writer, and no journal file is made and
+                # deleted per write (with a rollback journal, two workers under load saw
+                # 'disk I/O error' in one run of the load test). Kept in the file once set.
+                self._wal = db.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
             db.execute(
                 "CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, hash TEXT NOT NULL, "
                 "name TEXT NOT NULL, role TEXT NOT NULL, townships TEXT NOT NULL, "
@@ -148,7 +155,9 @@ class KeyStore:
             db.execute("CREATE INDEX IF NOT EXISTS pii_reads_at ON pii_reads (at)")
             yield db
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"the key database at {self.path} failed: {exc}") from exc
+            code = getattr(exc, "sqlite_errorname", None)  # SQLITE_IOERR_… says which I/O
+            raise StoreUnavailable(f"the key database at {self.path} failed: {exc}"
+                                   + (f" ({code})" if code else "")) from exc
         finally:
             db.close()
 
