@@ -535,16 +535,30 @@ class ImportOmitted(BaseModel):
     message: str = _f("the same in words, with one of them as an example")
 
 
+class ImportGroup(BaseModel):
+    """Every problem of one kind (the same file, column and message but for its values): a
+    failure that hits a whole column is one group, however many rows it hits."""
+
+    level: str = _f("error or warning", "error")
+    file: str = _f("the file (or sheet) of the problems", "contacts.csv")
+    column: str | None = _f("their column (None: the whole row or file)", "date")
+    count: int = _f("how many problems of this kind were found", 54_023)
+    rows: list[int] = _f("the first rows (at most 5; the header is row 1)", [2, 3, 4, 5, 6])
+    message: str = _f("the first problem's message")
+
+
 _TINY_COUNTS = {"townships": 2, "villages": 4, "organizations": 9, "units": 4, "people": 28,
                 "households": 60, "liaisons": 82, "pairings": 4, "supports": 2, "contacts": 47}
 IMPORT_OK = {"ok": True, "dry_run": True, "replace": False, "written": False,
              "counts": _TINY_COUNTS, "errors": [], "warnings": [], "error_count": 0,
-             "warning_count": 0, "omitted": []}
+             "warning_count": 0, "omitted": [], "groups": []}
 IMPORT_BAD = {
     "detail": "the bundle has 1 error(s); nothing was written", "ok": False, "dry_run": False,
     "replace": False, "written": False, "counts": {**_TINY_COUNTS, "liaisons": 81},
     "errors": [{"file": "liaisons.csv", "row": 6, "column": "from_id", "message": _NOT_DELEGATE}],
-    "warnings": [], "error_count": 1, "warning_count": 0, "omitted": []}
+    "warnings": [], "error_count": 1, "warning_count": 0, "omitted": [],
+    "groups": [{"level": "error", "file": "liaisons.csv", "column": "from_id", "count": 1,
+                "rows": [6], "message": _NOT_DELEGATE}]}
 
 
 class ImportReport(BaseModel):
@@ -564,6 +578,8 @@ class ImportReport(BaseModel):
     warning_count: int = _f("warnings found (warnings lists at most 100 of each kind)", 0)
     omitted: list[ImportOmitted] = _f("per kind, the errors and warnings found but not listed",
                                       default_factory=list)
+    groups: list[ImportGroup] = _f("per kind, every error and warning found: how many, the "
+                                   "first rows; errors first", default_factory=list)
 
 
 class ImportRefused(ImportReport):

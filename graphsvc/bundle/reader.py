@@ -1,6 +1,8 @@
 """Read a bundle (a folder of CSV files, the folder zipped, or one .xlsx) into raw tables.
 
-Reading only splits cells; it never interprets them (see ``validate``). Every
+Reading only splits cells; it never interprets them (see ``validate``), except where only
+the reader can: a workbook's number cells in date columns are dates (Excel serials), and
+those in id and phone columns are said to have lost any leading zero (``_Typed``). Every
 problem is reported against the file, row and column where it was found.
 
 Two things are undone on the way, both written by ``writer``:
@@ -38,6 +40,7 @@ import datetime as dt
 import io
 import itertools
 import re
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +61,10 @@ MAX_RATIO_FROM = 1 << 20
 _BLOCK = 1 << 18  # bytes inflated (or taken from memory) at a time
 
 csv.field_size_limit(MAX_LINE)  # a quoted cell may hold line ends, but not a megabyte
+# openpyxl warns of what it does not keep when it opens a workbook (no default style, data
+# validation, conditional formatting); reading values needs none of it, and the terminal
+# is for the bundle's problems
+warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
 
 
 @dataclass(slots=True)
@@ -72,10 +79,10 @@ class RawTable:
 
 Tables = dict[str, RawTable]
 
-_GBK_HINT = (
-    "the file is not UTF-8: it looks like GBK/GB18030, the encoding Excel uses for 'CSV' on "
-    "Chinese Windows. In Excel choose Save As > 'CSV UTF-8 (逗号分隔)(*.csv)', or in WPS "
-    "choose UTF-8 encoding, then import again."
+_GBK_WARNING = (
+    "the file is not UTF-8 but GB18030 (GBK), the encoding Excel uses for 'CSV' on Chinese "
+    "Windows; it was read as GB18030. Check a few names after the import; to avoid this, in "
+    "Excel choose Save As > 'CSV UTF-8 (逗号分隔)(*.csv)', or in WPS choose UTF-8 encoding."
 )
 
 
@@ -297,22 +304,14 @@ def _memory_blocks(data: bytes) -> Iterator[bytes]:
         yield bytes(view[start:start + _BLOCK])
 
 
-def _decode(block: bytes, source: str, report: Report, offset: int, line: int) -> str:
-    """A block of whole lines as text; ``_Refused`` (reported) when it is not UTF-8.
-    ``offset`` and ``line``: where the block starts in its file."""
-    try:
-        return block.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        try:
-            block.decode("gb18030")
-        except UnicodeDecodeError:
-            at = line + block[: exc.start].count(b"\n")
-            report.error(source, at, None,
-                         f"the file is not UTF-8 text (an invalid byte at position "
-                         f"{offset + exc.start}); save it as 'CSV UTF-8' and import again")
-        else:
-            report.error(source, None, None, _GBK_HINT)
-        raise _Refused from None
+def _not_utf8(block: bytes, exc: UnicodeDecodeError, source: str, report: Report,
+              offset: int, line: int, encoding: str = "UTF-8") -> _Refused:
+    """Report a byte that is not ``encoding`` text; the ``_Refused`` to raise."""
+    at = line + block[: exc.start].count(b"\n")
+    report.error(source, at, None,
+                 f"the file is not {encoding} text (an invalid byte at position "
+                 f"{offset + exc.start}); save it as 'CSV UTF-8' and import again")
+    return _Refused()
 
 
 class _Lines:
@@ -326,6 +325,8 @@ class _Lines:
         self.blocks, self.source, self.report = blocks, source, report
         self.text_seen = False  # anything but white space
         self.quoted = False  # a "'" seen: only then can a cell carry the formula escape
+        # "utf-8" once a block with other than ASCII was UTF-8, "gb18030" once one was not
+        self.encoding: str | None = None
 
     def __iter__(self) -> Iterator[str]:
         return itertools.chain.from_iterable(self._texts())
@@ -380,12 +381,40 @@ class _Lines:
             yield self._text(carry, offset, line)
 
     def _text(self, block: bytes, offset: int, line: int) -> io.StringIO:
-        text = _decode(block, self.source, self.report, offset, line)
+        text = self._decode(block, offset, line)
         if not self.text_seen and not text.isspace():
             self.text_seen = True
         if not self.quoted and "'" in text:
             self.quoted = True
         return io.StringIO(text, newline="")
+
+    def _decode(self, block: bytes, offset: int, line: int) -> str:
+        """A block of whole lines as text, in the file's encoding: UTF-8, or GB18030 (GBK,
+        what Excel writes for 'CSV' on Chinese Windows) when the first block with other than
+        ASCII is not UTF-8 but is GB18030 (a warning says so). ASCII reads the same in both.
+        ``_Refused`` (reported) for anything else. ``offset`` and ``line``: where the block
+        starts in its file."""
+        if self.encoding == "gb18030":
+            try:
+                return block.decode("gb18030")
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(block, exc, self.source, self.report, offset, line,
+                                "GB18030") from None
+        try:
+            text = block.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if self.encoding == "utf-8":  # UTF-8 before, something else now
+                raise _not_utf8(block, exc, self.source, self.report, offset, line) from None
+            try:
+                text = block.decode("gb18030")
+            except UnicodeDecodeError:
+                raise _not_utf8(block, exc, self.source, self.report, offset, line) from None
+            self.encoding = "gb18030"
+            self.report.warn(self.source, None, None, _GBK_WARNING)
+            return text
+        if self.encoding is None and not block.isascii():
+            self.encoding = "utf-8"
+        return text
 
     def _too_long(self, line: int) -> None:
         self.report.error(self.source, line, None,
@@ -535,7 +564,7 @@ def read_xlsx(fh: IO[bytes], report: Report, *, label: str = "the workbook",
                 tables.pop(name, None)
                 continue
             try:
-                table = _read_sheet(ws, name, source, report, EMPTY_CELL)
+                table = _read_sheet(ws, name, source, report, EMPTY_CELL, wb.epoch)
             except Exception as exc:  # noqa: BLE001 - broken sheet XML, a bad cell, ...
                 report.error(source, None, None, f"the sheet cannot be read ({exc})")
                 table = None
@@ -548,8 +577,57 @@ def read_xlsx(fh: IO[bytes], report: Report, *, label: str = "the workbook",
     return tables
 
 
+class _Typed:
+    """What a sheet's typed cells mean for its columns, once its header row is known: a
+    number in a date column is a date (a serial, as Gnumeric and some Excel styles leave
+    it); a number in an id or phone column is read as its digits, and is said once per
+    column, since a number cell has dropped any leading zero (0012 becomes 12)."""
+
+    def __init__(self, name: str, header: list[str], epoch: dt.datetime) -> None:
+        from openpyxl.utils.datetime import from_excel  # openpyxl only for workbooks
+
+        spec, row = SPECS[name], zh.read_header(name, header)
+        self.epoch, self.from_excel = epoch, from_excel
+        self.dates: set[int] = set()
+        self.texts: dict[int, str] = {}  # position -> the column's header, as written
+        self.numbers: dict[int, list[int]] = {}  # position -> the rows holding a number there
+        if row.mixed:
+            return  # refused by validate, which says why
+        for col, i in row.index.items():
+            c = spec.column(col)
+            if c.type == "date":
+                self.dates.add(i)
+            elif c.type in ("id", "ref") or c.phone:
+                self.texts[i] = row.labels[col]
+
+    def cell(self, i: int, value: object, number: int) -> str:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return _cell_text(value)
+        if i in self.dates:
+            try:
+                day = self.from_excel(value, self.epoch)
+            except (ValueError, OverflowError):
+                return _cell_text(value)  # validate says it is not a date
+            if isinstance(day, dt.datetime):
+                return day.date().isoformat()
+        elif i in self.texts:
+            self.numbers.setdefault(i, []).append(number)
+        return _cell_text(value)
+
+    def report(self, source: str, report: Report) -> None:
+        for i, rows in self.numbers.items():
+            shown = ", ".join(str(r) for r in rows[:5]) + (", …" if len(rows) > 5 else "")
+            report.warn(source, rows[0], self.texts[i],
+                        f"{len(rows):,} cell{'s' if len(rows) > 1 else ''} of this column "
+                        f"{'are numbers' if len(rows) > 1 else 'is a number'} in the workbook, "
+                        f"not text (row{'s' if len(rows) > 1 else ''} {shown}): a number cell "
+                        "drops leading zeros (0012 becomes 12, 05718881234 becomes 5718881234). "
+                        "Check these values; format the column as 文本 (Text) and type them "
+                        "again where a zero was lost")
+
+
 def _read_sheet(ws: object, name: str, source: str, report: Report,
-                empty: object) -> RawTable | None:
+                empty: object, epoch: dt.datetime) -> RawTable | None:
     """One bundle sheet as a RawTable, or None (with the reason reported)."""
     declared = getattr(ws, "max_column", None)
     if isinstance(declared, int) and declared > MAX_SHEET_COLUMNS:
@@ -558,6 +636,7 @@ def _read_sheet(ws: object, name: str, source: str, report: Report,
                     f"{MAX_SHEET_COLUMNS} columns were read (a bundle file has at most 10)")
     ws.reset_dimensions()  # type: ignore[attr-defined]
     table: RawTable | None = None
+    typed: _Typed | None = None
     formula_found = False
     for number, row in enumerate(ws.iter_rows(max_col=MAX_SHEET_COLUMNS), start=1):  # type: ignore[attr-defined]
         if number > MAX_SHEET_ROWS:
@@ -576,19 +655,23 @@ def _read_sheet(ws: object, name: str, source: str, report: Report,
                 formula_found = True
                 cells.append("")
                 continue
-            cells.append(_cell_text(cell.value))
+            cells.append(typed.cell(len(cells), cell.value, number) if typed is not None
+                         else _cell_text(cell.value))
         while cells and not cells[-1]:
             cells.pop()
         if table is None:
             if not any(c.strip() for c in cells):
                 continue
             table = RawTable(name, source, [c.strip() for c in cells])
+            typed = _Typed(name, table.header, epoch)
             continue
         if cells:
             table.rows.append((number, [unescape_formula(c) for c in cells]))
     if table is None:
         report.error(source, None, None, "the sheet is empty: it needs at least a header row")
         return None
+    if typed is not None:
+        typed.report(source, report)
     return None if formula_found else table
 
 

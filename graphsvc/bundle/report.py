@@ -73,6 +73,37 @@ class Omitted:
                 "message": self.message(most)}
 
 
+GROUP_ROWS = 5  # rows named in a group of problems of one kind
+
+
+@dataclass(slots=True)
+class Group:
+    """Every problem of one kind: how many, the first rows, the first one found. A failure
+    that hits a whole column (a date format, a number cell) is said once this way."""
+
+    first: Problem
+    count: int = 0
+    rows: list[int] = field(default_factory=list)  # the first GROUP_ROWS rows, in order found
+
+    def rows_text(self) -> str:
+        more = ", …" if self.count > len(self.rows) else ""
+        return ", ".join(str(r) for r in self.rows) + more
+
+    def __str__(self) -> str:
+        if self.count == 1 or not self.rows:
+            return str(self.first) if self.count == 1 else \
+                f"{self.first} ({self.count:,} times)"
+        where = ", ".join(x for x in (self.first.file, self.first.column and
+                                      f"column {self.first.column}") if x)
+        return (f"{where}: {self.count:,} rows (rows {self.rows_text()}), like row "
+                f"{self.first.row}: {self.first.message}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"level": self.first.level, "file": self.first.file,
+                "column": self.first.column, "count": self.count, "rows": list(self.rows),
+                "message": self.first.message}
+
+
 @dataclass(slots=True)
 class Report:
     """What an import found and did: the problems listed (bounded, see the module) and the
@@ -92,6 +123,7 @@ class Report:
     # kind -> problems of it listed so far, or what was left out of it
     _listed: dict[tuple[str, str, str | None, str], int] = field(default_factory=dict)
     _omitted: dict[tuple[str, str, str | None, str], Omitted] = field(default_factory=dict)
+    _groups: dict[tuple[str, str, str | None, str], Group] = field(default_factory=dict)
 
     def error(self, file: str, row: int | None, column: str | None, message: str) -> None:
         self.error_count += 1
@@ -103,6 +135,12 @@ class Report:
 
     def _add(self, listed: list[Problem], p: Problem) -> None:
         kind = (p.level, p.file, p.column, _VARYING.sub("…", p.message))
+        group = self._groups.get(kind)
+        if group is None:
+            group = self._groups[kind] = Group(p)
+        group.count += 1
+        if p.row is not None and len(group.rows) < GROUP_ROWS:
+            group.rows.append(p.row)
         n = self._listed.get(kind)
         if n is not None and n >= self.per_kind:
             self._omitted[kind].count += 1
@@ -126,6 +164,10 @@ class Report:
                for kind, o in self._omitted.items() if o.count]
         return [d for _, d in sorted(out, key=lambda x: x[0])]
 
+    def groups(self, level: Level) -> list[Group]:
+        """The problems of ``level``, one group per kind, in the order first seen."""
+        return [g for g in self._groups.values() if g.first.level == level]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
@@ -138,4 +180,6 @@ class Report:
             "error_count": self.error_count,
             "warning_count": self.warning_count,
             "omitted": self.omitted(),
+            "groups": [g.as_dict() for level in ("error", "warning")
+                       for g in self.groups(level)],
         }

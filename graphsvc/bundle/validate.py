@@ -68,11 +68,18 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _BAD_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
 
 
+# a date as spreadsheets write it when they re-save a CSV: 2025/8/1 (Excel on Chinese
+# Windows), 2025-8-1, 2025.8.1, 2025年8月1日; one kind of separator, a midnight time allowed
+_LOOSE_DATE_RE = re.compile(
+    r"^([0-9]{4})(?:([-/.])([0-9]{1,2})\2([0-9]{1,2})|年([0-9]{1,2})月([0-9]{1,2})日)"
+    r"(?: +0{1,2}:00(?::00)?)?$")
+
+
 class CellError(ValueError):
     """A cell's text does not fit its column."""
 
 
-def read_date(text: str) -> dt.date:
+def read_date(text: str, forms: str = "written YYYY-MM-DD (for example 2026-06-30)") -> dt.date:
     """A date written YYYY-MM-DD (spaces around it ignored); ``ValueError`` with a sentence for
     anything else. Bundle cells, query parameters and JSON bodies all read dates with it."""
     v = text.strip()
@@ -87,7 +94,26 @@ def read_date(text: str) -> dt.date:
         kind = "full-width digits" if "０" <= digit <= "９" else "digits of another script"
         raise ValueError(f"'{text}': write the date with ordinary digits 0-9 (the date has "
                          f"{kind} such as {digit})")
-    raise ValueError(f"'{text}' is not a date written YYYY-MM-DD (for example 2026-06-30)")
+    raise ValueError(f"'{text}' is not a date {forms}")
+
+
+def read_cell_date(text: str) -> dt.date:
+    """A bundle cell's date: YYYY-MM-DD as ``read_date`` takes it, or as spreadsheets write
+    dates when they save a CSV (2025/8/1, 2025-8-1, 2025.8.1, 2025年8月1日, with or without
+    a midnight time). Query parameters and JSON bodies keep YYYY-MM-DD only."""
+    v = text.strip()
+    m = None if _DATE_RE.match(v) else _LOOSE_DATE_RE.match(v)
+    if m is not None:
+        year, month, day = m.group(1), m.group(3) or m.group(5), m.group(4) or m.group(6)
+        try:
+            return dt.date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValueError(f"'{text}' is not a real date: check the month and the day") from None
+    if _WHOLE_RE.match(v) and 4 <= len(v) <= 5:
+        raise ValueError(f"'{text}' looks like a date that a spreadsheet wrote as its serial "
+                         "number; format the column as a date (yyyy-mm-dd) before saving the CSV")
+    return read_date(text, forms="written YYYY-MM-DD (for example 2026-06-30); 2026/6/30, "
+                              "2026.6.30 and 2026年6月30日 are read too")
 
 
 def _check_ref(text: str) -> str:
@@ -164,7 +190,7 @@ def _cell_parser(col: Column, file: str | None = None,
     if t == "date":
         def parse_date(s: str) -> dt.date:
             try:
-                return read_date(s)
+                return read_cell_date(s)
             except ValueError as exc:
                 raise CellError(str(exc)) from None
         return parse_date

@@ -12,11 +12,11 @@ column, ids included; the reader takes exactly that quote off again, so every va
 comes back as it was (``schema.escape_formula``, ``schema.unescape_formula``). Rows
 are ordered by their values, before the escape.
 
-In a workbook every cell is a text cell (never a formula, whatever it starts with),
-carries the same escape, and characters XML cannot hold (control characters other
-than tab and line feed, a carriage return included) are written as OOXML's
-``_xHHHH_`` escapes, which the reader decodes; a literal ``_xHHHH_`` in a value is
-written ``_x005F_xHHHH_`` as the standard says.
+In a workbook every cell but a date is a text cell formatted as Text (never a formula,
+whatever it starts with; a date is a date cell shown yyyy-mm-dd), carries the same escape,
+and characters XML cannot hold (control characters other than tab and line feed, a carriage
+return included) are written as OOXML's ``_xHHHH_`` escapes, which the reader decodes; a
+literal ``_xHHHH_`` in a value is written ``_x005F_xHHHH_`` as the standard says.
 
 ``headers="zh"`` writes the same bundle in Chinese (``zh``): Chinese file and sheet names
 (``党员.csv``), headers (``编号, 姓名, …``) and enum, list and boolean values (``在职``,
@@ -183,23 +183,59 @@ def _write_tables(tables: Mapping[str, tuple[list[str], list[list[str]]]], p: Pa
     return counts
 
 
+MAX_WIDTH = 60  # the widest a column is made, in characters (a longer cell wraps on demand)
+
+
+def _width(text: str) -> int:
+    """How many character widths ``text`` takes in a spreadsheet: a Chinese character (three
+    bytes in UTF-8) takes two."""
+    return len(text) + (len(text.encode("utf-8")) - len(text)) // 2
+
+
 def _write_xlsx(tables: Mapping[str, tuple[list[str], list[list[str]]]], p: Path,
                 headers: zh.Headers) -> None:
+    """One sheet per file, as a clerk expects a workbook: a bold header row that stays in
+    view (frozen) with a filter on it, columns as wide as their values, dates as date cells
+    (yyyy-mm-dd), every other cell a text cell formatted as 文本 (Text), so ids and phones keep
+    their leading zeros, also when a clerk types a new one below."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = openpyxl.Workbook(write_only=True)
+    bold = Font(bold=True)
     for spec in FILES:
         if spec.name not in tables:
             continue
         cols, rows = tables[spec.name]
         ws = wb.create_sheet(zh.file_stem(spec.name, headers))
-        ws.append(_header_words(spec.name, cols, headers))
-        for row in _translated(spec.name, cols, rows, headers):
+        head = _header_words(spec.name, cols, headers)
+        body = [escaped(r) for r in _translated(spec.name, cols, rows, headers)]
+        dates = {i for i, c in enumerate(cols) if spec.column(c).type == "date"}
+        for i, h in enumerate(head):  # set before the first row: write-only sheets say so first
+            column = (r[i] for r in body if r[i])
+            widest = 10 if i in dates else max(map(_width, column), default=0)
+            ws.column_dimensions[get_column_letter(i + 1)].width = \
+                min(max(widest, _width(h) + 3), MAX_WIDTH) + 2  # + 3: the filter's button
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(max(len(cols), 1))}{len(body) + 1}"
+        header = []
+        for h in head:
+            c = WriteOnlyCell(ws, value=h)
+            c.font = bold
+            header.append(c)
+        ws.append(header)
+        for row in body:
             cells = []
-            for v in escaped(row):
-                c = WriteOnlyCell(ws, value=xlsx_text(v))
-                c.data_type = "s"  # always text: a name like '=1+1' stays text, never a formula
+            for i, v in enumerate(row):
+                if i in dates and v:
+                    c = WriteOnlyCell(ws, value=dt.datetime.fromisoformat(v))
+                    c.number_format = "yyyy-mm-dd"
+                else:
+                    c = WriteOnlyCell(ws, value=xlsx_text(v))
+                    c.data_type = "s"  # always text: '=1+1' stays text, never a formula
+                    c.number_format = "@"
                 cells.append(c)
             ws.append(cells)
     p.parent.mkdir(parents=True, exist_ok=True)

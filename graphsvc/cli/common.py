@@ -119,16 +119,17 @@ def progress_bar() -> Progress:
 
 
 def print_report(report: Report, limit: int) -> None:
-    """At most ``limit`` errors and warnings each; the rest as counts per kind."""
-    more = f"--report FILE lists up to {CLI_PER_KIND:,} of each kind"
-    for p in report.errors[:limit]:
-        err.print(f"[red]ERROR[/]   [bold]{p.where()}[/]: {p.message}", markup=True)
-    if report.error_count > limit:
-        err.print(f"... and {report.error_count - limit:,} more errors ({more})")
-    for p in report.warnings[:limit]:
-        err.print(f"[yellow]warning[/] [bold]{p.where()}[/]: {p.message}")
-    if report.warning_count > limit:
-        err.print(f"... and {report.warning_count - limit:,} more warnings ({more})")
+    """At most ``limit`` lines of errors and of warnings; problems of one kind (the same file,
+    column and message but for the values) on one line, with their count and first rows."""
+    more = f"--report FILE lists up to {CLI_PER_KIND:,} of each kind, with every row"
+    for level, tag in (("error", "[red]ERROR[/]  "), ("warning", "[yellow]warning[/]")):
+        groups = report.groups(level)  # type: ignore[arg-type]
+        for g in groups[:limit]:
+            err.print(f"{tag} {escape(str(g))}", markup=True)
+        if len(groups) > limit:
+            left = sum(g.count for g in groups[limit:])
+            err.print(f"... and {left:,} more {level}s of {len(groups) - limit:,} more kinds "
+                      f"({more})")
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

@@ -62,7 +62,9 @@ def import_cmd(
         "--report",
         help="also write the report as JSON to this file: every error and warning up to 10,000 "
              "of each kind (100,000 in all), then counts")] = None,
-    show: Annotated[int, typer.Option(help="show at most this many errors and warnings")] = 200,
+    show: Annotated[int, typer.Option(
+        help="show at most this many kinds of error and of warning, one line each (its "
+             "count, first rows and first message)")] = 200,
 ) -> None:
     """Import a bundle: validate all of it first, then write all of it or nothing.
 
@@ -110,13 +112,20 @@ def import_cmd(
 def export_cmd(
     path: Annotated[Path, typer.Argument(
         help="where to write: a folder (created), or a name ending in .zip or .xlsx")],
-    headers: Annotated[Literal["en", "zh"], typer.Option(
+    headers: Annotated[Literal["en", "zh"] | None, typer.Option(
         "--headers",
         help="en: the English files, headers and values of the bundle format; zh: Chinese "
              "file/sheet names, headers and values (党员.csv: 编号, 姓名, 身份 …; 在岗, 是/否), "
-             "as in docs/chinese-spreadsheets.md. Import reads either.")] = "en",
+             "as in docs/chinese-spreadsheets.md. Import reads either. Default: zh for a "
+             ".xlsx workbook (for people to read), en for a folder or .zip",
+        show_default=False)] = None,
 ) -> None:
-    """Write the whole store as a bundle (rows ordered by id), ready to import elsewhere."""
+    """Write the whole store as a bundle (rows ordered by id), ready to import elsewhere.
+
+    A workbook (.xlsx) is laid out to be read: a frozen header row with a filter, columns as
+    wide as their values, dates as date cells, ids and phones as text."""
+    if headers is None:
+        headers = "zh" if path.suffix.lower() == ".xlsx" else "en"
     with opened_store() as store, err.status("exporting ..."):
         counts = export_path(store, path, headers=headers)
     table = Table("file", "rows", title=f"exported to {path}")

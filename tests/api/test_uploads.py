@@ -338,16 +338,37 @@ def test_broken_workbook_is_422_never_500(api: Api, case: str) -> None:
 
 # -- encodings ----------------------------------------------------------------------------------
 
-def test_gbk_csv_in_a_zip_is_named_with_its_encoding(api: Api, tiny_dir: Path) -> None:
+def test_gbk_csv_in_a_zip_is_read_with_a_warning_naming_its_encoding(
+        api: Api, tiny_dir: Path) -> None:
+    """Excel on Chinese Windows writes 'CSV' in GB18030: read as such, with a warning."""
     before = snapshot(api.store)
     files: dict[str, bytes | str] = {f.name: f.read_bytes() for f in sorted(tiny_dir.glob("*.csv"))}
-    files["villages.csv"] = (tiny_dir / "villages.csv").read_text(encoding="utf-8").encode("gbk")
-    body = refused(upload(api, "gbk.zip", zip_of(files)))
-    (err,) = body["errors"]  # the other files are still read, without follow-on errors
-    assert err["file"] == "villages.csv" and err["row"] is None
-    assert "GBK/GB18030" in err["message"] and "CSV UTF-8" in err["message"]
-    # a single file, and UTF-16 ('Unicode Text'), are named too
-    refused(upload(api, "villages.csv", files["villages.csv"]), "villages.csv", "GBK")  # type: ignore[arg-type]
+    villages = (tiny_dir / "villages.csv").read_text(encoding="utf-8")
+    files["villages.csv"] = villages.encode("gb18030")
+    r = upload(api, "gbk.zip", zip_of(files), dry_run="true")
+    assert r.status_code == 200, r.text
+    (warning,) = [w for w in r.json()["warnings"] if w["file"] == "villages.csv"]
+    assert "GB18030" in warning["message"] and "CSV UTF-8" in warning["message"]
+    assert snapshot(api.store) == before  # a dry run
+    r = upload(api, "gbk.zip", zip_of(files))
+    assert r.status_code == 200 and r.json()["written"] is True, r.text
+    stored = {v["id"]: v["name"] for v in api.store.records()["villages"]}
+    header, *rows = [line.split(",") for line in villages.splitlines()]
+    name = header.index("name")
+    assert {r[0]: r[name] for r in rows} == stored
+    assert all(any("\u4e00" <= c <= "\u9fff" for c in n) for n in stored.values())  # no mojibake
+
+
+def test_a_csv_neither_utf8_nor_gb18030_is_refused_naming_the_byte(api: Api,
+                                                                    tiny_dir: Path) -> None:
+    before = snapshot(api.store)
+    text = (tiny_dir / "villages.csv").read_text(encoding="utf-8")
+    # UTF-8 Chinese first, then a GBK line: one file in two encodings
+    mixed = text.encode("utf-8") + "V99,乙村,T1,true\n".encode("gbk")
+    refused(upload(api, "villages.csv", mixed), "villages.csv", "not UTF-8 text", "position")
+    bad = b"id,name\nT9,\x80\n"  # 0x80 alone is neither UTF-8 nor GB18030
+    refused(upload(api, "townships.csv", bad), "townships.csv", "not UTF-8 text")
+    # UTF-16 ('Unicode Text') is named
     utf16 = (tiny_dir / "townships.csv").read_text(encoding="utf-8").encode("utf-16")
     refused(upload(api, "t.zip", zip_of({"townships.csv": utf16})), "townships.csv", "UTF-16")
     assert snapshot(api.store) == before

@@ -50,7 +50,7 @@ CASES = [
      "households.csv", 4, "head_name", "required but the cell is empty"),
     ("households.csv", "H003,刘军秀,V1", "H003,刘军秀,T1",
      "households.csv", 4, "village_id", "'T1' is a township, not a village"),
-    ("liaisons.csv", "delegate-member,D1,M01,2008-01-01", "delegate-member,D1,M01,2008/01/01",
+    ("liaisons.csv", "delegate-member,D1,M01,2008-01-01", "delegate-member,D1,M01,01/02/2008",
      "liaisons.csv", 6, "since", "YYYY-MM-DD"),
     ("liaisons.csv", "delegate-member,D1,M01,2008-01-01", "delegate-member,D1,M01,2008-02-30",
      "liaisons.csv", 6, "since", "not a real date"),
@@ -147,11 +147,24 @@ def test_warnings_do_not_stop_import(emb: EmbeddedStore, tiny_copy: Path) -> Non
     assert len(emb.records()["contacts"]) == 47
 
 
-def test_gbk_file_is_named(emb: EmbeddedStore, tiny_copy: Path) -> None:
+def test_gbk_file_is_read_as_gb18030_with_a_warning(emb: EmbeddedStore, tiny_copy: Path) -> None:
     text = (tiny_copy / "townships.csv").read_text(encoding="utf-8")
     (tiny_copy / "townships.csv").write_bytes(text.encode("gbk"))
     report = import_path(emb, tiny_copy)
-    assert any(p.file == "townships.csv" and "GBK" in p.message and "CSV UTF-8" in p.message
+    assert report.ok, report.errors
+    assert [p.file for p in report.warnings if "GB18030" in p.message] == ["townships.csv"]
+    header, *rows = text.splitlines()
+    names = {r["id"]: r["name"] for r in emb.records()["townships"]}
+    col = header.split(",").index("name")
+    assert {r.split(",")[0]: r.split(",")[col] for r in rows} == names
+
+
+def test_a_file_in_utf8_and_then_gbk_is_refused(emb: EmbeddedStore, tiny_copy: Path) -> None:
+    """UTF-8 Chinese before a GBK line: not one encoding, so not guessed."""
+    path = tiny_copy / "townships.csv"
+    path.write_bytes(path.read_bytes() + "T99,乙镇\n".encode("gbk"))
+    report = import_path(emb, tiny_copy)
+    assert any(p.file == "townships.csv" and "not UTF-8 text" in p.message
                for p in report.errors)
     # the other files are still checked, without a flood of "no township" errors
     assert not any("no township" in p.message for p in report.errors)
