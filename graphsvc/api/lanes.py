@@ -5,7 +5,8 @@ On a busy server every request in flight shares the same cores and the same inte
 a member recording a visit on a phone waits as long as the slowest county-wide list being
 read beside it. A read held here, before it starts, takes no processor time: the writes in
 flight (and the reads let through) get it instead. The reads held are let through in the
-order they came. ``/health`` is never held, so a load balancer sees a busy worker as up.
+order they came. ``/health`` and ``/ready`` are never held, so a load balancer sees a
+busy worker as up.
 
 A plain ASGI middleware: a read is a GET or HEAD request, everything else is a write. The
 gate is per worker process and per event loop; ``0`` lets every read through at once.
@@ -19,7 +20,7 @@ import weakref
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 READ_METHODS = frozenset({"GET", "HEAD"})
-NEVER_HELD = ("/health",)
+NEVER_HELD = ("/health", "/ready")
 
 
 class ReadGate:

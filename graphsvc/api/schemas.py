@@ -137,9 +137,10 @@ class InvalidRequestBody(BaseModel):
 class Health(BaseModel):
     """The service and its store answer."""
 
-    model_config = _examples({"status": "ok", "store": "embedded"})
-    status: Literal["ok"] = _f("always ok in a 200 answer")
+    model_config = _examples({"status": "ok", "store": "embedded", "version": "0.1.0"})
+    status: Literal["ok", "ready"] = _f("ok (/health) or ready (/ready) in a 200 answer")
     store: Literal["neo4j", "embedded"] = _f("which store holds the data")
+    version: str = _f("the version of graphsvc answering", "0.1.0")
 
 
 class HealthDown(BaseModel):
@@ -147,10 +148,11 @@ class HealthDown(BaseModel):
 
     model_config = _examples({"status": "unavailable", "store": "neo4j",
                               "detail": "Neo4j at bolt://127.0.0.1:7687 cannot be reached: "
-                                        "Connection refused"})
+                                        "Connection refused", "version": "0.1.0"})
     status: Literal["unavailable"] = _f("the store cannot be used now")
     store: Literal["neo4j", "embedded"] = _f("which store the service is set up to use")
     detail: str = _f("why the store cannot be used")
+    version: str = _f("the version of graphsvc answering", "0.1.0")
 
 
 # -- households ---------------------------------------------------------------------------------

@@ -7,9 +7,13 @@ do not load them; none of those modules imports ``graphsvc.cli``, so no cycle hi
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+import graphsvc
 from graphsvc.cli import audit, data, repair, requests, risks, serve, trends, visualize
+from graphsvc.cli.common import EXIT_CODES
 
 app = typer.Typer(
     name="graphsvc",
@@ -20,10 +24,26 @@ app = typer.Typer(
         "GRAPHSVC_NEO4J_PASSWORD), else the embedded store in GRAPHSVC_DATA_DIR "
         "(default ./graphsvc-data)."
     ),
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"graphsvc {graphsvc.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="print graphsvc's version and stop")] = False,
+) -> None:
+    """Who supports whom in a county (see the commands below)."""
 
 # `graphsvc --help` lists commands, then groups, each in the order added here
 app.command("import")(data.import_cmd)

@@ -22,7 +22,7 @@ from graphsvc.bundle.report import CLI_PER_KIND, Report
 from graphsvc.bundle.schema import escape_formula
 from graphsvc.bundle.writer import write_csv_rows
 from graphsvc.config import Settings, get_settings
-from graphsvc.errors import ConfigError, StoreError
+from graphsvc.errors import ConfigError, GraphsvcError, StoreError
 from graphsvc.keys import KeyStore
 from graphsvc.model import Category, HouseholdStatus, Kind, OrgKind, Role, Sector, UncoveredReason
 from graphsvc.rules import RuleSettings
@@ -55,11 +55,24 @@ LimitOpt = Annotated[int | None, typer.Option(min=1, help="at most this many row
 OffsetOpt = Annotated[int, typer.Option(min=0, help="skip this many rows first")]
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print ``error: message`` on stderr; the caller raises the returned exit (code 2: the
-    store or the settings cannot be used; 1: what was asked for is wrong or not there)."""
+# exit codes, as `graphsvc --help` lists them
+EXIT_REFUSED = 1  # the data or what was asked for is wrong or not there (a bundle with errors)
+EXIT_USAGE = 2  # a wrong option, argument or setting
+EXIT_STORE = 3  # the store cannot be reached, or failed
+EXIT_CODES = ("Exit codes: 0 done; 1 the data was refused or what was asked for is not there; "
+              "2 a wrong option, argument or setting; 3 the store cannot be reached or failed.")
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print ``error: message`` on stderr; the caller raises the returned exit (``EXIT_…``)."""
     err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
+
+
+def failed(exc: GraphsvcError, code: int = EXIT_USAGE) -> typer.Exit:
+    """``fail`` with the error's message: ``EXIT_STORE`` for a store that cannot be reached
+    or failed, else ``code``."""
+    return fail(str(exc), EXIT_STORE if isinstance(exc, StoreError) else code)
 
 
 def _quiet_driver() -> None:
@@ -75,16 +88,16 @@ def _quiet_driver() -> None:
 @contextmanager
 def opened_store() -> Iterator[Store]:
     """The configured store, closed at the end; a store that cannot be used ends the command
-    with its message and exit code 2."""
+    with its message and exit code 3 (2 for a wrong setting)."""
     _quiet_driver()
     try:
         store = open_store(get_settings())
     except (StoreError, ConfigError) as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     try:
         yield store
     except (StoreError, ConfigError) as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     finally:
         store.close()
 

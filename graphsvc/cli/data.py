@@ -14,6 +14,7 @@ from graphsvc.bundle.reader import read_bundle
 from graphsvc.bundle.report import CLI_MOST, CLI_PER_KIND, Report
 from graphsvc.bundle.writer import translate_folder
 from graphsvc.cli.common import (
+    EXIT_STORE,
     AsOf,
     Fmt,
     Format,
@@ -89,7 +90,7 @@ def import_cmd(
             import_tables(store, tables, report, dry_run=dry_run, replace=replace,
                           progress=progress)
         except StoreUnavailable as exc:
-            raise fail(_unavailable_message(exc, path, store.kind, dry_run)) from None
+            raise fail(_unavailable_message(exc, path, store.kind, dry_run), EXIT_STORE) from None
         bar.update(task, total=1, completed=1, description="done" if report.ok else "refused")
     print_report(report, show)
     if report_file:

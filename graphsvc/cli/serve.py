@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from graphsvc.auditlog import entries, instant
-from graphsvc.cli.common import err, fail, key_store, opened_store, plain
+from graphsvc.cli.common import err, fail, failed, key_store, opened_store, plain
 from graphsvc.config import Settings, get_settings
 from graphsvc.errors import GraphsvcError, NotFound
 from graphsvc.importer import import_path
@@ -56,7 +56,7 @@ def keys_create(
     try:
         record, token = key_store().create(role, townships=township_id or (), pii=pii, name=name)
     except GraphsvcError as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     towns = ", ".join(record.townships) or "all"
     plain.print(f"made key {record.id} ({record.name}): role {record.role.value}, "
                 f"townships {towns}, "
@@ -94,7 +94,7 @@ def keys_list(
     try:
         keys = key_store().all_keys()
     except GraphsvcError as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     if as_json:
         sys.stdout.write(json.dumps([k.as_dict() for k in keys], ensure_ascii=False, indent=2))
         sys.stdout.write("\n")
@@ -117,7 +117,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id, as 'ke
     except NotFound as exc:
         raise fail(str(exc), 1) from None
     except GraphsvcError as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     plain.print(f"key {record.id} ({record.name}) is revoked since {record.revoked_at}")
 
 
@@ -181,7 +181,7 @@ def serve(
         try:
             token = _demo(settings)
         except GraphsvcError as exc:
-            raise fail(str(exc)) from None
+            raise failed(exc) from None
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
     store = f"Neo4j at {settings.neo4j_uri}" if settings.neo4j_uri else \
@@ -230,7 +230,7 @@ def audit_log(
             body = entries(store, key_store(), since=lo, until=hi, key_id=key_id,
                            record_id=record_id, action=action, limit=limit, offset=offset)
     except GraphsvcError as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     if as_json:
         sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
         return

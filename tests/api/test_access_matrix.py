@@ -219,6 +219,7 @@ def cases() -> list[Case]:
     a = {"as_of": AS_OF}
     c: list[Case] = [
         Case("GET /health", "-", PUBLIC, "/health"),
+        Case("GET /ready", "-", PUBLIC, "/ready"),
         Case("GET /openapi.json", "-", PUBLIC, "/openapi.json", static=True),
         Case("GET /docs", "-", PUBLIC, "/docs", static=True),
         Case("GET /docs/oauth2-redirect", "-", PUBLIC, "/docs/oauth2-redirect", static=True),

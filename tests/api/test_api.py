@@ -62,10 +62,16 @@ def plain(body: Any) -> Any:
 # -- reads --------------------------------------------------------------------------------------
 
 
-def test_health(api: Api) -> None:
+def test_health_and_ready_name_the_store_and_the_version(api: Api) -> None:
+    import graphsvc
+
     r = api.client.get("/health")  # no key needed
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "store": api.store.kind}
+    assert r.json() == {"status": "ok", "store": api.store.kind, "version": graphsvc.__version__}
+    r = api.client.get("/ready")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ready", "store": api.store.kind,
+                        "version": graphsvc.__version__}
 
 
 def test_tiny_county_gives_expected_json(api: Api, expected: dict[str, Any]) -> None:
@@ -766,15 +772,17 @@ def test_store_that_cannot_open_answers_503_then_recovers(tmp_path: Path, tiny_d
     _, token = KeyStore(data).create(Role.ADMIN)
     h = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(settings)) as client:
-        r = client.get("/health")
-        assert r.status_code == 503
-        assert r.json()["status"] == "unavailable" and "graphsvc.sqlite3" in r.json()["detail"]
+        for probe in ("/health", "/ready"):
+            r = client.get(probe)
+            assert r.status_code == 503
+            assert r.json()["status"] == "unavailable" and "graphsvc.sqlite3" in r.json()["detail"]
         for url in ("/api/v1/households", "/api/v1/summary", "/api/v1/people/M01/impact"):
             r = client.get(url, headers=h)
             assert r.status_code == 503 and "graphsvc.sqlite3" in r.json()["detail"]
         assert client.get("/api/v1/summary").status_code == 401, "keys are checked first"
         (data / "graphsvc.sqlite3").rmdir()
-        assert client.get("/health").json() == {"status": "ok", "store": "embedded"}
+        assert client.get("/health").json()["status"] == "ok"
+        assert client.get("/ready").json()["store"] == "embedded"
         assert client.get("/api/v1/summary", headers=h).json()["townships"] == 0
 
 
@@ -888,7 +896,8 @@ def test_neo4j_outage_and_recovery(neo4j_shared: Store, neo4j_env: dict[str, str
             r = client.get("/api/v1/summary", headers=h, params={"as_of": AS_OF})
             assert r.status_code == 503 and f"127.0.0.1:{link.port}" in r.json()["detail"]
             link.start()
-            assert client.get("/health").json() == {"status": "ok", "store": "neo4j"}
+            assert client.get("/health").json()["store"] == "neo4j"
+            assert client.get("/ready").json()["status"] == "ready"
             r = client.get("/api/v1/summary", headers=h, params={"as_of": AS_OF})
             assert r.status_code == 200 and r.json()["households"] == 59
             link.stop()  # Neo4j goes away while the app runs
@@ -913,7 +922,7 @@ def test_openapi_is_complete(api: Api) -> None:
     schemas = doc["components"]["schemas"]
     assert "ApiKey" in doc["components"]["securitySchemes"]
     paths = doc["paths"]
-    for path in ["/health", "/api/v1/households", "/api/v1/households/{household_id}",
+    for path in ["/health", "/ready", "/api/v1/households", "/api/v1/households/{household_id}",
                  "/api/v1/audit/delegates", "/api/v1/audit/members",
                  "/api/v1/audit/committee-members", "/api/v1/audit/pairings",
                  "/api/v1/people/{person_id}/impact", "/api/v1/summary", "/api/v1/imports",
@@ -934,7 +943,7 @@ def test_openapi_is_complete(api: Api) -> None:
                 assert p.get("description"), (where, p["name"])
                 assert p.get("example") is not None or p.get("examples") or \
                     p["schema"].get("examples"), (where, p["name"])
-            if path != "/health":
+            if path not in ("/health", "/ready"):
                 assert {"401", "422", "503"} <= set(op["responses"]), where
                 assert op.get("security"), where
             for code, resp in op["responses"].items():

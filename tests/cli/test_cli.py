@@ -76,9 +76,28 @@ def test_generate_then_import(tmp_path: Path) -> None:
 def test_store_down_is_a_clear_error(tmp_path: Path, tiny_dir: Path) -> None:
     env = {"GRAPHSVC_NEO4J_URI": "bolt://127.0.0.1:9", "GRAPHSVC_NEO4J_PASSWORD": "x"}
     r = run(["import", str(tiny_dir)], env, tmp_path)
-    assert r.returncode == 2
+    assert r.returncode == 3  # the store cannot be reached
     assert "cannot be reached" in r.stderr and "127.0.0.1:9" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_version_and_the_exit_codes_are_told(tmp_path: Path, tiny_copy: Path) -> None:
+    import graphsvc
+
+    env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
+    r = run(["--version"], env, tmp_path)
+    assert r.returncode == 0 and r.stdout.strip() == f"graphsvc {graphsvc.__version__}"
+    r = run(["--help"], env, tmp_path)
+    assert "Exit codes: 0 done; 1" in " ".join(r.stdout.split())
+    assert "3 the store cannot be reached or failed" in " ".join(r.stdout.split())
+    assert run(["summary", "--format", "json"], env, tmp_path).returncode == 0  # 0: done
+    (tiny_copy / "townships.csv").write_text("id,name\nT1,甲\nT1,乙\n", encoding="utf-8")
+    assert run(["import", str(tiny_copy)], env, tmp_path).returncode == 1  # data refused
+    assert run(["summary", "--as-of", "soon"], env, tmp_path).returncode == 2  # usage
+    (tmp_path / "data" / "graphsvc.sqlite3").unlink()
+    (tmp_path / "data" / "graphsvc.sqlite3").mkdir()  # a folder where the database should be
+    r = run(["summary"], env, tmp_path)
+    assert r.returncode == 3 and "graphsvc.sqlite3" in r.stderr, r.stderr  # store unusable
 
 
 def test_bad_date_option(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ import pytest
 from tests_support.cli import run
 from tests_support.server import free_port, make_key, serving
 
+import graphsvc
+
 AS_OF = "2026-06-30"
 
 
@@ -35,7 +37,9 @@ def test_real_server(serve_env: dict[str, str], tiny_dir: Path, tmp_path: Path) 
     editor = make_key(serve_env, tmp_path, "--role", "editor", "--township-id", "T1")
     workers = ["--workers", "2"] if kind == "embedded" else []
     with serving(workers, serve_env, tmp_path) as (base, log):
-        assert httpx.get(f"{base}/health").json() == {"status": "ok", "store": kind}
+        assert httpx.get(f"{base}/health").json() == {"status": "ok", "store": kind,
+                                                      "version": graphsvc.__version__}
+        assert httpx.get(f"{base}/ready").json()["status"] == "ready"
         r = httpx.get(f"{base}/api/v1/households", params={"as_of": AS_OF})
         assert r.status_code == 401
         h = {"Authorization": f"Bearer {viewer}"}

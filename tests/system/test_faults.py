@@ -253,7 +253,7 @@ def test_service_answers_503_while_neo4j_is_down_and_recovers(
              "/api/v1/audit/delegates", "/api/v1/audit/members", "/api/v1/people/M01/impact"]
     with lt.serving(env, tmp_path / "serve.log", cwd=tmp_path) as server, \
             httpx.Client(base_url=server.url, headers=h, timeout=120) as c:
-        assert c.get("/health").json() == {"status": "ok", "store": "neo4j"}
+        assert c.get("/health").json()["store"] == "neo4j"
         seen = {u: c.get(u, params={"as_of": AS_OF}).json() for u in reads}
         own_neo4j.terminate()
 
