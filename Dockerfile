@@ -49,7 +49,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4)"]
 
-# NOTE: the `serve` command (HTTP API with /health) arrives in a later issue; until then
-# this default CMD fails, while one-off commands such as
-# `docker run --rm -v "$PWD/bundle:/bundle:ro" graphsvc graphsvc import /bundle` work.
+# The HTTP API; GRAPHSVC_WORKERS sets its worker processes. One-off commands run the same
+# image: `docker run --rm -v "$PWD/bundle:/bundle:ro" graphsvc graphsvc import /bundle`.
 CMD ["graphsvc", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -160,8 +160,9 @@ def serve(
     host: Annotated[str, typer.Option(help="the address to listen on (0.0.0.0: every interface)")
                     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="the TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes, each with its own "
-                                         "connection to the store")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="worker processes, each with its own connection to the store "
+                            "[default: GRAPHSVC_WORKERS, 1]", show_default=False)] = None,
     demo: Annotated[bool, typer.Option("--demo", help="load the sample county into an empty "
                                        "embedded store and make an admin key for it")] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level")] = "info",
@@ -201,7 +202,8 @@ def serve(
             plain.print("  no API key yet: make one with 'graphsvc keys create --role admin'")
     sys.stdout.flush()
     uvicorn.run("graphsvc.api.app:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level=log_level, log_config=server_log_config())
+                workers=workers or settings.workers, log_level=log_level,
+                log_config=server_log_config())
 
 
 def audit_log(
