@@ -192,12 +192,75 @@ def _width(text: str) -> int:
     return len(text) + (len(text.encode("utf-8")) - len(text)) // 2
 
 
+# U+FFFE and U+FFFF: no XML may hold them, and xlsxwriter, which escapes the other characters
+# XML cannot hold, writes them as they are; a bundle holding one is written with openpyxl
+_NONCHARACTER = re.compile("[\ufffe\uffff]")
+
+
 def _write_xlsx(tables: Mapping[str, tuple[list[str], list[list[str]]]], p: Path,
                 headers: zh.Headers) -> None:
     """One sheet per file, as a clerk expects a workbook: a bold header row that stays in
     view (frozen) with a filter on it, columns as wide as their values, dates as date cells
     (yyyy-mm-dd), every other cell a text cell formatted as 文本 (Text), so ids and phones keep
-    their leading zeros, also when a clerk types a new one below."""
+    their leading zeros, also when a clerk types a new one below. Written with xlsxwriter,
+    which escapes control characters and literal ``_xHHHH_`` itself, as the module says."""
+    import xlsxwriter
+
+    sheets = []
+    for spec in FILES:
+        if spec.name not in tables:
+            continue
+        cols, rows = tables[spec.name]
+        body = [escaped(r) for r in _translated(spec.name, cols, rows, headers)]
+        if any(_NONCHARACTER.search("".join(r)) for r in body):
+            _write_xlsx_openpyxl(tables, p, headers)
+            return
+        sheets.append((spec, cols, body))
+    p.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(p), {"constant_memory": True, "strings_to_numbers": False,
+                                      "strings_to_formulas": False, "strings_to_urls": False})
+    bold = wb.add_format({"bold": True})
+    text = wb.add_format({"num_format": "@"})
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    for spec, cols, body in sheets:
+        ws = wb.add_worksheet(zh.file_stem(spec.name, headers))
+        head = _header_words(spec.name, cols, headers)
+        for i, width in enumerate(_widths(spec, cols, head, body)):
+            ws.set_column(i, i, width)
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, len(body), max(len(cols) - 1, 0))
+        for i, h in enumerate(head):
+            ws.write_string(0, i, h, bold)
+        dates = _date_positions(spec, cols)
+        for r, row in enumerate(body, start=1):
+            for i, v in enumerate(row):
+                if i in dates and v:
+                    ws.write_datetime(r, i, dt.datetime.fromisoformat(v), day)
+                else:
+                    ws.write_string(r, i, v, text)
+    wb.close()
+
+
+def _date_positions(spec: FileSpec, cols: Sequence[str]) -> set[int]:
+    return {i for i, c in enumerate(cols) if spec.column(c).type == "date"}
+
+
+def _widths(spec: FileSpec, cols: Sequence[str], head: list[str],
+            body: list[list[str]]) -> list[int]:
+    """Each column as wide as its widest value or its header (with room for the filter's
+    button), at most ``MAX_WIDTH``; a date column as wide as yyyy-mm-dd."""
+    dates = _date_positions(spec, cols)
+    out = []
+    for i, h in enumerate(head):
+        widest = 10 if i in dates else max((_width(r[i]) for r in body if r[i]), default=0)
+        out.append(min(max(widest, _width(h) + 3), MAX_WIDTH) + 2)
+    return out
+
+
+def _write_xlsx_openpyxl(tables: Mapping[str, tuple[list[str], list[list[str]]]], p: Path,
+                         headers: zh.Headers) -> None:
+    """The same workbook written with openpyxl, which escapes every character XML cannot
+    hold (``xlsx_text``); for the rare bundle holding U+FFFE or U+FFFF."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -212,12 +275,9 @@ def _write_xlsx(tables: Mapping[str, tuple[list[str], list[list[str]]]], p: Path
         ws = wb.create_sheet(zh.file_stem(spec.name, headers))
         head = _header_words(spec.name, cols, headers)
         body = [escaped(r) for r in _translated(spec.name, cols, rows, headers)]
-        dates = {i for i, c in enumerate(cols) if spec.column(c).type == "date"}
-        for i, h in enumerate(head):  # set before the first row: write-only sheets say so first
-            column = (r[i] for r in body if r[i])
-            widest = 10 if i in dates else max(map(_width, column), default=0)
-            ws.column_dimensions[get_column_letter(i + 1)].width = \
-                min(max(widest, _width(h) + 3), MAX_WIDTH) + 2  # + 3: the filter's button
+        dates = _date_positions(spec, cols)
+        for i, width in enumerate(_widths(spec, cols, head, body)):  # before the first row
+            ws.column_dimensions[get_column_letter(i + 1)].width = width
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(max(len(cols), 1))}{len(body) + 1}"
         header = []

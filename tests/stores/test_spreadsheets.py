@@ -230,3 +230,19 @@ def test_a_workbook_without_styles_imports_with_no_library_warning_on_the_termin
     assert "warning" not in r.stderr.lower(), r.stderr
     r = run(["summary", "--format", "json"], cli_env, tmp_path)
     assert json.loads(r.stdout)["townships"] == 2
+
+
+def test_a_value_no_xml_can_hold_still_round_trips_through_a_workbook(tmp_path: Path) -> None:
+    """U+FFFF (and U+FFFE) are escaped by openpyxl, not by xlsxwriter: such a bundle is
+    written with openpyxl, and reads back as it was."""
+    from graphsvc.bundle.reader import read_bundle
+    from graphsvc.bundle.writer import write_bundle
+
+    records = {"townships": [{"id": "T1", "name": "甲\uffff镇"}, {"id": "T2", "name": "_x0041_\r"}]}
+    write_bundle(records, tmp_path / "odd.xlsx")
+    tables = read_bundle(tmp_path / "odd.xlsx", Report())
+    assert [cells for _, cells in tables["townships"].rows] == [["T1", "甲\uffff镇"],
+                                                                ["T2", "_x0041_\r"]]
+    write_bundle({"townships": [records["townships"][1]]}, tmp_path / "plain.xlsx")
+    tables = read_bundle(tmp_path / "plain.xlsx", Report())  # the same through xlsxwriter
+    assert [cells for _, cells in tables["townships"].rows] == [["T2", "_x0041_\r"]]
