@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         default=1, ge=1, le=64, description="worker processes `graphsvc serve` starts when "
         "`--workers` is not given; two use both cores of a two-core server "
         "([docs/performance.md](docs/performance.md))")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="the server's log: `text` lines, or `json`, one JSON object "
+        "per line (time, level, logger, message, request_id; client, method, path and status "
+        "for an access line); every line has the id of its request, as sent back in "
+        "`X-Request-ID`")
     auth_failure_limit: int = Field(
         default=10, ge=1, description="wrong API keys one address may send (API or "
         "`/visual/login`) within a minute; after that every attempt from it is answered 429 "

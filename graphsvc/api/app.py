@@ -19,6 +19,7 @@ from graphsvc.api.holder import StoreHolder
 from graphsvc.api.lanes import ReadGate
 from graphsvc.api.limits import BodyLimit, body_bound, plan_bound, upload_bound
 from graphsvc.api.paths import EncodedSlashes
+from graphsvc.api.requestid import RequestId
 from graphsvc.api.routes import API_PREFIX, api_router, health_router, trends, visual
 from graphsvc.api.throttle import FailureThrottle
 from graphsvc.config import Settings, get_settings
@@ -127,7 +128,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                               f"{API_PREFIX}/repair-plans/apply":
                                   plan_bound(settings.max_upload_bytes)})
     app.add_middleware(ReadGate, limit=settings.read_concurrency)  # writes go first
-    app.add_middleware(SafeAnswers)  # last added runs first: it sees every answer above
+    app.add_middleware(SafeAnswers)
+    app.add_middleware(RequestId)  # last added runs first: every answer has its id
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(trends.visual_router)  # /visual/trends, before /visual/{view}

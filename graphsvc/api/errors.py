@@ -44,6 +44,7 @@ from graphsvc.errors import (
     StoreError,
     StoreUnavailable,
 )
+from graphsvc.logs import request_id
 
 log = logging.getLogger("graphsvc.api")
 
@@ -227,9 +228,11 @@ def install(app: FastAPI) -> None:
 
     async def bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error in %s %s", request.method, request.url.path)
+        rid = request_id.get()
         return JSONResponse({"detail": "an unexpected error happened in graphsvc; it has been "
-                                       "logged. Please report it."}, status_code=500,
-                            headers=PRIVATE)  # answered outside SafeAnswers
+                                       f"logged. Please report it, with the request id {rid}."},
+                            status_code=500,  # answered outside SafeAnswers and RequestId
+                            headers={**PRIVATE, "X-Request-ID": rid})
 
     app.add_exception_handler(GraphsvcError, graphsvc_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -203,7 +203,7 @@ def serve(
     sys.stdout.flush()
     uvicorn.run("graphsvc.api.app:create_app", factory=True, host=host, port=port,
                 workers=workers or settings.workers, log_level=log_level,
-                log_config=server_log_config())
+                log_config=server_log_config(settings.log_format))
 
 
 def audit_log(

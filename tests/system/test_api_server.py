@@ -124,3 +124,33 @@ def test_unreachable_neo4j_answers_503(tmp_path: Path) -> None:
         assert r.status_code == 503
         assert httpx.get(f"{base}/api/v1/summary").status_code == 401
     assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_every_log_line_has_the_request_id(tmp_path: Path, log_format: str) -> None:
+    """The server's log says which request each line is of: the id sent back in
+    X-Request-ID, in JSON lines or in text."""
+    env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "data"), "GRAPHSVC_LOG_FORMAT": log_format}
+    key = make_key(env, tmp_path, "--role", "viewer")
+    with serving(["--workers", "2"], env, tmp_path) as (base, log):
+        r = httpx.get(f"{base}/api/v1/summary", headers={"X-Request-ID": "county-clerk-1",
+                                                          "Authorization": f"Bearer {key}"})
+        assert r.status_code == 200 and r.headers["x-request-id"] == "county-clerk-1"
+        r = httpx.get(f"{base}/api/v1/summary?key=gs_abcdefghijk")  # no key sent: 401
+        assert r.status_code == 401
+        made = r.headers["x-request-id"]
+    lines = [line for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if log_format == "json":
+        first = next(i for i, line in enumerate(lines) if line.startswith("{"))
+        assert lines[0].startswith("graphsvc serves")  # the banner, on stdout, then the log
+        records = [json.loads(line) for line in lines[first:]]  # every line one JSON object
+        access = [x for x in records if x["logger"] == "uvicorn.access"]
+        assert {(x["request_id"], x["path"], x["status"]) for x in access} >= {
+            ("county-clerk-1", "/api/v1/summary", 200),
+            (made, "/api/v1/summary?key=gs_[redacted]", 401)}, access
+        assert all({"time", "level", "message", "request_id"} <= set(x) for x in records)
+    else:
+        assert any("/api/v1/summary" in line and line.endswith("[county-clerk-1]")
+                   for line in lines), lines
+        assert any(line.endswith(f"[{made}]") and "401" in line for line in lines), lines
+    assert "gs_abcdefghijk" not in log.read_text(encoding="utf-8")
