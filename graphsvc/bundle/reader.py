@@ -116,6 +116,30 @@ def read_bundle(path: str | Path, report: Report, *, max_unpacked_bytes: int = 1
     return {}
 
 
+def read_stream(fh: IO[bytes], report: Report, *, label: str = "standard input",
+                max_unpacked_bytes: int = 1 << 30) -> Tables:
+    """A bundle given as a stream of bytes with no name (standard input): a .zip or an .xlsx,
+    told apart by what they hold (a workbook has ``xl/workbook.xml``). ``fh`` must seek."""
+    head = fh.read(8)
+    fh.seek(0)
+    if head == _OLE2_MAGIC:
+        return read_xlsx(fh, report, label=label, max_unpacked_bytes=max_unpacked_bytes)
+    if head[:4] != b"PK\x03\x04":
+        report.error(label, None, None,
+                     "this is neither a .zip nor an .xlsx bundle; from standard input graphsvc "
+                     "reads those two (a folder or a single CSV file needs its path)")
+        return {}
+    try:
+        with zipfile.ZipFile(fh) as zf:
+            workbook = "xl/workbook.xml" in zf.namelist()
+    except Exception:  # noqa: BLE001 - read_zip says what is wrong with it
+        workbook = False
+    fh.seek(0)
+    if workbook:
+        return read_xlsx(fh, report, label=label, max_unpacked_bytes=max_unpacked_bytes)
+    return read_zip(fh, report, max_unpacked_bytes=max_unpacked_bytes)
+
+
 def _unknown_file_message(filename: str) -> str:
     return (f"'{filename}' is not a bundle file and was ignored (bundle files are: "
             f"{zh.files_sentence()})")

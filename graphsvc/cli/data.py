@@ -4,13 +4,16 @@ in numbers."""
 from __future__ import annotations
 
 import json
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
 
-from graphsvc.bundle.reader import read_bundle
+from graphsvc.bundle.reader import read_bundle, read_stream
 from graphsvc.bundle.report import CLI_MOST, CLI_PER_KIND, Report
 from graphsvc.bundle.writer import translate_folder
 from graphsvc.cli.common import (
@@ -53,7 +56,8 @@ def _unavailable_message(exc: StoreUnavailable, path: Path, kind: str, dry_run: 
 
 def import_cmd(
     path: Annotated[Path, typer.Argument(
-        help="bundle: a folder of CSV files, a .zip of it, or an .xlsx workbook")],
+        help="bundle: a folder of CSV files, a .zip of it, or an .xlsx workbook; - reads a "
+             ".zip or .xlsx from standard input")],
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="check everything, write nothing")] = False,
     replace: Annotated[bool, typer.Option(
@@ -72,12 +76,21 @@ def import_cmd(
     Records are matched by id (relationship rows by their end points), so importing
     the same bundle twice changes nothing. Exit code 0 when imported (or valid with
     --dry-run), 1 when the bundle has errors (every one is listed; nothing is written),
-    2 when the store cannot be used.
+    3 when the store cannot be used.
+
+    graphsvc import - < bundle.zip   reads the bundle from standard input.
     """
     settings = get_settings()
     report = Report(per_kind=CLI_PER_KIND, most=CLI_MOST)  # the API's answers list fewer
     with err.status(f"reading {path} ..."), paused_gc():
-        tables = read_bundle(path, report, max_unpacked_bytes=settings.max_unpacked_bytes)
+        if str(path) == "-":
+            with tempfile.SpooledTemporaryFile(max_size=64 << 20) as spool:
+                shutil.copyfileobj(sys.stdin.buffer, spool)
+                spool.seek(0)
+                tables = read_stream(spool, report,
+                                     max_unpacked_bytes=settings.max_unpacked_bytes)
+        else:
+            tables = read_bundle(path, report, max_unpacked_bytes=settings.max_unpacked_bytes)
     rows = sum(len(t.rows) for t in tables.values())
     with opened_store() as store, progress_bar() as bar:
         task = bar.add_task("checking", total=None)
@@ -112,7 +125,11 @@ def import_cmd(
 
 def export_cmd(
     path: Annotated[Path, typer.Argument(
-        help="where to write: a folder (created), or a name ending in .zip or .xlsx")],
+        help="where to write: a folder (created), or a name ending in .zip or .xlsx; - writes "
+             "to standard output (with --format zip or xlsx)")],
+    format_: Annotated[Literal["zip", "xlsx"] | None, typer.Option(
+        "--format", help="zip or xlsx: what to write to standard output (PATH -); a named "
+                         "file's ending says it", show_default=False)] = None,
     headers: Annotated[Literal["en", "zh"] | None, typer.Option(
         "--headers",
         help="en: the English files, headers and values of the bundle format; zh: Chinese "
@@ -124,15 +141,30 @@ def export_cmd(
     """Write the whole store as a bundle (rows ordered by id), ready to import elsewhere.
 
     A workbook (.xlsx) is laid out to be read: a frozen header row with a filter, columns as
-    wide as their values, dates as date cells, ids and phones as text."""
+    wide as their values, dates as date cells, ids and phones as text.
+
+    graphsvc export - --format zip > backup.zip   writes the bundle to standard output."""
+    to_stdout = str(path) == "-"
+    if to_stdout and format_ is None:
+        raise fail("--format: say zip or xlsx when writing to standard output (PATH -)")
+    if not to_stdout and format_ is not None and path.suffix.lower() != f".{format_}":
+        raise fail(f"--format {format_}: the file's name says what to write; name it "
+                   f"{path.with_suffix('.' + format_).name} or leave --format out")
+    suffix = f".{format_}" if to_stdout else path.suffix.lower()
     if headers is None:
-        headers = "zh" if path.suffix.lower() == ".xlsx" else "en"
-    with opened_store() as store, err.status("exporting ..."):
-        counts = export_path(store, path, headers=headers)
-    table = Table("file", "rows", title=f"exported to {path}")
+        headers = "zh" if suffix == ".xlsx" else "en"
+    with opened_store() as store, err.status("exporting ..."), \
+            tempfile.TemporaryDirectory(prefix="graphsvc-export-") as tmp:
+        target = Path(tmp) / f"bundle{suffix}" if to_stdout else path
+        counts = export_path(store, target, headers=headers)
+        if to_stdout:
+            with target.open("rb") as fh:
+                shutil.copyfileobj(fh, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+    table = Table("file", "rows", title=f"exported to {'standard output' if to_stdout else path}")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
-    out.print(table)
+    (err if to_stdout else out).print(table)  # standard output holds the bundle itself
 
 
 def generate_cmd(

@@ -246,3 +246,30 @@ def test_a_value_no_xml_can_hold_still_round_trips_through_a_workbook(tmp_path: 
     write_bundle({"townships": [records["townships"][1]]}, tmp_path / "plain.xlsx")
     tables = read_bundle(tmp_path / "plain.xlsx", Report())  # the same through xlsxwriter
     assert [cells for _, cells in tables["townships"].rows] == [["T2", "_x0041_\r"]]
+
+
+def test_a_bundle_goes_through_a_pipe_both_ways(cli_env: dict[str, str], tiny_dir: Path,
+                                                 tmp_path: Path) -> None:
+    """graphsvc export - --format zip|xlsx > file, and graphsvc import - < file."""
+    from tests_support.cli import run_bytes
+
+    assert run(["import", str(tiny_dir)], cli_env, tmp_path).returncode == 0
+    before = json.loads(run(["summary", "--format", "json"], cli_env, tmp_path).stdout)
+    piped = {}
+    for fmt in ("zip", "xlsx"):
+        r = run_bytes(["export", "-", "--format", fmt], cli_env, tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout[:4] == b"PK\x03\x04" and b"exported to standard output" in r.stderr
+        piped[fmt] = r.stdout
+    with zipfile.ZipFile(io.BytesIO(piped["zip"])) as zf:
+        assert "people.csv" in zf.namelist()  # a folder's bundle, in English
+    with zipfile.ZipFile(io.BytesIO(piped["xlsx"])) as zf:
+        assert "xl/workbook.xml" in zf.namelist()
+    for fmt, data in piped.items():  # each imports again through standard input, unchanged
+        r = run_bytes(["import", "-"], cli_env, tmp_path, stdin=data)
+        assert r.returncode == 0, (fmt, r.stderr)
+        assert json.loads(run(["summary", "--format", "json"], cli_env, tmp_path).stdout) == before
+    r = run_bytes(["import", "-"], cli_env, tmp_path, stdin=b"id,name\nT1,x\n")
+    assert r.returncode == 1 and b"neither a .zip nor an .xlsx" in r.stderr
+    r = run_bytes(["export", "-"], cli_env, tmp_path)
+    assert r.returncode == 2 and b"--format" in r.stderr and not r.stdout

@@ -26,3 +26,10 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=full_env(env), cwd=cwd,
                           capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
                           check=False)
+
+
+def run_bytes(args: list[str], env: dict[str, str], cwd: Path,
+              stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    """``run`` with ``stdin`` as the command's standard input, and its output as bytes."""
+    return subprocess.run([sys.executable, "-m", "graphsvc", *args], env=full_env(env), cwd=cwd,
+                          capture_output=True, input=stdin, timeout=600, check=False)
