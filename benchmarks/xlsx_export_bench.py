@@ -34,6 +34,7 @@ from graphsvc.bundle.report import Report
 from graphsvc.bundle.schema import FILES
 from graphsvc.bundle.writer import (
     _header_words,
+    _sheets,
     _translated,
     _write_xlsx,
     _write_xlsx_openpyxl,
@@ -64,7 +65,7 @@ def plain(tables: Tables, path: Path) -> None:
 
 
 def laid_out_openpyxl(tables: Tables, path: Path) -> None:
-    _write_xlsx_openpyxl(tables, path, "zh")
+    _write_xlsx_openpyxl(_sheets(tables, "zh"), path)
 
 
 def laid_out(tables: Tables, path: Path) -> None:

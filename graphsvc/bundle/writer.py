@@ -34,6 +34,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -197,6 +198,36 @@ def _width(text: str) -> int:
 _NONCHARACTER = re.compile("[\ufffe\uffff]")
 
 
+@dataclass(frozen=True, slots=True)
+class _Sheet:
+    """One file of a workbook export, ready to write: its name, header, escaped rows, the
+    positions of its date columns and the width of each column."""
+
+    name: str
+    head: list[str]
+    body: list[list[str]]
+    dates: set[int]
+    widths: list[int]
+
+
+def _sheets(tables: Mapping[str, tuple[list[str], list[list[str]]]],
+            headers: zh.Headers) -> list[_Sheet]:
+    out = []
+    for spec in FILES:
+        if spec.name not in tables:
+            continue
+        cols, rows = tables[spec.name]
+        head = _header_words(spec.name, cols, headers)
+        body = [escaped(r) for r in _translated(spec.name, cols, rows, headers)]
+        dates = {i for i, c in enumerate(cols) if spec.column(c).type == "date"}
+        widths = []  # as wide as the widest value or the header (+ 3: the filter's button)
+        for i, h in enumerate(head):
+            widest = 10 if i in dates else max((_width(r[i]) for r in body if r[i]), default=0)
+            widths.append(min(max(widest, _width(h) + 3), MAX_WIDTH) + 2)
+        out.append(_Sheet(zh.file_stem(spec.name, headers), head, body, dates, widths))
+    return out
+
+
 def _write_xlsx(tables: Mapping[str, tuple[list[str], list[list[str]]]], p: Path,
                 headers: zh.Headers) -> None:
     """One sheet per file, as a clerk expects a workbook: a bold header row that stays in
@@ -206,59 +237,34 @@ def _write_xlsx(tables: Mapping[str, tuple[list[str], list[list[str]]]], p: Path
     which escapes control characters and literal ``_xHHHH_`` itself, as the module says."""
     import xlsxwriter
 
-    sheets = []
-    for spec in FILES:
-        if spec.name not in tables:
-            continue
-        cols, rows = tables[spec.name]
-        body = [escaped(r) for r in _translated(spec.name, cols, rows, headers)]
-        if any(_NONCHARACTER.search("".join(r)) for r in body):
-            _write_xlsx_openpyxl(tables, p, headers)
-            return
-        sheets.append((spec, cols, body))
+    sheets = _sheets(tables, headers)
+    if any(_NONCHARACTER.search("".join(r)) for sheet in sheets for r in sheet.body):
+        _write_xlsx_openpyxl(sheets, p)
+        return
     p.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(p), {"constant_memory": True, "strings_to_numbers": False,
                                       "strings_to_formulas": False, "strings_to_urls": False})
     bold = wb.add_format({"bold": True})
     text = wb.add_format({"num_format": "@"})
     day = wb.add_format({"num_format": "yyyy-mm-dd"})
-    for spec, cols, body in sheets:
-        ws = wb.add_worksheet(zh.file_stem(spec.name, headers))
-        head = _header_words(spec.name, cols, headers)
-        for i, width in enumerate(_widths(spec, cols, head, body)):
+    for sheet in sheets:
+        ws = wb.add_worksheet(sheet.name)
+        for i, width in enumerate(sheet.widths):
             ws.set_column(i, i, width)
         ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, len(body), max(len(cols) - 1, 0))
-        for i, h in enumerate(head):
+        ws.autofilter(0, 0, len(sheet.body), max(len(sheet.head) - 1, 0))
+        for i, h in enumerate(sheet.head):
             ws.write_string(0, i, h, bold)
-        dates = _date_positions(spec, cols)
-        for r, row in enumerate(body, start=1):
+        for r, row in enumerate(sheet.body, start=1):
             for i, v in enumerate(row):
-                if i in dates and v:
+                if i in sheet.dates and v:
                     ws.write_datetime(r, i, dt.datetime.fromisoformat(v), day)
                 else:
                     ws.write_string(r, i, v, text)
     wb.close()
 
 
-def _date_positions(spec: FileSpec, cols: Sequence[str]) -> set[int]:
-    return {i for i, c in enumerate(cols) if spec.column(c).type == "date"}
-
-
-def _widths(spec: FileSpec, cols: Sequence[str], head: list[str],
-            body: list[list[str]]) -> list[int]:
-    """Each column as wide as its widest value or its header (with room for the filter's
-    button), at most ``MAX_WIDTH``; a date column as wide as yyyy-mm-dd."""
-    dates = _date_positions(spec, cols)
-    out = []
-    for i, h in enumerate(head):
-        widest = 10 if i in dates else max((_width(r[i]) for r in body if r[i]), default=0)
-        out.append(min(max(widest, _width(h) + 3), MAX_WIDTH) + 2)
-    return out
-
-
-def _write_xlsx_openpyxl(tables: Mapping[str, tuple[list[str], list[list[str]]]], p: Path,
-                         headers: zh.Headers) -> None:
+def _write_xlsx_openpyxl(sheets: list[_Sheet], p: Path) -> None:
     """The same workbook written with openpyxl, which escapes every character XML cannot
     hold (``xlsx_text``); for the rare bundle holding U+FFFE or U+FFFF."""
     import openpyxl
@@ -268,28 +274,23 @@ def _write_xlsx_openpyxl(tables: Mapping[str, tuple[list[str], list[list[str]]]]
 
     wb = openpyxl.Workbook(write_only=True)
     bold = Font(bold=True)
-    for spec in FILES:
-        if spec.name not in tables:
-            continue
-        cols, rows = tables[spec.name]
-        ws = wb.create_sheet(zh.file_stem(spec.name, headers))
-        head = _header_words(spec.name, cols, headers)
-        body = [escaped(r) for r in _translated(spec.name, cols, rows, headers)]
-        dates = _date_positions(spec, cols)
-        for i, width in enumerate(_widths(spec, cols, head, body)):  # before the first row
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet.name)
+        for i, width in enumerate(sheet.widths):  # before the first row
             ws.column_dimensions[get_column_letter(i + 1)].width = width
         ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(max(len(cols), 1))}{len(body) + 1}"
+        ws.auto_filter.ref = (f"A1:{get_column_letter(max(len(sheet.head), 1))}"
+                              f"{len(sheet.body) + 1}")
         header = []
-        for h in head:
+        for h in sheet.head:
             c = WriteOnlyCell(ws, value=h)
             c.font = bold
             header.append(c)
         ws.append(header)
-        for row in body:
+        for row in sheet.body:
             cells = []
             for i, v in enumerate(row):
-                if i in dates and v:
+                if i in sheet.dates and v:
                     c = WriteOnlyCell(ws, value=dt.datetime.fromisoformat(v))
                     c.number_format = "yyyy-mm-dd"
                 else:
